@@ -1,0 +1,32 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "rnnc",
+    products: [
+        .executable(name: "rnnc", targets: ["rnnc"]),
+        .library(name: "RNNCompiler", targets: ["RNNCompiler"]),
+        .library(name: "RNNRuntime", targets: ["RNNRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Runs compiled artifacts; knows nothing about the compiler.
+        .target(name: "RNNRuntime"),
+        // Front end, semantic analysis, IR, reference interpreter, lowering, artifact writer.
+        .target(name: "RNNCompiler", dependencies: ["RNNRuntime"]),
+        // The CLI's commands, as a library so tests run them in-process.
+        .target(
+            name: "RNNCommands",
+            dependencies: [
+                "RNNCompiler", "RNNRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "rnnc", dependencies: ["RNNCommands"]),
+        .testTarget(name: "RNNRuntimeTests", dependencies: ["RNNRuntime"]),
+        .testTarget(name: "RNNCompilerTests", dependencies: ["RNNCompiler", "RNNRuntime"]),
+        .testTarget(name: "RNNCommandsTests", dependencies: ["RNNCommands", "RNNCompiler", "RNNRuntime"]),
+    ]
+)

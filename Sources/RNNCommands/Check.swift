@@ -1,0 +1,29 @@
+import ArgumentParser
+import RNNCompiler
+
+extension RNNCommand {
+    /// `rnnc check FILE`: diagnostics only.
+    public struct Check: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            abstract: "Check a .rnn file: parse, resolve names and imports, check shapes and states.",
+            discussion: "Prints every diagnostic; on success prints a summary of the model's inputs, states and outputs.")
+
+        @Argument(help: "The .rnn source file.")
+        public var file: String
+
+        @OptionGroup public var compile: CompileOptions
+
+        public init() {}
+
+        public func run() throws {
+            let (ir, _) = try compile.compileIR(file)
+            var lines = ["model \(ir.modelName): ok"]
+            lines.append("  inputs:  " + ir.inputs.map { "\($0.name): [\($0.size)]" }.joined(separator: ", "))
+            lines.append("  output:  [\(ir.outputWidth)]")
+            for s in ir.states { lines.append("  state \(s.name): [\(s.size)]") }
+            for p in ir.params { lines.append("  param \(p.name): \(p.shape.map(String.init).joined(separator: "x")) (\(p.source))") }
+            lines.append("  ir nodes: \(ir.nodes.count)")
+            Console.out(lines.joined(separator: "\n") + "\n")
+        }
+    }
+}

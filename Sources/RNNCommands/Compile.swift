@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import RNNCompiler
+import RNNRuntime
+
+extension RNNCommand {
+    /// `rnnc compile FILE -o OUT.rnnc`, or `--emit` a stage's dump.
+    public struct Compile: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            abstract: "Compile a .rnn file to a .rnnc artifact, or print one stage of compilation.",
+            discussion: """
+                Without --emit, writes the artifact (a safetensors file holding the step program and \
+                its weights; see docs/artifact.md) to -o, by default FILE with the extension .rnnc. \
+                The write is atomic. With --emit, prints the stage to standard output instead \
+                (or to -o when given).
+                """)
+
+        public enum Stage: String, ExpressibleByArgument, CaseIterable {
+            case ast, ir, step
+        }
+
+        @Argument(help: "The .rnn source file.")
+        public var file: String
+
+        @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the artifact (or the --emit text).", valueName: "path"))
+        public var output: String?
+
+        @Option(help: "Print a stage instead of writing an artifact: ast, ir or step.")
+        public var emit: Stage?
+
+        @OptionGroup public var compile: CompileOptions
+
+        public init() {}
+
+        public func run() throws {
+            let text: String
+            switch emit {
+            case .ast:
+                let compiler = try compile.makeCompiler()
+                let source: SourceFile
+                do { source = try Compiler.readSource(path: file) } catch { throw ExitStatus.report(error) }
+                let ast = compiler.parse(source)
+                compile.printDiagnostics(compiler)
+                if compiler.diagnostics.hasErrors { throw ExitStatus.dataError }
+                text = Dump.ast(ast)
+            case .ir:
+                text = Dump.ir(try compile.compileIR(file).0)
+            case .step:
+                let program = StepLowering.lower(try compile.compileIR(file).0)
+                text = String(describing: program.instructions.enumerated().map { "\($0): \($1)" }.joined(separator: "\n")) + "\n"
+            case nil:
+                let program = StepLowering.lower(try compile.compileIR(file).0)
+                let path = output ?? ((file as NSString).deletingPathExtension + ".rnnc")
+                do {
+                    try writeAtomically(Artifact.encode(program, metadata: ["source": (file as NSString).lastPathComponent]), to: path)
+                } catch {
+                    throw ExitStatus.report(error)
+                }
+                Console.out("wrote \(path)\n")
+                return
+            }
+            if let output {
+                do { try writeAtomically(Array(text.utf8), to: output) } catch { throw ExitStatus.report(error) }
+            } else {
+                Console.out(text)
+            }
+        }
+    }
+}

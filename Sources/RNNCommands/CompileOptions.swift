@@ -1,0 +1,67 @@
+import ArgumentParser
+import RNNCompiler
+import RNNRuntime
+
+/// Options shared by every command that compiles a .rnn file.
+public struct CompileOptions: ParsableArguments {
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a model parameter, e.g. --set d=64 (repeatable; the value is an rnn constant expression).", valueName: "name=value"))
+    public var settings: [String] = []
+
+    @Option(help: ArgumentHelp("A safetensors file whose tensors bind the model's params by name.", valueName: "file"))
+    public var weights: String?
+
+    @Option(help: "The model to compile when the file declares several.")
+    public var model: String?
+
+    @Option(help: ArgumentHelp("The standard library folder (default: $RNNC_STDLIB, then next to the rnnc binary, then the source checkout).", valueName: "dir"))
+    public var stdlib: String?
+
+    public init() {}
+
+    public func validate() throws {
+        for s in settings where !s.contains("=") {
+            throw ValidationError("--set expects name=value, found '\(s)'")
+        }
+    }
+
+    /// Compiles `path` to IR, printing diagnostics; throws the matching exit code on failure.
+    func compileIR(_ path: String) throws -> (IRProgram, Compiler) {
+        let compiler = try makeCompiler()
+        let source: SourceFile
+        do { source = try Compiler.readSource(path: path) } catch { throw ExitStatus.report(error) }
+        guard let ir = compiler.compileToIR(source) else {
+            printDiagnostics(compiler)
+            throw ExitStatus.dataError
+        }
+        printDiagnostics(compiler)
+        return (ir, compiler)
+    }
+
+    func makeCompiler() throws -> Compiler {
+        var options = ElaborationOptions(modelName: model)
+        options.settings = settings.map { s in
+            let parts = s.split(separator: "=", maxSplits: 1)
+            return (String(parts[0]).trimmingCharacters(in: .whitespaces), parts.count > 1 ? String(parts[1]) : "")
+        }
+        if let weights {
+            do {
+                options.weights = try SafeTensors.read(path: weights)
+                options.weightsPath = weights
+            } catch {
+                if case .io = error { throw ExitStatus.report(error) }
+                Console.err(Diagnostic(.weightsFile, "cannot load weights: \(error)", at: nil).description + "\n")
+                throw ExitStatus.dataError
+            }
+        }
+        return Compiler(stdlibPath: StdlibLocator.locate(override: stdlib), options: options)
+    }
+
+    func printDiagnostics(_ compiler: Compiler) {
+        guard !compiler.diagnostics.diagnostics.isEmpty else { return }
+        Console.err(compiler.diagnostics.render() + "\n")
+        let errors = compiler.diagnostics.errorCount
+        if errors > 0 { Console.err("\(errors) error\(errors == 1 ? "" : "s")\n") }
+    }
+}
+
+import Foundation

@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import RNNCompiler
+import RNNRuntime
+
+extension RNNCommand {
+    /// `rnnc run FILE.rnn|FILE.rnnc --input PATH`.
+    public struct Run: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            abstract: "Run a model (.rnn source or compiled .rnnc artifact) on input sequences.",
+            discussion: """
+                Inputs: JSON (a list of tokens, each a number or a list of numbers, or a list of \
+                such sequences for a batch), CSV (one token per row) or NumPy .npy ([T, n] or \
+                [B, T, n], float32 or float64). A token is the model's inputs concatenated in \
+                declaration order. Every sequence of a batch starts from the initial states.
+
+                Outputs go to standard output as text (one token per line, sequences separated by a \
+                blank line) or to --output in the format of its extension, written atomically.
+                """)
+
+        public enum Precision: String, ExpressibleByArgument, CaseIterable {
+            case float32, float64
+        }
+
+        public enum Engine: String, ExpressibleByArgument, CaseIterable {
+            case step, interpreter
+        }
+
+        @Argument(help: "A .rnn source file or a .rnnc artifact.")
+        public var file: String
+
+        @Option(help: ArgumentHelp("The input data file (.json, .csv or .npy).", valueName: "path"))
+        public var input: String
+
+        @Option(help: "The input format when the extension does not say: json, csv or npy.")
+        public var inputFormat: DataFormat?
+
+        @Option(help: ArgumentHelp("Write outputs here instead of standard output.", valueName: "path"))
+        public var output: String?
+
+        @Option(help: "The output format: json, csv, npy or text (default: from --output's extension, else text).")
+        public var outputFormat: DataFormat?
+
+        @Option(help: "Arithmetic precision of the runtime.")
+        public var dtype: Precision = .float64
+
+        @Option(help: "step: the runtime's step program; interpreter: the reference IR interpreter (float64, .rnn only).")
+        public var engine: Engine = .step
+
+        @Option(help: "Print numbers with this many significant digits (default: shortest exact form).")
+        public var digits: Int?
+
+        @OptionGroup public var compile: CompileOptions
+
+        public init() {}
+
+        public func validate() throws {
+            if let digits, !(1...17).contains(digits) { throw ValidationError("--digits must be between 1 and 17") }
+            if inputFormat == .text { throw ValidationError("the text format is for output only") }
+            if engine == .interpreter && dtype == .float32 { throw ValidationError("the interpreter runs in float64 only") }
+            if engine == .interpreter && file.hasSuffix(".rnnc") { throw ValidationError("the interpreter runs .rnn sources; an artifact runs on the step engine") }
+        }
+
+        public func run() throws {
+            do {
+                guard let inFormat = inputFormat ?? DataFormat(path: input) else {
+                    throw ValidationError("cannot tell the format of '\(input)' from its extension; pass --input-format")
+                }
+                let data = try SequenceData.read(path: input, format: inFormat)
+                let result = try execute(data)
+                let outFormat = outputFormat ?? output.flatMap { DataFormat(path: $0) } ?? .text
+                let float32 = dtype == .float32
+                if let output {
+                    try result.write(path: output, format: outFormat, float32: float32, precision: digits)
+                } else {
+                    let bytes = try result.encode(format: outFormat == .npy ? .text : outFormat, float32: float32, precision: digits)
+                    Console.out(String(decoding: bytes, as: UTF8.self))
+                }
+            } catch let error as RuntimeError {
+                throw ExitStatus.report(error)
+            }
+        }
+
+        private func execute(_ data: SequenceData) throws -> SequenceData {
+            if file.hasSuffix(".rnnc") {
+                return try runProgram(try Artifact.load(path: file), on: data, float32: dtype == .float32)
+            }
+            let (ir, _) = try compile.compileIR(file)
+            guard engine == .interpreter else {
+                return try runProgram(StepLowering.lower(ir), on: data, float32: dtype == .float32)
+            }
+            guard data.sequences.allSatisfy({ $0.isEmpty }) || data.width == ir.inputWidth else {
+                throw RuntimeError.inputMismatch("input tokens have \(data.width) values, but model '\(ir.modelName)' takes \(ir.inputWidth)")
+            }
+            var interpreter = Interpreter(program: ir)
+            let outputs = data.sequences.map { interpreter.run($0) }
+            return SequenceData(sequences: outputs, width: ir.outputWidth, isBatch: data.isBatch)
+        }
+    }
+}
+
+extension DataFormat: ExpressibleByArgument {}

@@ -1,0 +1,42 @@
+import Foundation
+import RNNRuntime
+
+/// The compiler's entry points, one per stage:
+/// source --parse--> AST --elaborate--> IR --lower--> StepProgram --encode--> artifact.
+public struct Compiler {
+    public var stdlibPath: String?
+    public var options: ElaborationOptions
+    public let diagnostics = DiagnosticEngine()
+
+    public init(stdlibPath: String? = StdlibLocator.locate(), options: ElaborationOptions = ElaborationOptions()) {
+        self.stdlibPath = stdlibPath
+        self.options = options
+    }
+
+    /// Parses one file (no imports): the `--emit ast` stage.
+    public func parse(_ file: SourceFile) -> SourceFileAST {
+        Parser.parse(file, diagnostics: diagnostics)
+    }
+
+    /// Loads the file and its imports and elaborates the selected model into IR.
+    /// Returns nil when there are errors (see `diagnostics`).
+    public func compileToIR(_ file: SourceFile) -> IRProgram? {
+        let modules = ModuleLoader(stdlib: stdlibPath, diagnostics: diagnostics).load(root: file)
+        // Syntax errors make elaboration report follow-on errors; stop here instead.
+        if diagnostics.hasErrors { return nil }
+        return Elaborator(modules: modules, diagnostics: diagnostics, options: options).elaborate()
+    }
+
+    /// IR lowered to the runtime's step program.
+    public func compileToStepProgram(_ file: SourceFile) -> StepProgram? {
+        compileToIR(file).map(StepLowering.lower)
+    }
+
+    /// Reads a source file from disk.
+    public static func readSource(path: String) throws(RuntimeError) -> SourceFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .io("cannot read '\(path)': no such file or not readable")
+        }
+        return SourceFile(path: path, bytes: [UInt8](data))
+    }
+}

@@ -1,0 +1,127 @@
+/// The syntax tree of one .rnn file. Every node carries its source range.
+public struct SourceFileAST: Sendable {
+    public let file: SourceFile
+    public var declarations: [Declaration]
+}
+
+public enum Declaration: Sendable {
+    case use(UseDecl)
+    case function(FunctionDecl)
+    case model(ModelDecl)
+}
+
+/// `use logic` or `use "path/to/file.rnn"`; dotted names map to folders (`use cells.gru`).
+public struct UseDecl: Sendable {
+    public let path: String
+    public let isQuoted: Bool
+    public let range: SourceRange
+}
+
+public struct Identifier: Sendable {
+    public let name: String
+    public let range: SourceRange
+}
+
+/// A parameter of a function: `name`, `name: [shape]`, `name = default`.
+public struct FunctionParam: Sendable {
+    public let name: Identifier
+    public let shape: ShapeAnnotation?
+    public let defaultValue: Expr?
+}
+
+public struct FunctionDecl: Sendable {
+    public let name: Identifier
+    public let params: [FunctionParam]
+    /// Statements of a block body; empty for `fn f(x) = expr`.
+    public let body: [Statement]
+    /// The returned expression: `= expr`, or the block's `return expr`.
+    public let result: Expr?
+    public let range: SourceRange
+}
+
+/// A compile-time parameter of a model: `n = 16`.
+public struct ModelParam: Sendable {
+    public let name: Identifier
+    public let value: Expr
+}
+
+public struct ModelDecl: Sendable {
+    public let name: Identifier
+    public let params: [ModelParam]
+    public let body: [Statement]
+    public let range: SourceRange
+}
+
+/// `[d1, d2]` written after a colon.
+public struct ShapeAnnotation: Sendable {
+    public let dims: [Expr]
+    public let range: SourceRange
+}
+
+public struct ParamItem: Sendable {
+    public let name: Identifier
+    public let shape: ShapeAnnotation
+    public let initializer: Expr?
+}
+
+public struct Statement: Sendable {
+    public enum Kind: Sendable {
+        case input(Identifier, ShapeAnnotation)
+        case output(Expr)
+        case state(Identifier, ShapeAnnotation, Expr)
+        case param([ParamItem])
+        case update(Identifier, Expr)
+        case binding(Identifier, Expr)
+        case `return`(Expr)
+    }
+    public let kind: Kind
+    public let range: SourceRange
+}
+
+public enum BinaryOp: String, Sendable {
+    case add = "+", sub = "-", mul = "*", div = "/", matmul = "@", pow = "^"
+}
+
+public enum UnaryOp: String, Sendable {
+    case neg = "-", plus = "+"
+}
+
+/// A call argument, positional or named (`seed: 1`).
+public struct CallArgument: Sendable {
+    public let label: Identifier?
+    public let value: Expr
+}
+
+/// One position in `x[...]`: a single index or a range `a:b` with optional ends.
+public enum Subscript: Sendable {
+    case index(Expr)
+    case range(Expr?, Expr?)
+}
+
+public final class Expr: Sendable {
+    public enum Kind: Sendable {
+        case number(Double)
+        case name(String)
+        case unary(UnaryOp, Expr)
+        case binary(BinaryOp, Expr, Expr)
+        case call(Identifier, [CallArgument])
+        case index(Expr, [Subscript])
+        case list([Expr])
+        case comprehension(variable: Identifier, lower: Expr, upper: Expr, body: Expr)
+    }
+    public let kind: Kind
+    public let range: SourceRange
+
+    public init(_ kind: Kind, _ range: SourceRange) {
+        self.kind = kind
+        self.range = range
+    }
+
+    /// True for `[...]` literals and comprehensions (used to tell matrix rows from concatenation).
+    var isBracketForm: Bool {
+        switch kind {
+        case .list, .comprehension: return true
+        default: return false
+        }
+    }
+}

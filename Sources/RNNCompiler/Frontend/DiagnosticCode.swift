@@ -1,0 +1,72 @@
+/// Every diagnostic the compiler can emit, with a stable code.
+///
+/// The catalogue is grouped by phase; docs/diagnostics.md lists each code with a
+/// minimal program that triggers it. Codes are never reused.
+public enum DiagnosticCode: String, Sendable, CaseIterable {
+    // MARK: Lexer and parser (E01xx)
+    case unexpectedCharacter = "E0101"
+    case unterminatedString = "E0102"
+    case invalidNumber = "E0103"
+    case expectedToken = "E0104"
+    case expectedExpression = "E0105"
+    case expectedDeclaration = "E0106"
+    case expectedStatement = "E0107"
+    case nestingTooDeep = "E0108"
+    case statementNotAllowed = "E0109"
+
+    // MARK: Names, imports and calls (E02xx)
+    case undefinedName = "E0201"
+    case undefinedFunction = "E0202"
+    case redefinition = "E0203"
+    case importNotFound = "E0204"
+    case importCycle = "E0205"
+    case badArguments = "E0206"
+    case recursiveCall = "E0207"
+    case modelSelection = "E0208"
+    case badSetting = "E0209"
+    case missingReturn = "E0210"
+
+    // MARK: Values and shapes (E03xx)
+    case shapeMismatch = "E0301"
+    case matmulMismatch = "E0302"
+    case notConstant = "E0303"
+    case notInteger = "E0304"
+    case indexOutOfRange = "E0305"
+    case unsupportedRuntimeOp = "E0306"
+    case annotationMismatch = "E0307"
+    case invalidValue = "E0308"
+    case raggedLiteral = "E0309"
+
+    // MARK: States (E04xx)
+    case stateUpdatedTwice = "E0401"
+    case stateNeverUpdated = "E0402"
+    case updateOfNonState = "E0403"
+    case stateInitMismatch = "E0404"
+
+    // MARK: Params and weights (E05xx)
+    case paramUnbound = "E0501"
+    case weightShapeMismatch = "E0502"
+    case weightDtype = "E0503"
+    case extraWeight = "E0504"
+    case weightsFile = "E0505"
+    case paramInitMismatch = "E0506"
+
+    // MARK: Limits and model structure (E06xx)
+    case tooLarge = "E0601"
+    case modelStructure = "E0602"
+}
+
+/// Hard limits that keep the compiler from exhausting memory or time on hostile input.
+public enum CompilerLimits {
+    /// Largest number of elements in any compile-time tensor (dense), 2^26 (512 MiB as Float64).
+    public static let maxTensorElements = 1 << 26
+    /// Largest width of a runtime vector.
+    public static let maxVectorWidth = 1 << 24
+    /// Largest number of iterations of one comprehension.
+    public static let maxComprehension = 1 << 20
+    /// Largest number of IR nodes in one model.
+    public static let maxNodes = 1 << 20
+    /// Deepest nesting of expressions in the parser, and of inlined calls in sema.
+    public static let maxNesting = 200
+    public static let maxInlineDepth = 64
+}

@@ -1,0 +1,94 @@
+/// How serious a diagnostic is.
+public enum Severity: String, Sendable {
+    case error, warning, note
+}
+
+/// One message from the compiler, with a stable code and a source location.
+public struct Diagnostic: Error, Sendable, CustomStringConvertible {
+    public let code: DiagnosticCode
+    public let severity: Severity
+    public let message: String
+    public let range: SourceRange?
+    /// Extra located notes, e.g. "previous definition is here".
+    public var notes: [(message: String, range: SourceRange)] = []
+
+    public init(_ code: DiagnosticCode, _ message: String, at range: SourceRange?, severity: Severity = .error) {
+        self.code = code
+        self.severity = severity
+        self.message = message
+        self.range = range
+    }
+
+    /// `path:line:col: error[E0102]: message`, then the source line with a caret.
+    public var description: String { render(color: false) }
+
+    public func render(color: Bool) -> String {
+        var out = ""
+        out += Self.header(code: code, severity: severity, message: message, range: range)
+        if let range { out += Self.snippet(range) }
+        for note in notes {
+            out += "\n" + Self.header(code: nil, severity: .note, message: note.message, range: note.range)
+            out += Self.snippet(note.range)
+        }
+        return out
+    }
+
+    static func header(code: DiagnosticCode?, severity: Severity, message: String, range: SourceRange?) -> String {
+        var loc = ""
+        if let range {
+            let (line, col) = range.file.lineColumn(of: range.start)
+            loc = "\(range.file.path):\(line):\(col): "
+        }
+        let tag = code.map { "\(severity.rawValue)[\($0.rawValue)]" } ?? severity.rawValue
+        return "\(loc)\(tag): \(message)"
+    }
+
+    static func snippet(_ range: SourceRange) -> String {
+        let (line, col) = range.file.lineColumn(of: range.start)
+        let text = range.file.lineText(line).replacingTabs()
+        let (endLine, endCol) = range.file.lineColumn(of: max(range.start, range.end - 1))
+        let width = endLine == line ? max(1, endCol - col + 1) : 1
+        let gutter = String(line)
+        let pad = String(repeating: " ", count: gutter.count)
+        let caret = String(repeating: " ", count: col - 1) + "^" + String(repeating: "~", count: max(0, min(width, 200) - 1))
+        return "\n\(pad) |\n\(gutter) | \(text)\n\(pad) | \(caret)"
+    }
+}
+
+extension String {
+    fileprivate func replacingTabs() -> String {
+        String(map { $0 == "\t" ? " " : $0 })
+    }
+}
+
+/// Collects diagnostics for one compilation; checks never stop at the first error.
+public final class DiagnosticEngine {
+    public private(set) var diagnostics: [Diagnostic] = []
+    /// Stop collecting after this many errors (the rest are counted, not kept).
+    public let limit: Int
+    public private(set) var dropped = 0
+
+    public init(limit: Int = 100) { self.limit = limit }
+
+    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+    public var errorCount: Int { diagnostics.filter { $0.severity == .error }.count + dropped }
+
+    public func emit(_ d: Diagnostic) {
+        if diagnostics.count >= limit { dropped += 1; return }
+        diagnostics.append(d)
+    }
+
+    public func error(_ code: DiagnosticCode, _ message: String, at range: SourceRange?) {
+        emit(Diagnostic(code, message, at: range))
+    }
+
+    public func warning(_ code: DiagnosticCode, _ message: String, at range: SourceRange?) {
+        emit(Diagnostic(code, message, at: range, severity: .warning))
+    }
+
+    public func render(color: Bool = false) -> String {
+        var parts = diagnostics.map { $0.render(color: color) }
+        if dropped > 0 { parts.append("note: \(dropped) more errors not shown") }
+        return parts.joined(separator: "\n\n")
+    }
+}

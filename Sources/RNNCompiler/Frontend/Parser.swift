@@ -1,0 +1,414 @@
+/// Recursive-descent parser for .rnn files (grammar: grammar/rnn.ebnf).
+///
+/// Rules the parser keeps:
+/// - Each parse function consumes at least one token or fails; every loop makes progress.
+/// - A syntax error is reported once, then the parser skips to the next token that starts
+///   a line and can start a statement (or a declaration at top level) and goes on, so one
+///   run reports several errors.
+/// - Expressions nest at most `CompilerLimits.maxNesting` deep; deeper input is an error,
+///   never a stack overflow.
+public struct Parser {
+    private let tokens: [Token]
+    private var index = 0
+    private var depth = 0
+    private let file: SourceFile
+    private let diagnostics: DiagnosticEngine
+
+    /// Thrown after a diagnostic has been emitted, to unwind to the nearest recovery point.
+    private struct Failure: Error {}
+
+    public static func parse(_ file: SourceFile, diagnostics: DiagnosticEngine) -> SourceFileAST {
+        var parser = Parser(file: file, diagnostics: diagnostics)
+        return parser.parseFile()
+    }
+
+    /// Parses a single expression (used for `--set name=value`).
+    public static func parseExpression(_ file: SourceFile, diagnostics: DiagnosticEngine) -> Expr? {
+        var parser = Parser(file: file, diagnostics: diagnostics)
+        guard let e = try? parser.parseExpr() else { return nil }
+        if parser.current.kind != .eof {
+            parser.diagnostics.error(.expectedToken, "expected end of expression, found \(parser.current.kind.display)", at: parser.current.range)
+            return nil
+        }
+        return e
+    }
+
+    private init(file: SourceFile, diagnostics: DiagnosticEngine) {
+        self.file = file
+        self.diagnostics = diagnostics
+        self.tokens = Lexer.tokenize(file, diagnostics: diagnostics)
+    }
+
+    // MARK: Token helpers
+
+    private var current: Token { tokens[index] }
+    private var previous: Token { tokens[max(0, index - 1)] }
+
+    private mutating func advance() -> Token {
+        let t = tokens[index]
+        if index < tokens.count - 1 { index += 1 }
+        return t
+    }
+
+    private func check(_ p: Punct) -> Bool { current.kind == .punct(p) }
+    private func check(_ k: Keyword) -> Bool { current.kind == .keyword(k) }
+
+    private mutating func accept(_ p: Punct) -> Bool {
+        if check(p) { _ = advance(); return true }
+        return false
+    }
+
+    @discardableResult
+    private mutating func expect(_ p: Punct, _ context: String) throws -> Token {
+        if check(p) { return advance() }
+        throw fail(.expectedToken, "expected '\(p.rawValue)' \(context), found \(current.kind.display)")
+    }
+
+    private mutating func expectIdentifier(_ context: String) throws -> Identifier {
+        if case .identifier(let name) = current.kind {
+            let t = advance()
+            return Identifier(name: name, range: t.range)
+        }
+        throw fail(.expectedToken, "expected a name \(context), found \(current.kind.display)")
+    }
+
+    private func fail(_ code: DiagnosticCode, _ message: String, at range: SourceRange? = nil) -> Failure {
+        diagnostics.error(code, message, at: range ?? current.range)
+        return Failure()
+    }
+
+    // MARK: Declarations
+
+    private mutating func parseFile() -> SourceFileAST {
+        var decls: [Declaration] = []
+        while current.kind != .eof {
+            do {
+                if let d = try parseDeclaration() { decls.append(d) }
+            } catch {
+                synchronizeTopLevel()
+            }
+        }
+        return SourceFileAST(file: file, declarations: decls)
+    }
+
+    private mutating func synchronizeTopLevel() {
+        _ = advance()
+        while current.kind != .eof {
+            if current.startsLine, check(.use) || check(.fn) || check(.model) { return }
+            _ = advance()
+        }
+    }
+
+    private mutating func parseDeclaration() throws -> Declaration? {
+        switch current.kind {
+        case .keyword(.use): return .use(try parseUse())
+        case .keyword(.fn): return .function(try parseFunction())
+        case .keyword(.model): return .model(try parseModel())
+        case .punct(.semicolon): _ = advance(); return nil
+        default:
+            throw fail(.expectedDeclaration, "expected 'use', 'fn' or 'model' at top level, found \(current.kind.display)")
+        }
+    }
+
+    private mutating func parseUse() throws -> UseDecl {
+        let start = advance().range
+        if case .string(let path) = current.kind {
+            let t = advance()
+            return UseDecl(path: path, isQuoted: true, range: start.to(t.range))
+        }
+        var parts = [try expectIdentifier("after 'use'").name]
+        while accept(.dot) { parts.append(try expectIdentifier("after '.' in 'use'").name) }
+        return UseDecl(path: parts.joined(separator: "/"), isQuoted: false, range: start.to(previous.range))
+    }
+
+    private mutating func parseFunction() throws -> FunctionDecl {
+        let start = advance().range
+        let name = try expectIdentifier("after 'fn'")
+        try expect(.lparen, "after the function name")
+        var params: [FunctionParam] = []
+        while !check(.rparen) {
+            let p = try expectIdentifier("for a function parameter")
+            let shape = accept(.colon) ? try parseShape() : nil
+            let value = accept(.equal) ? try parseExpr() : nil
+            params.append(FunctionParam(name: p, shape: shape, defaultValue: value))
+            if !accept(.comma) { break }
+        }
+        try expect(.rparen, "to close the parameter list")
+        if accept(.equal) {
+            let e = try parseExpr()
+            _ = accept(.semicolon)
+            return FunctionDecl(name: name, params: params, body: [], result: e, range: start.to(e.range))
+        }
+        let (body, close) = try parseBlock(in: .function)
+        var statements = body
+        var result: Expr?
+        if let last = statements.last, case .return(let e) = last.kind {
+            result = e
+            statements.removeLast()
+        }
+        for s in statements {
+            if case .return = s.kind {
+                diagnostics.error(.statementNotAllowed, "'return' must be the last statement of a function body", at: s.range)
+            }
+        }
+        if result == nil {
+            diagnostics.error(.missingReturn, "function '\(name.name)' must end with 'return EXPR'", at: close)
+        }
+        return FunctionDecl(name: name, params: params, body: statements, result: result, range: start.to(close))
+    }
+
+    private mutating func parseModel() throws -> ModelDecl {
+        let start = advance().range
+        let name = try expectIdentifier("after 'model'")
+        var params: [ModelParam] = []
+        if accept(.lparen) {
+            while !check(.rparen) {
+                let p = try expectIdentifier("for a model parameter")
+                try expect(.equal, "after a model parameter name (model parameters need a default value)")
+                params.append(ModelParam(name: p, value: try parseExpr()))
+                if !accept(.comma) { break }
+            }
+            try expect(.rparen, "to close the model parameter list")
+        }
+        let (body, close) = try parseBlock(in: .model)
+        return ModelDecl(name: name, params: params, body: body, range: start.to(close))
+    }
+
+    private enum BlockKind { case model, function }
+
+    /// `{ statement* }`; recovers inside the block. Returns the statements and the `}` range.
+    private mutating func parseBlock(in kind: BlockKind) throws -> ([Statement], SourceRange) {
+        try expect(.lbrace, "to open the body")
+        var statements: [Statement] = []
+        while !check(.rbrace) && current.kind != .eof {
+            do {
+                if accept(.semicolon) { continue }
+                let s = try parseStatement()
+                checkAllowed(s, in: kind)
+                statements.append(s)
+                _ = accept(.semicolon)
+            } catch {
+                synchronizeStatement()
+            }
+        }
+        let close = try expect(.rbrace, "to close the body").range
+        return (statements, close)
+    }
+
+    private func checkAllowed(_ s: Statement, in kind: BlockKind) {
+        let what: String?
+        switch (s.kind, kind) {
+        case (.input, .function): what = "'input' is only allowed in a model"
+        case (.output, .function): what = "'output' is only allowed in a model; a function returns its value"
+        case (.param, .function): what = "'param' is only allowed in a model; pass tensors to functions as arguments"
+        case (.return, .model): what = "'return' is only allowed in a function; a model uses 'output'"
+        default: what = nil
+        }
+        if let what { diagnostics.error(.statementNotAllowed, what, at: s.range) }
+    }
+
+    private mutating func synchronizeStatement() {
+        _ = advance()
+        while current.kind != .eof && !check(.rbrace) {
+            if current.startsLine {
+                switch current.kind {
+                case .identifier, .keyword(.input), .keyword(.output), .keyword(.state), .keyword(.param), .keyword(.return):
+                    return
+                case .keyword(.fn), .keyword(.model), .keyword(.use):
+                    return
+                default: break
+                }
+            }
+            _ = advance()
+        }
+    }
+
+    // MARK: Statements
+
+    private mutating func parseStatement() throws -> Statement {
+        let start = current.range
+        func done(_ k: Statement.Kind) -> Statement { Statement(kind: k, range: start.to(previous.range)) }
+        switch current.kind {
+        case .keyword(.input):
+            _ = advance()
+            let name = try expectIdentifier("after 'input'")
+            try expect(.colon, "after the input name")
+            return done(.input(name, try parseShape()))
+        case .keyword(.output):
+            _ = advance()
+            return done(.output(try parseExpr()))
+        case .keyword(.state):
+            _ = advance()
+            let name = try expectIdentifier("after 'state'")
+            try expect(.colon, "after the state name")
+            let shape = try parseShape()
+            try expect(.equal, "after the state's shape (a state needs an initial value)")
+            return done(.state(name, shape, try parseExpr()))
+        case .keyword(.param):
+            _ = advance()
+            var items: [ParamItem] = []
+            repeat {
+                let name = try expectIdentifier("for a param")
+                try expect(.colon, "after the param name")
+                let shape = try parseShape()
+                let initial = accept(.equal) ? try parseExpr() : nil
+                items.append(ParamItem(name: name, shape: shape, initializer: initial))
+            } while accept(.comma)
+            return done(.param(items))
+        case .keyword(.return):
+            _ = advance()
+            return done(.return(try parseExpr()))
+        case .identifier:
+            let name = try expectIdentifier("")
+            if accept(.arrow) { return done(.update(name, try parseExpr())) }
+            if accept(.equal) { return done(.binding(name, try parseExpr())) }
+            throw fail(.expectedToken, "expected '=' or '<-' after '\(name.name)', found \(current.kind.display)")
+        default:
+            throw fail(.expectedStatement, "expected a statement, found \(current.kind.display)")
+        }
+    }
+
+    private mutating func parseShape() throws -> ShapeAnnotation {
+        let open = try expect(.lbracket, "to begin a shape like [n] or [m, n]").range
+        var dims = [try parseExpr()]
+        while accept(.comma) { dims.append(try parseExpr()) }
+        let close = try expect(.rbracket, "to close the shape").range
+        return ShapeAnnotation(dims: dims, range: open.to(close))
+    }
+
+    // MARK: Expressions
+
+    mutating func parseExpr() throws -> Expr {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > CompilerLimits.maxNesting {
+            throw fail(.nestingTooDeep, "expression nested more than \(CompilerLimits.maxNesting) levels deep")
+        }
+        return try parseAdditive()
+    }
+
+    private mutating func parseAdditive() throws -> Expr {
+        var lhs = try parseMultiplicative()
+        while true {
+            let op: BinaryOp
+            if check(.plus) { op = .add } else if check(.minus) { op = .sub } else { return lhs }
+            _ = advance()
+            let rhs = try parseMultiplicative()
+            lhs = Expr(.binary(op, lhs, rhs), lhs.range.to(rhs.range))
+        }
+    }
+
+    private mutating func parseMultiplicative() throws -> Expr {
+        var lhs = try parseUnary()
+        while true {
+            let op: BinaryOp
+            if check(.star) { op = .mul } else if check(.slash) { op = .div } else if check(.at) { op = .matmul } else { return lhs }
+            _ = advance()
+            let rhs = try parseUnary()
+            lhs = Expr(.binary(op, lhs, rhs), lhs.range.to(rhs.range))
+        }
+    }
+
+    private mutating func parseUnary() throws -> Expr {
+        if check(.minus) || check(.plus) {
+            let t = advance()
+            depth += 1
+            defer { depth -= 1 }
+            if depth > CompilerLimits.maxNesting {
+                throw fail(.nestingTooDeep, "expression nested more than \(CompilerLimits.maxNesting) levels deep")
+            }
+            let operand = try parseUnary()
+            return Expr(.unary(t.kind == .punct(.minus) ? .neg : .plus, operand), t.range.to(operand.range))
+        }
+        return try parsePower()
+    }
+
+    private mutating func parsePower() throws -> Expr {
+        let base = try parsePostfix()
+        guard accept(.caret) else { return base }
+        depth += 1
+        defer { depth -= 1 }
+        if depth > CompilerLimits.maxNesting {
+            throw fail(.nestingTooDeep, "expression nested more than \(CompilerLimits.maxNesting) levels deep")
+        }
+        let exponent = try parseUnary()
+        return Expr(.binary(.pow, base, exponent), base.range.to(exponent.range))
+    }
+
+    private mutating func parsePostfix() throws -> Expr {
+        var e = try parsePrimary()
+        while check(.lbracket) {
+            _ = advance()
+            var subs = [try parseSubscript()]
+            while accept(.comma) { subs.append(try parseSubscript()) }
+            let close = try expect(.rbracket, "to close the subscript").range
+            e = Expr(.index(e, subs), e.range.to(close))
+        }
+        return e
+    }
+
+    private mutating func parseSubscript() throws -> Subscript {
+        let lower: Expr? = check(.colon) ? nil : try parseExpr()
+        guard accept(.colon) else {
+            guard let lower else { throw fail(.expectedExpression, "expected an index") }
+            return .index(lower)
+        }
+        let upper: Expr? = (check(.rbracket) || check(.comma)) ? nil : try parseExpr()
+        return .range(lower, upper)
+    }
+
+    private mutating func parsePrimary() throws -> Expr {
+        let t = current
+        switch t.kind {
+        case .number(let v):
+            _ = advance()
+            return Expr(.number(v), t.range)
+        case .identifier(let name):
+            _ = advance()
+            guard accept(.lparen) else { return Expr(.name(name), t.range) }
+            var args: [CallArgument] = []
+            while !check(.rparen) {
+                var label: Identifier?
+                if case .identifier(let l) = current.kind, tokens[index + 1].kind == .punct(.colon) {
+                    label = Identifier(name: l, range: advance().range)
+                    _ = advance()
+                }
+                args.append(CallArgument(label: label, value: try parseExpr()))
+                if !accept(.comma) { break }
+            }
+            let close = try expect(.rparen, "to close the argument list of '\(name)'").range
+            return Expr(.call(Identifier(name: name, range: t.range), args), t.range.to(close))
+        case .punct(.lparen):
+            _ = advance()
+            let inner = try parseExpr()
+            try expect(.rparen, "to close the parenthesis")
+            return inner
+        case .punct(.lbracket):
+            _ = advance()
+            if check(.for) { return try parseComprehension(open: t.range) }
+            var items: [Expr] = []
+            while !check(.rbracket) {
+                items.append(try parseExpr())
+                if !accept(.comma) { break }
+            }
+            let close = try expect(.rbracket, "to close the list").range
+            return Expr(.list(items), t.range.to(close))
+        default:
+            throw fail(.expectedExpression, "expected an expression, found \(t.kind.display)")
+        }
+    }
+
+    private mutating func parseComprehension(open: SourceRange) throws -> Expr {
+        _ = advance()  // 'for'
+        let variable = try expectIdentifier("after 'for'")
+        guard check(.in) else { throw fail(.expectedToken, "expected 'in' after the loop variable, found \(current.kind.display)") }
+        _ = advance()
+        let lower = try parseExpr()
+        try expect(.rangeUpTo, "in the range 'a..<b'")
+        let upper = try parseExpr()
+        try expect(.colon, "after the range of the comprehension")
+        let body = try parseExpr()
+        let close = try expect(.rbracket, "to close the comprehension").range
+        return Expr(.comprehension(variable: variable, lower: lower, upper: upper, body: body), open.to(close))
+    }
+}

@@ -1,0 +1,71 @@
+/// A source file held in memory as UTF-8 bytes, with a table of line starts.
+///
+/// Tokens and AST nodes store byte offsets; line and column are computed only
+/// when a diagnostic is printed.
+public final class SourceFile: Sendable {
+    public let path: String
+    public let bytes: [UInt8]
+    let lineStarts: [Int]
+
+    public init(path: String, bytes: [UInt8]) {
+        self.path = path
+        self.bytes = bytes
+        var starts = [0]
+        for (i, b) in bytes.enumerated() where b == UInt8(ascii: "\n") { starts.append(i + 1) }
+        self.lineStarts = starts
+    }
+
+    public convenience init(path: String, text: String) {
+        self.init(path: path, bytes: Array(text.utf8))
+    }
+
+    /// 1-based line and column (in bytes) of an offset.
+    public func lineColumn(of offset: Int) -> (line: Int, column: Int) {
+        let clamped = max(0, min(offset, bytes.count))
+        var lo = 0, hi = lineStarts.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if lineStarts[mid] <= clamped { lo = mid } else { hi = mid - 1 }
+        }
+        return (lo + 1, clamped - lineStarts[lo] + 1)
+    }
+
+    /// The text of a 1-based line, without its newline; invalid UTF-8 is replaced.
+    public func lineText(_ line: Int) -> String {
+        guard line >= 1, line <= lineStarts.count else { return "" }
+        let start = lineStarts[line - 1]
+        var end = line < lineStarts.count ? lineStarts[line] : bytes.count
+        while end > start, bytes[end - 1] == UInt8(ascii: "\n") || bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
+    }
+
+    public func text(_ range: SourceRange) -> String {
+        let s = max(0, min(range.start, bytes.count)), e = max(s, min(range.end, bytes.count))
+        return String(decoding: bytes[s..<e], as: UTF8.self)
+    }
+}
+
+/// A half-open byte range in one source file.
+public struct SourceRange: Sendable, Equatable {
+    public let file: SourceFile
+    public let start: Int
+    public let end: Int
+
+    public init(file: SourceFile, start: Int, end: Int) {
+        self.file = file
+        self.start = start
+        self.end = max(start, end)
+    }
+
+    public static func == (a: SourceRange, b: SourceRange) -> Bool {
+        a.file === b.file && a.start == b.start && a.end == b.end
+    }
+
+    /// The range covering both `self` and `other` (same file).
+    public func to(_ other: SourceRange) -> SourceRange {
+        SourceRange(file: file, start: min(start, other.start), end: max(end, other.end))
+    }
+
+    public var line: Int { file.lineColumn(of: start).line }
+    public var column: Int { file.lineColumn(of: start).column }
+}

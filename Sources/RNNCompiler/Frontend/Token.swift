@@ -1,0 +1,37 @@
+/// The kinds of tokens of the rnn language (see grammar/rnn.ebnf).
+public enum TokenKind: Equatable, Sendable {
+    case identifier(String)
+    case number(Double)
+    case string(String)
+    case keyword(Keyword)
+    case punct(Punct)
+    case eof
+
+    public var display: String {
+        switch self {
+        case .identifier(let s): return "identifier '\(s)'"
+        case .number(let n): return "number \(n)"
+        case .string: return "string"
+        case .keyword(let k): return "'\(k.rawValue)'"
+        case .punct(let p): return "'\(p.rawValue)'"
+        case .eof: return "end of file"
+        }
+    }
+}
+
+public enum Keyword: String, Sendable, CaseIterable {
+    case use, fn, model, input, output, state, param, `return`, `for`, `in`
+}
+
+public enum Punct: String, Sendable, CaseIterable {
+    case lparen = "(", rparen = ")", lbracket = "[", rbracket = "]", lbrace = "{", rbrace = "}"
+    case comma = ",", colon = ":", semicolon = ";", equal = "=", arrow = "<-", rangeUpTo = "..<", dot = "."
+    case plus = "+", minus = "-", star = "*", slash = "/", at = "@", caret = "^"
+}
+
+public struct Token: Sendable {
+    public let kind: TokenKind
+    public let range: SourceRange
+    /// True when no other token precedes this one on its line (used for error recovery).
+    public let startsLine: Bool
+}

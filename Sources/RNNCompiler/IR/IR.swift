@@ -1,0 +1,78 @@
+import RNNRuntime
+
+/// Identifies one value (node) of an IR program.
+public struct ValueID: Hashable, Sendable, CustomStringConvertible {
+    public let index: Int
+    public var description: String { "%\(index)" }
+}
+
+/// The primitive operations of the IR. Every value is a vector of `IRNode.size` Float64s.
+public enum IROp: Sendable, Equatable {
+    /// The `n`-th model input at the current step.
+    case input(Int)
+    /// The value of state `n` at the previous step (its initial value at step 1).
+    case stateRead(Int)
+    case constant([Double])
+    /// `W x + b`, W dense or sparse.
+    case affine(WeightMatrix, bias: [Double]?, ValueID)
+    case add(ValueID, ValueID)
+    /// Element-wise product of two runtime vectors: the multiplicative gate.
+    case mul(ValueID, ValueID)
+    case concat([ValueID])
+    case slice(ValueID, start: Int)
+    case activation(Activation, ValueID)
+
+    public var operands: [ValueID] {
+        switch self {
+        case .input, .stateRead, .constant: return []
+        case .affine(_, _, let x), .slice(let x, _), .activation(_, let x): return [x]
+        case .add(let a, let b), .mul(let a, let b): return [a, b]
+        case .concat(let xs): return xs
+        }
+    }
+}
+
+public struct IRNode: Sendable {
+    public var op: IROp
+    public var size: Int
+    /// Where the value came from in the source (for dumps and error messages).
+    public var range: SourceRange?
+}
+
+public struct IRInput: Sendable {
+    public var name: String
+    public var size: Int
+}
+
+/// A state of the program: `next` is its value at the end of each step.
+public struct IRState: Sendable {
+    /// Qualified name: `count` in a model, `larger#2.s` for a state declared in an inlined call.
+    public var name: String
+    public var size: Int
+    public var initial: [Double]
+    public var next: ValueID
+    public var range: SourceRange?
+}
+
+/// A param bound at compile time (recorded for reports; its values live in affine weights).
+public struct IRParam: Sendable {
+    public var name: String
+    public var shape: [Int]
+    public var source: String
+}
+
+/// One model as a typed dataflow graph. Nodes are in topological order: every operand
+/// precedes its user. The output at each step is the concatenation of `outputs`.
+public struct IRProgram: Sendable {
+    public var modelName: String
+    public var inputs: [IRInput]
+    public var states: [IRState]
+    public var params: [IRParam]
+    public var nodes: [IRNode]
+    public var outputs: [ValueID]
+
+    public subscript(id: ValueID) -> IRNode { nodes[id.index] }
+
+    public var inputWidth: Int { inputs.reduce(0) { $0 + $1.size } }
+    public var outputWidth: Int { outputs.reduce(0) { $0 + nodes[$1.index].size } }
+}

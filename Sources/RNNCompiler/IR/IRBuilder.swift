@@ -1,0 +1,60 @@
+import RNNRuntime
+
+/// Appends nodes to an IR program under construction, enforcing the size limits.
+final class IRBuilder {
+    private(set) var nodes: [IRNode] = []
+    /// Total weight entries stored in affine nodes (dense entries or sparse non-zeros).
+    private(set) var storedWeights = 0
+    private(set) var overLimit = false
+    private let diagnostics: DiagnosticEngine
+
+    /// Largest number of weight entries all affine nodes may hold together.
+    static let maxStoredWeights = 1 << 27
+
+    init(diagnostics: DiagnosticEngine) {
+        self.diagnostics = diagnostics
+    }
+
+    func size(_ id: ValueID) -> Int { nodes[id.index].size }
+
+    func add(_ op: IROp, size: Int, range: SourceRange?) -> ValueID {
+        if nodes.count >= CompilerLimits.maxNodes, !overLimit {
+            overLimit = true
+            diagnostics.error(.tooLarge, "the model needs more than \(CompilerLimits.maxNodes) IR nodes (the limit)", at: range)
+        }
+        if case .affine(let w, _, _) = op {
+            storedWeights += w.isSparse ? w.nonZeroCount : w.rows * w.cols
+            if storedWeights > Self.maxStoredWeights, !overLimit {
+                overLimit = true
+                diagnostics.error(.tooLarge, "the model's weights exceed \(Self.maxStoredWeights) stored entries (the limit)", at: range)
+            }
+        }
+        nodes.append(IRNode(op: op, size: size, range: range))
+        return ValueID(index: nodes.count - 1)
+    }
+
+    func constant(_ v: [Double], range: SourceRange?) -> ValueID {
+        add(.constant(v), size: v.count, range: range)
+    }
+
+    func affine(_ w: WeightMatrix, bias: [Double]? = nil, _ x: ValueID, range: SourceRange?) -> ValueID {
+        add(.affine(w, bias: bias, x), size: w.rows, range: range)
+    }
+
+    /// `c * x` element-wise for a per-element (or single) constant `c`.
+    func scale(_ x: ValueID, by c: [Double], range: SourceRange?) -> ValueID {
+        let n = size(x)
+        let d = c.count == 1 ? [Double](repeating: c[0], count: n) : c
+        return affine(.diagonal(d), x, range: range)
+    }
+
+    /// `x + b` for a constant `b` of the same size.
+    func addConstant(_ x: ValueID, _ b: [Double], range: SourceRange?) -> ValueID {
+        affine(.diagonal([Double](repeating: 1, count: size(x))), bias: b, x, range: range)
+    }
+
+    /// Repeats a one-element vector `n` times.
+    func broadcast(_ x: ValueID, to n: Int, range: SourceRange?) -> ValueID {
+        affine(.broadcastColumn(n), x, range: range)
+    }
+}

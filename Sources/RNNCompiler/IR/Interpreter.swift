@@ -1,0 +1,60 @@
+import RNNRuntime
+
+/// The reference semantics of the IR: evaluates every node in order, one step at a time,
+/// in Float64. Written to be obviously correct, not fast; every lowering and optimization
+/// is tested against it.
+public struct Interpreter {
+    public let program: IRProgram
+    public private(set) var states: [[Double]]
+
+    public init(program: IRProgram) {
+        self.program = program
+        self.states = program.states.map(\.initial)
+    }
+
+    public mutating func reset() {
+        states = program.states.map(\.initial)
+    }
+
+    /// Feeds one token (all inputs concatenated) and returns the output vector.
+    public mutating func step(_ token: [Double]) -> [Double] {
+        precondition(token.count == program.inputWidth, "token width does not match the model's input")
+        var inputValues: [[Double]] = []
+        var k = 0
+        for input in program.inputs {
+            inputValues.append(Array(token[k..<(k + input.size)]))
+            k += input.size
+        }
+        var values: [[Double]] = []
+        values.reserveCapacity(program.nodes.count)
+        for node in program.nodes {
+            values.append(evaluate(node, values: values, inputs: inputValues))
+        }
+        states = program.states.map { values[$0.next.index] }
+        return program.outputs.flatMap { values[$0.index] }
+    }
+
+    private func evaluate(_ node: IRNode, values: [[Double]], inputs: [[Double]]) -> [Double] {
+        switch node.op {
+        case .input(let i): return inputs[i]
+        case .stateRead(let s): return states[s]
+        case .constant(let v): return v
+        case .affine(let w, let bias, let x):
+            let y = w.apply(values[x.index])
+            guard let bias else { return y }
+            return zip(y, bias).map { $0 + $1 }
+        case .add(let a, let b): return zip(values[a.index], values[b.index]).map { $0 + $1 }
+        case .mul(let a, let b): return zip(values[a.index], values[b.index]).map { $0 * $1 }
+        case .concat(let parts): return parts.flatMap { values[$0.index] }
+        case .slice(let x, let start):
+            return Array(values[x.index][start..<(start + node.size)])
+        case .activation(let f, let x): return values[x.index].map(f.apply)
+        }
+    }
+
+    /// Runs a whole sequence from the initial states.
+    public mutating func run(_ sequence: [[Double]]) -> [[Double]] {
+        reset()
+        return sequence.map { step($0) }
+    }
+}

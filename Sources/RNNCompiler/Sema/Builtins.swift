@@ -1,0 +1,278 @@
+import Foundation
+import RNNRuntime
+
+/// The arguments of one builtin call, already evaluated, with helpers that report errors.
+struct BuiltinCall {
+    let name: String
+    let positional: [(value: Value, range: SourceRange)]
+    let named: [String: (value: Value, range: SourceRange)]
+    let range: SourceRange
+    let elaborator: Elaborator
+
+    func fail(_ code: DiagnosticCode, _ message: String, at r: SourceRange? = nil) -> Value {
+        elaborator.error(code, message, at: r ?? range)
+        return .error
+    }
+
+    var hasErrorArgument: Bool {
+        (positional.map(\.value) + named.values.map(\.value)).contains { if case .error = $0 { return true } else { return false } }
+    }
+
+    /// Checks the number of positional arguments and the allowed labels.
+    func expect(_ counts: ClosedRange<Int>, labels: Set<String> = []) -> Bool {
+        for (label, arg) in named where !labels.contains(label) {
+            _ = fail(.badArguments, "'\(name)' has no argument named '\(label)'" + (labels.isEmpty ? "" : " (it takes: \(labels.sorted().joined(separator: ", ")))"), at: arg.range)
+            return false
+        }
+        guard counts.contains(positional.count) else {
+            let want = counts.lowerBound == counts.upperBound ? "\(counts.lowerBound)" : "\(counts.lowerBound) to \(counts.upperBound)"
+            _ = fail(.badArguments, "'\(name)' takes \(want) argument(s), but \(positional.count) were given")
+            return false
+        }
+        return true
+    }
+
+    func constant(_ i: Int) -> Tensor? {
+        switch positional[i].value {
+        case .constant(let t): return t
+        case .runtime:
+            _ = fail(.notConstant, "argument \(i + 1) of '\(name)' must be a compile-time value", at: positional[i].range)
+            return nil
+        case .error: return nil
+        }
+    }
+
+    func scalar(_ i: Int) -> Double? {
+        guard let t = constant(i) else { return nil }
+        guard t.isScalar else {
+            _ = fail(.shapeMismatch, "argument \(i + 1) of '\(name)' must be a scalar, found shape \(t.shapeDescription)", at: positional[i].range)
+            return nil
+        }
+        return t.scalar
+    }
+
+    /// A non-negative integer argument (a size), checked against the element limit.
+    func size(_ i: Int) -> Int? {
+        guard let x = scalar(i) else { return nil }
+        guard let n = elaborator.exactInteger(x), n >= 0 else {
+            _ = fail(.notInteger, "argument \(i + 1) of '\(name)' must be a non-negative integer, found \(formatNumber(x))", at: positional[i].range)
+            return nil
+        }
+        guard n <= CompilerLimits.maxTensorElements else {
+            _ = fail(.tooLarge, "size \(n) exceeds the limit of \(CompilerLimits.maxTensorElements) elements", at: positional[i].range)
+            return nil
+        }
+        return n
+    }
+
+    func namedScalar(_ label: String, default d: Double) -> Double? {
+        guard let arg = named[label] else { return d }
+        switch arg.value {
+        case .constant(let t) where t.isScalar: return t.scalar
+        case .error: return nil
+        default:
+            _ = fail(.invalidValue, "'\(label):' of '\(name)' must be a compile-time scalar", at: arg.range)
+            return nil
+        }
+    }
+
+    /// The shape given by all positional sizes: `(n)` or `(rows, cols)`.
+    func shape(from first: Int = 0) -> [Int]? {
+        var dims: [Int] = []
+        for i in first..<positional.count {
+            guard let n = size(i) else { return nil }
+            dims.append(n)
+        }
+        guard dims.reduce(1, { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }) <= CompilerLimits.maxTensorElements else {
+            _ = fail(.tooLarge, "shape \(Tensor.describe(dims)) exceeds the limit of \(CompilerLimits.maxTensorElements) elements")
+            return nil
+        }
+        return dims
+    }
+}
+
+/// The builtin functions: activations usable at run time, math on compile-time values, and
+/// constructors of constant vectors and matrices. See docs/language.md for the full list.
+enum Builtins {
+    static let activations: [String: Activation] = Dictionary(uniqueKeysWithValues: Activation.allCases.map { ($0.rawValue, $0) })
+    static let constantMath: [String: @Sendable (Double) -> Double] = [
+        "cos": { cos($0) }, "sin": { sin($0) }, "tan": { tan($0) }, "sqrt": { $0.squareRoot() }, "floor": { $0.rounded(.down) },
+        "ceil": { $0.rounded(.up) }, "round": { $0.rounded() },
+    ]
+    static let constructors: Set<String> = ["eye", "zeros", "ones", "diag", "rotation", "transpose", "normal", "uniform", "hstack", "vstack", "size", "sum", "abs", "min", "max"]
+    static let names: Set<String> = Set(activations.keys).union(constantMath.keys).union(constructors)
+    /// Builtins that, in a param initializer without a shape, take the param's declared shape.
+    static let shapeFromContext: Set<String> = ["zeros", "ones", "eye", "normal", "uniform"]
+
+    static func call(_ c: inout BuiltinCall) -> Value {
+        if c.hasErrorArgument { return .error }
+        if let f = activations[c.name] { return activation(f, c) }
+        if let f = constantMath[c.name] {
+            guard c.expect(1...1), let t = c.constant(0) else { return .error }
+            return c.elaborator.finite(t.map(f), range: c.range)
+        }
+        switch c.name {
+        case "abs": return abs(c)
+        case "min", "max": return minMax(c)
+        case "sum": return sum(c)
+        case "size": return size(c)
+        case "zeros", "ones":
+            guard c.expect(1...2), let shape = c.shape() else { return .error }
+            return .constant(Tensor(shape: shape, data: [Double](repeating: c.name == "ones" ? 1 : 0, count: shape.reduce(1, *))))
+        case "eye":
+            guard c.expect(1...2), let shape = c.shape() else { return .error }
+            let (r, k) = (shape[0], shape.count == 2 ? shape[1] : shape[0])
+            var data = [Double](repeating: 0, count: r * k)
+            for i in 0..<min(r, k) { data[i * k + i] = 1 }
+            return .constant(.matrix(rows: r, cols: k, data))
+        case "diag":
+            guard c.expect(1...1), let v = c.constant(0) else { return .error }
+            guard v.rank == 1 else { return c.fail(.shapeMismatch, "'diag' takes a vector, found shape \(v.shapeDescription)") }
+            let n = v.data.count
+            guard n * n <= CompilerLimits.maxTensorElements else { return c.fail(.tooLarge, "diag of \(n) elements exceeds the limit of \(CompilerLimits.maxTensorElements) elements") }
+            var data = [Double](repeating: 0, count: n * n)
+            for i in 0..<n { data[i * n + i] = v.data[i] }
+            return .constant(.matrix(rows: n, cols: n, data))
+        case "rotation":
+            guard c.expect(1...1), let theta = c.scalar(0) else { return .error }
+            return .constant(.matrix(rows: 2, cols: 2, [cos(theta), -sin(theta), sin(theta), cos(theta)]))
+        case "transpose":
+            guard c.expect(1...1), let m = c.constant(0) else { return .error }
+            if m.rank < 2 { return .constant(.matrix(rows: m.data.count, cols: 1, m.data)) }
+            var data = [Double](repeating: 0, count: m.data.count)
+            for i in 0..<m.rows { for j in 0..<m.cols { data[j * m.rows + i] = m.data[i * m.cols + j] } }
+            return .constant(.matrix(rows: m.cols, cols: m.rows, data))
+        case "normal", "uniform": return random(c)
+        case "hstack", "vstack": return stack(c)
+        default: return c.fail(.undefinedFunction, "no function named '\(c.name)'")
+        }
+    }
+
+    private static func activation(_ f: Activation, _ c: BuiltinCall) -> Value {
+        guard c.expect(1...1) else { return .error }
+        switch c.positional[0].value {
+        case .constant(let t): return c.elaborator.finite(t.map(f.apply), range: c.range)
+        case .runtime(let id, let n): return .runtime(c.elaborator.builder.add(.activation(f, id), size: n, range: c.range), size: n)
+        case .error: return .error
+        }
+    }
+
+    /// `abs(x) = relu(x) + relu(-x)` at run time.
+    private static func abs(_ c: BuiltinCall) -> Value {
+        guard c.expect(1...1) else { return .error }
+        switch c.positional[0].value {
+        case .constant(let t): return .constant(t.map(Swift.abs))
+        case .runtime(let id, let n):
+            let b = c.elaborator.builder
+            let pos = b.add(.activation(.relu, id), size: n, range: c.range)
+            let neg = b.add(.activation(.relu, b.scale(id, by: [-1], range: c.range)), size: n, range: c.range)
+            return .runtime(b.add(.add(pos, neg), size: n, range: c.range), size: n)
+        case .error: return .error
+        }
+    }
+
+    /// `max(a, b) = b + relu(a - b)` and `min(a, b) = a - relu(a - b)`: exact at run time.
+    private static func minMax(_ c: BuiltinCall) -> Value {
+        guard c.expect(2...2) else { return .error }
+        let e = c.elaborator, r = c.range
+        let (a, b) = (c.positional[0].value, c.positional[1].value)
+        let diff = e.binary(.sub, a, b, range: r, lhsRange: c.positional[0].range, rhsRange: c.positional[1].range)
+        var relu = BuiltinCall(name: "relu", positional: [(diff, r)], named: [:], range: r, elaborator: e)
+        let excess = call(&relu)
+        return c.name == "max"
+            ? e.binary(.add, b, excess, range: r, lhsRange: r, rhsRange: r)
+            : e.binary(.sub, a, excess, range: r, lhsRange: r, rhsRange: r)
+    }
+
+    private static func sum(_ c: BuiltinCall) -> Value {
+        guard c.expect(1...1) else { return .error }
+        switch c.positional[0].value {
+        case .constant(let t): return .constant(.scalar(t.data.reduce(0, +)))
+        case .runtime(let id, let n):
+            let row = WeightMatrix(rows: 1, cols: n, storage: .dense([Double](repeating: 1, count: n)))
+            return .runtime(c.elaborator.builder.affine(row, id, range: c.range), size: 1)
+        case .error: return .error
+        }
+    }
+
+    private static func size(_ c: BuiltinCall) -> Value {
+        guard c.expect(1...2), let shape = c.positional[0].value.shape else { return .error }
+        var axis = 0
+        if c.positional.count == 2 {
+            guard let a = c.size(1) else { return .error }
+            axis = a
+        }
+        guard axis < shape.count else {
+            return c.fail(.indexOutOfRange, "axis \(axis) is out of range for a value of shape \(c.positional[0].value.shapeDescription)")
+        }
+        return .constant(.scalar(Double(shape[axis])))
+    }
+
+    /// Seeded pseudo-random constants: `normal(rows, cols, seed: 1, mean: 0, std: 1)`,
+    /// `uniform(n, seed: 1, low: 0, high: 1)`. The generator (SplitMix64, Box-Muller) is
+    /// rnnc's own: the same seed gives the same values on every platform and version.
+    private static func random(_ c: BuiltinCall) -> Value {
+        let labels: Set<String> = c.name == "normal" ? ["seed", "mean", "std"] : ["seed", "low", "high"]
+        guard c.expect(1...2, labels: labels), let shape = c.shape(), let seed = c.namedScalar("seed", default: 0) else { return .error }
+        var rng = SplitMix64(seed: UInt64(bitPattern: Int64(seed)))
+        let n = shape.reduce(1, *)
+        var data = [Double](repeating: 0, count: n)
+        if c.name == "normal" {
+            guard let mean = c.namedScalar("mean", default: 0), let std = c.namedScalar("std", default: 1) else { return .error }
+            for i in 0..<n { data[i] = mean + std * rng.nextGaussian() }
+        } else {
+            guard let low = c.namedScalar("low", default: 0), let high = c.namedScalar("high", default: 1) else { return .error }
+            for i in 0..<n { data[i] = low + (high - low) * rng.nextUnit() }
+        }
+        return .constant(Tensor(shape: shape, data: data))
+    }
+
+    /// `hstack(A, B, ...)` joins matrices side by side; `vstack` stacks rows. Vectors count
+    /// as one row for vstack and as one column for hstack.
+    private static func stack(_ c: BuiltinCall) -> Value {
+        guard c.expect(1...1024) else { return .error }
+        var parts: [Tensor] = []
+        for i in c.positional.indices {
+            guard let t = c.constant(i) else { return .error }
+            guard !t.isScalar else { return c.fail(.shapeMismatch, "'\(c.name)' takes vectors and matrices, found a scalar", at: c.positional[i].range) }
+            if t.rank == 2 { parts.append(t) }
+            else if c.name == "vstack" { parts.append(.matrix(rows: 1, cols: t.data.count, t.data)) }
+            else { parts.append(.matrix(rows: t.data.count, cols: 1, t.data)) }
+        }
+        if c.name == "vstack" {
+            let cols = parts[0].cols
+            guard parts.allSatisfy({ $0.cols == cols }) else { return c.fail(.shapeMismatch, "vstack needs equal column counts, found \(parts.map(\.shapeDescription).joined(separator: ", "))") }
+            return .constant(.matrix(rows: parts.reduce(0) { $0 + $1.rows }, cols: cols, parts.flatMap(\.data)))
+        }
+        let rows = parts[0].rows
+        guard parts.allSatisfy({ $0.rows == rows }) else { return c.fail(.shapeMismatch, "hstack needs equal row counts, found \(parts.map(\.shapeDescription).joined(separator: ", "))") }
+        var data: [Double] = []
+        for r in 0..<rows { for p in parts { data += p.row(r) } }
+        return .constant(.matrix(rows: rows, cols: parts.reduce(0) { $0 + $1.cols }, data))
+    }
+}
+
+/// SplitMix64: a small, well-mixed 64-bit generator with a fixed, documented sequence.
+struct SplitMix64 {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1) with 53 random bits.
+    mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+
+    /// Standard normal by the Box-Muller transform.
+    mutating func nextGaussian() -> Double {
+        let u1 = max(nextUnit(), Double.leastNonzeroMagnitude)
+        let u2 = nextUnit()
+        return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
+    }
+}

@@ -1,0 +1,202 @@
+extension Elaborator {
+    /// A call: a user function (inlined here) or a builtin.
+    func call(_ callee: Identifier, _ args: [CallArgument], range: SourceRange, in scope: Scope) -> Value {
+        if let decl = modules.functions[callee.name] {
+            return inline(decl, args, range: range, in: scope)
+        }
+        guard Builtins.names.contains(callee.name) else {
+            let hint = scope.lookup(callee.name) != nil ? " ('\(callee.name)' is a value, not a function)" : ""
+            error(.undefinedFunction, "no function named '\(callee.name)'\(hint)", at: callee.range)
+            return .error
+        }
+        var positional: [(Value, SourceRange)] = []
+        var named: [String: (Value, SourceRange)] = [:]
+        for arg in args {
+            let v = eval(arg.value, in: scope)
+            if let label = arg.label {
+                if named[label.name] != nil {
+                    error(.badArguments, "argument '\(label.name)' is given twice", at: label.range)
+                    return .error
+                }
+                named[label.name] = (v, arg.value.range)
+            } else {
+                positional.append((v, arg.value.range))
+            }
+        }
+        var ctx = BuiltinCall(name: callee.name, positional: positional, named: named, range: range, elaborator: self)
+        return Builtins.call(&ctx)
+    }
+
+    // MARK: Inlining
+
+    private func inline(_ decl: FunctionDecl, _ args: [CallArgument], range: SourceRange, in caller: Scope) -> Value {
+        if callStack.contains(where: { $0.name == decl.name.name }) {
+            error(.recursiveCall, "function '\(decl.name.name)' calls itself (\(callStack.map(\.name).joined(separator: " -> ")) -> \(decl.name.name)); functions are inlined, so recursion is not allowed", at: range)
+            return .error
+        }
+        guard callStack.count < CompilerLimits.maxInlineDepth else {
+            error(.tooLarge, "calls nested more than \(CompilerLimits.maxInlineDepth) deep", at: range)
+            return .error
+        }
+        let scope = Scope()
+        guard bindArguments(decl, args, range: range, caller: caller, callee: scope) else { return .error }
+        guard checkAnnotations(decl, in: scope) else { return .error }
+
+        let base = (callStack.last.map { $0.instance + "." } ?? "") + decl.name.name
+        instanceCounters[base, default: 0] += 1
+        callStack.append((decl.name.name, "\(base)#\(instanceCounters[base]!)"))
+        defer { callStack.removeLast() }
+
+        let firstState = states.count
+        for statement in decl.body {
+            if builder.overLimit { return .error }
+            execute(statement, in: scope)
+        }
+        let result = decl.result.map { eval($0, in: scope) } ?? .error
+        checkAllUpdated(from: firstState, declaredIn: decl.name.name)
+        return result
+    }
+
+    /// Binds positional, then named arguments, then defaults (evaluated in the callee's scope,
+    /// so a default may use earlier parameters).
+    private func bindArguments(_ decl: FunctionDecl, _ args: [CallArgument], range: SourceRange, caller: Scope, callee: Scope) -> Bool {
+        var bound: [String: Value] = [:]
+        var sawLabel = false
+        var ok = true
+        for (i, arg) in args.enumerated() {
+            let value = eval(arg.value, in: caller)
+            if let label = arg.label {
+                sawLabel = true
+                guard decl.params.contains(where: { $0.name.name == label.name }) else {
+                    error(.badArguments, "'\(decl.name.name)' has no parameter named '\(label.name)' (parameters: \(decl.params.map(\.name.name).joined(separator: ", ")))", at: label.range)
+                    ok = false
+                    continue
+                }
+                guard bound[label.name] == nil else {
+                    error(.badArguments, "parameter '\(label.name)' of '\(decl.name.name)' is given twice", at: label.range)
+                    ok = false
+                    continue
+                }
+                bound[label.name] = value
+            } else {
+                guard !sawLabel else {
+                    error(.badArguments, "positional arguments must come before named ones", at: arg.value.range)
+                    ok = false
+                    continue
+                }
+                guard i < decl.params.count else {
+                    error(.badArguments, "'\(decl.name.name)' takes \(decl.params.count) arguments, but \(args.count) were given", at: arg.value.range)
+                    return false
+                }
+                bound[decl.params[i].name.name] = value
+            }
+        }
+        guard ok else { return false }
+        for p in decl.params {
+            if let v = bound[p.name.name] {
+                callee.define(p.name.name, .value(v, p.name.range))
+            } else if let d = p.defaultValue {
+                callee.define(p.name.name, .value(eval(d, in: callee), p.name.range))
+            } else {
+                error(.badArguments, "missing argument '\(p.name.name)' in call to '\(decl.name.name)'", at: range)
+                ok = false
+            }
+        }
+        return ok
+    }
+
+    /// Checks `x: [n]`, `W: [3*d, n]` annotations. An annotation may name dimensions not yet
+    /// defined; each is inferred from the argument's shape (solving linear expressions in
+    /// one unknown) and becomes a compile-time value in the body.
+    private func checkAnnotations(_ decl: FunctionDecl, in scope: Scope) -> Bool {
+        var pending: [(dim: Expr, actual: Int, param: FunctionParam)] = []
+        for p in decl.params {
+            guard let shape = p.shape, case .value(let v, _)? = scope.lookup(p.name.name) else { continue }
+            guard let actual = v.shape else { return false }
+            guard actual.count == shape.dims.count else {
+                error(.annotationMismatch, "argument '\(p.name.name)' of '\(decl.name.name)' should have \(shape.dims.count) dimension(s) (\(decl.name.name) declares it \(shape.range.file.text(shape.range))), but has shape \(v.shapeDescription)", at: shape.range)
+                return false
+            }
+            for (d, n) in zip(shape.dims, actual) { pending.append((d, n, p)) }
+        }
+        var progress = true
+        while progress && !pending.isEmpty {
+            progress = false
+            for (k, item) in pending.enumerated().reversed() {
+                let free = ShapeSolver.freeNames(item.dim, in: scope)
+                if free.isEmpty {
+                    pending.remove(at: k)
+                    progress = true
+                    guard let want = ShapeSolver.evaluate(item.dim, in: scope, extra: [:]) else {
+                        error(.annotationMismatch, "shape annotations may use numbers, names and + - * / ^", at: item.dim.range)
+                        return false
+                    }
+                    if want != Double(item.actual) {
+                        error(.annotationMismatch, "argument '\(item.param.name.name)' of '\(decl.name.name)': dimension '\(item.dim.range.file.text(item.dim.range))' is \(formatNumber(want)), but the argument's is \(item.actual)", at: item.dim.range)
+                        return false
+                    }
+                } else if free.count == 1, let name = free.first {
+                    guard let solution = ShapeSolver.solve(item.dim, for: name, equals: item.actual, in: scope) else {
+                        error(.annotationMismatch, "cannot infer '\(name)' from dimension \(item.actual) of argument '\(item.param.name.name)'", at: item.dim.range)
+                        return false
+                    }
+                    scope.define(name, .value(.constant(.scalar(Double(solution))), item.dim.range))
+                    progress = true
+                }
+            }
+        }
+        if let item = pending.first {
+            error(.annotationMismatch, "cannot infer the dimensions in this annotation (more than one unknown)", at: item.dim.range)
+            return false
+        }
+        return true
+    }
+}
+
+import RNNRuntime
+
+/// Arithmetic on shape annotations, with unknown names solved from actual dimensions.
+enum ShapeSolver {
+    static func freeNames(_ e: Expr, in scope: Scope) -> Set<String> {
+        switch e.kind {
+        case .name(let n): return scope.lookup(n) == nil && n != "pi" && n != "e" ? [n] : []
+        case .unary(_, let x): return freeNames(x, in: scope)
+        case .binary(_, let a, let b): return freeNames(a, in: scope).union(freeNames(b, in: scope))
+        default: return []
+        }
+    }
+
+    static func evaluate(_ e: Expr, in scope: Scope, extra: [String: Double]) -> Double? {
+        switch e.kind {
+        case .number(let v): return v
+        case .name(let n):
+            if let v = extra[n] { return v }
+            if case .value(.constant(let t), _)? = scope.lookup(n), t.isScalar { return t.scalar }
+            return nil
+        case .unary(let op, let x):
+            return evaluate(x, in: scope, extra: extra).map { op == .neg ? -$0 : $0 }
+        case .binary(let op, let a, let b):
+            guard let x = evaluate(a, in: scope, extra: extra), let y = evaluate(b, in: scope, extra: extra) else { return nil }
+            switch op {
+            case .add: return x + y
+            case .sub: return x - y
+            case .mul: return x * y
+            case .div: return y == 0 ? nil : x / y
+            case .pow: return Foundation.pow(x, y)
+            case .matmul: return nil
+            }
+        default: return nil
+        }
+    }
+
+    /// Solves `e(name) == target` for a non-negative integer, assuming `e` is linear in `name`.
+    static func solve(_ e: Expr, for name: String, equals target: Int, in scope: Scope) -> Int? {
+        guard let f0 = evaluate(e, in: scope, extra: [name: 0]), let f1 = evaluate(e, in: scope, extra: [name: 1]), f1 != f0 else { return nil }
+        let x = (Double(target) - f0) / (f1 - f0)
+        guard x.isFinite, x >= 0, x == x.rounded(), x < 1e15 else { return nil }
+        guard evaluate(e, in: scope, extra: [name: x]) == Double(target) else { return nil }
+        return Int(x)
+    }
+}
+
+import Foundation

@@ -1,0 +1,225 @@
+import Foundation
+import RNNRuntime
+
+extension Elaborator {
+    func eval(_ expr: Expr, in scope: Scope) -> Value {
+        if builder.overLimit { return .error }
+        switch expr.kind {
+        case .number(let v):
+            return .constant(.scalar(v))
+        case .name(let name):
+            return lookup(name, range: expr.range, in: scope)
+        case .unary(let op, let operand):
+            let v = eval(operand, in: scope)
+            guard op == .neg else { return v }
+            switch v {
+            case .constant(let t): return .constant(t.map { -$0 })
+            case .runtime(let id, _): return .runtime(builder.scale(id, by: [-1], range: expr.range), size: builder.size(id))
+            case .error: return .error
+            }
+        case .binary(let op, let lhs, let rhs):
+            return binary(op, eval(lhs, in: scope), eval(rhs, in: scope), range: expr.range, lhsRange: lhs.range, rhsRange: rhs.range)
+        case .call(let callee, let args):
+            return call(callee, args, range: expr.range, in: scope)
+        case .index(let base, let subs):
+            return index(eval(base, in: scope), subs, range: expr.range, in: scope)
+        case .list(let items):
+            let values = items.map { eval($0, in: scope) }
+            return assemble(values, ranges: items.map(\.range), rows: !items.isEmpty && items.allSatisfy(\.isBracketForm), range: expr.range)
+        case .comprehension(let variable, let lower, let upper, let body):
+            return comprehension(variable, lower, upper, body, range: expr.range, in: scope)
+        }
+    }
+
+    private func lookup(_ name: String, range: SourceRange, in scope: Scope) -> Value {
+        switch scope.lookup(name) {
+        case .value(let v, _)?: return v
+        case .state(let index, _)?: return readState(index, range: range)
+        case nil: break
+        }
+        if name == "pi" { return .constant(.scalar(Double.pi)) }
+        if name == "e" { return .constant(.scalar(M_E)) }
+        let hint = modules.functions[name] != nil || Builtins.names.contains(name) ? " ('\(name)' is a function; call it with arguments)" : ""
+        error(.undefinedName, "'\(name)' is not defined\(hint)", at: range)
+        return .error
+    }
+
+    // MARK: Compile-time helpers
+
+    /// Evaluates an expression that must be a compile-time integer.
+    func constantInteger(_ expr: Expr, in scope: Scope, what: String) -> Int? {
+        switch eval(expr, in: scope) {
+        case .constant(let t) where t.isScalar:
+            guard let n = exactInteger(t.scalar) else {
+                error(.notInteger, "\(what) must be an integer, found \(formatNumber(t.scalar))", at: expr.range)
+                return nil
+            }
+            return n
+        case .constant(let t):
+            error(.notInteger, "\(what) must be an integer, found a value of shape \(t.shapeDescription)", at: expr.range)
+        case .runtime:
+            error(.notConstant, "\(what) must be known at compile time, but this depends on runtime inputs", at: expr.range)
+        case .error: break
+        }
+        return nil
+    }
+
+    func exactInteger(_ x: Double) -> Int? {
+        guard x.isFinite, x == x.rounded(), abs(x) < 9e15 else { return nil }
+        return Int(x)
+    }
+
+    /// A param initializer; `zeros()`, `ones()`, `eye()`, `normal(...)` and `uniform(...)`
+    /// without a shape take the declared one.
+    func evalInitializer(_ expr: Expr, shape: [Int], in scope: Scope) -> Value {
+        if case .call(let callee, let args) = expr.kind, Builtins.shapeFromContext.contains(callee.name),
+           modules.functions[callee.name] == nil, args.allSatisfy({ $0.label != nil }) {
+            let shapeArgs = shape.map { CallArgument(label: nil, value: Expr(.number(Double($0)), callee.range)) }
+            return call(callee, shapeArgs + args, range: expr.range, in: scope)
+        }
+        return eval(expr, in: scope)
+    }
+
+    // MARK: Lists and comprehensions
+
+    /// Concatenates values into one vector, or stacks constant vectors as matrix rows
+    /// when every item is written as a bracket form (`[[1, 0], [0, 1]]`).
+    func assemble(_ values: [Value], ranges: [SourceRange], rows: Bool, range: SourceRange) -> Value {
+        if values.contains(where: { if case .error = $0 { return true } else { return false } }) { return .error }
+        let constants = values.compactMap { v -> Tensor? in
+            if case .constant(let t) = v { return t }
+            return nil
+        }
+        if rows, constants.count == values.count, constants.allSatisfy({ $0.rank == 1 }) {
+            let width = constants[0].data.count
+            for (t, r) in zip(constants, ranges) where t.data.count != width {
+                error(.raggedLiteral, "matrix rows must have equal length: this row has \(t.data.count) values, the first has \(width)", at: r)
+                return .error
+            }
+            guard constants.count * width <= CompilerLimits.maxTensorElements else {
+                error(.tooLarge, "matrix exceeds the limit of \(CompilerLimits.maxTensorElements) elements", at: range)
+                return .error
+            }
+            return .constant(.matrix(rows: constants.count, cols: width, constants.flatMap(\.data)))
+        }
+        var pieces: [Value] = []
+        for (v, r) in zip(values, ranges) {
+            if case .constant(let t) = v, t.rank == 2 {
+                error(.shapeMismatch, "cannot concatenate a \(t.shapeDescription) matrix into a vector", at: r)
+                return .error
+            }
+            pieces.append(v)
+        }
+        if constants.count == values.count {
+            let data = constants.flatMap(\.data)
+            guard data.count <= CompilerLimits.maxTensorElements else {
+                error(.tooLarge, "vector exceeds the limit of \(CompilerLimits.maxTensorElements) elements", at: range)
+                return .error
+            }
+            return .constant(.vector(data))
+        }
+        // Mixed: materialize constant runs, concatenate at run time.
+        var ids: [ValueID] = []
+        var total = 0
+        for (v, r) in zip(pieces, ranges) {
+            switch v {
+            case .runtime(let id, let n): ids.append(id); total += n
+            case .constant(let t) where !t.data.isEmpty: ids.append(builder.constant(t.data, range: r)); total += t.data.count
+            default: break
+            }
+        }
+        guard total <= CompilerLimits.maxVectorWidth else {
+            error(.tooLarge, "vector of \(total) elements exceeds the limit of \(CompilerLimits.maxVectorWidth)", at: range)
+            return .error
+        }
+        if ids.count == 1 { return .runtime(ids[0], size: total) }
+        return .runtime(builder.add(.concat(ids), size: total, range: range), size: total)
+    }
+
+    private func comprehension(_ variable: Identifier, _ lower: Expr, _ upper: Expr, _ body: Expr, range: SourceRange, in scope: Scope) -> Value {
+        guard let lo = constantInteger(lower, in: scope, what: "the start of a comprehension range"),
+              let hi = constantInteger(upper, in: scope, what: "the end of a comprehension range")
+        else { return .error }
+        guard hi - lo <= CompilerLimits.maxComprehension else {
+            error(.tooLarge, "comprehension of \(hi - lo) iterations exceeds the limit of \(CompilerLimits.maxComprehension)", at: range)
+            return .error
+        }
+        var values: [Value] = []
+        for i in lo..<max(lo, hi) {
+            let inner = Scope(parent: scope)
+            inner.define(variable.name, .value(.constant(.scalar(Double(i))), variable.range))
+            let v = eval(body, in: inner)
+            if case .error = v { return .error }
+            values.append(v)
+            if builder.overLimit { return .error }
+        }
+        return assemble(values, ranges: values.map { _ in body.range }, rows: body.isBracketForm && !values.isEmpty, range: range)
+    }
+
+    // MARK: Indexing
+
+    private func index(_ base: Value, _ subs: [Subscript], range: SourceRange, in scope: Scope) -> Value {
+        if case .error = base { return .error }
+        let dims: [Int]
+        switch base {
+        case .constant(let t): dims = t.shape
+        case .runtime(_, let n): dims = [n]
+        case .error: return .error
+        }
+        guard subs.count <= dims.count else {
+            error(.indexOutOfRange, "\(subs.count) subscripts for a value of shape \(base.shapeDescription)", at: range)
+            return .error
+        }
+        var selections: [(start: Int, count: Int, isRange: Bool)] = []
+        for (axis, sub) in subs.enumerated() {
+            guard let sel = resolve(sub, extent: dims[axis], range: range, in: scope) else { return .error }
+            selections.append(sel)
+        }
+        switch base {
+        case .runtime(let id, _):
+            let sel = selections[0]
+            guard sel.count > 0 else {
+                error(.indexOutOfRange, "empty slice of a runtime vector", at: range)
+                return .error
+            }
+            return .runtime(builder.add(.slice(id, start: sel.start), size: sel.count, range: range), size: sel.count)
+        case .constant(let t):
+            while selections.count < t.rank { selections.append((0, dims[selections.count], true)) }
+            if t.rank == 1 {
+                let s = selections[0]
+                let part = Array(t.data[s.start..<(s.start + s.count)])
+                return .constant(s.isRange ? .vector(part) : .scalar(part[0]))
+            }
+            let (r, c) = (selections[0], selections[1])
+            var data: [Double] = []
+            for i in r.start..<(r.start + r.count) { data += t.data[(i * t.cols + c.start)..<(i * t.cols + c.start + c.count)] }
+            switch (r.isRange, c.isRange) {
+            case (true, true): return .constant(.matrix(rows: r.count, cols: c.count, data))
+            case (false, false): return .constant(.scalar(data[0]))
+            default: return .constant(.vector(data))
+            }
+        case .error: return .error
+        }
+    }
+
+    private func resolve(_ sub: Subscript, extent: Int, range: SourceRange, in scope: Scope) -> (start: Int, count: Int, isRange: Bool)? {
+        switch sub {
+        case .index(let e):
+            guard let i = constantInteger(e, in: scope, what: "an index") else { return nil }
+            guard i >= 0, i < extent else {
+                error(.indexOutOfRange, "index \(i) is out of range 0..<\(extent)", at: e.range)
+                return nil
+            }
+            return (i, 1, false)
+        case .range(let lo, let hi):
+            let a = lo.map { constantInteger($0, in: scope, what: "a slice bound") } ?? 0
+            let b = hi.map { constantInteger($0, in: scope, what: "a slice bound") } ?? extent
+            guard let a, let b else { return nil }
+            guard a >= 0, b <= extent, a <= b else {
+                error(.indexOutOfRange, "slice \(a):\(b) is out of range for extent \(extent)", at: range)
+                return nil
+            }
+            return (a, b - a, true)
+        }
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import RNNRuntime
+
+extension Elaborator {
+    /// Applies `+ - * / @ ^` to two values. Constants fold at compile time; an operation on a
+    /// runtime vector becomes affine (with constants) or add/mul (two runtime vectors).
+    func binary(_ op: BinaryOp, _ a: Value, _ b: Value, range: SourceRange, lhsRange: SourceRange, rhsRange: SourceRange) -> Value {
+        switch (a, b) {
+        case (.error, _), (_, .error): return .error
+        case (.constant(let x), .constant(let y)): return constantBinary(op, x, y, range: range)
+        default: return runtimeBinary(op, a, b, range: range, lhsRange: lhsRange, rhsRange: rhsRange)
+        }
+    }
+
+    // MARK: Compile time
+
+    private func constantBinary(_ op: BinaryOp, _ x: Tensor, _ y: Tensor, range: SourceRange) -> Value {
+        if op == .matmul { return constantMatmul(x, y, range: range) }
+        let shape: [Int]
+        if x.shape == y.shape || y.isScalar { shape = x.shape } else if x.isScalar { shape = y.shape } else {
+            error(.shapeMismatch, "shape mismatch: \(x.shapeDescription) \(op.rawValue) \(y.shapeDescription)", at: range)
+            return .error
+        }
+        let n = shape.reduce(1, *)
+        var out = [Double](repeating: 0, count: n)
+        for i in 0..<n {
+            let (p, q) = (x.data[x.isScalar ? 0 : i], y.data[y.isScalar ? 0 : i])
+            switch op {
+            case .add: out[i] = p + q
+            case .sub: out[i] = p - q
+            case .mul: out[i] = p * q
+            case .div:
+                guard q != 0 else {
+                    error(.invalidValue, "division by zero", at: range)
+                    return .error
+                }
+                out[i] = p / q
+            case .pow: out[i] = Foundation.pow(p, q)
+            case .matmul: break
+            }
+        }
+        return finite(Tensor(shape: shape, data: out), range: range)
+    }
+
+    /// Rejects NaN and infinite compile-time results with a located error.
+    func finite(_ t: Tensor, range: SourceRange) -> Value {
+        guard t.data.allSatisfy(\.isFinite) else {
+            error(.invalidValue, "the compile-time value is not finite (overflow, or a function outside its domain)", at: range)
+            return .error
+        }
+        return .constant(t)
+    }
+
+    private func constantMatmul(_ x: Tensor, _ y: Tensor, range: SourceRange) -> Value {
+        guard x.rank >= 1, y.rank >= 1, x.cols == (y.rank == 2 ? y.rows : y.data.count) else {
+            error(.matmulMismatch, "cannot multiply \(x.shapeDescription) @ \(y.shapeDescription): inner dimensions differ", at: range)
+            return .error
+        }
+        let (m, k) = (x.rank == 2 ? x.rows : 1, x.cols)
+        let p = y.rank == 2 ? y.cols : 1
+        guard m.multipliedReportingOverflow(by: p).partialValue <= CompilerLimits.maxTensorElements,
+              m.multipliedReportingOverflow(by: p).partialValue.multipliedReportingOverflow(by: k).partialValue <= 1 << 34
+        else {
+            error(.tooLarge, "compile-time product \(x.shapeDescription) @ \(y.shapeDescription) is too large", at: range)
+            return .error
+        }
+        var out = [Double](repeating: 0, count: m * p)
+        for i in 0..<m {
+            for l in 0..<k where x.data[i * k + l] != 0 {
+                let a = x.data[i * k + l]
+                for j in 0..<p { out[i * p + j] += a * y.data[l * p + j] }
+            }
+        }
+        let shape: [Int]
+        switch (x.rank, y.rank) {
+        case (2, 2): shape = [m, p]
+        case (2, 1): shape = [m]
+        case (1, 2): shape = [p]
+        default: shape = []
+        }
+        return finite(Tensor(shape: shape, data: out), range: range)
+    }
+
+    // MARK: Run time
+
+    private func runtimeBinary(_ op: BinaryOp, _ a: Value, _ b: Value, range: SourceRange, lhsRange: SourceRange, rhsRange: SourceRange) -> Value {
+        switch op {
+        case .add: return addValues(a, b, range: range)
+        case .sub:
+            let negated: Value
+            switch b {
+            case .constant(let t): negated = .constant(t.map { -$0 })
+            case .runtime(let id, let n): negated = .runtime(builder.scale(id, by: [-1], range: rhsRange), size: n)
+            case .error: return .error
+            }
+            return addValues(a, negated, range: range)
+        case .mul: return multiply(a, b, range: range)
+        case .div:
+            guard case .constant(let t) = b else {
+                error(.unsupportedRuntimeOp, "division by a runtime value is not supported; divide by a compile-time constant", at: rhsRange)
+                return .error
+            }
+            guard t.data.allSatisfy({ $0 != 0 }) else {
+                error(.invalidValue, "division by zero", at: rhsRange)
+                return .error
+            }
+            return multiply(a, .constant(t.map { 1 / $0 }), range: range)
+        case .matmul:
+            guard case .constant(let w) = a, case .runtime(let x, let n) = b else {
+                error(.unsupportedRuntimeOp, "'@' needs a compile-time matrix on the left and a runtime vector on the right", at: range)
+                return .error
+            }
+            guard w.cols == n, w.rank >= 1 else {
+                error(.matmulMismatch, "cannot multiply \(w.shapeDescription) @ [\(n)]: inner dimensions differ", at: range)
+                return .error
+            }
+            let rows = w.rank == 2 ? w.rows : 1
+            let id = builder.affine(WeightMatrix(rows: rows, cols: n, dense: w.data), x, range: range)
+            return .runtime(id, size: rows)
+        case .pow:
+            error(.unsupportedRuntimeOp, "'^' is only defined on compile-time values; write x * x for a runtime square", at: range)
+            return .error
+        }
+    }
+
+    /// Width of the result of an element-wise operation: equal sizes, or one side of size 1.
+    private func broadcastWidth(_ m: Int, _ n: Int) -> Int? {
+        m == n || n == 1 ? m : (m == 1 ? n : nil)
+    }
+
+    private func widen(_ id: ValueID, to n: Int, range: SourceRange) -> ValueID {
+        builder.size(id) == n ? id : builder.broadcast(id, to: n, range: range)
+    }
+
+    private func addValues(_ a: Value, _ b: Value, range: SourceRange) -> Value {
+        switch (a, b) {
+        case (.runtime(let x, let m), .runtime(let y, let n)):
+            guard let w = broadcastWidth(m, n) else { return mismatch(a, "+", b, range) }
+            return .runtime(builder.add(.add(widen(x, to: w, range: range), widen(y, to: w, range: range)), size: w, range: range), size: w)
+        case (.runtime(let x, let m), .constant(let t)), (.constant(let t), .runtime(let x, let m)):
+            guard t.rank <= 1, let w = broadcastWidth(m, t.data.count) else { return mismatch(a, "+", b, range) }
+            let bias = t.data.count == w ? t.data : [Double](repeating: t.data[0], count: w)
+            if m == w { return .runtime(builder.addConstant(x, bias, range: range), size: w) }
+            return .runtime(builder.affine(.broadcastColumn(w), bias: bias, x, range: range), size: w)
+        default: return .error
+        }
+    }
+
+    private func multiply(_ a: Value, _ b: Value, range: SourceRange) -> Value {
+        switch (a, b) {
+        case (.runtime(let x, let m), .runtime(let y, let n)):
+            guard let w = broadcastWidth(m, n) else { return mismatch(a, "*", b, range) }
+            return .runtime(builder.add(.mul(widen(x, to: w, range: range), widen(y, to: w, range: range)), size: w, range: range), size: w)
+        case (.runtime(let x, let m), .constant(let t)), (.constant(let t), .runtime(let x, let m)):
+            guard t.rank <= 1, let w = broadcastWidth(m, t.data.count) else { return mismatch(a, "*", b, range) }
+            if m == w { return .runtime(builder.scale(x, by: t.data, range: range), size: w) }
+            // A one-element runtime value times a constant vector: a single column.
+            let column = WeightMatrix(rows: w, cols: 1, storage: .sparse(rowOffsets: Array(0...w), columns: Array(repeating: 0, count: w), values: t.data))
+            return .runtime(builder.affine(column, x, range: range), size: w)
+        default: return .error
+        }
+    }
+
+    private func mismatch(_ a: Value, _ op: String, _ b: Value, _ range: SourceRange) -> Value {
+        error(.shapeMismatch, "shape mismatch: \(a.shapeDescription) \(op) \(b.shapeDescription)", at: range)
+        return .error
+    }
+}

@@ -1,0 +1,337 @@
+import RNNRuntime
+
+/// Compile-time settings for elaboration.
+public struct ElaborationOptions {
+    /// The model to compile; nil picks the only model of the root file.
+    public var modelName: String?
+    /// `--set name=value` overrides of model parameters, as source text.
+    public var settings: [(name: String, value: String)]
+    /// Tensors to bind to `param`s by name.
+    public var weights: SafeTensors.File?
+    public var weightsPath: String?
+
+    public init(modelName: String? = nil, settings: [(name: String, value: String)] = [], weights: SafeTensors.File? = nil, weightsPath: String? = nil) {
+        self.modelName = modelName
+        self.settings = settings
+        self.weights = weights
+        self.weightsPath = weightsPath
+    }
+}
+
+/// Turns a model's AST into an IR program: resolves names, evaluates compile-time values,
+/// inlines functions (each call gets its own states), checks shapes and state rules, and
+/// binds params. Errors are collected; elaboration goes on after each one.
+final class Elaborator {
+    let modules: ModuleSet
+    let diagnostics: DiagnosticEngine
+    let builder: IRBuilder
+    let options: ElaborationOptions
+
+    struct StateInfo {
+        var name: String
+        var size: Int
+        var initial: [Double]
+        var range: SourceRange
+        var read: ValueID?
+        var next: ValueID?
+    }
+
+    var states: [StateInfo] = []
+    var params: [IRParam] = []
+    var usedWeights: Set<String> = []
+    /// Functions being inlined, innermost last, with the instance name of each call.
+    var callStack: [(name: String, instance: String)] = []
+    var instanceCounters: [String: Int] = [:]
+
+    init(modules: ModuleSet, diagnostics: DiagnosticEngine, options: ElaborationOptions) {
+        self.modules = modules
+        self.diagnostics = diagnostics
+        self.builder = IRBuilder(diagnostics: diagnostics)
+        self.options = options
+    }
+
+    func error(_ code: DiagnosticCode, _ message: String, at range: SourceRange?) {
+        diagnostics.error(code, message, at: range)
+    }
+
+    // MARK: Model
+
+    func selectModel() -> ModelDecl? {
+        let rootModels = modules.root.declarations.compactMap { d -> ModelDecl? in
+            if case .model(let m) = d { return m }
+            return nil
+        }
+        let rootRange = SourceRange(file: modules.root.file, start: 0, end: 0)
+        if let name = options.modelName {
+            if let m = modules.models[name] { return m }
+            error(.modelSelection, "no model named '\(name)' (models: \(modules.models.keys.sorted().joined(separator: ", ")))", at: nil)
+            return nil
+        }
+        if rootModels.count == 1 { return rootModels[0] }
+        if rootModels.isEmpty {
+            error(.modelSelection, "'\(modules.root.file.path)' declares no model", at: rootRange)
+        } else {
+            error(.modelSelection, "'\(modules.root.file.path)' declares several models (\(rootModels.map(\.name.name).joined(separator: ", "))); choose one with --model", at: rootRange)
+        }
+        return nil
+    }
+
+    func elaborate() -> IRProgram? {
+        guard let model = selectModel() else { return nil }
+        let scope = Scope()
+        bindModelParams(model, in: scope)
+        var inputs: [IRInput] = []
+        var outputs: [ValueID] = []
+        for statement in model.body {
+            if builder.overLimit { break }
+            switch statement.kind {
+            case .input(let name, let shape):
+                guard let n = vectorSize(shape, in: scope, what: "an input") else { continue }
+                guard checkNew(name, in: scope) else { continue }
+                let id = builder.add(.input(inputs.count), size: n, range: name.range)
+                inputs.append(IRInput(name: name.name, size: n))
+                scope.define(name.name, .value(.runtime(id, size: n), name.range))
+            case .output(let expr):
+                switch eval(expr, in: scope) {
+                case .runtime(let id, _): outputs.append(id)
+                case .constant(let t) where t.rank <= 1: outputs.append(builder.constant(t.data, range: expr.range))
+                case .constant(let t): error(.shapeMismatch, "an output must be a vector, found a \(t.shapeDescription) matrix", at: expr.range)
+                case .error: break
+                }
+            case .param(let items):
+                for item in items { bindParam(item, in: scope) }
+            default:
+                execute(statement, in: scope)
+            }
+        }
+        checkAllUpdated(from: 0, declaredIn: model.name.name)
+        if inputs.isEmpty { error(.modelStructure, "model '\(model.name.name)' has no input; declare one with 'input x: [n]'", at: model.name.range) }
+        if outputs.isEmpty { error(.modelStructure, "model '\(model.name.name)' has no output; add 'output EXPR'", at: model.name.range) }
+        checkUnusedWeights()
+        if diagnostics.hasErrors { return nil }
+        return IRProgram(
+            modelName: model.name.name, inputs: inputs,
+            states: states.map { IRState(name: $0.name, size: $0.size, initial: $0.initial, next: $0.next!, range: $0.range) },
+            params: params, nodes: builder.nodes, outputs: outputs)
+    }
+
+    private func bindModelParams(_ model: ModelDecl, in scope: Scope) {
+        var overrides: [String: (String, Bool)] = [:]
+        for s in options.settings { overrides[s.name] = (s.value, false) }
+        for p in model.params {
+            guard checkNew(p.name, in: scope) else { continue }
+            var value: Value
+            if let (text, _) = overrides[p.name.name] {
+                overrides[p.name.name]!.1 = true
+                let file = SourceFile(path: "--set \(p.name.name)", text: text)
+                if let expr = Parser.parseExpression(file, diagnostics: diagnostics) {
+                    value = eval(expr, in: Scope())
+                } else {
+                    value = .error
+                }
+            } else {
+                value = eval(p.value, in: scope)
+            }
+            if case .runtime = value {
+                error(.notConstant, "model parameter '\(p.name.name)' must be a compile-time value", at: p.value.range)
+                value = .error
+            }
+            scope.define(p.name.name, .value(value, p.name.range))
+        }
+        for (name, (_, used)) in overrides.sorted(by: { $0.key < $1.key }) where !used {
+            let known = model.params.map(\.name.name)
+            error(.badSetting, "--set \(name): model '\(model.name.name)' has no parameter '\(name)'" + (known.isEmpty ? "" : " (parameters: \(known.joined(separator: ", ")))"), at: model.name.range)
+        }
+    }
+
+    // MARK: Statements shared by models and functions
+
+    func execute(_ statement: Statement, in scope: Scope) {
+        switch statement.kind {
+        case .binding(let name, let expr):
+            let value = eval(expr, in: scope)
+            if checkNew(name, in: scope) { scope.define(name.name, .value(value, name.range)) }
+        case .state(let name, let shape, let initExpr):
+            declareState(name, shape, initExpr, in: scope)
+        case .update(let name, let expr):
+            update(name, expr, in: scope)
+        case .input, .output, .param, .return:
+            break  // rejected by the parser where not allowed; handled by the caller otherwise
+        }
+    }
+
+    /// Reports a redefinition and returns false when `name` is already defined in `scope`.
+    func checkNew(_ name: Identifier, in scope: Scope) -> Bool {
+        guard let existing = scope.localDefinition(name.name) else { return true }
+        var d = Diagnostic(.redefinition, "'\(name.name)' is already defined; bindings are immutable (use a new name, or a state and '<-')", at: name.range)
+        switch existing {
+        case .value(_, let r?), .state(_, let r): d.notes.append(("previous definition is here", r))
+        case .value(_, nil): break
+        }
+        diagnostics.emit(d)
+        return false
+    }
+
+    private func declareState(_ name: Identifier, _ shape: ShapeAnnotation, _ initExpr: Expr, in scope: Scope) {
+        guard let n = vectorSize(shape, in: scope, what: "a state") else { return }
+        guard checkNew(name, in: scope) else { return }
+        var initial = [Double](repeating: 0, count: n)
+        switch eval(initExpr, in: scope) {
+        case .constant(let t) where t.isScalar: initial = [Double](repeating: t.scalar, count: n)
+        case .constant(let t) where t.rank == 1 && t.data.count == n: initial = t.data
+        case .constant(let t):
+            error(.stateInitMismatch, "state '\(name.name)' has shape [\(n)] but its initial value has shape \(t.shapeDescription)", at: initExpr.range)
+        case .runtime:
+            error(.notConstant, "the initial value of state '\(name.name)' must be a compile-time value", at: initExpr.range)
+        case .error: break
+        }
+        let qualified = callStack.last.map { "\($0.instance).\(name.name)" } ?? name.name
+        states.append(StateInfo(name: qualified, size: n, initial: initial, range: name.range))
+        scope.define(name.name, .state(states.count - 1, name.range))
+    }
+
+    private func update(_ name: Identifier, _ expr: Expr, in scope: Scope) {
+        let value = eval(expr, in: scope)
+        guard let entry = scope.lookup(name.name) else {
+            error(.updateOfNonState, "'\(name.name)' is not a state; declare it first with 'state \(name.name): [n] = init'", at: name.range)
+            return
+        }
+        guard case .state(let index, _) = entry, scope.localDefinition(name.name) != nil else {
+            error(.updateOfNonState, "'\(name.name)' is not a state of this body and cannot be updated with '<-'", at: name.range)
+            return
+        }
+        if states[index].next != nil {
+            error(.stateUpdatedTwice, "state '\(name.name)' is updated twice in one step; a state is updated exactly once", at: name.range)
+            return
+        }
+        let n = states[index].size
+        var next: ValueID?
+        switch value {
+        case .runtime(let id, let m) where m == n: next = id
+        case .runtime(let id, 1): next = builder.broadcast(id, to: n, range: expr.range)
+        case .constant(let t) where t.isScalar: next = builder.constant([Double](repeating: t.scalar, count: n), range: expr.range)
+        case .constant(let t) where t.rank == 1 && t.data.count == n: next = builder.constant(t.data, range: expr.range)
+        case .error: next = builder.constant([Double](repeating: 0, count: n), range: expr.range)
+        default:
+            error(.shapeMismatch, "state '\(name.name)' has shape [\(n)] but is updated with a value of shape \(value.shapeDescription)", at: expr.range)
+            next = builder.constant([Double](repeating: 0, count: n), range: expr.range)
+        }
+        states[index].next = next
+    }
+
+    /// Reports every state declared since `first` that was never updated.
+    func checkAllUpdated(from first: Int, declaredIn owner: String) {
+        for i in first..<states.count where states[i].next == nil {
+            error(.stateNeverUpdated, "state '\(states[i].name)' is never updated in '\(owner)'; add '\(states[i].name.split(separator: ".").last!) <- EXPR'", at: states[i].range)
+            states[i].next = builder.constant(states[i].initial, range: states[i].range)
+        }
+    }
+
+    /// The current value of a state: its new value after its update line, else the previous one.
+    func readState(_ index: Int, range: SourceRange) -> Value {
+        if let next = states[index].next { return .runtime(next, size: states[index].size) }
+        if let read = states[index].read { return .runtime(read, size: states[index].size) }
+        let id = builder.add(.stateRead(index), size: states[index].size, range: range)
+        states[index].read = id
+        return .runtime(id, size: states[index].size)
+    }
+
+    // MARK: Params
+
+    private func bindParam(_ item: ParamItem, in scope: Scope) {
+        guard let shape = tensorShape(item.shape, in: scope, what: "a param") else {
+            if checkNew(item.name, in: scope) { scope.define(item.name.name, .value(.error, item.name.range)) }
+            return
+        }
+        guard checkNew(item.name, in: scope) else { return }
+        let value = paramValue(item, shape: shape, in: scope)
+        if case .constant = value {
+            params.append(IRParam(name: item.name.name, shape: shape, source: usedWeights.contains(item.name.name) ? "weights" : "initializer"))
+        }
+        scope.define(item.name.name, .value(value, item.name.range))
+    }
+
+    private func paramValue(_ item: ParamItem, shape: [Int], in scope: Scope) -> Value {
+        let name = item.name.name
+        if let tensor = options.weights?[name] {
+            usedWeights.insert(name)
+            let file = options.weightsPath ?? "the weights file"
+            guard tensor.dtype.isFloatingPoint else {
+                error(.weightDtype, "tensor '\(name)' in \(file) has dtype \(tensor.dtype.rawValue); params need F64, F32, F16 or BF16", at: item.name.range)
+                return .error
+            }
+            guard tensor.shape == shape else {
+                error(.weightShapeMismatch, "tensor '\(name)' in \(file) has shape \(Tensor.describe(tensor.shape)), but param '\(name)' is declared \(Tensor.describe(shape))", at: item.shape.range)
+                return .error
+            }
+            return .constant(Tensor(shape: shape, data: tensor.doubles()))
+        }
+        guard let initExpr = item.initializer else {
+            let hint = options.weights == nil ? "give it an initializer ('= zeros()') or bind it with --weights FILE" : "the weights file has no tensor of that name"
+            error(.paramUnbound, "param '\(name)' has no value: \(hint)", at: item.name.range)
+            return .error
+        }
+        let value = evalInitializer(initExpr, shape: shape, in: scope)
+        switch value {
+        case .constant(let t) where t.shape == shape: return value
+        case .constant(let t) where t.isScalar:
+            return .constant(Tensor(shape: shape, data: [Double](repeating: t.scalar, count: shape.reduce(1, *))))
+        case .constant(let t):
+            error(.paramInitMismatch, "param '\(name)' is declared \(Tensor.describe(shape)) but its initializer has shape \(t.shapeDescription)", at: initExpr.range)
+            return .error
+        case .runtime:
+            error(.notConstant, "the initializer of param '\(name)' must be a compile-time value", at: initExpr.range)
+            return .error
+        case .error: return .error
+        }
+    }
+
+    private func checkUnusedWeights() {
+        guard let weights = options.weights else { return }
+        let extra = weights.tensors.map(\.name).filter { !usedWeights.contains($0) }
+        if !extra.isEmpty {
+            error(.extraWeight, "\(options.weightsPath ?? "the weights file") has tensors that match no param: \(extra.sorted().joined(separator: ", "))", at: nil)
+        }
+    }
+
+    // MARK: Shapes of declarations
+
+    /// A positive integer dimension, or nil after reporting why not.
+    func dimension(_ expr: Expr, in scope: Scope, what: String) -> Int? {
+        guard let n = constantInteger(expr, in: scope, what: "a dimension of \(what)") else { return nil }
+        guard n >= 1 else {
+            error(.invalidValue, "a dimension of \(what) must be at least 1, found \(n)", at: expr.range)
+            return nil
+        }
+        guard n <= CompilerLimits.maxVectorWidth else {
+            error(.tooLarge, "dimension \(n) of \(what) exceeds the limit of \(CompilerLimits.maxVectorWidth)", at: expr.range)
+            return nil
+        }
+        return n
+    }
+
+    func vectorSize(_ shape: ShapeAnnotation, in scope: Scope, what: String) -> Int? {
+        guard shape.dims.count == 1 else {
+            error(.shapeMismatch, "\(what) must be a vector with a shape like [n], found \(shape.dims.count) dimensions", at: shape.range)
+            return nil
+        }
+        return dimension(shape.dims[0], in: scope, what: what)
+    }
+
+    func tensorShape(_ shape: ShapeAnnotation, in scope: Scope, what: String) -> [Int]? {
+        guard shape.dims.count <= 2 else {
+            error(.shapeMismatch, "\(what) has at most 2 dimensions, found \(shape.dims.count)", at: shape.range)
+            return nil
+        }
+        var dims: [Int] = []
+        for d in shape.dims {
+            guard let n = dimension(d, in: scope, what: what) else { return nil }
+            dims.append(n)
+        }
+        guard dims.reduce(1, { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }) <= CompilerLimits.maxTensorElements else {
+            error(.tooLarge, "\(what) of shape \(Tensor.describe(dims)) exceeds the limit of \(CompilerLimits.maxTensorElements) elements", at: shape.range)
+            return nil
+        }
+        return dims
+    }
+}

@@ -1,0 +1,54 @@
+/// What an expression evaluates to during elaboration.
+enum Value {
+    /// Known at compile time.
+    case constant(Tensor)
+    /// Computed at run time by an IR node: a vector of `size` elements.
+    case runtime(ValueID, size: Int)
+    /// An error was already reported; operations on it report nothing more.
+    case error
+
+    var shapeDescription: String {
+        switch self {
+        case .constant(let t): return t.shapeDescription
+        case .runtime(_, let n): return "[\(n)] (runtime)"
+        case .error: return "<error>"
+        }
+    }
+
+    /// The shape as the annotation checker sees it.
+    var shape: [Int]? {
+        switch self {
+        case .constant(let t): return t.shape
+        case .runtime(_, let n): return [n]
+        case .error: return nil
+        }
+    }
+}
+
+/// Names visible in one body. Function bodies start a fresh scope (no parent): functions see
+/// only their parameters, their own bindings and other functions. Comprehensions open a
+/// child scope holding the loop variable.
+final class Scope {
+    enum Entry {
+        case value(Value, SourceRange?)
+        case state(Int, SourceRange)
+    }
+
+    let parent: Scope?
+    private(set) var entries: [String: Entry] = [:]
+
+    init(parent: Scope? = nil) {
+        self.parent = parent
+    }
+
+    func lookup(_ name: String) -> Entry? {
+        entries[name] ?? parent?.lookup(name)
+    }
+
+    /// The range of an existing definition in this scope itself, for redefinition errors.
+    func localDefinition(_ name: String) -> Entry? { entries[name] }
+
+    func define(_ name: String, _ entry: Entry) {
+        entries[name] = entry
+    }
+}

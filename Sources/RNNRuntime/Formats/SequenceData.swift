@@ -1,0 +1,104 @@
+import Foundation
+
+/// A batch of equal-width token sequences: `values[b][t]` is one token vector of `width`.
+///
+/// `isBatch` remembers whether the data came as a batch (`[B, T, n]`) or a single
+/// sequence (`[T, n]`), so outputs are written in the same shape.
+public struct SequenceData: Sendable, Equatable {
+    public var sequences: [[[Double]]]
+    public var width: Int
+    public var isBatch: Bool
+
+    public init(sequences: [[[Double]]], width: Int, isBatch: Bool) {
+        self.sequences = sequences
+        self.width = width
+        self.isBatch = isBatch
+    }
+
+    public init(sequence: [[Double]], width: Int) {
+        self.init(sequences: [sequence], width: width, isBatch: false)
+    }
+}
+
+/// The file formats of input and output data.
+public enum DataFormat: String, Sendable, CaseIterable {
+    case json, csv, npy, text
+
+    /// The format named by a path's extension, if any (`.txt` is text).
+    public init?(path: String) {
+        switch (path as NSString).pathExtension.lowercased() {
+        case "json": self = .json
+        case "csv": self = .csv
+        case "npy": self = .npy
+        case "txt": self = .text
+        default: return nil
+        }
+    }
+}
+
+extension SequenceData {
+    /// Reads a data file in the given format (text is write-only).
+    public static func read(path: String, format: DataFormat) throws(RuntimeError) -> SequenceData {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .io("cannot read '\(path)': no such file or not readable")
+        }
+        return try decode([UInt8](data), path: path, format: format)
+    }
+
+    public static func decode(_ bytes: [UInt8], path: String, format: DataFormat) throws(RuntimeError) -> SequenceData {
+        switch format {
+        case .json: return try JSONData.decode(bytes, path: path)
+        case .csv: return try CSVData.decode(bytes, path: path)
+        case .npy: return try NumPy.decode(bytes, path: path).sequenceData(path: path)
+        case .text: throw .io("the text format is for output only; read inputs from .json, .csv or .npy")
+        }
+    }
+
+    /// Serializes in the given format. `float32` selects `<f4` for .npy and Float32 printing.
+    public func encode(format: DataFormat, float32: Bool = false, precision: Int? = nil) throws(RuntimeError) -> [UInt8] {
+        let fmt = { (x: Double) in formatNumber(x, float32: float32, precision: precision) }
+        switch format {
+        case .json: return Array(JSONData.encode(self, format: fmt).utf8)
+        case .csv:
+            guard !isBatch || sequences.count == 1 else {
+                throw .io("CSV holds one sequence; write a batch of \(sequences.count) as .json or .npy")
+            }
+            let rows = (sequences.first ?? []).map { $0.map(fmt).joined(separator: ",") }
+            return Array(rows.map { $0 + "\n" }.joined().utf8)
+        case .text:
+            let blocks = sequences.map { seq in seq.map { $0.map(fmt).joined(separator: " ") + "\n" }.joined() }
+            return Array(blocks.joined(separator: "\n").utf8)
+        case .npy:
+            let steps = sequences.first?.count ?? 0
+            guard sequences.allSatisfy({ $0.count == steps }) else {
+                throw .io("a .npy array needs equal-length sequences")
+            }
+            let shape = isBatch ? [sequences.count, steps, width] : [steps, width]
+            return NumPy.encode(shape: shape, values: sequences.flatMap { $0.flatMap { $0 } }, float32: float32)
+        }
+    }
+
+    /// Writes atomically: to a temporary file beside `path`, then renamed over it.
+    public func write(path: String, format: DataFormat, float32: Bool = false, precision: Int? = nil) throws(RuntimeError) {
+        try writeAtomically(try encode(format: format, float32: float32, precision: precision), to: path)
+    }
+}
+
+/// Writes bytes to a temporary file in the destination's folder and renames it into place,
+/// so a reader never sees a half-written file and a failure leaves the old file intact.
+public func writeAtomically(_ bytes: [UInt8], to path: String) throws(RuntimeError) {
+    do {
+        try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
+        throw .io("cannot write '\(path)': \(error.localizedDescription)")
+    }
+}
+
+/// Shortest round-trip decimal (integers without ".0"), or `precision` significant digits.
+public func formatNumber(_ x: Double, float32: Bool = false, precision: Int? = nil) -> String {
+    if x.isNaN { return "NaN" }
+    if x.isInfinite { return x > 0 ? "Infinity" : "-Infinity" }
+    if let precision { return String(format: "%.\(max(1, precision))g", x) }
+    if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
+    return float32 ? Float(x).description : x.description
+}

@@ -1,0 +1,64 @@
+/// Checks that a step program only references slots, matrices and vectors that exist and
+/// that every size agrees, so the executor can never index out of bounds.
+extension StepProgram {
+    /// Largest total number of scalars in all slots of one program.
+    public static let maxSlotElements = 1 << 28
+
+    public func validate() throws(RuntimeError) {
+        if let problem = firstProblem() { throw .invalidProgram(problem) }
+    }
+
+    private func size(_ s: Int) -> Int? { s >= 0 && s < slotSizes.count ? slotSizes[s] : nil }
+    private func vectorSize(_ v: Int?) -> Int? { v.flatMap { $0 >= 0 && $0 < vectors.count ? vectors[$0].count : nil } }
+
+    private func firstProblem() -> String? {
+        var total = 0
+        for (i, s) in slotSizes.enumerated() {
+            guard s >= 0 else { return "slot \(i) has negative size \(s)" }
+            total += s
+            guard total <= Self.maxSlotElements else { return "slots hold more than \(Self.maxSlotElements) values" }
+        }
+        guard inputs.count == inputSlots.count else { return "inputs and input slots differ in number" }
+        for (port, s) in zip(inputs, inputSlots) where size(s) == nil || size(s) != port.size {
+            return "input '\(port.name)' does not match its slot \(s)"
+        }
+        for s in outputSlots where size(s) == nil { return "output slot \(s) does not exist" }
+        for m in matrices { if let problem = m.validate() { return problem } }
+        for st in states {
+            guard let n = size(st.slot), size(st.update) == n, vectorSize(st.initial) == n else {
+                return "state '\(st.name)' has inconsistent slots or initial value"
+            }
+        }
+        for c in constants where size(c.slot) == nil || size(c.slot) != vectorSize(c.vector) {
+            return "constant for slot \(c.slot) has the wrong size"
+        }
+        for (n, ins) in instructions.enumerated() where !isConsistent(ins) {
+            return "instruction \(n) (\(ins)) references a missing slot or has inconsistent sizes"
+        }
+        return nil
+    }
+
+    private func isConsistent(_ ins: Instruction) -> Bool {
+        switch ins {
+        case .affine(let dst, let src, let m, let bias):
+            guard m >= 0, m < matrices.count, let d = size(dst), let s = size(src) else { return false }
+            let w = matrices[m]
+            return w.rows == d && w.cols == s && (bias == nil || vectorSize(bias) == d)
+        case .add(let d, let a, let b), .mul(let d, let a, let b):
+            guard let n = size(d) else { return false }
+            return size(a) == n && size(b) == n
+        case .concat(let d, let parts):
+            var sum = 0
+            for p in parts {
+                guard let n = size(p) else { return false }
+                sum += n
+            }
+            return size(d) == sum
+        case .slice(let d, let s, let start):
+            guard let n = size(d), let m = size(s) else { return false }
+            return start >= 0 && start <= m && n <= m - start
+        case .activation(_, let d, let s):
+            return size(d) != nil && size(d) == size(s)
+        }
+    }
+}

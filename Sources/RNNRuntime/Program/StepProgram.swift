@@ -1,0 +1,125 @@
+/// Element-wise nonlinearities the runtime implements.
+public enum Activation: String, Codable, Sendable, CaseIterable {
+    case relu, sigmoid, tanh, exp, log, softplus, silu
+
+    /// The reference definition, in Float64.
+    @inline(__always)
+    public func apply(_ x: Double) -> Double {
+        switch self {
+        case .relu: return x > 0 ? x : 0
+        case .sigmoid: return 1 / (1 + Foundation.exp(-x))
+        case .tanh: return Foundation.tanh(x)
+        case .exp: return Foundation.exp(x)
+        case .log: return Foundation.log(x)
+        case .softplus: return x > 20 ? x : Foundation.log1p(Foundation.exp(x))
+        case .silu: return x / (1 + Foundation.exp(-x))
+        }
+    }
+}
+
+import Foundation
+
+/// One instruction of a step program. Operands are slot numbers.
+public enum Instruction: Codable, Sendable, Equatable {
+    /// `dst = matrices[matrix] * src (+ vectors[bias])`
+    case affine(dst: Int, src: Int, matrix: Int, bias: Int?)
+    case add(dst: Int, lhs: Int, rhs: Int)
+    case mul(dst: Int, lhs: Int, rhs: Int)
+    case concat(dst: Int, parts: [Int])
+    /// `dst = src[start ..< start + size(dst)]`
+    case slice(dst: Int, src: Int, start: Int)
+    case activation(Activation, dst: Int, src: Int)
+}
+
+/// A named vector port of a program (an input or a state).
+public struct Port: Codable, Sendable, Equatable {
+    public var name: String
+    public var size: Int
+    public init(name: String, size: Int) {
+        self.name = name
+        self.size = size
+    }
+}
+
+/// A state: its current value lives in `slot`; at the end of each step `update` is copied into it.
+public struct StateSlot: Codable, Sendable, Equatable {
+    public var name: String
+    public var slot: Int
+    public var update: Int
+    /// Index into `StepProgram.vectors` of the initial value.
+    public var initial: Int
+
+    public init(name: String, slot: Int, update: Int, initial: Int) {
+        self.name = name
+        self.slot = slot
+        self.update = update
+        self.initial = initial
+    }
+}
+
+/// A constant vector loaded into a slot once, when a session starts.
+public struct ConstantSlot: Codable, Sendable, Equatable {
+    public var slot: Int
+    public var vector: Int
+
+    public init(slot: Int, vector: Int) {
+        self.slot = slot
+        self.vector = vector
+    }
+}
+
+/// One time step of a model as a flat instruction list over preplanned slots.
+///
+/// Memory: every slot is a fixed-size vector; slots are laid out back to back in one buffer
+/// (see `StepExecutor`). Inputs are copied into `inputSlots`, the instructions run in order,
+/// the output is the concatenation of `outputSlots`, then every state copies its update.
+public struct StepProgram: Codable, Sendable, Equatable {
+    public var modelName: String
+    public var inputs: [Port]
+    public var inputSlots: [Int]
+    public var outputSlots: [Int]
+    public var slotSizes: [Int]
+    public var states: [StateSlot]
+    public var constants: [ConstantSlot]
+    public var instructions: [Instruction]
+    /// Weight matrices referenced by `affine` (stored as tensors in an artifact).
+    public var matrices: [WeightMatrix]
+    /// Biases, constants and initial states (stored as tensors in an artifact).
+    public var vectors: [[Double]]
+
+    enum CodingKeys: String, CodingKey {
+        case modelName, inputs, inputSlots, outputSlots, slotSizes, states, constants, instructions
+    }
+
+    public init(modelName: String, inputs: [Port], inputSlots: [Int], outputSlots: [Int], slotSizes: [Int],
+                states: [StateSlot], constants: [ConstantSlot], instructions: [Instruction],
+                matrices: [WeightMatrix], vectors: [[Double]]) {
+        self.modelName = modelName
+        self.inputs = inputs
+        self.inputSlots = inputSlots
+        self.outputSlots = outputSlots
+        self.slotSizes = slotSizes
+        self.states = states
+        self.constants = constants
+        self.instructions = instructions
+        self.matrices = matrices
+        self.vectors = vectors
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        modelName = try c.decode(String.self, forKey: .modelName)
+        inputs = try c.decode([Port].self, forKey: .inputs)
+        inputSlots = try c.decode([Int].self, forKey: .inputSlots)
+        outputSlots = try c.decode([Int].self, forKey: .outputSlots)
+        slotSizes = try c.decode([Int].self, forKey: .slotSizes)
+        states = try c.decode([StateSlot].self, forKey: .states)
+        constants = try c.decode([ConstantSlot].self, forKey: .constants)
+        instructions = try c.decode([Instruction].self, forKey: .instructions)
+        matrices = []
+        vectors = []
+    }
+
+    public var inputWidth: Int { inputs.reduce(0) { $0 + $1.size } }
+    public var outputWidth: Int { outputSlots.reduce(0) { $0 + slotSizes[$1] } }
+}

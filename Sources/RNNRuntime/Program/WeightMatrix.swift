@@ -1,0 +1,116 @@
+/// A constant weight matrix, stored dense (row-major) or sparse (compressed sparse rows).
+///
+/// LSRL-style programs are mostly zeros, so sparse storage is chosen whenever it is
+/// smaller; see `WeightMatrix.init(rows:cols:dense:)`.
+public struct WeightMatrix: Sendable, Equatable {
+    public enum Storage: Sendable, Equatable {
+        /// Row-major, `rows * cols` values.
+        case dense([Double])
+        /// CSR: row `r` holds `values[rowOffsets[r]..<rowOffsets[r+1]]` at `columns[...]`.
+        case sparse(rowOffsets: [Int], columns: [Int], values: [Double])
+    }
+
+    public let rows: Int
+    public let cols: Int
+    public let storage: Storage
+
+    /// Fraction of non-zeros at or below which sparse storage is chosen.
+    public static let sparseDensityThreshold = 0.3
+
+    public init(rows: Int, cols: Int, storage: Storage) {
+        self.rows = rows
+        self.cols = cols
+        self.storage = storage
+    }
+
+    /// Builds from row-major values, choosing sparse storage when density is low.
+    public init(rows: Int, cols: Int, dense: [Double]) {
+        precondition(dense.count == rows * cols)
+        let nnz = dense.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
+        if Double(nnz) <= Self.sparseDensityThreshold * Double(max(1, rows * cols)) {
+            var offsets = [0], columns: [Int] = [], values: [Double] = []
+            columns.reserveCapacity(nnz)
+            values.reserveCapacity(nnz)
+            for r in 0..<rows {
+                for c in 0..<cols where dense[r * cols + c] != 0 {
+                    columns.append(c)
+                    values.append(dense[r * cols + c])
+                }
+                offsets.append(values.count)
+            }
+            self.init(rows: rows, cols: cols, storage: .sparse(rowOffsets: offsets, columns: columns, values: values))
+        } else {
+            self.init(rows: rows, cols: cols, storage: .dense(dense))
+        }
+    }
+
+    /// A diagonal matrix with the given entries (sparse).
+    public static func diagonal(_ d: [Double]) -> WeightMatrix {
+        WeightMatrix(rows: d.count, cols: d.count, storage: .sparse(rowOffsets: Array(0...d.count), columns: Array(0..<d.count), values: d))
+    }
+
+    /// An `n x 1` column of ones: broadcasts a one-element vector to `n` elements.
+    public static func broadcastColumn(_ n: Int) -> WeightMatrix {
+        WeightMatrix(rows: n, cols: 1, storage: .sparse(rowOffsets: Array(0...n), columns: Array(repeating: 0, count: n), values: Array(repeating: 1, count: n)))
+    }
+
+    public var nonZeroCount: Int {
+        switch storage {
+        case .dense(let v): return v.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
+        case .sparse(_, _, let values): return values.count
+        }
+    }
+
+    public var isSparse: Bool {
+        if case .sparse = storage { return true }
+        return false
+    }
+
+    /// The matrix as row-major values.
+    public func denseValues() -> [Double] {
+        switch storage {
+        case .dense(let v): return v
+        case .sparse(let offsets, let columns, let values):
+            var out = [Double](repeating: 0, count: rows * cols)
+            for r in 0..<rows {
+                for k in offsets[r]..<offsets[r + 1] { out[r * cols + columns[k]] += values[k] }
+            }
+            return out
+        }
+    }
+
+    /// `y = W x` in Float64 (reference arithmetic, accumulation in column order).
+    public func apply(_ x: [Double]) -> [Double] {
+        var y = [Double](repeating: 0, count: rows)
+        switch storage {
+        case .dense(let v):
+            for r in 0..<rows {
+                var acc = 0.0
+                for c in 0..<cols { acc += v[r * cols + c] * x[c] }
+                y[r] = acc
+            }
+        case .sparse(let offsets, let columns, let values):
+            for r in 0..<rows {
+                var acc = 0.0
+                for k in offsets[r]..<offsets[r + 1] { acc += values[k] * x[columns[k]] }
+                y[r] = acc
+            }
+        }
+        return y
+    }
+
+    /// Checks CSR invariants; returns a description of the first violation.
+    public func validate() -> String? {
+        switch storage {
+        case .dense(let v):
+            return v.count == rows * cols ? nil : "dense matrix has \(v.count) values, expected \(rows)x\(cols)"
+        case .sparse(let offsets, let columns, let values):
+            guard offsets.count == rows + 1, offsets.first == 0, offsets.last == values.count, columns.count == values.count else {
+                return "sparse matrix offsets do not match its \(rows) rows and \(values.count) values"
+            }
+            for r in 0..<rows where offsets[r] > offsets[r + 1] { return "sparse matrix row offsets decrease at row \(r)" }
+            for c in columns where c < 0 || c >= cols { return "sparse matrix column index \(c) out of range 0..<\(cols)" }
+            return nil
+        }
+    }
+}

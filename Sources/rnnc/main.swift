@@ -1,0 +1,2 @@
+import RNNCommands
+RNNCommand.main()
