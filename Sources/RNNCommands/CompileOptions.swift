@@ -43,17 +43,18 @@ public struct CompileOptions: ParsableArguments {
             let parts = s.split(separator: "=", maxSplits: 1)
             return (String(parts[0]).trimmingCharacters(in: .whitespaces), parts.count > 1 ? String(parts[1]) : "")
         }
+        var compiler = Compiler(stdlibPath: StdlibLocator.locate(override: stdlib), options: options)
         if let weights {
             do {
-                options.weights = try SafeTensors.read(path: weights)
-                options.weightsPath = weights
-            } catch {
-                if case .io = error { throw ExitStatus.report(error) }
-                Console.err(Diagnostic(.weightsFile, "cannot load weights: \(error)", at: nil).description + "\n")
-                throw ExitStatus.dataError
+                guard try compiler.loadWeights(path: weights) else {
+                    printDiagnostics(compiler)
+                    throw ExitStatus.dataError
+                }
+            } catch let error as RuntimeError {
+                throw ExitStatus.report(error)
             }
         }
-        return Compiler(stdlibPath: StdlibLocator.locate(override: stdlib), options: options)
+        return compiler
     }
 
     func printDiagnostics(_ compiler: Compiler) {

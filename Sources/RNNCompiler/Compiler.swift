@@ -32,6 +32,20 @@ public struct Compiler {
         compileToIR(file).map(StepLowering.lower)
     }
 
+    /// Reads a safetensors weights file into `options.weights`, reporting E0505 when it is
+    /// malformed. Returns false when the file is missing (a RuntimeError) or malformed.
+    public mutating func loadWeights(path: String) throws(RuntimeError) -> Bool {
+        do {
+            options.weights = try SafeTensors.read(path: path)
+            options.weightsPath = path
+            return true
+        } catch {
+            if case .io = error { throw error }
+            diagnostics.error(.weightsFile, "cannot load weights: \(error)", at: nil)
+            return false
+        }
+    }
+
     /// Reads a source file from disk.
     public static func readSource(path: String) throws(RuntimeError) -> SourceFile {
         guard let data = FileManager.default.contents(atPath: path) else {

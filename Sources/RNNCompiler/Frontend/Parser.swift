@@ -82,17 +82,19 @@ public struct Parser {
     private mutating func parseFile() -> SourceFileAST {
         var decls: [Declaration] = []
         while current.kind != .eof {
+            let start = index
             do {
                 if let d = try parseDeclaration() { decls.append(d) }
             } catch {
+                if index == start { _ = advance() }
                 synchronizeTopLevel()
             }
         }
         return SourceFileAST(file: file, declarations: decls)
     }
 
+    /// Skips to the next `use`, `fn` or `model` that starts a line.
     private mutating func synchronizeTopLevel() {
-        _ = advance()
         while current.kind != .eof {
             if current.startsLine, check(.use) || check(.fn) || check(.model) { return }
             _ = advance()
@@ -181,6 +183,7 @@ public struct Parser {
         try expect(.lbrace, "to open the body")
         var statements: [Statement] = []
         while !check(.rbrace) && current.kind != .eof {
+            let start = index
             do {
                 if accept(.semicolon) { continue }
                 let s = try parseStatement()
@@ -188,6 +191,7 @@ public struct Parser {
                 statements.append(s)
                 _ = accept(.semicolon)
             } catch {
+                if index == start { _ = advance() }
                 synchronizeStatement()
             }
         }
@@ -207,8 +211,8 @@ public struct Parser {
         if let what { diagnostics.error(.statementNotAllowed, what, at: s.range) }
     }
 
+    /// Skips to the next token that starts a line and can start a statement, or to `}`.
     private mutating func synchronizeStatement() {
-        _ = advance()
         while current.kind != .eof && !check(.rbrace) {
             if current.startsLine {
                 switch current.kind {

@@ -82,6 +82,7 @@ final class Elaborator {
         bindModelParams(model, in: scope)
         var inputs: [IRInput] = []
         var outputs: [ValueID] = []
+        var sawOutput = false
         for statement in model.body {
             if builder.overLimit { break }
             switch statement.kind {
@@ -92,6 +93,7 @@ final class Elaborator {
                 inputs.append(IRInput(name: name.name, size: n))
                 scope.define(name.name, .value(.runtime(id, size: n), name.range))
             case .output(let expr):
+                sawOutput = true
                 switch eval(expr, in: scope) {
                 case .runtime(let id, _): outputs.append(id)
                 case .constant(let t) where t.rank <= 1: outputs.append(builder.constant(t.data, range: expr.range))
@@ -106,7 +108,7 @@ final class Elaborator {
         }
         checkAllUpdated(from: 0, declaredIn: model.name.name)
         if inputs.isEmpty { error(.modelStructure, "model '\(model.name.name)' has no input; declare one with 'input x: [n]'", at: model.name.range) }
-        if outputs.isEmpty { error(.modelStructure, "model '\(model.name.name)' has no output; add 'output EXPR'", at: model.name.range) }
+        if !sawOutput { error(.modelStructure, "model '\(model.name.name)' has no output; add 'output EXPR'", at: model.name.range) }
         checkUnusedWeights()
         if diagnostics.hasErrors { return nil }
         return IRProgram(

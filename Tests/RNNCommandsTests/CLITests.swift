@@ -1,0 +1,154 @@
+import ArgumentParser
+import Foundation
+import RNNRuntime
+import Testing
+@testable import RNNCommands
+
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+struct CLIResult {
+    var code: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs `rnnc ARGS` in-process and captures its output and exit code.
+func rnnc(_ args: [String]) -> CLIResult {
+    let capture = CapturedOutput()
+    var code: Int32 = 0
+    Console.$capture.withValue(capture) {
+        do {
+            var command = try RNNCommand.parseAsRoot(args)
+            try command.run()
+        } catch {
+            code = RNNCommand.exitCode(for: error).rawValue
+            if code != 0 && code != 65 && code != 66 && code != 70 {
+                capture.append(err: RNNCommand.fullMessage(for: error))
+            }
+        }
+    }
+    return CLIResult(code: code, stdout: capture.stdout, stderr: capture.stderr)
+}
+
+func tempPath(_ name: String) -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rnnc-cli-\(UUID().uuidString)").path
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir + "/" + name
+}
+
+let example = repoRoot + "/examples/more_ones"
+let stdlibArgs = ["--stdlib", repoRoot + "/stdlib"]
+
+@Suite struct CLITests {
+    @Test func quickStartRun() {
+        let r = rnnc(["run", example + ".rnn", "--input", example + ".json"] + stdlibArgs)
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(r.stdout == "0\n0\n1\n0\n0\n0\n0\n0\n0\n0\n")
+    }
+
+    @Test func interpreterAndFloat32AgreeOnTheExample() {
+        for extra in [["--engine", "interpreter"], ["--dtype", "float32"]] {
+            let r = rnnc(["run", example + ".rnn", "--input", example + ".json"] + stdlibArgs + extra)
+            #expect(r.stdout == "0\n0\n1\n0\n0\n0\n0\n0\n0\n0\n", "\(extra)")
+        }
+    }
+
+    @Test func checkPrintsASummary() {
+        let r = rnnc(["check", example + ".rnn"] + stdlibArgs)
+        #expect(r.code == 0)
+        #expect(r.stdout.contains("model MoreOnes: ok"))
+        #expect(r.stdout.contains("state ones: [1]"))
+    }
+
+    @Test func compileThenRunTheArtifact() throws {
+        let out = tempPath("more_ones.rnnc")
+        let c = rnnc(["compile", example + ".rnn", "-o", out] + stdlibArgs)
+        #expect(c.code == 0, "\(c.stderr)")
+        let r = rnnc(["run", out, "--input", example + ".json"])
+        #expect(r.stdout == "0\n0\n1\n0\n0\n0\n0\n0\n0\n0\n", "\(r.stderr)")
+        // The artifact is a valid safetensors file with the rnnc metadata.
+        let file = try SafeTensors.read(path: out)
+        #expect(file.metadata["format"] == "rnnc")
+    }
+
+    @Test func emitStages() {
+        let ast = rnnc(["compile", example + ".rnn", "--emit", "ast"] + stdlibArgs)
+        #expect(ast.stdout.hasPrefix("(use logic)\n(model MoreOnes ()"))
+        let ir = rnnc(["compile", example + ".rnn", "--emit", "ir"] + stdlibArgs)
+        #expect(ir.stdout.contains("state_read ones"))
+        #expect(ir.stdout.contains("relu"))
+        let step = rnnc(["compile", example + ".rnn", "--emit", "step"] + stdlibArgs)
+        #expect(step.stdout.contains("affine"))
+    }
+
+    @Test func outputFormatsAreWrittenAtomically() throws {
+        for ext in ["json", "csv", "npy", "txt"] {
+            let out = tempPath("out.\(ext)")
+            let r = rnnc(["run", example + ".rnn", "--input", example + ".json", "--output", out] + stdlibArgs)
+            #expect(r.code == 0, "\(ext): \(r.stderr)")
+            let fmt = DataFormat(path: out)!
+            if fmt != .text {
+                let back = try SequenceData.read(path: out, format: fmt)
+                #expect(back.sequences[0].map { $0[0] } == [0, 0, 1, 0, 0, 0, 0, 0, 0, 0], "\(ext)")
+            }
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: (out as NSString).deletingLastPathComponent)
+            #expect(leftovers == ["out.\(ext)"], "no temporary files left: \(leftovers)")
+        }
+    }
+
+    @Test func inputFormats() throws {
+        let csv = tempPath("in.csv")
+        try "x\n0\n1\n1\n".write(toFile: csv, atomically: true, encoding: .utf8)
+        #expect(rnnc(["run", example + ".rnn", "--input", csv] + stdlibArgs).stdout == "0\n0\n1\n")
+        let npy = repoRoot + "/Tests/Fixtures/batch_f8.npy"
+        let batch = rnnc(["run", example + ".rnn", "--input", npy, "--output-format", "json"] + stdlibArgs)
+        #expect(batch.stdout == "[\n  [\n    [1],\n    [1],\n    [1]\n  ],\n  [\n    [0],\n    [0],\n    [0]\n  ]\n]\n", "\(batch.stderr)")
+        let noext = tempPath("data")
+        try "[1]".write(toFile: noext, atomically: true, encoding: .utf8)
+        #expect(rnnc(["run", example + ".rnn", "--input", noext] + stdlibArgs).code == 64)
+        #expect(rnnc(["run", example + ".rnn", "--input", noext, "--input-format", "json"] + stdlibArgs).stdout == "1\n")
+    }
+
+    @Test func exitCodes() throws {
+        #expect(rnnc(["run"]).code == 64)
+        #expect(rnnc(["frobnicate"]).code == 64)
+        #expect(rnnc(["check", "/no/such/file.rnn"]).code == 66)
+        #expect(rnnc(["run", example + ".rnn", "--input", "/no/such.json"] + stdlibArgs).code == 66)
+        let bad = tempPath("bad.rnn")
+        try "model M {\n  input x: [1]\n  output y\n}\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let r = rnnc(["check", bad])
+        #expect(r.code == 65)
+        #expect(r.stderr.contains("bad.rnn:3:10: error[E0201]: 'y' is not defined"))
+        #expect(r.stderr.contains("  |          ^"))
+        let badInput = tempPath("bad.json")
+        try "[[1, 2]]".write(toFile: badInput, atomically: true, encoding: .utf8)
+        let w = rnnc(["run", example + ".rnn", "--input", badInput] + stdlibArgs)
+        #expect(w.code == 65)
+        #expect(w.stderr.contains("takes 1"))
+        let garbage = tempPath("garbage.rnnc")
+        try "not an artifact".write(toFile: garbage, atomically: true, encoding: .utf8)
+        #expect(rnnc(["run", garbage, "--input", example + ".json"]).code == 65)
+    }
+
+    @Test func settingsAndWeights() throws {
+        let src = tempPath("affine.rnn")
+        try "model A(k = 1) {\n  input x: [3]\n  param W: [2, 3], b: [2]\n  output k * (W @ x + b)\n}\n".write(toFile: src, atomically: true, encoding: .utf8)
+        let input = tempPath("x.json")
+        try "[[1, 1, 1]]".write(toFile: input, atomically: true, encoding: .utf8)
+        let weights = repoRoot + "/Tests/Fixtures/affine.safetensors"
+        let r = rnnc(["run", src, "--input", input, "--weights", weights, "--set", "k=2"])
+        #expect(r.stdout == "13 29\n", "\(r.stderr)")
+        let bad = rnnc(["run", src, "--input", input, "--weights", repoRoot + "/Tests/Fixtures/seq_f4.npy"])
+        #expect(bad.code == 65)
+        #expect(bad.stderr.contains("E0505"))
+        #expect(rnnc(["check", src, "--set", "k"]).code == 64)
+        #expect(rnnc(["check", src, "--weights", weights, "--set", "j=2"]).stderr.contains("E0209"))
+    }
+
+    @Test func everyCommandHasHelp() {
+        for command in [[], ["check"], ["compile"], ["run"]] {
+            let help = RNNCommand.helpMessage(for: command.isEmpty ? RNNCommand.self : (command[0] == "check" ? RNNCommand.Check.self : command[0] == "compile" ? RNNCommand.Compile.self : RNNCommand.Run.self))
+            #expect(help.contains("USAGE"), "\(command)")
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Testing
+@testable import RNNRuntime
+
+/// A hand-built program: out = relu(W x + b) with a counter state s <- s + x.
+func sampleProgram() -> StepProgram {
+    StepProgram(
+        modelName: "Sample", inputs: [Port(name: "x", size: 2)], inputSlots: [0], outputSlots: [2, 1],
+        slotSizes: [2, 2, 2, 2],
+        states: [StateSlot(name: "s", slot: 1, update: 3, initial: 1)],
+        constants: [],
+        instructions: [
+            .affine(dst: 2, src: 0, matrix: 0, bias: 0),
+            .activation(.relu, dst: 2, src: 2),
+            .add(dst: 3, lhs: 1, rhs: 0),
+        ],
+        matrices: [WeightMatrix(rows: 2, cols: 2, dense: [1, -1, 2, 0.5]), .diagonal([1, 1])],
+        vectors: [[0, -1], [10, 20]])
+}
+
+@Suite struct ArtifactTests {
+    @Test func runsAndRoundTrips() throws {
+        let program = sampleProgram()
+        let session = try StepSession<Double>(program: program)
+        #expect(try session.step([1, 2]) == [0, 2, 10, 20])
+        #expect(try session.step([1, 0]) == [1, 1, 11, 22])
+        session.reset()
+        #expect(try session.step([0, 0]) == [0, 0, 10, 20])
+        let back = try Artifact.decode(Artifact.encode(program), path: "mem.rnnc")
+        #expect(back == program)
+    }
+
+    @Test func rejectsWrongTokenWidth() throws {
+        #expect(throws: RuntimeError.self) { try StepSession<Float>(program: sampleProgram()).step([1]) }
+    }
+
+    @Test func invalidProgramsAreRejectedBeforeRunning() {
+        var bad: [StepProgram] = []
+        var p = sampleProgram(); p.instructions.append(.add(dst: 9, lhs: 0, rhs: 0)); bad.append(p)
+        p = sampleProgram(); p.instructions.append(.slice(dst: 2, src: 0, start: 1)); bad.append(p)
+        p = sampleProgram(); p.instructions.append(.affine(dst: 2, src: 0, matrix: 5, bias: nil)); bad.append(p)
+        p = sampleProgram(); p.states[0].initial = 7; bad.append(p)
+        p = sampleProgram(); p.slotSizes[0] = -1; bad.append(p)
+        p = sampleProgram(); p.matrices[0] = WeightMatrix(rows: 2, cols: 2, storage: .sparse(rowOffsets: [0, 1, 2], columns: [0, 9], values: [1, 1])); bad.append(p)
+        for program in bad {
+            #expect(throws: RuntimeError.self) { try StepSession<Double>(program: program) }
+            #expect(throws: RuntimeError.self) { try Artifact.decode(Artifact.encode(program), path: "bad.rnnc") }
+        }
+    }
+
+    @Test func rejectsForeignAndFutureFiles() {
+        let plain = SafeTensors.encode(SafeTensors.File(tensors: [], metadata: ["format": "other"]))
+        #expect(throws: RuntimeError.self) { try Artifact.decode(plain, path: "x.rnnc") }
+        var meta = SafeTensors.File(tensors: [], metadata: ["format": "rnnc", "format_version": "999", "program": "{}"])
+        #expect(throws: RuntimeError.self) { try Artifact.decode(SafeTensors.encode(meta), path: "x.rnnc") }
+        meta.metadata["format_version"] = "1"
+        #expect(throws: RuntimeError.self) { try Artifact.decode(SafeTensors.encode(meta), path: "x.rnnc") }
+    }
+
+    @Test func corruptedArtifactsNeverCrash() {
+        let bytes = Artifact.encode(sampleProgram())
+        var state: UInt64 = 42
+        for _ in 0..<2000 {
+            var b = bytes
+            for _ in 0..<2 {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                b[Int(state >> 33) % b.count] = UInt8(truncatingIfNeeded: state >> 13)
+            }
+            if let p = try? Artifact.decode(b, path: "fuzz.rnnc"), let s = try? StepSession<Double>(program: p) {
+                _ = try? s.step([Double](repeating: 1, count: p.inputWidth))
+            }
+        }
+    }
+}
