@@ -21,10 +21,12 @@ public struct Compiler {
     /// Loads the file and its imports and elaborates the selected model into IR.
     /// Returns nil when there are errors (see `diagnostics`).
     public func compileToIR(_ file: SourceFile) -> IRProgram? {
-        let modules = ModuleLoader(stdlib: stdlibPath, diagnostics: diagnostics).load(root: file)
-        // Syntax errors make elaboration report follow-on errors; stop here instead.
-        if diagnostics.hasErrors { return nil }
-        return Elaborator(modules: modules, diagnostics: diagnostics, options: options).elaborate()
+        withLargeStack {
+            let modules = ModuleLoader(stdlib: stdlibPath, diagnostics: diagnostics).load(root: file)
+            // Syntax errors make elaboration report follow-on errors; stop here instead.
+            if diagnostics.hasErrors { return nil }
+            return Elaborator(modules: modules, diagnostics: diagnostics, options: options).elaborate()
+        }
     }
 
     /// IR lowered to the runtime's step program.

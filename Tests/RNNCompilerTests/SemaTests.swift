@@ -151,3 +151,21 @@ import Testing
         #expect(kinds == [true, false])
     }
 }
+
+@Suite struct HostileInputTests {
+    /// Deep expressions inside deeply nested inlined calls do not overflow the stack.
+    @Test func deepInliningOfDeepExpressions() throws {
+        var lines = ["fn f0(x) = x"]
+        for i in 1..<64 { lines.append("fn f\(i)(x) = " + String(repeating: "-", count: 190) + "f\(i - 1)(x)") }
+        lines.append("model M {\n  input x: [1]\n  output f63(x)\n}")
+        let ir = try #require(compileOK(lines.joined(separator: "\n")))
+        #expect(interpret(ir, [[2]]) == [[2]])
+    }
+
+    @Test func inliningDeeperThanTheLimitIsAnError() {
+        var lines = ["fn f0(x) = x"]
+        for i in 1..<70 { lines.append("fn f\(i)(x) = f\(i - 1)(x)") }
+        lines.append("model M {\n  input x: [1]\n  output f69(x)\n}")
+        #expect(compile(lines.joined(separator: "\n")).errors.first?.code == .tooLarge)
+    }
+}

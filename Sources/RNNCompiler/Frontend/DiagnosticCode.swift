@@ -69,4 +69,8 @@ public enum CompilerLimits {
     /// Deepest nesting of expressions in the parser, and of inlined calls in sema.
     public static let maxNesting = 200
     public static let maxInlineDepth = 64
+    /// Most expressions evaluated while elaborating one model (inlining multiplies them).
+    public static let maxEvaluations = 1 << 22
+    /// Most constant elements computed while elaborating one model.
+    public static let maxElementWork = 1 << 28
 }

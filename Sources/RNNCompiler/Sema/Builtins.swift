@@ -87,6 +87,7 @@ struct BuiltinCall {
             _ = fail(.tooLarge, "shape \(Tensor.describe(dims)) exceeds the limit of \(CompilerLimits.maxTensorElements) elements")
             return nil
         }
+        guard elaborator.spend(dims.reduce(1, *), at: range) else { return nil }
         return dims
     }
 }

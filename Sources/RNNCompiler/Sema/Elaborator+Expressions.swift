@@ -3,7 +3,7 @@ import RNNRuntime
 
 extension Elaborator {
     func eval(_ expr: Expr, in scope: Scope) -> Value {
-        if builder.overLimit { return .error }
+        if builder.overLimit || !spend(1, at: expr.range, evaluation: true) { return .error }
         switch expr.kind {
         case .number(let v):
             return .constant(.scalar(v))
@@ -90,6 +90,7 @@ extension Elaborator {
             if case .constant(let t) = v { return t }
             return nil
         }
+        guard spend(constants.reduce(0) { $0 + $1.data.count }, at: range) else { return .error }
         if rows, constants.count == values.count, constants.allSatisfy({ $0.rank == 1 }) {
             let width = constants[0].data.count
             for (t, r) in zip(constants, ranges) where t.data.count != width {

@@ -22,6 +22,7 @@ extension Elaborator {
             return .error
         }
         let n = shape.reduce(1, *)
+        guard spend(n, at: range) else { return .error }
         var out = [Double](repeating: 0, count: n)
         for i in 0..<n {
             let (p, q) = (x.data[x.isScalar ? 0 : i], y.data[y.isScalar ? 0 : i])
@@ -44,6 +45,7 @@ extension Elaborator {
 
     /// Rejects NaN and infinite compile-time results with a located error.
     func finite(_ t: Tensor, range: SourceRange) -> Value {
+        guard spend(t.data.count, at: range) else { return .error }
         guard t.data.allSatisfy(\.isFinite) else {
             error(.invalidValue, "the compile-time value is not finite (overflow, or a function outside its domain)", at: range)
             return .error
@@ -58,12 +60,13 @@ extension Elaborator {
         }
         let (m, k) = (x.rank == 2 ? x.rows : 1, x.cols)
         let p = y.rank == 2 ? y.cols : 1
-        guard m.multipliedReportingOverflow(by: p).partialValue <= CompilerLimits.maxTensorElements,
-              m.multipliedReportingOverflow(by: p).partialValue.multipliedReportingOverflow(by: k).partialValue <= 1 << 34
-        else {
+        let (size, o1) = m.multipliedReportingOverflow(by: p)
+        let (flops, o2) = size.multipliedReportingOverflow(by: k)
+        guard !o1, !o2, size <= CompilerLimits.maxTensorElements else {
             error(.tooLarge, "compile-time product \(x.shapeDescription) @ \(y.shapeDescription) is too large", at: range)
             return .error
         }
+        guard spend(flops, at: range) else { return .error }
         var out = [Double](repeating: 0, count: m * p)
         for i in 0..<m {
             for l in 0..<k where x.data[i * k + l] != 0 {

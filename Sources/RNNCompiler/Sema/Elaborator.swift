@@ -42,6 +42,10 @@ final class Elaborator {
     /// Functions being inlined, innermost last, with the instance name of each call.
     var callStack: [(name: String, instance: String)] = []
     var instanceCounters: [String: Int] = [:]
+    /// Compile-time work done so far (expressions evaluated, constant elements built).
+    var evaluations = 0
+    var elementWork = 0
+    var workLimitReported = false
 
     init(modules: ModuleSet, diagnostics: DiagnosticEngine, options: ElaborationOptions) {
         self.modules = modules
@@ -52,6 +56,22 @@ final class Elaborator {
 
     func error(_ code: DiagnosticCode, _ message: String, at range: SourceRange?) {
         diagnostics.error(code, message, at: range)
+    }
+
+    /// Counts compile-time work: `elements` constant values computed, or one expression
+    /// evaluated. Past `CompilerLimits.maxElementWork` or `maxEvaluations` it reports E0601
+    /// once and returns false, so exponential inlining or nested comprehensions cannot hang.
+    func spend(_ elements: Int, at range: SourceRange, evaluation: Bool = false) -> Bool {
+        if evaluation { evaluations += 1 } else { elementWork += elements }
+        guard evaluations > CompilerLimits.maxEvaluations || elementWork > CompilerLimits.maxElementWork else { return true }
+        if !workLimitReported {
+            workLimitReported = true
+            let what = evaluations > CompilerLimits.maxEvaluations
+                ? "evaluates more than \(CompilerLimits.maxEvaluations) expressions"
+                : "computes more than \(CompilerLimits.maxElementWork) constant values"
+            error(.tooLarge, "compiling this model \(what) (the limit); it builds too many values", at: range)
+        }
+        return false
     }
 
     // MARK: Model
