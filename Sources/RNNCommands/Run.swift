@@ -58,6 +58,7 @@ extension RNNCommand {
             if let digits, !(1...17).contains(digits) { throw ValidationError("--digits must be between 1 and 17") }
             if inputFormat == .text { throw ValidationError("the text format is for output only") }
             if engine == .interpreter && dtype == .float32 { throw ValidationError("the interpreter runs in float64 only") }
+            if outputFormat == .npy && output == nil { throw ValidationError("--output-format npy writes a binary file; give it --output PATH") }
             if engine == .interpreter && file.hasSuffix(".rnnc") { throw ValidationError("the interpreter runs .rnn sources; an artifact runs on the step engine") }
         }
 
@@ -73,7 +74,7 @@ extension RNNCommand {
                 if let output {
                     try result.write(path: output, format: outFormat, float32: float32, precision: digits)
                 } else {
-                    let bytes = try result.encode(format: outFormat == .npy ? .text : outFormat, float32: float32, precision: digits)
+                    let bytes = try result.encode(format: outFormat, float32: float32, precision: digits)
                     Console.out(String(decoding: bytes, as: UTF8.self))
                 }
             } catch let error as RuntimeError {
