@@ -6,7 +6,7 @@ extension RNNCommand {
     public struct Check: ParsableCommand {
         public static let configuration = CommandConfiguration(
             abstract: "Check a .rnn file: parse, resolve names and imports, check shapes and states.",
-            discussion: "Prints every diagnostic; on success prints a summary of the model's inputs, states and outputs.")
+            discussion: "Prints every diagnostic; on success prints a summary of the model: inputs, output width, params, and every state with the class of its recurrence (affine time-invariant, diagonal time-varying or nonlinear) and why.")
 
         @Argument(help: "The .rnn source file.")
         public var file: String
@@ -20,7 +20,12 @@ extension RNNCommand {
             var lines = ["model \(ir.modelName): ok"]
             lines.append("  inputs:  " + ir.inputs.map { "\($0.name): [\($0.size)]" }.joined(separator: ", "))
             lines.append("  output:  [\(ir.outputWidth)]")
-            for s in ir.states { lines.append("  state \(s.name): [\(s.size)]") }
+            for group in RecurrenceAnalysis.analyze(ir) {
+                for s in group.states {
+                    let state = ir.states[s]
+                    lines.append("  state \(state.name): [\(state.size)] \(group.kind.rawValue): \(group.reason)")
+                }
+            }
             for p in ir.params { lines.append("  param \(p.name): \(p.shape.map(String.init).joined(separator: "x")) (\(p.source))") }
             lines.append("  ir nodes: \(ir.nodes.count)")
             Console.out(lines.joined(separator: "\n") + "\n")

@@ -10,6 +10,9 @@ public struct CompileOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A safetensors file whose tensors bind the model's params by name.", valueName: "file"))
     public var weights: String?
 
+    @Option(help: ArgumentHelp("Bind only the weights whose names start with this prefix, with the prefix removed (e.g. 'encoder.'). Dots in names become underscores.", valueName: "prefix"))
+    public var weightsPrefix: String = ""
+
     @Option(help: "The model to compile when the file declares several.")
     public var model: String?
 
@@ -46,7 +49,7 @@ public struct CompileOptions: ParsableArguments {
         var compiler = Compiler(stdlibPath: StdlibLocator.locate(override: stdlib), options: options)
         if let weights {
             do {
-                guard try compiler.loadWeights(path: weights) else {
+                guard try compiler.loadWeights(path: weights, prefix: weightsPrefix) else {
                     printDiagnostics(compiler)
                     throw ExitStatus.dataError
                 }

@@ -36,16 +36,35 @@ public struct Compiler {
 
     /// Reads a safetensors weights file into `options.weights`, reporting E0505 when it is
     /// malformed. Returns false when the file is missing (a RuntimeError) or malformed.
-    public mutating func loadWeights(path: String) throws(RuntimeError) -> Bool {
+    ///
+    /// Tensor names map to param names: a name must start with `prefix` (other tensors are
+    /// ignored), the prefix is removed, and every `.` becomes `_` — so PyTorch's
+    /// `weight_ih_l0` binds `param weight_ih_l0`, and `encoder.rnn.weight_ih_l0` with prefix
+    /// `encoder.` binds `param rnn_weight_ih_l0`.
+    public mutating func loadWeights(path: String, prefix: String = "") throws(RuntimeError) -> Bool {
+        let file: SafeTensors.File
         do {
-            options.weights = try SafeTensors.read(path: path)
-            options.weightsPath = path
-            return true
+            file = try SafeTensors.read(path: path)
         } catch {
             if case .io = error { throw error }
             diagnostics.error(.weightsFile, "cannot load weights: \(error)", at: nil)
             return false
         }
+        var mapped = SafeTensors.File(tensors: [], metadata: file.metadata)
+        var origin: [String: String] = [:]
+        for var tensor in file.tensors where tensor.name.hasPrefix(prefix) {
+            let original = tensor.name
+            tensor.name = String(tensor.name.dropFirst(prefix.count)).replacingOccurrences(of: ".", with: "_")
+            if let other = origin[tensor.name] {
+                diagnostics.error(.weightsFile, "tensors '\(other)' and '\(original)' in \(path) both map to param name '\(tensor.name)'", at: nil)
+                return false
+            }
+            origin[tensor.name] = original
+            mapped.tensors.append(tensor)
+        }
+        options.weights = mapped
+        options.weightsPath = path
+        return true
     }
 
     /// Reads a source file from disk.

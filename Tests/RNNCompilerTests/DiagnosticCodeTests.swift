@@ -40,7 +40,7 @@ let diagnosticCases: [DiagnosticCase] = [
     DiagnosticCase(code: .notConstant, source: model("  state s: [3] = x\n  s <- s\n  output s"), line: 3, column: 18),
     DiagnosticCase(code: .notInteger, source: "model M {\n  input x: [1.5]\n  output x\n}", line: 2, column: 13),
     DiagnosticCase(code: .indexOutOfRange, source: model("  output x[5]"), line: 3, column: 12),
-    DiagnosticCase(code: .unsupportedRuntimeOp, source: model("  output 1 / x"), line: 3, column: 14),
+    DiagnosticCase(code: .unsupportedRuntimeOp, source: model("  output x ^ 2"), line: 3, column: 10),
     DiagnosticCase(code: .annotationMismatch, source: "fn f(v: [2]) = v\n" + model("  output f(x)"), line: 1, column: 10),
     DiagnosticCase(code: .invalidValue, source: "model M {\n  input x: [0]\n  output x\n}", line: 2, column: 13),
     DiagnosticCase(code: .raggedLiteral, source: model("  m = [[1, 2], [3]]\n  output x"), line: 3, column: 16),

@@ -102,7 +102,7 @@ import Testing
     }
 
     @Test func errorsAreCollectedNotStopped() {
-        let r = compile("model M {\n  input x: [2]\n  a = x + [1, 2, 3]\n  b = nope\n  c = 1 / x\n  output x\n}")
+        let r = compile("model M {\n  input x: [2]\n  a = x + [1, 2, 3]\n  b = nope\n  c = x ^ 2\n  output x\n}")
         #expect(r.errors.map(\.code) == [.shapeMismatch, .undefinedName, .unsupportedRuntimeOp])
     }
 

@@ -97,10 +97,10 @@ struct BuiltinCall {
 enum Builtins {
     static let activations: [String: Activation] = Dictionary(uniqueKeysWithValues: Activation.allCases.map { ($0.rawValue, $0) })
     static let constantMath: [String: @Sendable (Double) -> Double] = [
-        "cos": { cos($0) }, "sin": { sin($0) }, "tan": { tan($0) }, "sqrt": { $0.squareRoot() }, "floor": { $0.rounded(.down) },
+        "cos": { cos($0) }, "sin": { sin($0) }, "tan": { tan($0) }, "floor": { $0.rounded(.down) },
         "ceil": { $0.rounded(.up) }, "round": { $0.rounded() },
     ]
-    static let constructors: Set<String> = ["eye", "zeros", "ones", "diag", "rotation", "transpose", "normal", "uniform", "hstack", "vstack", "size", "sum", "abs", "min", "max"]
+    static let constructors: Set<String> = ["kron", "flatten", "eye", "zeros", "ones", "diag", "rotation", "transpose", "normal", "uniform", "hstack", "vstack", "size", "sum", "abs", "min", "max"]
     static let names: Set<String> = Set(activations.keys).union(constantMath.keys).union(constructors)
     /// Builtins that, in a param initializer without a shape, take the param's declared shape.
     static let shapeFromContext: Set<String> = ["zeros", "ones", "eye", "normal", "uniform"]
@@ -144,6 +144,10 @@ enum Builtins {
             for i in 0..<m.rows { for j in 0..<m.cols { data[j * m.rows + i] = m.data[i * m.cols + j] } }
             return .constant(.matrix(rows: m.cols, cols: m.rows, data))
         case "normal", "uniform": return random(c)
+        case "kron": return kron(c)
+        case "flatten":
+            guard c.expect(1...1), let t = c.constant(0) else { return .error }
+            return .constant(.vector(t.data))
         case "hstack", "vstack": return stack(c)
         default: return c.fail(.undefinedFunction, "no function named '\(c.name)'")
         }
@@ -226,6 +230,23 @@ enum Builtins {
             for i in 0..<n { data[i] = low + (high - low) * rng.nextUnit() }
         }
         return .constant(Tensor(shape: shape, data: data))
+    }
+
+    /// The Kronecker product of two matrices (vectors count as columns).
+    private static func kron(_ c: BuiltinCall) -> Value {
+        guard c.expect(2...2), let a = c.constant(0), let b = c.constant(1) else { return .error }
+        let (ar, ac) = a.rank == 2 ? (a.rows, a.cols) : (a.data.count, 1)
+        let (br, bc) = b.rank == 2 ? (b.rows, b.cols) : (b.data.count, 1)
+        let (rows, cols) = (ar * br, ac * bc)
+        guard rows.multipliedReportingOverflow(by: cols).partialValue <= CompilerLimits.maxTensorElements,
+              c.elaborator.spend(rows * cols, at: c.range) else {
+            return c.fail(.tooLarge, "kron result of \(rows)x\(cols) exceeds the limit of \(CompilerLimits.maxTensorElements) elements")
+        }
+        var data = [Double](repeating: 0, count: rows * cols)
+        for i in 0..<ar { for j in 0..<ac where a.data[i * ac + j] != 0 {
+            for k in 0..<br { for l in 0..<bc { data[(i * br + k) * cols + j * bc + l] = a.data[i * ac + j] * b.data[k * bc + l] } }
+        } }
+        return .constant(.matrix(rows: rows, cols: cols, data))
     }
 
     /// `hstack(A, B, ...)` joins matrices side by side; `vstack` stacks rows. Vectors count

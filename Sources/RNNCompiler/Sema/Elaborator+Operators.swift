@@ -100,8 +100,9 @@ extension Elaborator {
         case .mul: return multiply(a, b, range: range)
         case .div:
             guard case .constant(let t) = b else {
-                error(.unsupportedRuntimeOp, "division by a runtime value is not supported; divide by a compile-time constant", at: rhsRange)
-                return .error
+                guard case .runtime(let y, let n) = b else { return .error }
+                let inverse = Value.runtime(builder.add(.activation(.reciprocal, y), size: n, range: rhsRange), size: n)
+                return multiply(a, inverse, range: range)
             }
             guard t.data.allSatisfy({ $0 != 0 }) else {
                 error(.invalidValue, "division by zero", at: rhsRange)

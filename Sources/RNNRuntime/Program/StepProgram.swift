@@ -1,6 +1,6 @@
 /// Element-wise nonlinearities the runtime implements.
 public enum Activation: String, Codable, Sendable, CaseIterable {
-    case relu, sigmoid, tanh, exp, log, softplus, silu
+    case relu, sigmoid, tanh, exp, log, softplus, silu, sqrt, reciprocal
 
     /// The reference definition, in Float64.
     @inline(__always)
@@ -13,6 +13,8 @@ public enum Activation: String, Codable, Sendable, CaseIterable {
         case .log: return Foundation.log(x)
         case .softplus: return x > 20 ? x : Foundation.log1p(Foundation.exp(x))
         case .silu: return x / (1 + Foundation.exp(-x))
+        case .sqrt: return x.squareRoot()
+        case .reciprocal: return 1 / x
         }
     }
 }

@@ -1,0 +1,212 @@
+import RNNRuntime
+
+/// The three kinds of state recurrence `s_t = F(s_{t-1}, u_t)` the compiler distinguishes.
+public enum RecurrenceClass: String, Sendable {
+    /// `s_t = A s_{t-1} + B u_t + c` with a constant `A` (LSRL's LinState): scan-able.
+    case affine = "affine time-invariant"
+    /// `s_t = a_t * s_{t-1} + b_t` element-wise, `a_t` and `b_t` independent of `s`: scan-able.
+    case diagonal = "diagonal time-varying"
+    /// Anything else (Elman, LSTM, GRU): sequential.
+    case nonlinear = "nonlinear"
+}
+
+/// The classification of one group of states. States whose updates read each other's
+/// previous values are coupled and classified together, as one concatenated state.
+public struct StateRecurrence: Sendable {
+    /// Indices into `IRProgram.states`, in declaration order.
+    public var states: [Int]
+    public var kind: RecurrenceClass
+    /// For `.affine`: whether `A` is diagonal (an element-wise scan suffices).
+    public var diagonalA: Bool
+    /// One line saying why.
+    public var reason: String
+}
+
+/// Classifies every state of a program by tracking, node by node, how each value depends
+/// on the previous values of one group of states: not at all, linearly with constant
+/// coefficients, element-wise linearly with input-dependent coefficients, or otherwise.
+public enum RecurrenceAnalysis {
+    /// One entry per group of coupled states, dependencies first.
+    public static func analyze(_ program: IRProgram) -> [StateRecurrence] {
+        let reads = stateDependencies(program)
+        let groups = coupledGroups(program, reads: reads)
+        return groups.map { classify($0, program, reads: reads) }
+    }
+
+    /// For every node, the states whose previous value it reads (directly or transitively).
+    static func stateDependencies(_ program: IRProgram) -> [Set<Int>] {
+        var deps: [Set<Int>] = []
+        deps.reserveCapacity(program.nodes.count)
+        for node in program.nodes {
+            if case .stateRead(let s) = node.op { deps.append([s]); continue }
+            var d = Set<Int>()
+            for operand in node.op.operands { d.formUnion(deps[operand.index]) }
+            deps.append(d)
+        }
+        return deps
+    }
+
+    /// Strongly connected components of "the update of i reads the previous value of j",
+    /// in dependency order (Tarjan's algorithm emits a component after all it depends on).
+    static func coupledGroups(_ program: IRProgram, reads: [Set<Int>]) -> [[Int]] {
+        let n = program.states.count
+        let edges = (0..<n).map { i in reads[program.states[i].next.index].filter { $0 != i }.sorted() }
+        var index = [Int?](repeating: nil, count: n), low = [Int](repeating: 0, count: n)
+        var onStack = [Bool](repeating: false, count: n), stack: [Int] = [], counter = 0
+        var groups: [[Int]] = []
+        func visit(_ v: Int) {
+            index[v] = counter; low[v] = counter; counter += 1
+            stack.append(v); onStack[v] = true
+            for w in edges[v] {
+                if index[w] == nil { visit(w); low[v] = min(low[v], low[w]) }
+                else if onStack[w] { low[v] = min(low[v], index[w]!) }
+            }
+            if low[v] == index[v] {
+                var group: [Int] = []
+                while let w = stack.popLast() {
+                    onStack[w] = false
+                    group.append(w)
+                    if w == v { break }
+                }
+                groups.append(group.sorted())
+            }
+        }
+        for v in 0..<n where index[v] == nil { visit(v) }
+        return groups
+    }
+
+    /// How a value depends on the group's concatenated previous state `s`.
+    enum Dependence {
+        case none
+        /// `value[i] = sum_j rows[i][j] * s[j] + (terms independent of s)`. When `varying`,
+        /// the coefficients depend on inputs (only the columns are tracked) and every row
+        /// has at most one column.
+        case linear(rows: [[Int: Double]], varying: Bool)
+        case nonlinear(String)
+    }
+
+    static func classify(_ group: [Int], _ program: IRProgram, reads: [Set<Int>]) -> StateRecurrence {
+        var offset: [Int: Int] = [:]
+        var width = 0
+        for s in group { offset[s] = width; width += program.states[s].size }
+        let members = Set(group)
+        var dep = [Dependence](repeating: .none, count: program.nodes.count)
+        for (i, node) in program.nodes.enumerated() where !reads[i].isDisjoint(with: members) {
+            dep[i] = dependence(of: node, offset: offset, dep: dep, nodes: program.nodes)
+        }
+        var rows: [[Int: Double]] = []
+        var varying = false
+        for s in group {
+            switch dep[program.states[s].next.index] {
+            case .none: rows += Array(repeating: [:], count: program.states[s].size)
+            case .linear(let r, let v): rows += r; varying = varying || v
+            case .nonlinear(let why):
+                return StateRecurrence(states: group, kind: .nonlinear, diagonalA: false, reason: why + coupling(group, program))
+            }
+        }
+        let diagonal = rows.enumerated().allSatisfy { i, row in row.keys.allSatisfy { $0 == i } }
+        if varying {
+            guard diagonal else {
+                return StateRecurrence(states: group, kind: .nonlinear, diagonalA: false,
+                                       reason: "input-dependent coefficients move values between state elements" + coupling(group, program))
+            }
+            return StateRecurrence(states: group, kind: .diagonal, diagonalA: true,
+                                   reason: "s_t = a_t * s_{t-1} + b_t; a_t and b_t do not depend on the state" + coupling(group, program))
+        }
+        let nonZeros = rows.reduce(0) { $0 + $1.values.filter { $0 != 0 }.count }
+        let why: String
+        if nonZeros == 0 { why = "s_t does not depend on s_{t-1}" }
+        else if diagonal { why = "s_t = A s_{t-1} + b_t with a constant diagonal A" }
+        else { why = "s_t = A s_{t-1} + b_t with a constant \(width)x\(width) A (\(nonZeros) non-zeros)" }
+        return StateRecurrence(states: group, kind: .affine, diagonalA: diagonal, reason: why + coupling(group, program))
+    }
+
+    private static func coupling(_ group: [Int], _ program: IRProgram) -> String {
+        group.count > 1 ? " (coupled: " + group.map { program.states[$0].name }.joined(separator: ", ") + ")" : ""
+    }
+
+    private static func location(_ node: IRNode) -> String {
+        guard let r = node.range else { return "" }
+        return " at \((r.file.path as NSString).lastPathComponent):\(r.line):\(r.column)"
+    }
+
+    static func dependence(of node: IRNode, offset: [Int: Int], dep: [Dependence], nodes: [IRNode]) -> Dependence {
+        let at = location(node)
+        switch node.op {
+        case .input, .constant: return .none
+        case .stateRead(let s):
+            guard let o = offset[s] else { return .none }
+            return .linear(rows: (0..<node.size).map { [o + $0: 1] }, varying: false)
+        case .activation(let f, let x):
+            if case .none = dep[x.index] { return .none }
+            if case .nonlinear(let why) = dep[x.index] { return .nonlinear(why) }
+            return .nonlinear("\(f.rawValue) of a state-dependent value\(at)")
+        case .affine(let w, _, let x):
+            guard case .linear(let rows, let varying) = dep[x.index] else { return dep[x.index] }
+            return combine(w, rows, varying: varying, at: at)
+        case .add(let a, let b):
+            return add(dep[a.index], dep[b.index], at: at)
+        case .mul(let a, let b):
+            switch (dep[a.index], dep[b.index]) {
+            case (.none, .none): return .none
+            case (.nonlinear(let why), _), (_, .nonlinear(let why)): return .nonlinear(why)
+            case (.linear, .linear): return .nonlinear("product of two state-dependent values\(at)")
+            case (.linear(let rows, _), .none), (.none, .linear(let rows, _)):
+                guard rows.allSatisfy({ $0.count <= 1 }) else {
+                    return .nonlinear("an input-dependent gate scales a mix of state elements\(at)")
+                }
+                return .linear(rows: rows, varying: true)
+            }
+        case .concat(let parts):
+            var rows: [[Int: Double]] = []
+            var varying = false
+            for p in parts {
+                switch dep[p.index] {
+                case .none: rows += Array(repeating: [:], count: nodes[p.index].size)
+                case .linear(let r, let v): rows += r; varying = varying || v
+                case .nonlinear(let why): return .nonlinear(why)
+                }
+            }
+            return .linear(rows: rows, varying: varying)
+        case .slice(let x, let start):
+            guard case .linear(let rows, let varying) = dep[x.index] else { return dep[x.index] }
+            return .linear(rows: Array(rows[start..<(start + node.size)]), varying: varying)
+        }
+    }
+
+    private static func add(_ a: Dependence, _ b: Dependence, at: String) -> Dependence {
+        switch (a, b) {
+        case (.none, let x), (let x, .none): return x
+        case (.nonlinear(let why), _), (_, .nonlinear(let why)): return .nonlinear(why)
+        case (.linear(let r1, let v1), .linear(let r2, let v2)):
+            var rows = r1
+            for i in rows.indices { rows[i].merge(r2[i], uniquingKeysWith: +) }
+            let varying = v1 || v2
+            if varying, !rows.allSatisfy({ $0.count <= 1 }) {
+                return .nonlinear("a sum mixes state elements under input-dependent coefficients\(at)")
+            }
+            return .linear(rows: rows, varying: varying)
+        }
+    }
+
+    /// `W` applied to a value whose rows depend linearly on the state.
+    private static func combine(_ w: WeightMatrix, _ rows: [[Int: Double]], varying: Bool, at: String) -> Dependence {
+        var out = [[Int: Double]](repeating: [:], count: w.rows)
+        func accumulate(_ r: Int, _ k: Int, _ c: Double) {
+            guard c != 0 else { return }
+            for (col, coef) in rows[k] { out[r][col, default: 0] += c * coef }
+        }
+        switch w.storage {
+        case .dense(let v):
+            for r in 0..<w.rows { for k in 0..<w.cols where !rows[k].isEmpty { accumulate(r, k, v[r * w.cols + k]) } }
+        case .sparse(let offsets, let columns, let values):
+            for r in 0..<w.rows { for e in offsets[r]..<offsets[r + 1] where !rows[columns[e]].isEmpty { accumulate(r, columns[e], values[e]) } }
+        }
+        if varying, !out.allSatisfy({ $0.count <= 1 }) {
+            return .nonlinear("a matrix mixes state elements scaled by input-dependent coefficients\(at)")
+        }
+        return .linear(rows: out, varying: varying)
+    }
+}
+
+import Foundation
