@@ -1,0 +1,101 @@
+import Foundation
+import RNNRuntime
+import Testing
+@testable import RNNCompiler
+
+/// The stdlib cells against reference outputs written by Tests/Fixtures/cells/make_cell_fixtures.py
+/// (torch.nn modules, or the papers' equations), in every execution mode.
+struct CellFixture: CustomTestStringConvertible, Sendable {
+    let name: String
+    let expectedClass: RecurrenceClass
+    var testDescription: String { name }
+}
+
+let cellFixtures: [CellFixture] = [
+    CellFixture(name: "rnn_tanh_1", expectedClass: .nonlinear),
+    CellFixture(name: "rnn_relu_2", expectedClass: .nonlinear),
+    CellFixture(name: "gru_1", expectedClass: .nonlinear),
+    CellFixture(name: "gru_2", expectedClass: .nonlinear),
+    CellFixture(name: "lstm_1", expectedClass: .nonlinear),
+    CellFixture(name: "lstm_2", expectedClass: .nonlinear),
+    CellFixture(name: "mingru", expectedClass: .diagonal),
+    CellFixture(name: "minlstm", expectedClass: .diagonal),
+    CellFixture(name: "lru", expectedClass: .affine),
+    CellFixture(name: "s4d", expectedClass: .affine),
+    CellFixture(name: "s6", expectedClass: .diagonal),
+    CellFixture(name: "rglru", expectedClass: .diagonal),
+    CellFixture(name: "norms", expectedClass: .affine),
+]
+
+/// Largest absolute error divided by the largest absolute reference value.
+func relativeError(_ got: [[[Double]]], _ want: [[[Double]]]) -> Double {
+    var scale = 0.0, err = 0.0
+    for (g, w) in zip(got.joined(), want.joined()) {
+        for (a, b) in zip(g, w) {
+            scale = max(scale, abs(b))
+            err = max(err, abs(a - b))
+        }
+    }
+    return err / max(scale, .leastNormalMagnitude)
+}
+
+func batch(_ t: NamedTensor) -> [[[Double]]] {
+    let (b, steps, n) = (t.shape[0], t.shape[1], t.shape[2])
+    let v = t.doubles()
+    return (0..<b).map { i in (0..<steps).map { s in Array(v[((i * steps + s) * n)..<((i * steps + s + 1) * n)]) } }
+}
+
+@Suite struct CellFixtureTests {
+    static let dir = fixtures + "/cells"
+
+    /// Compiles the fixture's model with its weights; returns the IR, inputs and reference outputs.
+    static func load(_ name: String) throws -> (IRProgram, [[[Double]]], [[[Double]]]) {
+        var compiler = Compiler(stdlibPath: stdlibPath)
+        #expect(try compiler.loadWeights(path: "\(dir)/\(name).safetensors"))
+        let ir = try #require(compiler.compileToIR(try Compiler.readSource(path: "\(dir)/\(name).rnn")), "\(compiler.diagnostics.render())")
+        let io = try SafeTensors.read(path: "\(dir)/\(name)_io.safetensors")
+        return (ir, batch(try #require(io["x"])), batch(try #require(io["y"])))
+    }
+
+    @Test(arguments: cellFixtures)
+    func matchesReference(_ fixture: CellFixture) throws {
+        let (ir, xs, want) = try Self.load(fixture.name)
+        let interpreted = xs.map { interpret(ir, $0) }
+        let program = StepLowering.lower(ir)
+        let step64 = try xs.map { try StepSession<Double>(program: program).run($0) }
+        let step32 = try xs.map { try StepSession<Float>(program: program).run($0) }
+        let errors = [relativeError(interpreted, want), relativeError(step64, want), relativeError(step32, want)]
+        #expect(errors[0] <= 1e-9, "interpreter: \(errors[0])")
+        #expect(errors[1] <= 1e-9, "step float64: \(errors[1])")
+        #expect(errors[2] <= 1e-5, "step float32: \(errors[2])")
+        print("cell fixture \(fixture.name): relative error interpreter \(errors[0]), step64 \(errors[1]), step32 \(errors[2])")
+    }
+
+    @Test(arguments: cellFixtures)
+    func stateClass(_ fixture: CellFixture) throws {
+        let (ir, _, _) = try Self.load(fixture.name)
+        let groups = RecurrenceAnalysis.analyze(ir)
+        if fixture.name == "norms" {
+            #expect(groups.isEmpty)
+            return
+        }
+        #expect(!groups.isEmpty)
+        for g in groups { #expect(g.kind == fixture.expectedClass, "\(g.reason)") }
+    }
+
+    /// A PyTorch module nested in a bigger model saves prefixed, dotted names.
+    @Test func prefixedWeightsMapToParams() throws {
+        var compiler = Compiler(stdlibPath: stdlibPath)
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("rnnc-prefix-\(UUID().uuidString).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        var file = try SafeTensors.read(path: "\(Self.dir)/gru_1.safetensors")
+        file.tensors = file.tensors.map { var t = $0; t.name = "encoder.rnn." + t.name; return t }
+            + [NamedTensor(name: "decoder.weight", shape: [1], float64: [0])]
+        try writeAtomically(SafeTensors.encode(file), to: tmp)
+        #expect(try compiler.loadWeights(path: tmp, prefix: "encoder."))
+        let source = "use cells.gru\nmodel M(n = 3, d = 4) {\n  input x: [n]\n  param rnn_weight_ih_l0: [3 * d, n], rnn_weight_hh_l0: [3 * d, d], rnn_bias_ih_l0: [3 * d], rnn_bias_hh_l0: [3 * d]\n  output gru(x, rnn_weight_ih_l0, rnn_weight_hh_l0, rnn_bias_ih_l0, rnn_bias_hh_l0)\n}"
+        let ir = try #require(compiler.compileToIR(SourceFile(path: "m.rnn", text: source)), "\(compiler.diagnostics.render())")
+        let (_, xs, want) = try Self.load("gru_1")
+        #expect(relativeError(xs.map { interpret(ir, $0) }, want) <= 1e-9)
+    }
+}
