@@ -16,7 +16,7 @@ extension RNNCommand {
                 """)
 
         public enum Stage: String, ExpressibleByArgument, CaseIterable {
-            case ast, ir, step
+            case ast, ir, irOpt = "ir-opt", step
         }
 
         @Argument(help: "The .rnn source file.")
@@ -25,7 +25,7 @@ extension RNNCommand {
         @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the artifact (or the --emit text).", valueName: "path"))
         public var output: String?
 
-        @Option(help: "Print a stage instead of writing an artifact: ast, ir or step.")
+        @Option(help: "Print a stage instead of writing an artifact: ast, ir (as elaborated), ir-opt (after the optimizer) or step.")
         public var emit: Stage?
 
         @OptionGroup public var compile: CompileOptions
@@ -44,6 +44,8 @@ extension RNNCommand {
                 if compiler.diagnostics.hasErrors { throw ExitStatus.dataError }
                 text = Dump.ast(ast)
             case .ir:
+                text = Dump.ir(try compile.compileIR(file, optimize: false).0)
+            case .irOpt:
                 text = Dump.ir(try compile.compileIR(file).0)
             case .step:
                 let program = StepLowering.lower(try compile.compileIR(file).0)

@@ -19,6 +19,15 @@ public struct CompileOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The standard library folder (default: $RNNC_STDLIB, then next to the rnnc binary, then the source checkout).", valueName: "dir"))
     public var stdlib: String?
 
+    @Flag(name: .customLong("no-optimize"), help: "Skip the optimizer (run the IR as elaborated).")
+    public var noOptimize = false
+
+    @Flag(help: "Run the IR verifier after every optimizer pass.")
+    public var verifyEach = false
+
+    @Flag(help: "Print each optimizer pass and the node count after it (to standard error).")
+    public var printPasses = false
+
     public init() {}
 
     public func validate() throws {
@@ -27,8 +36,9 @@ public struct CompileOptions: ParsableArguments {
         }
     }
 
-    /// Compiles `path` to IR, printing diagnostics; throws the matching exit code on failure.
-    func compileIR(_ path: String) throws -> (IRProgram, Compiler) {
+    /// Compiles `path` to IR, optimized unless `--no-optimize` (or `optimize` is false),
+    /// printing diagnostics; throws the matching exit code on failure.
+    func compileIR(_ path: String, optimize: Bool = true) throws -> (IRProgram, Compiler) {
         let compiler = try makeCompiler()
         let source: SourceFile
         do { source = try Compiler.readSource(path: path) } catch { throw ExitStatus.report(error) }
@@ -37,7 +47,14 @@ public struct CompileOptions: ParsableArguments {
             throw ExitStatus.dataError
         }
         printDiagnostics(compiler)
-        return (ir, compiler)
+        guard optimize && !noOptimize else { return (ir, compiler) }
+        do {
+            let trace: ((String) -> Void)? = printPasses ? { Console.err($0 + "\n") } : nil
+            return (try Optimizer.optimize(ir, verifyEach: verifyEach, trace: trace), compiler)
+        } catch {
+            Console.err("internal error: \(error)\n")
+            throw ExitStatus.runtimeError
+        }
     }
 
     func makeCompiler() throws -> Compiler {

@@ -38,17 +38,24 @@ public struct Interpreter {
         switch node.op {
         case .input(let i): return inputs[i]
         case .stateRead(let s): return states[s]
+        default: return Self.evaluate(node, operand: { values[$0.index] })
+        }
+    }
+
+    /// The value of a computing node (not an input or state read) from its operands' values.
+    static func evaluate(_ node: IRNode, operand value: (ValueID) -> [Double]) -> [Double] {
+        switch node.op {
+        case .input, .stateRead: preconditionFailure("inputs and state reads have no operands to evaluate")
         case .constant(let v): return v
         case .affine(let w, let bias, let x):
-            let y = w.apply(values[x.index])
+            let y = w.apply(value(x))
             guard let bias else { return y }
             return zip(y, bias).map { $0 + $1 }
-        case .add(let a, let b): return zip(values[a.index], values[b.index]).map { $0 + $1 }
-        case .mul(let a, let b): return zip(values[a.index], values[b.index]).map { $0 * $1 }
-        case .concat(let parts): return parts.flatMap { values[$0.index] }
-        case .slice(let x, let start):
-            return Array(values[x.index][start..<(start + node.size)])
-        case .activation(let f, let x): return values[x.index].map(f.apply)
+        case .add(let a, let b): return zip(value(a), value(b)).map { $0 + $1 }
+        case .mul(let a, let b): return zip(value(a), value(b)).map { $0 * $1 }
+        case .concat(let parts): return parts.flatMap { value($0) }
+        case .slice(let x, let start): return Array(value(x)[start..<(start + node.size)])
+        case .activation(let f, let x): return value(x).map(f.apply)
         }
     }
 

@@ -1,0 +1,101 @@
+import RNNRuntime
+
+/// Products, sums and reshapes of weight matrices, sparse-aware, for the optimizer.
+extension WeightMatrix {
+    /// Calls `body(row, column, value)` for every stored entry.
+    func forEachEntry(_ body: (Int, Int, Double) -> Void) {
+        switch storage {
+        case .dense(let v):
+            for r in 0..<rows { for c in 0..<cols where v[r * cols + c] != 0 { body(r, c, v[r * cols + c]) } }
+        case .sparse(let offsets, let columns, let values):
+            for r in 0..<rows { for k in offsets[r]..<offsets[r + 1] { body(r, columns[k], values[k]) } }
+        }
+    }
+
+    /// Entries stored: all of a dense matrix, the non-zeros of a sparse one.
+    var storedCount: Int { isSparse ? nonZeroCount : rows * cols }
+
+    /// Builds a matrix from per-row (column, value) lists, choosing storage by density.
+    static func fromRows(_ rowEntries: [[(Int, Double)]], cols: Int) -> WeightMatrix {
+        let rows = rowEntries.count
+        let nnz = rowEntries.reduce(0) { $0 + $1.count }
+        if Double(nnz) > sparseDensityThreshold * Double(max(1, rows * cols)) {
+            var dense = [Double](repeating: 0, count: rows * cols)
+            for (r, entries) in rowEntries.enumerated() { for (c, v) in entries { dense[r * cols + c] += v } }
+            return WeightMatrix(rows: rows, cols: cols, storage: .dense(dense))
+        }
+        var offsets = [0], columns: [Int] = [], values: [Double] = []
+        columns.reserveCapacity(nnz)
+        values.reserveCapacity(nnz)
+        for entries in rowEntries {
+            for (c, v) in entries.sorted(by: { $0.0 < $1.0 }) where v != 0 {
+                columns.append(c)
+                values.append(v)
+            }
+            offsets.append(values.count)
+        }
+        return WeightMatrix(rows: rows, cols: cols, storage: .sparse(rowOffsets: offsets, columns: columns, values: values))
+    }
+
+    func rowEntries() -> [[(Int, Double)]] {
+        var out = [[(Int, Double)]](repeating: [], count: rows)
+        forEachEntry { r, c, v in out[r].append((c, v)) }
+        return out
+    }
+
+    /// `self · other`.
+    func times(_ other: WeightMatrix) -> WeightMatrix {
+        let right = other.rowEntries()
+        var acc = [Double](repeating: 0, count: other.cols)
+        var touched = [Bool](repeating: false, count: other.cols)
+        var result: [[(Int, Double)]] = []
+        for left in rowEntries() {
+            var cols: [Int] = []
+            for (j, a) in left {
+                for (c, b) in right[j] {
+                    if !touched[c] { touched[c] = true; cols.append(c) }
+                    acc[c] += a * b
+                }
+            }
+            result.append(cols.map { c in
+                defer { acc[c] = 0; touched[c] = false }
+                return (c, acc[c])
+            })
+        }
+        return .fromRows(result, cols: other.cols)
+    }
+
+    /// `self + other` (same shape).
+    func plus(_ other: WeightMatrix) -> WeightMatrix {
+        var rows = rowEntries()
+        other.forEachEntry { r, c, v in rows[r].append((c, v)) }
+        return .fromRows(rows.map { entries in
+            var merged: [Int: Double] = [:]
+            for (c, v) in entries { merged[c, default: 0] += v }
+            return merged.map { ($0.key, $0.value) }
+        }, cols: cols)
+    }
+
+    /// `y = W · x`, applied to a vector (the bias of a fused affine).
+    func applied(to v: [Double]) -> [Double] { apply(v) }
+
+    /// The matrix acting on a `width`-wide vector of which it reads `cols` elements from `offset`.
+    func embeddingColumns(at offset: Int, width: Int) -> WeightMatrix {
+        .fromRows(rowEntries().map { $0.map { ($0.0 + offset, $0.1) } }, cols: width)
+    }
+
+    /// Whether this is the identity.
+    var isIdentity: Bool {
+        guard rows == cols else { return false }
+        var ok = true
+        var count = 0
+        forEachEntry { r, c, v in
+            count += 1
+            if r != c || v != 1 { ok = false }
+        }
+        return ok && count == rows
+    }
+
+    /// The same matrix, re-stored sparse or dense by density.
+    func restored() -> WeightMatrix { .fromRows(rowEntries(), cols: cols) }
+}
