@@ -5,7 +5,7 @@ public enum Optimizer {
     /// fusion shrink them; CSE and DCE clean up; storage is chosen last.
     public static let pipeline: [Pass] = [
         .constantFolding, .concatSliceSimplification, .affineFusion, .commonSubexpressions,
-        .deadCodeElimination, .concatSliceSimplification, .affineFusion, .deadCodeElimination, .sparsity,
+        .deadCodeElimination, .stateMerging, .concatSliceSimplification, .affineFusion, .deadCodeElimination, .sparsity,
     ]
 
     public struct VerificationFailure: Error, CustomStringConvertible {
