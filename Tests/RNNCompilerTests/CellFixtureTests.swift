@@ -64,11 +64,16 @@ func batch(_ t: NamedTensor) -> [[[Double]]] {
         let program = StepLowering.lower(ir)
         let step64 = try xs.map { try StepSession<Double>(program: program).run($0) }
         let step32 = try xs.map { try StepSession<Float>(program: program).run($0) }
+        let (scanProgram, plan) = ScanLowering.lower(try Optimizer.optimize(ir, verifyEach: true))
+        let scan64 = try xs.map { try ScanRunner<Double>(program: scanProgram, plan: plan).run($0) }
+        let scan32 = try xs.map { try ScanRunner<Float>(program: scanProgram, plan: plan).run($0) }
+        #expect(relativeError(scan64, want) <= 1e-9, "scan float64: \(relativeError(scan64, want))")
+        #expect(relativeError(scan32, want) <= 1e-5, "scan float32: \(relativeError(scan32, want))")
         let errors = [relativeError(interpreted, want), relativeError(step64, want), relativeError(step32, want)]
         #expect(errors[0] <= 1e-9, "interpreter: \(errors[0])")
         #expect(errors[1] <= 1e-9, "step float64: \(errors[1])")
         #expect(errors[2] <= 1e-5, "step float32: \(errors[2])")
-        print("cell fixture \(fixture.name): relative error interpreter \(errors[0]), step64 \(errors[1]), step32 \(errors[2])")
+        print("cell fixture \(fixture.name): relative error interpreter \(errors[0]), step64 \(errors[1]), step32 \(errors[2]), scan64 \(relativeError(scan64, want)), scan32 \(relativeError(scan32, want))")
     }
 
     @Test(arguments: cellFixtures)
@@ -97,5 +102,39 @@ func batch(_ t: NamedTensor) -> [[[Double]]] {
         let ir = try #require(compiler.compileToIR(SourceFile(path: "m.rnn", text: source)), "\(compiler.diagnostics.render())")
         let (_, xs, want) = try Self.load("gru_1")
         #expect(relativeError(xs.map { interpret(ir, $0) }, want) <= 1e-9)
+    }
+}
+
+@Suite struct ScanPlanTests {
+    static func kinds(_ name: String) throws -> [ScanPlan.Recurrence.Kind] {
+        let (ir, _, _) = try CellFixtureTests.load(name)
+        let (_, plan) = ScanLowering.lower(try Optimizer.optimize(ir))
+        return plan.stages.compactMap { if case .recurrence(let r) = $0 { return r.kind } else { return nil } }
+    }
+
+    @Test func cellsGetTheirScanKind() throws {
+        #expect(try Self.kinds("mingru") == [.diagonal])
+        #expect(try Self.kinds("s6") == [.diagonal])
+        #expect(try Self.kinds("s4d") == [.diagonal])
+        #expect(try Self.kinds("lru") == [.affine])
+        #expect(try Self.kinds("gru_2") == [.sequential, .sequential])
+        #expect(try Self.kinds("lstm_1") == [.sequential])
+    }
+
+    /// State-independent work is planned before and after the recurrences, batched.
+    @Test func inputProjectionsAreBatched() throws {
+        let (ir, _, _) = try CellFixtureTests.load("gru_1")
+        let (program, plan) = ScanLowering.lower(try Optimizer.optimize(ir))
+        guard case .batched(let first) = plan.stages.first else { Issue.record("no batched stage first"); return }
+        let batchedAffines = first.filter { if case .affine = program.instructions[$0] { return true } else { return false } }
+        #expect(!batchedAffines.isEmpty, "W_ih x + b_ih runs over all steps at once")
+    }
+
+    @Test func emptyAndSingleStepSequences() throws {
+        let (ir, xs, want) = try CellFixtureTests.load("mingru")
+        let (program, plan) = ScanLowering.lower(ir)
+        let runner = try ScanRunner<Double>(program: program, plan: plan)
+        #expect(try runner.run([]) == [])
+        #expect(close(try runner.run([xs[0][0]]), [want[0][0]], tolerance: 1e-12))
     }
 }

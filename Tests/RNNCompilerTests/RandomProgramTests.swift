@@ -99,6 +99,13 @@ extension SplitMix64: RandomNumberGenerator {}
             #expect(close(got64, want, tolerance: 1e-12), "seed \(seed) (replay: RNNC_TEST_SEED=\(seed)):\n\(source)")
             let got32 = try StepSession<Float>(program: program).run(tokens)
             #expect(close(got32, want, tolerance: 1e-4), "seed \(seed) float32:\n\(source)")
+            for optimized in [ir, try Optimizer.optimize(ir, verifyEach: true)] {
+                let (scanProgram, plan) = ScanLowering.lower(optimized)
+                let scan64 = try ScanRunner<Double>(program: scanProgram, plan: plan).run(tokens)
+                #expect(close(scan64, want, tolerance: 1e-9), "seed \(seed) scan (replay: RNNC_TEST_SEED=\(seed)):\n\(source)")
+                let scan32 = try ScanRunner<Float>(program: scanProgram, plan: plan).run(tokens)
+                #expect(close(scan32, want, tolerance: 1e-3), "seed \(seed) scan float32:\n\(source)")
+            }
             // The artifact round trip runs the same program.
             let loaded = try Artifact.decode(Artifact.encode(program), path: "mem.rnnc")
             #expect(loaded == program, "seed \(seed)")

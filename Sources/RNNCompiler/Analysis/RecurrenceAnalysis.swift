@@ -20,6 +20,9 @@ public struct StateRecurrence: Sendable {
     public var diagonalA: Bool
     /// One line saying why.
     public var reason: String
+    /// For `.affine`: the rows of the constant `A` over the group's concatenated state
+    /// (column -> coefficient), in the order of `states`.
+    public var transition: [[Int: Double]]? = nil
 }
 
 /// Classifies every state of a program by tracking, node by node, how each value depends
@@ -118,7 +121,7 @@ public enum RecurrenceAnalysis {
         if nonZeros == 0 { why = "s_t does not depend on s_{t-1}" }
         else if diagonal { why = "s_t = A s_{t-1} + b_t with a constant diagonal A" }
         else { why = "s_t = A s_{t-1} + b_t with a constant \(width)x\(width) A (\(nonZeros) non-zeros)" }
-        return StateRecurrence(states: group, kind: .affine, diagonalA: diagonal, reason: why + coupling(group, program))
+        return StateRecurrence(states: group, kind: .affine, diagonalA: diagonal, reason: why + coupling(group, program), transition: rows)
     }
 
     private static func coupling(_ group: [Int], _ program: IRProgram) -> String {

@@ -22,6 +22,14 @@ public enum IROp: Sendable, Equatable {
     case slice(ValueID, start: Int)
     case activation(Activation, ValueID)
 
+    /// Inputs, state reads and constants: values that no instruction computes.
+    public var isLeaf: Bool {
+        switch self {
+        case .input, .stateRead, .constant: return true
+        default: return false
+        }
+    }
+
     public var operands: [ValueID] {
         switch self {
         case .input, .stateRead, .constant: return []

@@ -5,7 +5,18 @@ import RNNRuntime
 /// Inputs get their own slots; a state read reads the state's slot directly; constants are
 /// loaded into their slots once per session. Fusion and slot reuse belong to the optimizer.
 public enum StepLowering {
-    public static func lower(_ ir: IRProgram) -> StepProgram {
+    public static func lower(_ ir: IRProgram) -> StepProgram { lowerWithMap(ir).program }
+
+    /// The step program and where each IR node went.
+    public struct Lowered {
+        public var program: StepProgram
+        /// The slot holding each node's value.
+        public var slotOfNode: [Int]
+        /// The instruction computing each node (nil for inputs, state reads and constants).
+        public var instructionOfNode: [Int?]
+    }
+
+    public static func lowerWithMap(_ ir: IRProgram) -> Lowered {
         var slotSizes: [Int] = []
         var slotOf = [Int](repeating: -1, count: ir.nodes.count)
         var inputSlots: [Int] = []
@@ -22,6 +33,7 @@ public enum StepLowering {
         var matrices: [WeightMatrix] = []
         var vectors: [[Double]] = []
         var constants: [ConstantSlot] = []
+        var instructionOf = [Int?](repeating: nil, count: ir.nodes.count)
         func vector(_ v: [Double]) -> Int {
             vectors.append(v)
             return vectors.count - 1
@@ -36,6 +48,7 @@ public enum StepLowering {
             slotSizes.append(node.size)
             slotOf[i] = dst
             let s = { (id: ValueID) in slotOf[id.index] }
+            if !node.op.isLeaf { instructionOf[i] = instructions.count }
             switch node.op {
             case .input, .stateRead: break
             case .constant(let v): constants.append(ConstantSlot(slot: dst, vector: vector(v)))
@@ -63,9 +76,10 @@ public enum StepLowering {
             }
             states.append(StateSlot(name: st.name, slot: stateSlots[k], update: update, initial: vector(st.initial)))
         }
-        return StepProgram(
+        let program = StepProgram(
             modelName: ir.modelName, inputs: ir.inputs.map { Port(name: $0.name, size: $0.size) },
             inputSlots: inputSlots, outputSlots: ir.outputs.map { slotOf[$0.index] }, slotSizes: slotSizes,
             states: states, constants: constants, instructions: instructions, matrices: matrices, vectors: vectors)
+        return Lowered(program: program, slotOfNode: slotOf, instructionOfNode: instructionOf)
     }
 }

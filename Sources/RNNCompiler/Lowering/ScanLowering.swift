@@ -1,0 +1,94 @@
+import RNNRuntime
+
+/// Plans whole-sequence execution of a lowered program (see `ScanPlan`).
+///
+/// Every node that depends on no state runs over all time steps at once. Each group of
+/// coupled states (from `RecurrenceAnalysis`, in dependency order) is solved as soon as
+/// everything its cycle reads from outside is available: diagonal time-varying states and
+/// affine states with a diagonal `A` as element-wise scans, affine states with a dense `A`
+/// as a matrix recurrence over time-batched input terms, nonlinear ones step by step. A
+/// node on no cycle runs batched once its operands are known.
+public enum ScanLowering {
+    public static func plan(_ ir: IRProgram, _ lowered: StepLowering.Lowered) -> (ScanPlan, [WeightMatrix]) {
+        let reads = RecurrenceAnalysis.stateDependencies(ir)
+        let groups = RecurrenceAnalysis.analyze(ir)
+        let cycles = groups.map { cycleNodes($0, ir, reads: reads) }
+        var available = [Bool](repeating: false, count: ir.nodes.count)
+        var onCycle = [Bool](repeating: false, count: ir.nodes.count)
+        for cycle in cycles { for n in cycle { onCycle[n] = true } }
+        var extraMatrices: [WeightMatrix] = []
+        var stages: [ScanPlan.Stage] = []
+        var solved = [Bool](repeating: false, count: groups.count)
+        var groupOfState: [Int: Int] = [:]
+        for (g, group) in groups.enumerated() { for s in group.states { groupOfState[s] = g } }
+
+        func sweep() {
+            var batch: [Int] = []
+            for (i, node) in ir.nodes.enumerated() where !available[i] && !onCycle[i] {
+                if case .stateRead(let s) = node.op {
+                    if solved[groupOfState[s]!] { available[i] = true }
+                    continue
+                }
+                guard node.op.operands.allSatisfy({ available[$0.index] }) else { continue }
+                available[i] = true
+                if let ins = lowered.instructionOfNode[i] { batch.append(ins) }
+            }
+            if !batch.isEmpty { stages.append(.batched(batch)) }
+        }
+
+        sweep()
+        for (g, group) in groups.enumerated() {
+            let program = lowered.program
+            let kind: ScanPlan.Recurrence.Kind
+            var transition: Int?
+            switch group.kind {
+            case .nonlinear: kind = .sequential
+            case .diagonal: kind = .diagonal
+            case .affine where group.diagonalA: kind = .diagonal
+            case .affine:
+                kind = .affine
+                let width = group.states.reduce(0) { $0 + ir.states[$1].size }
+                let rows = group.transition!.map { $0.map { ($0.key, $0.value) } }
+                extraMatrices.append(.fromRows(rows, cols: width))
+                transition = program.matrices.count + extraMatrices.count - 1
+            }
+            let instructions = cycles[g].compactMap { lowered.instructionOfNode[$0] }
+            stages.append(.recurrence(ScanPlan.Recurrence(
+                kind: kind,
+                states: group.states,
+                nextSlots: group.states.map { lowered.slotOfNode[ir.states[$0].next.index] },
+                instructions: instructions,
+                transition: transition)))
+            solved[g] = true
+            for n in cycles[g] { available[n] = true }
+            for (i, node) in ir.nodes.enumerated() {
+                if case .stateRead(let s) = node.op, group.states.contains(s) { available[i] = true }
+            }
+            sweep()
+        }
+        return (ScanPlan(stages: stages), extraMatrices)
+    }
+
+    /// Nodes that depend on the group's previous state and feed its next state, in order.
+    static func cycleNodes(_ group: StateRecurrence, _ ir: IRProgram, reads: [Set<Int>]) -> [Int] {
+        let members = Set(group.states)
+        var feeds = [Bool](repeating: false, count: ir.nodes.count)
+        var work = group.states.map { ir.states[$0].next.index }
+        while let i = work.popLast() {
+            guard !feeds[i], !reads[i].isDisjoint(with: members) else { continue }
+            if case .stateRead = ir.nodes[i].op { continue }
+            feeds[i] = true
+            work += ir.nodes[i].op.operands.map(\.index)
+        }
+        return feeds.indices.filter { feeds[$0] }
+    }
+
+    /// Lowers an IR program to a step program that also carries its scan plan.
+    public static func lower(_ ir: IRProgram) -> (StepProgram, ScanPlan) {
+        let lowered = StepLowering.lowerWithMap(ir)
+        let (plan, extra) = self.plan(ir, lowered)
+        var program = lowered.program
+        program.matrices += extra
+        return (program, plan)
+    }
+}

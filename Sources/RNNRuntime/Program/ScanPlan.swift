@@ -1,0 +1,84 @@
+/// How to run a step program over a whole sequence at once (the parallel-scan program).
+///
+/// Every slot becomes a `[T, size]` buffer, one row per time step. A state slot's row `t`
+/// holds the state's value before step `t` (row 0 is the initial value). Stages run in order:
+/// a `batched` stage runs its instructions over all rows at once (matrix-matrix products for
+/// affine maps); a `recurrence` stage solves one group of coupled states over the sequence and
+/// then fills the rows of the instructions in its cycle.
+public struct ScanPlan: Codable, Sendable, Equatable {
+    public enum Stage: Codable, Sendable, Equatable {
+        /// Instruction indices (into `StepProgram.instructions`) that do not depend on any
+        /// unsolved state, run over all time steps.
+        case batched([Int])
+        case recurrence(Recurrence)
+    }
+
+    /// One group of coupled states and the instructions on its cycle.
+    public struct Recurrence: Codable, Sendable, Equatable {
+        public enum Kind: String, Codable, Sendable {
+            /// `s_t = a_t * s_{t-1} + b_t` element-wise: an associative scan.
+            case diagonal
+            /// `s_t = A s_{t-1} + b_t` with a constant dense `A` (`transition`): input terms
+            /// batched, then a sequential matrix-vector recurrence.
+            case affine
+            /// Anything else: the cycle's instructions run step by step.
+            case sequential
+        }
+
+        public var kind: Kind
+        /// Indices into `StepProgram.states`.
+        public var states: [Int]
+        /// For each state, the slot holding its next value.
+        public var nextSlots: [Int]
+        /// Instruction indices on the cycle (depend on the group and feed its next values), in order.
+        public var instructions: [Int]
+        /// Index into `StepProgram.matrices` of `A` over the concatenated states (kind `.affine`).
+        public var transition: Int?
+
+        public init(kind: Kind, states: [Int], nextSlots: [Int], instructions: [Int], transition: Int?) {
+            self.kind = kind
+            self.states = states
+            self.nextSlots = nextSlots
+            self.instructions = instructions
+            self.transition = transition
+        }
+    }
+
+    public var stages: [Stage]
+
+    public init(stages: [Stage]) {
+        self.stages = stages
+    }
+}
+
+extension ScanPlan {
+    /// Checks every reference against the program, so a bad plan is rejected before running.
+    public func validate(against program: StepProgram) throws(RuntimeError) {
+        var seen = Set<Int>()
+        func instruction(_ i: Int) throws(RuntimeError) {
+            guard i >= 0, i < program.instructions.count, seen.insert(i).inserted else {
+                throw .invalidProgram("scan plan names instruction \(i) twice or out of range")
+            }
+        }
+        for stage in stages {
+            switch stage {
+            case .batched(let list): for i in list { try instruction(i) }
+            case .recurrence(let r):
+                for i in r.instructions { try instruction(i) }
+                guard r.states.count == r.nextSlots.count, !r.states.isEmpty else { throw .invalidProgram("scan plan recurrence is malformed") }
+                var width = 0
+                for (s, next) in zip(r.states, r.nextSlots) {
+                    guard s >= 0, s < program.states.count, next >= 0, next < program.slotSizes.count,
+                          program.slotSizes[next] == program.slotSizes[program.states[s].slot]
+                    else { throw .invalidProgram("scan plan recurrence names a missing state or slot") }
+                    width += program.slotSizes[next]
+                }
+                if r.kind == .affine {
+                    guard let m = r.transition, m >= 0, m < program.matrices.count,
+                          program.matrices[m].rows == width, program.matrices[m].cols == width
+                    else { throw .invalidProgram("scan plan recurrence has no valid transition matrix") }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,253 @@
+import Foundation
+
+/// Runs a step program over whole sequences following a `ScanPlan`: state-independent work
+/// over all time steps at once, scan-able recurrences as associative scans, and the rest
+/// step by step. Produces the same outputs as `StepSession` (up to rounding).
+public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable> {
+    public let program: StepProgram
+    public let plan: ScanPlan
+    private let matrices: [ConvertedMatrix<Scalar>]
+    private let vectors: [[Scalar]]
+
+    public init(program: StepProgram, plan: ScanPlan) throws(RuntimeError) {
+        try program.validate()
+        try plan.validate(against: program)
+        self.program = program
+        self.plan = plan
+        matrices = program.matrices.map(ConvertedMatrix.init)
+        vectors = program.vectors.map { $0.map { Scalar($0) } }
+    }
+
+    /// Slot buffers for one sequence: `[T, size]` each, row-major.
+    struct Buffers {
+        var slots: [UnsafeMutablePointer<Scalar>]
+        let steps: Int
+
+        init(sizes: [Int], steps: Int) {
+            self.steps = steps
+            slots = sizes.map { n in
+                let p = UnsafeMutablePointer<Scalar>.allocate(capacity: max(1, n * steps))
+                p.initialize(repeating: 0, count: max(1, n * steps))
+                return p
+            }
+        }
+
+        func free() { for p in slots { p.deallocate() } }
+    }
+
+    /// Runs one sequence from the initial states; returns one output vector per token.
+    public func run(_ sequence: [[Double]]) throws(RuntimeError) -> [[Double]] {
+        let steps = sequence.count
+        guard steps > 0 else { return [] }
+        let width = program.inputWidth
+        for token in sequence where token.count != width {
+            throw .inputMismatch("token has \(token.count) values, the model's input has \(width)")
+        }
+        let sizes = program.slotSizes
+        let b = Buffers(sizes: sizes, steps: steps)
+        defer { b.free() }
+        var k = 0
+        for slot in program.inputSlots {
+            let n = sizes[slot]
+            for t in 0..<steps { for i in 0..<n { b.slots[slot][t * n + i] = Scalar(sequence[t][k + i]) } }
+            k += n
+        }
+        for c in program.constants {
+            let v = vectors[c.vector]
+            for t in 0..<steps { for i in 0..<v.count { b.slots[c.slot][t * v.count + i] = v[i] } }
+        }
+        for state in program.states {
+            let v = vectors[state.initial]
+            for i in 0..<v.count { b.slots[state.slot][i] = v[i] }
+        }
+        for stage in plan.stages {
+            switch stage {
+            case .batched(let list): for i in list { execute(program.instructions[i], b, rows: 0..<steps) }
+            case .recurrence(let r): try solve(r, b)
+            }
+        }
+        var out = [[Double]](repeating: [], count: steps)
+        for t in 0..<steps {
+            out[t].reserveCapacity(program.outputWidth)
+            for slot in program.outputSlots {
+                let n = sizes[slot]
+                for i in 0..<n { out[t].append(Double(b.slots[slot][t * n + i])) }
+            }
+        }
+        return out
+    }
+
+    // MARK: Instructions over rows
+
+    func execute(_ ins: Instruction, _ b: Buffers, rows: Range<Int>) {
+        let sizes = program.slotSizes
+        let count = rows.count
+        switch ins {
+        case .affine(let dst, let src, let m, let bias):
+            let (n, w) = (sizes[src], sizes[dst])
+            let y = b.slots[dst] + rows.lowerBound * w
+            matrices[m].apply(b.slots[src] + rows.lowerBound * n, y, count: count)
+            if let bias {
+                let v = vectors[bias]
+                for t in 0..<count { for i in 0..<w { y[t * w + i] += v[i] } }
+            }
+        case .add(let dst, let l, let r):
+            let n = sizes[dst], o = rows.lowerBound * n
+            let (d, x, y) = (b.slots[dst] + o, b.slots[l] + o, b.slots[r] + o)
+            for i in 0..<(count * n) { d[i] = x[i] + y[i] }
+        case .mul(let dst, let l, let r):
+            let n = sizes[dst], o = rows.lowerBound * n
+            let (d, x, y) = (b.slots[dst] + o, b.slots[l] + o, b.slots[r] + o)
+            for i in 0..<(count * n) { d[i] = x[i] * y[i] }
+        case .concat(let dst, let parts):
+            let n = sizes[dst]
+            for t in rows {
+                var at = 0
+                for p in parts {
+                    let m = sizes[p]
+                    (b.slots[dst] + t * n + at).update(from: b.slots[p] + t * m, count: m)
+                    at += m
+                }
+            }
+        case .slice(let dst, let src, let start):
+            let (n, m) = (sizes[dst], sizes[src])
+            for t in rows { (b.slots[dst] + t * n).update(from: b.slots[src] + t * m + start, count: n) }
+        case .activation(let f, let dst, let src):
+            let n = sizes[dst], o = rows.lowerBound * n
+            let (d, x) = (b.slots[dst] + o, b.slots[src] + o)
+            for i in 0..<(count * n) { d[i] = Kernels.apply(f, x[i]) }
+        }
+    }
+
+    // MARK: Recurrences
+
+    private func solve(_ r: ScanPlan.Recurrence, _ b: Buffers) throws(RuntimeError) {
+        let steps = b.steps
+        let stateSlots = r.states.map { program.states[$0].slot }
+        switch r.kind {
+        case .sequential:
+            for t in 0..<steps {
+                for i in r.instructions { execute(program.instructions[i], b, rows: t..<(t + 1)) }
+                guard t + 1 < steps else { break }
+                for (slot, next) in zip(stateSlots, r.nextSlots) {
+                    let n = program.slotSizes[slot]
+                    (b.slots[slot] + (t + 1) * n).update(from: b.slots[next] + t * n, count: n)
+                }
+            }
+            return
+        case .diagonal:
+            let offsets = offsetTerms(r, b, stateSlots: stateSlots)
+            let coefficients = try coefficientTerms(r, b, stateSlots: stateSlots)
+            for (k, slot) in stateSlots.enumerated() {
+                DiagonalScan.run(a: coefficients[k], b: offsets[k], state: b.slots[slot], width: program.slotSizes[slot], steps: steps)
+            }
+        case .affine:
+            let offsets = offsetTerms(r, b, stateSlots: stateSlots)
+            affineRecurrence(r, b, stateSlots: stateSlots, offsets: offsets)
+        }
+        // With every state row known, the cycle's own values follow without recurrence.
+        for i in r.instructions { execute(program.instructions[i], b, rows: 0..<steps) }
+    }
+
+    /// `b_t` of each state: the cycle evaluated over all steps with the group's states at 0.
+    private func offsetTerms(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int]) -> [[Scalar]] {
+        let steps = b.steps
+        var saved: [[Scalar]] = []
+        for slot in stateSlots {
+            let n = program.slotSizes[slot] * steps
+            saved.append(Array(UnsafeBufferPointer(start: b.slots[slot], count: n)))
+            b.slots[slot].update(repeating: 0, count: n)
+        }
+        for i in r.instructions { execute(program.instructions[i], b, rows: 0..<steps) }
+        let terms = r.nextSlots.map { Array(UnsafeBufferPointer(start: b.slots[$0], count: program.slotSizes[$0] * steps)) }
+        for (slot, values) in zip(stateSlots, saved) {
+            values.withUnsafeBufferPointer { b.slots[slot].update(from: $0.baseAddress!, count: values.count) }
+        }
+        return terms
+    }
+
+    /// `a_t` of each state: the coefficient of the state in its next value, propagated through
+    /// the cycle (affine maps without bias, sums of the dependent parts, gates scaled by their
+    /// independent operand). The analysis guarantees no other op touches the state.
+    private func coefficientTerms(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int]) throws(RuntimeError) -> [[Scalar]] {
+        let steps = b.steps
+        let sizes = program.slotSizes
+        var coef: [Int: [Scalar]] = [:]
+        for slot in stateSlots { coef[slot] = [Scalar](repeating: 1, count: sizes[slot] * steps) }
+        func values(_ slot: Int) -> [Scalar] { Array(UnsafeBufferPointer(start: b.slots[slot], count: sizes[slot] * steps)) }
+        for i in r.instructions {
+            switch program.instructions[i] {
+            case .affine(let dst, let src, let m, _):
+                guard let c = coef[src] else { continue }
+                var out = [Scalar](repeating: 0, count: sizes[dst] * steps)
+                c.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { y in matrices[m].apply(x.baseAddress!, y.baseAddress!, count: steps) } }
+                coef[dst] = out
+            case .add(let dst, let l, let rr):
+                let zero = [Scalar](repeating: 0, count: sizes[dst] * steps)
+                guard coef[l] != nil || coef[rr] != nil else { continue }
+                coef[dst] = zip(coef[l] ?? zero, coef[rr] ?? zero).map(+)
+            case .mul(let dst, let l, let rr):
+                switch (coef[l], coef[rr]) {
+                case (let c?, nil): coef[dst] = zip(c, values(rr)).map(*)
+                case (nil, let c?): coef[dst] = zip(values(l), c).map(*)
+                case (nil, nil): continue
+                default: throw .invalidProgram("scan plan: a diagonal recurrence multiplies two state-dependent values")
+                }
+            case .concat(let dst, let parts):
+                guard parts.contains(where: { coef[$0] != nil }) else { continue }
+                var out = [Scalar](repeating: 0, count: sizes[dst] * steps)
+                for t in 0..<steps {
+                    var at = t * sizes[dst]
+                    for p in parts {
+                        if let c = coef[p] { for j in 0..<sizes[p] { out[at + j] = c[t * sizes[p] + j] } }
+                        at += sizes[p]
+                    }
+                }
+                coef[dst] = out
+            case .slice(let dst, let src, let start):
+                guard let c = coef[src] else { continue }
+                let (n, m) = (sizes[dst], sizes[src])
+                coef[dst] = (0..<(n * steps)).map { c[($0 / n) * m + start + $0 % n] }
+            case .activation:
+                throw .invalidProgram("scan plan: a diagonal recurrence applies a nonlinearity to the state")
+            }
+        }
+        return r.nextSlots.map { coef[$0] ?? [Scalar](repeating: 0, count: sizes[$0] * steps) }
+    }
+
+    /// `s_t = A s_{t-1} + b_t` over the group's concatenated state, one matrix-vector product a step.
+    private func affineRecurrence(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int], offsets: [[Scalar]]) {
+        let sizes = stateSlots.map { program.slotSizes[$0] }
+        let width = sizes.reduce(0, +)
+        var current = [Scalar](repeating: 0, count: width), next = current
+        var at = 0
+        for (slot, n) in zip(stateSlots, sizes) {
+            for i in 0..<n { current[at + i] = b.slots[slot][i] }
+            at += n
+        }
+        let a = matrices[r.transition!]
+        for t in 0..<(b.steps - 1) {
+            current.withUnsafeBufferPointer { x in next.withUnsafeMutableBufferPointer { y in a.apply(x.baseAddress!, y.baseAddress!, count: 1) } }
+            at = 0
+            for (k, (slot, n)) in zip(stateSlots, sizes).enumerated() {
+                for i in 0..<n {
+                    next[at + i] += offsets[k][t * n + i]
+                    b.slots[slot][(t + 1) * n + i] = next[at + i]
+                }
+                at += n
+            }
+            swap(&current, &next)
+        }
+    }
+}
+
+/// `s_{t+1} = a_t * s_t + b_t` element-wise over `steps` rows of `width`, in place: row 0 of
+/// `state` holds the initial value; rows 1..<steps are written.
+enum DiagonalScan {
+    static func run<Scalar: BinaryFloatingPoint & Sendable>(a: [Scalar], b: [Scalar], state: UnsafeMutablePointer<Scalar>, width n: Int, steps: Int) {
+        for t in 0..<(steps - 1) {
+            let (s0, s1) = (state + t * n, state + (t + 1) * n)
+            for i in 0..<n { s1[i] = a[t * n + i] * s0[i] + b[t * n + i] }
+        }
+    }
+}
