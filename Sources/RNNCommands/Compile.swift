@@ -25,7 +25,7 @@ extension RNNCommand {
         @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the artifact (or the --emit text).", valueName: "path"))
         public var output: String?
 
-        @Option(help: "Print a stage instead of writing an artifact: ast, ir (as elaborated), ir-opt (after the optimizer) or step.")
+        @Option(help: "Print a stage instead of writing an artifact: ast, ir (as elaborated), ir-opt (after the optimizer) or step (the step program's instructions and the scan plan).")
         public var emit: Stage?
 
         @OptionGroup public var compile: CompileOptions
@@ -48,13 +48,16 @@ extension RNNCommand {
             case .irOpt:
                 text = Dump.ir(try compile.compileIR(file).0)
             case .step:
-                let program = StepLowering.lower(try compile.compileIR(file).0)
-                text = String(describing: program.instructions.enumerated().map { "\($0): \($1)" }.joined(separator: "\n")) + "\n"
+                let model = ScanLowering.lowerModel(try compile.compileIR(file).0)
+                var lines = model.program.instructions.enumerated().map { "\($0): \($1)" }
+                lines.append("scan plan:")
+                lines += model.plan.stages.map { "  \($0)" }
+                text = lines.joined(separator: "\n") + "\n"
             case nil:
-                let program = StepLowering.lower(try compile.compileIR(file).0)
+                let model = ScanLowering.lowerModel(try compile.compileIR(file).0)
                 let path = output ?? ((file as NSString).deletingPathExtension + ".rnnc")
                 do {
-                    try writeAtomically(Artifact.encode(program, metadata: ["source": (file as NSString).lastPathComponent]), to: path)
+                    try writeAtomically(Artifact.encode(model, metadata: ["source": (file as NSString).lastPathComponent]), to: path)
                 } catch {
                     throw ExitStatus.report(error)
                 }

@@ -15,9 +15,27 @@ public final class CapturedOutput: @unchecked Sendable {
     func append(err s: String) { lock.withLock { errText += s } }
 }
 
+/// Lines given to a command in place of standard input (for tests).
+public final class ScriptedInput: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String]
+
+    public init(_ lines: [String]) { self.lines = lines }
+
+    func next() -> String? { lock.withLock { lines.isEmpty ? nil : lines.removeFirst() } }
+}
+
 public enum Console {
     @TaskLocal public static var capture: CapturedOutput?
+    @TaskLocal public static var input: ScriptedInput?
 
+    /// The next line of standard input (or of the scripted input), nil at its end.
+    static func readLine() -> String? {
+        if let input { return input.next() }
+        return Swift.readLine()
+    }
+
+    /// Writes to standard output at once (FileHandle writes are unbuffered), or to the capture.
     static func out(_ s: String) {
         if let capture { capture.append(out: s); return }
         FileHandle.standardOutput.write(Data(s.utf8))

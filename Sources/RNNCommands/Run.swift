@@ -16,6 +16,12 @@ extension RNNCommand {
 
                 Outputs go to standard output as text (one token per line, sequences separated by a \
                 blank line) or to --output in the format of its extension, written atomically.
+
+                --mode step runs one token at a time; --mode scan runs whole sequences (batched \
+                matrix products, associative scans for scan-able states); auto (the default) picks \
+                scan for sequences of 32 tokens or more. --stream reads one token per line from \
+                standard input (numbers separated by spaces or commas) and prints each output as \
+                soon as it is computed.
                 """)
 
         public enum Precision: String, ExpressibleByArgument, CaseIterable {
@@ -29,8 +35,14 @@ extension RNNCommand {
         @Argument(help: "A .rnn source file or a .rnnc artifact.")
         public var file: String
 
-        @Option(help: ArgumentHelp("The input data file (.json, .csv or .npy).", valueName: "path"))
-        public var input: String
+        @Option(help: ArgumentHelp("The input data file (.json, .csv or .npy); not with --stream.", valueName: "path"))
+        public var input: String?
+
+        @Flag(help: "Read tokens from standard input, one per line, and print each output line at once.")
+        public var stream = false
+
+        @Option(help: "Execution: step, scan or auto.")
+        public var mode: ExecutionMode = .auto
 
         @Option(help: "The input format when the extension does not say: json, csv or npy.")
         public var inputFormat: DataFormat?
@@ -55,6 +67,7 @@ extension RNNCommand {
         public init() {}
 
         public func validate() throws {
+            if stream == (input != nil) { throw ValidationError(stream ? "--stream reads standard input; drop --input" : "give --input PATH, or --stream") }
             if let digits, !(1...17).contains(digits) { throw ValidationError("--digits must be between 1 and 17") }
             if inputFormat == .text { throw ValidationError("the text format is for output only") }
             if engine == .interpreter && dtype == .float32 { throw ValidationError("the interpreter runs in float64 only") }
@@ -63,6 +76,8 @@ extension RNNCommand {
         }
 
         public func run() throws {
+            if stream { return try runStream() }
+            guard let input else { return }
             do {
                 guard let inFormat = inputFormat ?? DataFormat(path: input) else {
                     throw ValidationError("cannot tell the format of '\(input)' from its extension; pass --input-format")
@@ -82,14 +97,16 @@ extension RNNCommand {
             }
         }
 
+        private func loadModel() throws -> Artifact.Model {
+            if file.hasSuffix(".rnnc") { return try Artifact.load(path: file) }
+            return ScanLowering.lowerModel(try compile.compileIR(file).0)
+        }
+
         private func execute(_ data: SequenceData) throws -> SequenceData {
-            if file.hasSuffix(".rnnc") {
-                return try runProgram(try Artifact.load(path: file), on: data, float32: dtype == .float32)
-            }
-            let (ir, _) = try compile.compileIR(file)
             guard engine == .interpreter else {
-                return try runProgram(StepLowering.lower(ir), on: data, float32: dtype == .float32)
+                return try runModel(try loadModel(), on: data, mode: mode, float32: dtype == .float32)
             }
+            let (ir, _) = try compile.compileIR(file, optimize: false)
             guard data.sequences.allSatisfy({ $0.isEmpty }) || data.width == ir.inputWidth else {
                 throw RuntimeError.inputMismatch("input tokens have \(data.width) values, but model '\(ir.modelName)' takes \(ir.inputWidth)")
             }
@@ -97,7 +114,41 @@ extension RNNCommand {
             let outputs = data.sequences.map { interpreter.run($0) }
             return SequenceData(sequences: outputs, width: ir.outputWidth, isBatch: data.isBatch)
         }
+
+        /// One token per input line; one output line per token, flushed.
+        private func runStream() throws {
+            let model: Artifact.Model
+            do { model = try loadModel() } catch let error as RuntimeError { throw ExitStatus.report(error) }
+            do {
+                if dtype == .float32 {
+                    try stream(StepSession<Float>(program: model.program))
+                } else {
+                    try stream(StepSession<Double>(program: model.program))
+                }
+            } catch let error as RuntimeError {
+                throw ExitStatus.report(error)
+            }
+        }
+
+        private func stream<Scalar>(_ session: StepSession<Scalar>) throws {
+            var lineNumber = 0
+            while let line = Console.readLine() {
+                lineNumber += 1
+                let fields = line.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" || $0 == "[" || $0 == "]" })
+                if fields.isEmpty { continue }
+                var token: [Double] = []
+                for f in fields {
+                    guard let v = Double(f) else {
+                        throw RuntimeError.badFile(path: "<stdin>", line: lineNumber, column: 1, message: "expected numbers, found '\(f)'", lineText: line)
+                    }
+                    token.append(v)
+                }
+                let out = try session.step(token)
+                Console.out(out.map { formatNumber($0, float32: dtype == .float32, precision: digits) }.joined(separator: " ") + "\n")
+            }
+        }
     }
 }
 
 extension DataFormat: ExpressibleByArgument {}
+extension ExecutionMode: ExpressibleByArgument {}

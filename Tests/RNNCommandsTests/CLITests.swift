@@ -145,6 +145,37 @@ let stdlibArgs = ["--stdlib", repoRoot + "/stdlib"]
         #expect(rnnc(["check", src, "--weights", weights, "--set", "j=2"]).stderr.contains("E0209"))
     }
 
+    @Test func executionModesAgree() {
+        for mode in ["step", "scan", "auto"] {
+            let r = rnnc(["run", example + ".rnn", "--input", example + ".json", "--mode", mode] + stdlibArgs)
+            #expect(r.stdout == "0\n0\n1\n0\n0\n0\n0\n0\n0\n0\n", "\(mode): \(r.stderr)")
+        }
+        let gru = repoRoot + "/examples/gru2"
+        let step = rnnc(["run", gru + ".rnn", "--weights", gru + ".safetensors", "--input", gru + ".json", "--mode", "step"] + stdlibArgs)
+        let scan = rnnc(["run", gru + ".rnn", "--weights", gru + ".safetensors", "--input", gru + ".json", "--mode", "scan"] + stdlibArgs)
+        #expect(step.code == 0 && step.stdout == scan.stdout)
+    }
+
+    @Test func streamingPrintsOneLinePerToken() {
+        let capture = CapturedOutput()
+        var code: Int32 = 0
+        Console.$input.withValue(ScriptedInput(["0", "1", "", "1, 0", "[0]"])) {
+            Console.$capture.withValue(capture) {
+                do {
+                    var command = try RNNCommand.parseAsRoot(["run", example + ".rnn", "--stream"] + stdlibArgs)
+                    try command.run()
+                } catch {
+                    code = RNNCommand.exitCode(for: error).rawValue
+                }
+            }
+        }
+        // "1, 0" is one token of two values: the model takes one, so the run stops there.
+        #expect(capture.stdout == "0\n0\n")
+        #expect(code == 65)
+        #expect(capture.stderr.contains("token has 2 values"))
+        #expect(rnnc(["run", example + ".rnn", "--stream", "--input", example + ".json"] + stdlibArgs).code == 64)
+    }
+
     @Test func everyCommandHasHelp() {
         for command in [[], ["check"], ["compile"], ["run"]] {
             let help = RNNCommand.helpMessage(for: command.isEmpty ? RNNCommand.self : (command[0] == "check" ? RNNCommand.Check.self : command[0] == "compile" ? RNNCommand.Compile.self : RNNCommand.Run.self))

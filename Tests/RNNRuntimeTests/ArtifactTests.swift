@@ -25,8 +25,8 @@ func sampleProgram() -> StepProgram {
         #expect(try session.step([1, 0]) == [1, 1, 11, 22])
         session.reset()
         #expect(try session.step([0, 0]) == [0, 0, 10, 20])
-        let back = try Artifact.decode(Artifact.encode(program), path: "mem.rnnc")
-        #expect(back == program)
+        let back = try Artifact.decode(Artifact.encode(Artifact.Model(program: program, plan: ScanPlan(stages: [.batched([0, 1, 2])]))), path: "mem.rnnc")
+        #expect(back.program == program)
     }
 
     @Test func rejectsWrongTokenWidth() throws {
@@ -43,7 +43,7 @@ func sampleProgram() -> StepProgram {
         p = sampleProgram(); p.matrices[0] = WeightMatrix(rows: 2, cols: 2, storage: .sparse(rowOffsets: [0, 1, 2], columns: [0, 9], values: [1, 1])); bad.append(p)
         for program in bad {
             #expect(throws: RuntimeError.self) { try StepSession<Double>(program: program) }
-            #expect(throws: RuntimeError.self) { try Artifact.decode(Artifact.encode(program), path: "bad.rnnc") }
+            #expect(throws: RuntimeError.self) { try Artifact.decode(Artifact.encode(Artifact.Model(program: program, plan: ScanPlan(stages: []))), path: "bad.rnnc") }
         }
     }
 
@@ -52,12 +52,12 @@ func sampleProgram() -> StepProgram {
         #expect(throws: RuntimeError.self) { try Artifact.decode(plain, path: "x.rnnc") }
         var meta = SafeTensors.File(tensors: [], metadata: ["format": "rnnc", "format_version": "999", "program": "{}"])
         #expect(throws: RuntimeError.self) { try Artifact.decode(SafeTensors.encode(meta), path: "x.rnnc") }
-        meta.metadata["format_version"] = "1"
+        meta.metadata["format_version"] = "2"
         #expect(throws: RuntimeError.self) { try Artifact.decode(SafeTensors.encode(meta), path: "x.rnnc") }
     }
 
     @Test func corruptedArtifactsNeverCrash() {
-        let bytes = Artifact.encode(sampleProgram())
+        let bytes = Artifact.encode(Artifact.Model(program: sampleProgram(), plan: ScanPlan(stages: [.batched([0, 1, 2])])))
         var state: UInt64 = 42
         for _ in 0..<2000 {
             var b = bytes
@@ -65,8 +65,9 @@ func sampleProgram() -> StepProgram {
                 state = state &* 6364136223846793005 &+ 1442695040888963407
                 b[Int(state >> 33) % b.count] = UInt8(truncatingIfNeeded: state >> 13)
             }
-            if let p = try? Artifact.decode(b, path: "fuzz.rnnc"), let s = try? StepSession<Double>(program: p) {
-                _ = try? s.step([Double](repeating: 1, count: p.inputWidth))
+            if let m = try? Artifact.decode(b, path: "fuzz.rnnc"), let s = try? StepSession<Double>(program: m.program) {
+                _ = try? s.step([Double](repeating: 1, count: m.program.inputWidth))
+                _ = try? ScanRunner<Double>(program: m.program, plan: m.plan).run([[Double]](repeating: [Double](repeating: 1, count: m.program.inputWidth), count: 3))
             }
         }
     }

@@ -83,6 +83,12 @@ public enum ScanLowering {
         return feeds.indices.filter { feeds[$0] }
     }
 
+    /// The compiled model: the step program with the scan plan's extra matrices, and the plan.
+    public static func lowerModel(_ ir: IRProgram) -> Artifact.Model {
+        let (program, plan) = lower(ir)
+        return Artifact.Model(program: program, plan: plan)
+    }
+
     /// Lowers an IR program to a step program that also carries its scan plan.
     public static func lower(_ ir: IRProgram) -> (StepProgram, ScanPlan) {
         let lowered = StepLowering.lowerWithMap(ir)

@@ -2,14 +2,14 @@ import Foundation
 
 /// The compiled artifact (`.rnnc`): a safetensors file.
 ///
-/// `__metadata__` holds `format` = "rnnc", `format_version`, and `program`, the step program
-/// as JSON (slots, instructions, states). Weights are ordinary tensors: dense matrices as
+/// `__metadata__` holds `format` = "rnnc", `format_version`, and `program`: the step program
+/// (slots, instructions, states) and its scan plan, as JSON. Weights are ordinary tensors: dense matrices as
 /// `matrix.N` (F64, [rows, cols]); sparse ones as `matrix.N.row_offsets` (I64, [rows+1]),
 /// `matrix.N.columns` (I64, [nnz]) and `matrix.N.values` (F64, [nnz]); vectors (biases,
 /// constants, initial states) as `vector.N` (F64, [n]). See docs/artifact.md.
 public enum Artifact {
     public static let formatName = "rnnc"
-    public static let formatVersion = 1
+    public static let formatVersion = 2
 
     private struct MatrixInfo: Codable {
         var rows: Int
@@ -19,11 +19,24 @@ public enum Artifact {
 
     private struct Header: Codable {
         var program: StepProgram
+        var scanPlan: ScanPlan
         var matrices: [MatrixInfo]
         var vectorCount: Int
     }
 
-    public static func encode(_ program: StepProgram, metadata extra: [String: String] = [:]) -> [UInt8] {
+    /// A compiled model: its step program and the plan for running whole sequences.
+    public struct Model: Sendable, Equatable {
+        public var program: StepProgram
+        public var plan: ScanPlan
+
+        public init(program: StepProgram, plan: ScanPlan) {
+            self.program = program
+            self.plan = plan
+        }
+    }
+
+    public static func encode(_ model: Model, metadata extra: [String: String] = [:]) -> [UInt8] {
+        let program = model.program
         var tensors: [NamedTensor] = []
         for (i, m) in program.matrices.enumerated() {
             switch m.storage {
@@ -38,7 +51,7 @@ public enum Artifact {
         for (i, v) in program.vectors.enumerated() {
             tensors.append(NamedTensor(name: "vector.\(i)", shape: [v.count], float64: v))
         }
-        let header = Header(program: program,
+        let header = Header(program: program, scanPlan: model.plan,
                             matrices: program.matrices.map { MatrixInfo(rows: $0.rows, cols: $0.cols, sparse: $0.isSparse) },
                             vectorCount: program.vectors.count)
         let encoder = JSONEncoder()
@@ -51,14 +64,14 @@ public enum Artifact {
         return SafeTensors.encode(SafeTensors.File(tensors: tensors, metadata: metadata))
     }
 
-    public static func load(path: String) throws(RuntimeError) -> StepProgram {
+    public static func load(path: String) throws(RuntimeError) -> Model {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .io("cannot read '\(path)': no such file or not readable")
         }
         return try decode([UInt8](data), path: path)
     }
 
-    public static func decode(_ bytes: [UInt8], path: String) throws(RuntimeError) -> StepProgram {
+    public static func decode(_ bytes: [UInt8], path: String) throws(RuntimeError) -> Model {
         func bad(_ m: String) -> RuntimeError { .badFile(path: path, line: nil, column: nil, message: "not a valid rnnc artifact: \(m)", lineText: nil) }
         let file = try SafeTensors.decode(bytes, path: path)
         guard file.metadata["format"] == formatName else { throw bad("its metadata does not say format \"rnnc\"") }
@@ -84,8 +97,13 @@ public enum Artifact {
             program.matrices[i].isSparse ? ["matrix.\(i).row_offsets", "matrix.\(i).columns", "matrix.\(i).values"] : ["matrix.\(i)"]
         } + (0..<header.vectorCount).map { "vector.\($0)" })
         if let extra = file.tensors.first(where: { !expected.contains($0.name) }) { throw bad("unexpected tensor '\(extra.name)'") }
-        do { try program.validate() } catch { throw bad("\(error)") }
-        return program
+        do {
+            try program.validate()
+            try header.scanPlan.validate(against: program)
+        } catch {
+            throw bad("\(error)")
+        }
+        return Model(program: program, plan: header.scanPlan)
     }
 
     private static func tensor(_ name: String, _ file: SafeTensors.File, _ bad: (String) -> RuntimeError,

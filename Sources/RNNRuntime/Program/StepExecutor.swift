@@ -128,18 +128,38 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     }
 }
 
-/// Runs every sequence of a batch independently, each from the initial state.
-public func runProgram(_ program: StepProgram, on data: SequenceData, float32: Bool) throws(RuntimeError) -> SequenceData {
+/// How `runModel` executes whole sequences.
+public enum ExecutionMode: String, Sendable, CaseIterable {
+    /// One token at a time through the step program.
+    case step
+    /// The scan program: state-independent work batched over time, scans for scan-able states.
+    case scan
+    /// `scan` for sequences of at least `ExecutionMode.scanThreshold` tokens, else `step`.
+    case auto
+
+    /// Sequence length from which `auto` picks the scan program (see BENCHMARKS.md).
+    public static let scanThreshold = 32
+}
+
+/// Runs every sequence of a batch independently, each from the initial states.
+public func runModel(_ model: Artifact.Model, on data: SequenceData, mode: ExecutionMode = .auto, float32: Bool) throws(RuntimeError) -> SequenceData {
+    let program = model.program
     guard data.sequences.allSatisfy({ $0.isEmpty }) || data.width == program.inputWidth else {
         throw .inputMismatch("input tokens have \(data.width) values, but model '\(program.modelName)' takes \(program.inputWidth) (\(program.inputs.map { "\($0.name): [\($0.size)]" }.joined(separator: ", ")))")
     }
-    var out: [[[Double]]] = []
-    if float32 {
-        let session = try StepSession<Float>(program: program)
-        for seq in data.sequences { out.append(try session.run(seq)) }
-    } else {
-        let session = try StepSession<Double>(program: program)
-        for seq in data.sequences { out.append(try session.run(seq)) }
+    func run<Scalar: BinaryFloatingPoint & Sendable>(_: Scalar.Type) throws(RuntimeError) -> [[[Double]]] {
+        let session = try StepSession<Scalar>(program: program)
+        let scan = mode == .step ? nil : try ScanRunner<Scalar>(program: program, plan: model.plan)
+        var out: [[[Double]]] = []
+        for seq in data.sequences {
+            if let scan, mode == .scan || seq.count >= ExecutionMode.scanThreshold {
+                out.append(try scan.run(seq))
+            } else {
+                out.append(try session.run(seq))
+            }
+        }
+        return out
     }
-    return SequenceData(sequences: out, width: program.outputWidth, isBatch: data.isBatch)
+    let outputs = float32 ? try run(Float.self) : try run(Double.self)
+    return SequenceData(sequences: outputs, width: program.outputWidth, isBatch: data.isBatch)
 }
