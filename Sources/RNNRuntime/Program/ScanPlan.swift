@@ -52,6 +52,28 @@ public struct ScanPlan: Codable, Sendable, Equatable {
 }
 
 extension ScanPlan {
+    /// A diagonal or affine recurrence's cycle may only scale, add, move and mix (affine) the
+    /// state: no nonlinearity of it and no product of two state-dependent values.
+    private func checkLinear(_ r: Recurrence, _ program: StepProgram) throws(RuntimeError) {
+        var dependent = Set(r.states.map { program.states[$0].slot })
+        for i in r.instructions {
+            switch program.instructions[i] {
+            case .activation(_, let d, let s):
+                if dependent.contains(s) { throw .invalidProgram("scan plan: a \(r.kind.rawValue) recurrence applies a nonlinearity to its state") }
+                dependent.remove(d)
+            case .mul(let d, let a, let b):
+                if dependent.contains(a) && dependent.contains(b) { throw .invalidProgram("scan plan: a \(r.kind.rawValue) recurrence multiplies two state-dependent values") }
+                if dependent.contains(a) || dependent.contains(b) { dependent.insert(d) } else { dependent.remove(d) }
+            case .affine(let d, let s, _, _), .slice(let d, let s, _):
+                if dependent.contains(s) { dependent.insert(d) } else { dependent.remove(d) }
+            case .add(let d, let a, let b):
+                if dependent.contains(a) || dependent.contains(b) { dependent.insert(d) } else { dependent.remove(d) }
+            case .concat(let d, let parts):
+                if parts.contains(where: dependent.contains) { dependent.insert(d) } else { dependent.remove(d) }
+            }
+        }
+    }
+
     /// Checks every reference against the program, so a bad plan is rejected before running.
     public func validate(against program: StepProgram) throws(RuntimeError) {
         var seen = Set<Int>()
@@ -73,6 +95,7 @@ extension ScanPlan {
                     else { throw .invalidProgram("scan plan recurrence names a missing state or slot") }
                     width += program.slotSizes[next]
                 }
+                if r.kind != .sequential { try checkLinear(r, program) }
                 if r.kind == .affine {
                     guard let m = r.transition, m >= 0, m < program.matrices.count,
                           program.matrices[m].rows == width, program.matrices[m].cols == width

@@ -3,12 +3,15 @@ import Foundation
 /// Runs a step program over whole sequences following a `ScanPlan`: state-independent work
 /// over all time steps at once, scan-able recurrences as associative scans, and the rest
 /// step by step. Produces the same outputs as `StepSession` (up to rounding).
-public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable> {
+/// Immutable after creation; `run` allocates its own buffers, so one runner serves many threads.
+public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecked Sendable {
     public let program: StepProgram
     public let plan: ScanPlan
     private let matrices: [ConvertedMatrix<Scalar>]
     private let vectors: [[Scalar]]
 
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public init(program: StepProgram, plan: ScanPlan) throws(RuntimeError) {
         try program.validate()
         try plan.validate(against: program)
@@ -36,21 +39,40 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable> {
     }
 
     /// Runs one sequence from the initial states; returns one output vector per token.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func run(_ sequence: [[Double]]) throws(RuntimeError) -> [[Double]] {
-        let steps = sequence.count
-        guard steps > 0 else { return [] }
         let width = program.inputWidth
         for token in sequence where token.count != width {
             throw .inputMismatch("token has \(token.count) values, the model's input has \(width)")
         }
+        var flat = [Scalar]()
+        flat.reserveCapacity(sequence.count * width)
+        for token in sequence { for v in token { flat.append(Scalar(v)) } }
+        let out = run(flat: flat, steps: sequence.count)
+        let n = program.outputWidth
+        return (0..<sequence.count).map { t in (0..<n).map { Double(out[t * n + $0]) } }
+    }
+
+    /// Runs one sequence given as `steps` tokens back to back (`[T, inputWidth]`, row-major);
+    /// returns the outputs the same way (`[T, outputWidth]`).
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
+    public func run(flat tokens: [Scalar], steps: Int) -> [Scalar] {
+        precondition(tokens.count == steps * program.inputWidth, "expected \(steps) tokens of \(program.inputWidth) values")
+        guard steps > 0 else { return [] }
         let sizes = program.slotSizes
         let b = Buffers(sizes: sizes, steps: steps)
         defer { b.free() }
         var k = 0
-        for slot in program.inputSlots {
-            let n = sizes[slot]
-            for t in 0..<steps { for i in 0..<n { b.slots[slot][t * n + i] = Scalar(sequence[t][k + i]) } }
-            k += n
+        let width = program.inputWidth
+        tokens.withUnsafeBufferPointer { x in
+            for slot in program.inputSlots {
+                let n = sizes[slot]
+                let dst = b.slots[slot]
+                for t in 0..<steps { (dst + t * n).update(from: x.baseAddress! + t * width + k, count: n) }
+                k += n
+            }
         }
         for c in program.constants {
             let v = vectors[c.vector]
@@ -63,15 +85,17 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable> {
         for stage in plan.stages {
             switch stage {
             case .batched(let list): for i in list { execute(program.instructions[i], b, rows: 0..<steps) }
-            case .recurrence(let r): try solve(r, b)
+            case .recurrence(let r): solve(r, b)
             }
         }
-        var out = [[Double]](repeating: [], count: steps)
-        for t in 0..<steps {
-            out[t].reserveCapacity(program.outputWidth)
+        let n = program.outputWidth
+        var out = [Scalar](repeating: 0, count: steps * n)
+        out.withUnsafeMutableBufferPointer { y in
+            var at = 0
             for slot in program.outputSlots {
-                let n = sizes[slot]
-                for i in 0..<n { out[t].append(Double(b.slots[slot][t * n + i])) }
+                let m = sizes[slot]
+                for t in 0..<steps { (y.baseAddress! + t * n + at).update(from: b.slots[slot] + t * m, count: m) }
+                at += m
             }
         }
         return out
@@ -121,7 +145,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable> {
 
     // MARK: Recurrences
 
-    private func solve(_ r: ScanPlan.Recurrence, _ b: Buffers) throws(RuntimeError) {
+    private func solve(_ r: ScanPlan.Recurrence, _ b: Buffers) {
         let steps = b.steps
         let stateSlots = r.states.map { program.states[$0].slot }
         switch r.kind {
@@ -137,7 +161,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable> {
             return
         case .diagonal:
             let offsets = offsetTerms(r, b, stateSlots: stateSlots)
-            let coefficients = try coefficientTerms(r, b, stateSlots: stateSlots)
+            let coefficients = coefficientTerms(r, b, stateSlots: stateSlots)
             for (k, slot) in stateSlots.enumerated() {
                 DiagonalScan.run(a: coefficients[k], b: offsets[k], state: b.slots[slot], width: program.slotSizes[slot], steps: steps)
             }
@@ -169,7 +193,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable> {
     /// `a_t` of each state: the coefficient of the state in its next value, propagated through
     /// the cycle (affine maps without bias, sums of the dependent parts, gates scaled by their
     /// independent operand). The analysis guarantees no other op touches the state.
-    private func coefficientTerms(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int]) throws(RuntimeError) -> [[Scalar]] {
+    private func coefficientTerms(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int]) -> [[Scalar]] {
         let steps = b.steps
         let sizes = program.slotSizes
         var coef: [Int: [Scalar]] = [:]
@@ -191,7 +215,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable> {
                 case (let c?, nil): coef[dst] = zip(c, values(rr)).map(*)
                 case (nil, let c?): coef[dst] = zip(values(l), c).map(*)
                 case (nil, nil): continue
-                default: throw .invalidProgram("scan plan: a diagonal recurrence multiplies two state-dependent values")
+                default: continue  // rejected by `ScanPlan.validate`
                 }
             case .concat(let dst, let parts):
                 guard parts.contains(where: { coef[$0] != nil }) else { continue }
@@ -209,7 +233,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable> {
                 let (n, m) = (sizes[dst], sizes[src])
                 coef[dst] = (0..<(n * steps)).map { c[($0 / n) * m + start + $0 % n] }
             case .activation:
-                throw .invalidProgram("scan plan: a diagonal recurrence applies a nonlinearity to the state")
+                continue  // rejected by `ScanPlan.validate`
             }
         }
         return r.nextSlots.map { coef[$0] ?? [Scalar](repeating: 0, count: sizes[$0] * steps) }

@@ -17,6 +17,8 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     }
 
     /// Creates a session; the program is validated first, so a bad program never runs.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public init(program: StepProgram) throws(RuntimeError) {
         try program.validate()
         self.program = program
@@ -39,6 +41,8 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     }
 
     /// Restores every state to its initial value.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func reset() {
         for c in program.constants { store(vectors[c.vector], into: c.slot) }
         for s in program.states { store(vectors[s.initial], into: s.slot) }
@@ -50,6 +54,8 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     }
 
     /// Feeds one token (the model's inputs concatenated) and returns the output vector.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func step(_ token: [Double]) throws(RuntimeError) -> [Double] {
         guard token.count == program.inputWidth else {
             throw .inputMismatch("token has \(token.count) values, the model's input has \(program.inputWidth)")
@@ -74,6 +80,8 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     }
 
     /// Runs a whole sequence from the initial state.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func run(_ sequence: [[Double]]) throws(RuntimeError) -> [[Double]] {
         reset()
         var outs: [[Double]] = []

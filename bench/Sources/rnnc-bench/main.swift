@@ -1,0 +1,140 @@
+// rnnc-bench: times rnnc on the benchmark workloads and prints one JSON line per result.
+//   rnnc-bench [--data DIR] [--quick] [W1 W2 W3 W4 W5]
+// Weights come from DIR (bench/.data, written by bench/peers/make_weights.py) so the peers
+// run the same models. Every timing is the best of several runs, compute only (inputs are
+// generated before the clock starts).
+import Dispatch
+import Foundation
+import RNNCompiler
+import RNNRuntime
+
+struct Options {
+    var data = "bench/.data"
+    var quick = false
+    var workloads: [String] = []
+}
+
+func parseOptions() -> Options {
+    var o = Options()
+    var args = CommandLine.arguments.dropFirst()
+    while let a = args.popFirst() {
+        switch a {
+        case "--data": o.data = args.popFirst() ?? o.data
+        case "--quick": o.quick = true
+        default: o.workloads.append(a)
+        }
+    }
+    if o.workloads.isEmpty { o.workloads = ["GEMM", "W1", "W2", "W3", "W4", "W5"] }
+    return o
+}
+
+let options = parseOptions()
+let benchDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+let stdlib = benchDir + "/../stdlib"
+
+func compileModel(_ workload: String, weights: String? = nil, settings: [(name: String, value: String)] = []) -> Artifact.Model {
+    var compiler = Compiler(stdlibPath: stdlib, options: ElaborationOptions(settings: settings))
+    if let weights {
+        guard (try? compiler.loadWeights(path: "\(options.data)/\(weights)")) == true else {
+            fatalError("cannot load \(options.data)/\(weights); run bench/peers/make_weights.py first\n\(compiler.diagnostics.render())")
+        }
+    }
+    guard let source = try? Compiler.readSource(path: "\(benchDir)/workloads/\(workload).rnn"),
+          let ir = compiler.compileToIR(source) else { fatalError("cannot compile \(workload): \(compiler.diagnostics.render())") }
+    guard let optimized = try? Optimizer.optimize(ir) else { fatalError("optimizer failed on \(workload)") }
+    return ScanLowering.lowerModel(optimized)
+}
+
+/// Deterministic pseudo-random Floats in [lo, hi).
+func randomFloats(_ n: Int, seed: UInt64, lo: Float = -1, hi: Float = 1) -> [Float] {
+    var s = seed
+    return (0..<n).map { _ in
+        s = s &* 6364136223846793005 &+ 1442695040888963407
+        return lo + (hi - lo) * Float(s >> 40) / Float(1 << 24)
+    }
+}
+
+/// Best wall time of `repeats` runs of `body`, in seconds.
+func best(_ repeats: Int, _ body: () -> Void) -> Double {
+    var times: [Double] = []
+    for _ in 0..<repeats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    return times.min()!
+}
+
+func report(_ workload: String, _ impl: String, tokens: Int, seconds: Double, extra: String = "") {
+    let line = "{\"workload\": \"\(workload)\", \"impl\": \"\(impl)\", \"tokens\": \(tokens), \"seconds\": \(seconds), \"tokens_per_s\": \(Double(tokens) / seconds)\(extra)}"
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// Runs `batch` sequences of `steps` tokens through the scan program, one sequence per core.
+func scanThroughput(_ model: Artifact.Model, steps: Int, batch: Int, repeats: Int) -> Double {
+    let runner = try! ScanRunner<Float>(program: model.program, plan: model.plan)
+    let inputs = (0..<batch).map { randomFloats(steps * model.program.inputWidth, seed: UInt64($0 + 1)) }
+    return best(repeats) {
+        DispatchQueue.concurrentPerform(iterations: batch) { b in _ = runner.run(flat: inputs[b], steps: steps) }
+    }
+}
+
+func stepThroughput(_ program: StepProgram, steps: Int, repeats: Int) -> Double {
+    let session = try! StepSession<Float>(program: program)
+    let tokens = (0..<steps).map { t in randomFloats(program.inputWidth, seed: UInt64(t)).map(Double.init) }
+    return best(repeats) {
+        session.reset()
+        for token in tokens { _ = try! session.step(token) }
+    }
+}
+
+let q = options.quick
+for w in options.workloads {
+    switch w {
+    case "W1":
+        let (steps, d) = (q ? 4096 : 65536, 1024)
+        let model = compileModel("w1_diagonal_scan")
+        // a_t in (0.5, 1) keeps the state bounded; b_t in (-1, 1).
+        var input = [Float](repeating: 0, count: steps * 2 * d)
+        let a = randomFloats(steps * d, seed: 1, lo: 0.5, hi: 1), b = randomFloats(steps * d, seed: 2)
+        for t in 0..<steps { for i in 0..<d { input[t * 2 * d + i] = a[t * d + i]; input[t * 2 * d + d + i] = b[t * d + i] } }
+        let runner = try! ScanRunner<Float>(program: model.program, plan: model.plan)
+        report(w, "rnnc scan", tokens: steps, seconds: best(3) { _ = runner.run(flat: input, steps: steps) })
+    case "W2":
+        let model = compileModel("w2_mingru", weights: "w2_mingru.safetensors")
+        let steps = q ? 512 : 4096
+        report(w, "rnnc scan", tokens: steps, seconds: scanThroughput(model, steps: steps, batch: 1, repeats: 3))
+        report(w, "rnnc step", tokens: steps, seconds: stepThroughput(model.program, steps: steps, repeats: 1))
+    case "W3":
+        for cell in ["gru", "lstm"] {
+            let model = compileModel("w3_\(cell)", weights: "w3_\(cell).safetensors")
+            let steps = q ? 1024 : 16384
+            for batch in [1, 8] {
+                report("W3 \(cell.uppercased()) B=\(batch)", "rnnc scan", tokens: steps * batch,
+                       seconds: scanThroughput(model, steps: steps, batch: batch, repeats: 2))
+            }
+        }
+    case "W4":
+        let model = compileModel("w3_gru", weights: "w3_gru.safetensors")
+        let steps = q ? 200 : 2000
+        let seconds = stepThroughput(model.program, steps: steps, repeats: 3)
+        report(w, "rnnc step", tokens: steps, seconds: seconds, extra: ", \"us_per_token\": \(seconds / Double(steps) * 1e6)")
+    case "W5":
+        let model = compileModel("w5_wide_lsrl")
+        let steps = q ? 200 : 2000
+        report(w, "rnnc step sparse", tokens: steps, seconds: stepThroughput(model.program, steps: steps, repeats: 3))
+        var dense = model.program
+        dense.matrices = dense.matrices.map { WeightMatrix(rows: $0.rows, cols: $0.cols, storage: .dense($0.denseValues())) }
+        report(w, "rnnc step dense", tokens: steps, seconds: stepThroughput(dense, steps: steps, repeats: 1))
+    case "GEMM":
+        // The dense kernel on a batched affine map: [T, n] x [n, n]^T with T = n = 2048.
+        let n = q ? 512 : 2048
+        let model = compileModel("gemm", settings: [("n", String(n))])
+        let runner = try! ScanRunner<Float>(program: model.program, plan: model.plan)
+        let input = randomFloats(n * n, seed: 3)
+        let seconds = best(3) { _ = runner.run(flat: input, steps: n) }
+        report(w, "rnnc scan", tokens: n, seconds: seconds, extra: ", \"gflops\": \(2 * Double(n) * Double(n) * Double(n) / seconds / 1e9)")
+    default:
+        fatalError("unknown workload \(w)")
+    }
+}

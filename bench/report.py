@@ -1,0 +1,63 @@
+"""Turns bench/.data/results.jsonl into BENCHMARKS.md: tokens/s side by side, ratios
+rnnc/peer measured in the same run, the issue's targets, and the machine's measured limits."""
+import json
+import platform
+import sys
+from collections import defaultdict
+
+rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip().startswith("{")]
+machine = {r["machine"]: r["value"] for r in rows if "machine" in r}
+results = defaultdict(dict)
+for r in rows:
+    if "workload" in r:
+        results[r["workload"]][r["impl"]] = r
+
+# (workload, rnnc impl, peer impl, target ratio)
+targets = [
+    ("W1", "rnnc scan", "C loop -O3, 2 threads", 0.8),
+    ("W1", "rnnc scan", "jax.lax.scan", 2.0),
+    ("W1", "rnnc scan", "jax.lax.associative_scan", None),
+    ("W2", "rnnc scan", "best peer", 1.1),
+    ("W3 GRU B=1", "rnnc scan", "torch.nn.GRU", 1.5),
+    ("W3 GRU B=8", "rnnc scan", "torch.nn.GRU", 1.0),
+    ("W3 LSTM B=1", "rnnc scan", "torch.nn.LSTM", 1.5),
+    ("W3 LSTM B=8", "rnnc scan", "torch.nn.LSTM", 1.0),
+    ("W4", "rnnc step", "torch.nn.GRUCell loop", 20.0),
+    ("W5", "rnnc step sparse", "rnnc step dense", 10.0),
+]
+
+out = ["# Benchmarks", "",
+       "Written by `bash bench/run.sh` (do not edit by hand). Float32, CPU, 2 threads; tokens/s = batch x T / seconds,",
+       "best of several runs, compute only. Ratios compare rnnc with each peer **measured in the same run**.",
+       f"Machine: {platform.machine()}, {platform.system()}; "
+       f"float32 GEMM peak (torch, 2048^3, 2 threads): {machine.get('gemm_peak_GFLOPs', float('nan')):.0f} GFLOP/s; "
+       f"STREAM triad (2 threads): {machine.get('stream_triad_GBps', float('nan')):.1f} GB/s.", "",
+       "## Throughput", "", "| workload | implementation | tokens/s |", "|---|---|---|"]
+for workload in sorted(results):
+    for impl, r in sorted(results[workload].items(), key=lambda kv: -kv[1]["tokens_per_s"]):
+        extra = f" ({r['us_per_token']:.1f} µs/token)" if "us_per_token" in r else ""
+        out.append(f"| {workload} | {impl} | {r['tokens_per_s']:,.0f}{extra} |")
+
+out += ["", "## Ratios and targets", "", "| workload | rnnc / peer | ratio | target | met |", "|---|---|---|---|---|"]
+for workload, mine, peer, target in targets:
+    group = results.get(workload, {})
+    if mine not in group:
+        continue
+    if peer == "best peer":
+        peers = {k: v for k, v in group.items() if not k.startswith("rnnc")}
+        if not peers:
+            continue
+        peer = max(peers, key=lambda k: peers[k]["tokens_per_s"])
+    if peer not in group:
+        continue
+    ratio = group[mine]["tokens_per_s"] / group[peer]["tokens_per_s"]
+    met = "—" if target is None else ("yes" if ratio >= target else "**no**")
+    out.append(f"| {workload} | {mine} / {peer} | {ratio:.2f}x | {'' if target is None else f'{target}x'} | {met} |")
+
+gemm = results.get("GEMM", {}).get("rnnc scan")
+if gemm and "gemm_peak_GFLOPs" in machine:
+    share = gemm["gflops"] / machine["gemm_peak_GFLOPs"]
+    out.append(f"| GEMM 2048^3 | rnnc dense kernel / torch peak | {share:.0%} of peak ({gemm['gflops']:.0f} GFLOP/s) | 60% | {'yes' if share >= 0.6 else '**no**'} |")
+
+notes = open(sys.argv[2]).read() if len(sys.argv) > 2 else ""
+print("\n".join(out) + "\n" + ("\n" + notes if notes else ""))

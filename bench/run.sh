@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every benchmark side by side and writes BENCHMARKS.md. From the repository root:
+#   bash bench/run.sh            # full sizes (several minutes)
+#   bash bench/run.sh --quick    # small sizes, to check the pipeline
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=${1:-}
+data=bench/.data
+mkdir -p "$data"
+
+python3 -c "import numpy, torch, jax, safetensors" 2>/dev/null || python3 -m pip install -q numpy torch jax safetensors
+command -v cc >/dev/null || { apt-get update -q && apt-get install -y -q gcc; }
+
+python3 bench/peers/make_weights.py "$data"
+(cd bench && swift build -c release)
+cc -O3 -march=native -fopenmp bench/peers/c_scan.c -o "$data/c_scan"
+
+results="$data/results.jsonl"
+: > "$results"
+bench/.build/release/rnnc-bench --data "$data" $quick | tee -a "$results"
+"$data/c_scan" $quick | tee -a "$results"
+python3 bench/peers/jax_bench.py "$data" $quick | tee -a "$results"
+python3 bench/peers/torch_bench.py "$data" $quick | tee -a "$results"
+python3 bench/peers/gemm_peak.py | tee -a "$results"
+
+python3 bench/report.py "$results" bench/NOTES.md > BENCHMARKS.md.tmp
+mv BENCHMARKS.md.tmp BENCHMARKS.md
+echo "wrote BENCHMARKS.md"
