@@ -12,8 +12,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
+        // Dense matrix kernels in C (AVX2/FMA chosen at run time), used by the runtime.
+        .target(name: "RNNKernels"),
         // Runs compiled artifacts; knows nothing about the compiler.
-        .target(name: "RNNRuntime"),
+        .target(name: "RNNRuntime", dependencies: ["RNNKernels"]),
         // Front end, semantic analysis, IR, reference interpreter, lowering, artifact writer.
         .target(name: "RNNCompiler", dependencies: ["RNNRuntime"]),
         // The CLI's commands, as a library so tests run them in-process.

@@ -1,7 +1,11 @@
-/// A weight matrix converted once to the runtime's precision.
-struct ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked Sendable {
+import RNNKernels
+
+/// A weight matrix converted once to the runtime's precision: dense ones packed into panels
+/// for the C kernels (AVX2/FMA when the CPU has it), sparse ones kept in CSR.
+final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked Sendable {
     enum Storage {
-        case dense([Scalar])
+        case packedFloat(UnsafeMutablePointer<Float>)
+        case packedDouble(UnsafeMutablePointer<Double>)
         case sparse(offsets: [Int], columns: [Int], values: [Scalar])
     }
 
@@ -10,67 +14,72 @@ struct ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked Senda
     let storage: Storage
 
     init(_ m: WeightMatrix) {
-        rows = m.rows
-        cols = m.cols
+        let (rows, cols) = (m.rows, m.cols)
+        self.rows = rows
+        self.cols = cols
         switch m.storage {
-        case .dense(let v): storage = .dense(v.map { Scalar($0) })
+        case .dense(let v):
+            if Scalar.self == Float.self {
+                let packed = UnsafeMutablePointer<Float>.allocate(capacity: max(1, rnnk_packed_size_f32(Int32(rows), Int32(cols))))
+                v.map { Float($0) }.withUnsafeBufferPointer { rnnk_pack_f32($0.baseAddress, Int32(rows), Int32(cols), packed) }
+                storage = .packedFloat(packed)
+            } else {
+                let packed = UnsafeMutablePointer<Double>.allocate(capacity: max(1, rnnk_packed_size_f64(Int32(rows), Int32(cols))))
+                v.withUnsafeBufferPointer { rnnk_pack_f64($0.baseAddress, Int32(rows), Int32(cols), packed) }
+                storage = .packedDouble(packed)
+            }
         case .sparse(let o, let c, let v): storage = .sparse(offsets: o, columns: c, values: v.map { Scalar($0) })
         }
     }
 
-    /// `y[r] = sum_c W[r, c] x[c]` for `count` rows of x and y, each `stride`-spaced (row-major
-    /// [T, n] buffers). Dense rows are processed four time steps at a time so each weight
-    /// row is loaded once per four steps.
+    deinit {
+        switch storage {
+        case .packedFloat(let p): p.deallocate()
+        case .packedDouble(let p): p.deallocate()
+        case .sparse: break
+        }
+    }
+
+    /// `y[t, r] = sum_c W[r, c] x[t, c]` for `count` rows; x rows are `cols` apart, y rows `rows` apart.
+    @inline(__always)
     func apply(_ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int) {
         switch storage {
-        case .dense(let w):
-            w.withUnsafeBufferPointer { wp in
-                let w = wp.baseAddress!
-                var t = 0
-                while t + 4 <= count {
-                    let (x0, x1, x2, x3) = (x + t * cols, x + (t + 1) * cols, x + (t + 2) * cols, x + (t + 3) * cols)
-                    for r in 0..<rows {
-                        let wr = w + r * cols
-                        var (a0, a1, a2, a3): (Scalar, Scalar, Scalar, Scalar) = (0, 0, 0, 0)
-                        for c in 0..<cols {
-                            let wv = wr[c]
-                            a0 += wv * x0[c]; a1 += wv * x1[c]; a2 += wv * x2[c]; a3 += wv * x3[c]
-                        }
-                        y[t * rows + r] = a0; y[(t + 1) * rows + r] = a1; y[(t + 2) * rows + r] = a2; y[(t + 3) * rows + r] = a3
-                    }
-                    t += 4
+        case .packedFloat(let w):
+            x.withMemoryRebound(to: Float.self, capacity: count * cols) { xf in
+                y.withMemoryRebound(to: Float.self, capacity: count * rows) { yf in
+                    rnnk_gemm_f32(w, Int32(rows), Int32(cols), xf, Int32(cols), yf, Int32(rows), Int32(count))
                 }
-                while t < count {
-                    let xt = x + t * cols
-                    for r in 0..<rows {
-                        let wr = w + r * cols
-                        var acc: Scalar = 0
-                        for c in 0..<cols { acc += wr[c] * xt[c] }
-                        y[t * rows + r] = acc
-                    }
-                    t += 1
+            }
+        case .packedDouble(let w):
+            x.withMemoryRebound(to: Double.self, capacity: count * cols) { xd in
+                y.withMemoryRebound(to: Double.self, capacity: count * rows) { yd in
+                    rnnk_gemm_f64(w, Int32(rows), Int32(cols), xd, Int32(cols), yd, Int32(rows), Int32(count))
                 }
             }
         case .sparse(let offsets, let columns, let values):
-            for t in 0..<count {
-                let (xt, yt) = (x + t * cols, y + t * rows)
-                for r in 0..<rows {
-                    var acc: Scalar = 0
-                    for k in offsets[r]..<offsets[r + 1] { acc += values[k] * xt[columns[k]] }
-                    yt[r] = acc
+            offsets.withUnsafeBufferPointer { o in columns.withUnsafeBufferPointer { c in values.withUnsafeBufferPointer { v in
+                for t in 0..<count {
+                    let (xt, yt) = (x + t * cols, y + t * rows)
+                    for r in 0..<rows {
+                        var acc: Scalar = 0
+                        for k in o[r]..<o[r + 1] { acc += v[k] * xt[c[k]] }
+                        yt[r] = acc
+                    }
                 }
-            }
+            } } }
         }
     }
 }
 
-/// Element-wise and data-movement kernels over `count` rows of row-major buffers.
+/// Element-wise kernels.
 enum Kernels {
+    /// `y[i] = f(x[i])`; relu, sigmoid and tanh stay in `Scalar`, the rest go through Double.
     @inline(__always)
-    static func apply<Scalar: BinaryFloatingPoint>(_ f: Activation, _ x: Scalar) -> Scalar {
+    static func activate<Scalar: BinaryFloatingPoint>(_ f: Activation, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int) {
         switch f {
-        case .relu: return x > 0 ? x : 0
-        default: return Scalar(f.apply(Double(x)))
+        case .relu: for i in 0..<count { y[i] = x[i] > 0 ? x[i] : 0 }
+        case .reciprocal: for i in 0..<count { y[i] = 1 / x[i] }
+        default: for i in 0..<count { y[i] = Scalar(f.apply(Double(x[i]))) }
         }
     }
 }

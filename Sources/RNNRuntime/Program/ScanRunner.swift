@@ -17,7 +17,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         try plan.validate(against: program)
         self.program = program
         self.plan = plan
-        matrices = program.matrices.map(ConvertedMatrix.init)
+        matrices = program.matrices.map { ConvertedMatrix<Scalar>($0) }
         vectors = program.vectors.map { $0.map { Scalar($0) } }
     }
 
@@ -138,8 +138,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
             for t in rows { (b.slots[dst] + t * n).update(from: b.slots[src] + t * m + start, count: n) }
         case .activation(let f, let dst, let src):
             let n = sizes[dst], o = rows.lowerBound * n
-            let (d, x) = (b.slots[dst] + o, b.slots[src] + o)
-            for i in 0..<(count * n) { d[i] = Kernels.apply(f, x[i]) }
+            Kernels.activate(f, b.slots[src] + o, b.slots[dst] + o, count: count * n)
         }
     }
 

@@ -1,20 +1,15 @@
-/// Runs a `StepProgram` one token at a time in `Scalar` precision (Float or Double).
+/// Runs a `StepProgram` one token at a time in `Scalar` precision (Float or Double): the
+/// streaming session.
 ///
-/// Memory layout: all slots live back to back in one buffer, slot `i` at `offsets[i]`.
-/// Nothing is allocated per step: matrices are converted to `Scalar` once, at creation.
-/// This is the straightforward executor; the fused, vectorized kernels come with the
-/// optimizing runtime.
+/// Memory layout: all slots live back to back in one buffer, slot `i` at `offsets[i]`,
+/// allocated once. Nothing is allocated per step except the returned output array (use
+/// `step(_:into:)` to avoid that too). Dense matrices are packed for the C kernels once.
 public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     public let program: StepProgram
-    private var buffer: [Scalar]
+    private let buffer: UnsafeMutablePointer<Scalar>
     private let offsets: [Int]
-    private let matrices: [ConvertedMatrix]
+    private let matrices: [ConvertedMatrix<Scalar>]
     private let vectors: [[Scalar]]
-
-    private enum ConvertedMatrix {
-        case dense(rows: Int, cols: Int, values: [Scalar])
-        case sparse(offsets: [Int], columns: [Int], values: [Scalar])
-    }
 
     /// Creates a session; the program is validated first, so a bad program never runs.
     @_specialize(exported: true, where Scalar == Float)
@@ -29,16 +24,14 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
             total += s
         }
         self.offsets = offsets
-        self.buffer = [Scalar](repeating: 0, count: total)
-        self.matrices = program.matrices.map { m in
-            switch m.storage {
-            case .dense(let v): return .dense(rows: m.rows, cols: m.cols, values: v.map { Scalar($0) })
-            case .sparse(let o, let c, let v): return .sparse(offsets: o, columns: c, values: v.map { Scalar($0) })
-            }
-        }
-        self.vectors = program.vectors.map { $0.map { Scalar($0) } }
+        buffer = .allocate(capacity: max(1, total))
+        buffer.initialize(repeating: 0, count: max(1, total))
+        matrices = program.matrices.map { ConvertedMatrix<Scalar>($0) }
+        vectors = program.vectors.map { $0.map { Scalar($0) } }
         reset()
     }
+
+    deinit { buffer.deallocate() }
 
     /// Restores every state to its initial value.
     @_specialize(exported: true, where Scalar == Float)
@@ -49,34 +42,41 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     }
 
     private func store(_ v: [Scalar], into slot: Int) {
-        let o = offsets[slot]
-        for i in 0..<v.count { buffer[o + i] = v[i] }
+        v.withUnsafeBufferPointer { (buffer + offsets[slot]).update(from: $0.baseAddress!, count: v.count) }
     }
 
     /// Feeds one token (the model's inputs concatenated) and returns the output vector.
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
     public func step(_ token: [Double]) throws(RuntimeError) -> [Double] {
+        var out = [Double](repeating: 0, count: program.outputWidth)
+        try step(token, into: &out)
+        return out
+    }
+
+    /// Feeds one token and writes the output into `output` (`outputWidth` values).
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
+    public func step(_ token: [Double], into output: inout [Double]) throws(RuntimeError) {
         guard token.count == program.inputWidth else {
             throw .inputMismatch("token has \(token.count) values, the model's input has \(program.inputWidth)")
         }
+        precondition(output.count == program.outputWidth, "output must hold \(program.outputWidth) values")
+        let sizes = program.slotSizes
         var k = 0
         for slot in program.inputSlots {
-            let o = offsets[slot]
-            for i in 0..<program.slotSizes[slot] { buffer[o + i] = Scalar(token[k]); k += 1 }
+            let p = buffer + offsets[slot]
+            for i in 0..<sizes[slot] { p[i] = Scalar(token[k]); k += 1 }
         }
-        for ins in program.instructions { execute(ins) }
-        var out: [Double] = []
-        out.reserveCapacity(program.outputWidth)
+        for ins in program.instructions { execute(ins, sizes) }
+        k = 0
         for slot in program.outputSlots {
-            let o = offsets[slot]
-            for i in 0..<program.slotSizes[slot] { out.append(Double(buffer[o + i])) }
+            let p = buffer + offsets[slot]
+            for i in 0..<sizes[slot] { output[k] = Double(p[i]); k += 1 }
         }
         for s in program.states {
-            let (d, u) = (offsets[s.slot], offsets[s.update])
-            for i in 0..<program.slotSizes[s.slot] { buffer[d + i] = buffer[u + i] }
+            (buffer + offsets[s.slot]).update(from: buffer + offsets[s.update], count: sizes[s.slot])
         }
-        return out
     }
 
     /// Runs a whole sequence from the initial state.
@@ -90,48 +90,32 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
         return outs
     }
 
-    private func execute(_ ins: Instruction) {
-        let sizes = program.slotSizes
+    @inline(__always)
+    private func execute(_ ins: Instruction, _ sizes: [Int]) {
         switch ins {
         case .affine(let dst, let src, let m, let bias):
-            let (d, s) = (offsets[dst], offsets[src])
-            switch matrices[m] {
-            case .dense(let rows, let cols, let w):
-                for r in 0..<rows {
-                    var acc: Scalar = 0
-                    for c in 0..<cols { acc += w[r * cols + c] * buffer[s + c] }
-                    buffer[d + r] = acc
-                }
-            case .sparse(let rowOffsets, let columns, let w):
-                for r in 0..<sizes[dst] {
-                    var acc: Scalar = 0
-                    for k in rowOffsets[r]..<rowOffsets[r + 1] { acc += w[k] * buffer[s + columns[k]] }
-                    buffer[d + r] = acc
-                }
-            }
+            let d = buffer + offsets[dst]
+            matrices[m].apply(buffer + offsets[src], d, count: 1)
             if let bias {
-                let b = vectors[bias]
-                for r in 0..<b.count { buffer[d + r] += b[r] }
+                vectors[bias].withUnsafeBufferPointer { b in for r in 0..<b.count { d[r] += b[r] } }
             }
         case .add(let dst, let a, let b):
-            let (d, x, y) = (offsets[dst], offsets[a], offsets[b])
-            for i in 0..<sizes[dst] { buffer[d + i] = buffer[x + i] + buffer[y + i] }
+            let (d, x, y) = (buffer + offsets[dst], buffer + offsets[a], buffer + offsets[b])
+            for i in 0..<sizes[dst] { d[i] = x[i] + y[i] }
         case .mul(let dst, let a, let b):
-            let (d, x, y) = (offsets[dst], offsets[a], offsets[b])
-            for i in 0..<sizes[dst] { buffer[d + i] = buffer[x + i] * buffer[y + i] }
+            let (d, x, y) = (buffer + offsets[dst], buffer + offsets[a], buffer + offsets[b])
+            for i in 0..<sizes[dst] { d[i] = x[i] * y[i] }
         case .concat(let dst, let parts):
-            var d = offsets[dst]
+            var d = buffer + offsets[dst]
             for p in parts {
-                let s = offsets[p]
-                for i in 0..<sizes[p] { buffer[d + i] = buffer[s + i] }
+                d.update(from: buffer + offsets[p], count: sizes[p])
                 d += sizes[p]
             }
         case .slice(let dst, let src, let start):
-            let (d, s) = (offsets[dst], offsets[src] + start)
-            for i in 0..<sizes[dst] { buffer[d + i] = buffer[s + i] }
+            (buffer + offsets[dst]).update(from: buffer + offsets[src] + start, count: sizes[dst])
         case .activation(let f, let dst, let src):
-            let (d, s) = (offsets[dst], offsets[src])
-            for i in 0..<sizes[dst] { buffer[d + i] = Scalar(f.apply(Double(buffer[s + i]))) }
+            let (d, x) = (buffer + offsets[dst], buffer + offsets[src])
+            Kernels.activate(f, x, d, count: sizes[dst])
         }
     }
 }
