@@ -1,4 +1,11 @@
+import Dispatch
+import Foundation
 import RNNKernels
+
+/// How many threads the runtime uses for large kernels: the machine's cores, at most 8.
+enum Parallel {
+    static let cores = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
+}
 
 /// A weight matrix converted once to the runtime's precision: dense ones packed into panels
 /// for the C kernels (AVX2/FMA when the CPU has it), sparse ones kept in CSR.
@@ -40,9 +47,30 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
         }
     }
 
-    /// `y[t, r] = sum_c W[r, c] x[t, c]` for `count` rows; x rows are `cols` apart, y rows `rows` apart.
-    @inline(__always)
+    /// Rows of x at or above which a product is split over `Parallel.cores` threads.
+    static var parallelRows: Int { 32 }
+
+    /// `y[t, r] = sum_c W[r, c] x[t, c]` for `count` rows; x rows are `cols` apart, y rows
+    /// `rows` apart. Large products split their rows over all cores.
     func apply(_ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int) {
+        let cores = Parallel.cores
+        guard cores > 1, count >= Self.parallelRows, rows * cols >= 1 << 14 else {
+            applySerial(x, y, count: count)
+            return
+        }
+        let chunk = (count + cores - 1) / cores
+        let (xa, ya) = (UInt(bitPattern: x), UInt(bitPattern: y))
+        DispatchQueue.concurrentPerform(iterations: cores) { k in
+            let start = k * chunk
+            guard start < count else { return }
+            let xs = UnsafePointer<Scalar>(bitPattern: xa)! + start * cols
+            let ys = UnsafeMutablePointer<Scalar>(bitPattern: ya)! + start * rows
+            applySerial(xs, ys, count: min(chunk, count - start))
+        }
+    }
+
+    @inline(__always)
+    func applySerial(_ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int) {
         switch storage {
         case .packedFloat(let w):
             x.withMemoryRebound(to: Float.self, capacity: count * cols) { xf in

@@ -159,6 +159,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
             }
             return
         case .diagonal:
+            if solveDirectly(r, b, stateSlot: stateSlots[0]) { return }
             let offsets = offsetTerms(r, b, stateSlots: stateSlots)
             let coefficients = coefficientTerms(r, b, stateSlots: stateSlots)
             for (k, slot) in stateSlots.enumerated() {
@@ -170,6 +171,55 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         }
         // With every state row known, the cycle's own values follow without recurrence.
         for i in r.instructions { execute(program.instructions[i], b, rows: 0..<steps) }
+    }
+
+    /// The common shapes of a one-state diagonal recurrence, scanned straight from the slots
+    /// that hold `a_t` and `b_t`: `next = u * s + v` (`p = u * s` kept too) and `next = s + v`.
+    /// Writes every row of the cycle's slots, so no recomputation follows. Channels are split
+    /// over the cores.
+    private func solveDirectly(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlot s: Int) -> Bool {
+        guard r.states.count == 1 else { return false }
+        let ins = r.instructions.map { program.instructions[$0] }
+        var u: Int?, product: Int?, v: Int, next: Int
+        switch ins.count {
+        case 1:
+            guard case .add(let n, let l, let rr) = ins[0], (l == s) != (rr == s) else { return false }
+            (next, v) = (n, l == s ? rr : l)
+        case 2:
+            guard case .mul(let p, let ml, let mr) = ins[0], (ml == s) != (mr == s),
+                  case .add(let n, let al, let ar) = ins[1], (al == p) != (ar == p) else { return false }
+            (u, product, next, v) = (ml == s ? mr : ml, p, n, al == p ? ar : al)
+            guard v != s, v != p, u != p else { return false }
+        default: return false
+        }
+        guard v != s, next == r.nextSlots[0] else { return false }
+        let (width, steps) = (program.slotSizes[s], b.steps)
+        let state = UInt(bitPattern: b.slots[s]), nextRows = UInt(bitPattern: b.slots[next])
+        let a = u.map { UInt(bitPattern: b.slots[$0]) }, bias = UInt(bitPattern: b.slots[v])
+        let prod = product.map { UInt(bitPattern: b.slots[$0]) }
+        let cores = width >= 64 && steps * width >= 1 << 16 ? Parallel.cores : 1
+        let chunk = (width + cores - 1) / cores
+        DispatchQueue.concurrentPerform(iterations: cores) { k in
+            let lo = k * chunk, hi = min(width, lo + chunk)
+            guard lo < hi else { return }
+            let st = UnsafeMutablePointer<Scalar>(bitPattern: state)!, nx = UnsafeMutablePointer<Scalar>(bitPattern: nextRows)!
+            let vb = UnsafeMutablePointer<Scalar>(bitPattern: bias)!
+            let ua = a.map { UnsafeMutablePointer<Scalar>(bitPattern: $0)! }, pr = prod.map { UnsafeMutablePointer<Scalar>(bitPattern: $0)! }
+            for t in 0..<steps {
+                let row = t * width
+                for i in lo..<hi {
+                    var value = st[row + i]
+                    if let ua {
+                        value *= ua[row + i]
+                        pr![row + i] = value
+                    }
+                    value += vb[row + i]
+                    nx[row + i] = value
+                    if t + 1 < steps { st[row + width + i] = value }
+                }
+            }
+        }
+        return true
     }
 
     /// `b_t` of each state: the cycle evaluated over all steps with the group's states at 0.
