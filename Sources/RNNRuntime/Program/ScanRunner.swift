@@ -25,14 +25,22 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     struct Buffers {
         var slots: [UnsafeMutablePointer<Scalar>]
         let steps: Int
+        let capacity: Int
+        let sizes: [Int]
+
+        func resized(steps: Int) -> Buffers { Buffers(slots: slots, steps: steps, capacity: capacity, sizes: sizes) }
+
+        private init(slots: [UnsafeMutablePointer<Scalar>], steps: Int, capacity: Int, sizes: [Int]) {
+            (self.slots, self.steps, self.capacity, self.sizes) = (slots, steps, capacity, sizes)
+        }
 
         init(sizes: [Int], steps: Int) {
             self.steps = steps
-            slots = sizes.map { n in
-                let p = UnsafeMutablePointer<Scalar>.allocate(capacity: max(1, n * steps))
-                p.initialize(repeating: 0, count: max(1, n * steps))
-                return p
-            }
+            self.capacity = steps
+            self.sizes = sizes
+            // Not zeroed: every row of a slot is written before it is read (inputs, constants
+            // and initial states up front, the rest by the stages).
+            slots = sizes.map { UnsafeMutablePointer<Scalar>.allocate(capacity: max(1, $0 * steps)) }
         }
 
         func free() { for p in slots { p.deallocate() } }
@@ -54,16 +62,34 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         return (0..<sequence.count).map { t in (0..<n).map { Double(out[t * n + $0]) } }
     }
 
+    /// Memory for runs of up to `steps` tokens, kept between runs so repeated runs do not pay
+    /// for fresh pages. Use one workspace per thread.
+    public final class Workspace: @unchecked Sendable {
+        fileprivate var buffers: Buffers?
+
+        public init() {}
+
+        deinit { buffers?.free() }
+
+        fileprivate func buffers(sizes: [Int], steps: Int) -> Buffers {
+            if let b = buffers, b.capacity >= steps, b.sizes == sizes { return b.resized(steps: steps) }
+            buffers?.free()
+            let b = Buffers(sizes: sizes, steps: steps)
+            buffers = b
+            return b
+        }
+    }
+
     /// Runs one sequence given as `steps` tokens back to back (`[T, inputWidth]`, row-major);
-    /// returns the outputs the same way (`[T, outputWidth]`).
+    /// returns the outputs the same way (`[T, outputWidth]`). Pass a `workspace` to reuse
+    /// memory across runs.
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
-    public func run(flat tokens: [Scalar], steps: Int) -> [Scalar] {
+    public func run(flat tokens: [Scalar], steps: Int, workspace: Workspace = Workspace()) -> [Scalar] {
         precondition(tokens.count == steps * program.inputWidth, "expected \(steps) tokens of \(program.inputWidth) values")
         guard steps > 0 else { return [] }
         let sizes = program.slotSizes
-        let b = Buffers(sizes: sizes, steps: steps)
-        defer { b.free() }
+        let b = workspace.buffers(sizes: sizes, steps: steps)
         var k = 0
         let width = program.inputWidth
         tokens.withUnsafeBufferPointer { x in
@@ -207,15 +233,21 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
             let ua = a.map { UnsafeMutablePointer<Scalar>(bitPattern: $0)! }, pr = prod.map { UnsafeMutablePointer<Scalar>(bitPattern: $0)! }
             for t in 0..<steps {
                 let row = t * width
-                for i in lo..<hi {
-                    var value = st[row + i]
-                    if let ua {
-                        value *= ua[row + i]
-                        pr![row + i] = value
+                let out = t + 1 < steps ? st + row + width : nx + row  // the last row has no successor
+                if let ua, let pr {
+                    for i in lo..<hi {
+                        let value = ua[row + i] * st[row + i]
+                        pr[row + i] = value
+                        let sum = value + vb[row + i]
+                        nx[row + i] = sum
+                        out[i] = sum
                     }
-                    value += vb[row + i]
-                    nx[row + i] = value
-                    if t + 1 < steps { st[row + width + i] = value }
+                } else {
+                    for i in lo..<hi {
+                        let sum = st[row + i] + vb[row + i]
+                        nx[row + i] = sum
+                        out[i] = sum
+                    }
                 }
             }
         }

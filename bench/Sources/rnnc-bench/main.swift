@@ -74,8 +74,9 @@ func report(_ workload: String, _ impl: String, tokens: Int, seconds: Double, ex
 func scanThroughput(_ model: Artifact.Model, steps: Int, batch: Int, repeats: Int) -> Double {
     let runner = try! ScanRunner<Float>(program: model.program, plan: model.plan)
     let inputs = (0..<batch).map { randomFloats(steps * model.program.inputWidth, seed: UInt64($0 + 1)) }
+    let workspaces = (0..<batch).map { _ in ScanRunner<Float>.Workspace() }
     return best(repeats) {
-        DispatchQueue.concurrentPerform(iterations: batch) { b in _ = runner.run(flat: inputs[b], steps: steps) }
+        DispatchQueue.concurrentPerform(iterations: batch) { b in _ = runner.run(flat: inputs[b], steps: steps, workspace: workspaces[b]) }
     }
 }
 
@@ -99,7 +100,8 @@ for w in options.workloads {
         let a = randomFloats(steps * d, seed: 1, lo: 0.5, hi: 1), b = randomFloats(steps * d, seed: 2)
         for t in 0..<steps { for i in 0..<d { input[t * 2 * d + i] = a[t * d + i]; input[t * 2 * d + d + i] = b[t * d + i] } }
         let runner = try! ScanRunner<Float>(program: model.program, plan: model.plan)
-        report(w, "rnnc scan", tokens: steps, seconds: best(3) { _ = runner.run(flat: input, steps: steps) })
+        let workspace = ScanRunner<Float>.Workspace()
+        report(w, "rnnc scan", tokens: steps, seconds: best(3) { _ = runner.run(flat: input, steps: steps, workspace: workspace) })
     case "W2":
         let model = compileModel("w2_mingru", weights: "w2_mingru.safetensors")
         let steps = q ? 512 : 4096
@@ -132,7 +134,8 @@ for w in options.workloads {
         let model = compileModel("gemm", settings: [("n", String(n))])
         let runner = try! ScanRunner<Float>(program: model.program, plan: model.plan)
         let input = randomFloats(n * n, seed: 3)
-        let seconds = best(3) { _ = runner.run(flat: input, steps: n) }
+        let workspace = ScanRunner<Float>.Workspace()
+        let seconds = best(3) { _ = runner.run(flat: input, steps: n, workspace: workspace) }
         report(w, "rnnc scan", tokens: n, seconds: seconds, extra: ", \"gflops\": \(2 * Double(n) * Double(n) * Double(n) / seconds / 1e9)")
     default:
         fatalError("unknown workload \(w)")
