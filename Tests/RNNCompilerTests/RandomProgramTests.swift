@@ -16,6 +16,7 @@ struct RandomProgramGenerator {
     mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(rng.next() % UInt64(range.count)) }
 
     mutating func expression(size m: Int, depth: Int) -> String {
+        let m = min(m, 64)
         let candidates = values.filter { $0.size == m }
         let choice = depth <= 0 ? (candidates.isEmpty ? 1 : 0) : int(0...7)
         switch choice {
@@ -49,33 +50,61 @@ struct RandomProgramGenerator {
         return "v\(counter)"
     }
 
-    /// A model and its input width.
-    mutating func model() -> (source: String, width: Int) {
-        let inputs = (0..<int(1...2)).map { ("x\($0)", int(1...6)) }
+    /// The widest vector a program uses: small for most programs, up to 64 for a few.
+    var maxDim = 6
+
+    /// An expression of the inputs alone (so it cannot depend on any state).
+    mutating func inputExpression(size m: Int, inputs: [(name: String, size: Int)]) -> String {
+        let saved = values
+        values = inputs
+        defer { values = saved }
+        return expression(size: m, depth: 2)
+    }
+
+    /// A model, its input width, and the recurrence class each state was written to have.
+    mutating func model() -> (source: String, width: Int, classes: [Int: RecurrenceClass]) {
+        maxDim = int(0...32) == 0 ? 64 : 6
+        let inputs = (0..<int(1...2)).map { ("x\($0)", int(1...maxDim)) }
         lines = inputs.map { "  input \($0.0): [\($0.1)]" }
         values = inputs
-        let states = (0..<int(0...3)).map { ("s\($0)", int(1...6)) }
+        let states = (0..<int(0...3)).map { ("s\($0)", int(1...maxDim)) }
         for (name, size) in states {
             lines.append("  state \(name): [\(size)] = \(Double(int(-2...2)) / 2)")
             values.append((name, size))
         }
+        var classes: [Int: RecurrenceClass] = [:]
         var pendingUpdates = states.shuffled(using: &rng)
+        func update(_ name: String, _ size: Int) {
+            let index = Int(name.dropFirst())!
+            switch int(0...3) {
+            case 0:
+                classes[index] = .nonlinear
+                lines.append("  \(name) <- tanh(\(expression(size: size, depth: 2)))")
+            case 1:
+                classes[index] = .diagonal
+                lines.append("  \(name) <- sigmoid(\(inputExpression(size: size, inputs: inputs))) * \(name) + \(inputExpression(size: size, inputs: inputs))")
+            case 2:
+                classes[index] = .affine
+                lines.append("  \(name) <- normal(\(size), \(size), seed: \(int(0...99)), std: \(0.5 / Double(size).squareRoot())) @ \(name) + \(inputExpression(size: size, inputs: inputs))")
+            default:
+                classes[index] = .affine
+                lines.append("  \(name) <- 0.9 * \(name) + tanh(\(inputExpression(size: size, inputs: inputs)))")
+            }
+        }
         for _ in 0..<int(1...6) {
             if !pendingUpdates.isEmpty, int(0...2) == 0 {
                 let (name, size) = pendingUpdates.removeLast()
-                lines.append("  \(name) <- tanh(\(expression(size: size, depth: 2)))")
+                update(name, size)
             }
-            let m = int(1...6)
+            let m = int(1...maxDim)
             let name = fresh()
             lines.append("  \(name) = \(expression(size: m, depth: 3))")
             values.append((name, m))
         }
-        for (name, size) in pendingUpdates {
-            lines.append("  \(name) <- 0.5 * \(name) + 0.5 * tanh(\(expression(size: size, depth: 2)))")
-        }
+        for (name, size) in pendingUpdates { update(name, size) }
         let outs = (0..<int(1...2)).map { _ in values[int(0...(values.count - 1))].name }
         lines.append("  output [\(outs.joined(separator: ", "))]")
-        return ("model Random {\n" + lines.joined(separator: "\n") + "\n}\n", inputs.reduce(0) { $0 + $1.1 })
+        return ("model Random {\n" + lines.joined(separator: "\n") + "\n}\n", inputs.reduce(0) { $0 + $1.1 }, classes)
     }
 }
 
@@ -85,13 +114,23 @@ extension SplitMix64: RandomNumberGenerator {}
     /// Step programs (Float64 and Float32) agree with the reference interpreter.
     @Test func stepProgramMatchesInterpreter() throws {
         let base = UInt64(ProcessInfo.processInfo.environment["RNNC_TEST_SEED"] ?? "") ?? 20261121
-        for k in 0..<300 {
+        var classesSeen = Set<String>()
+        for k in 0..<1000 {
             let seed = base &+ UInt64(k)
             var gen = RandomProgramGenerator(seed: seed)
-            let (source, width) = gen.model()
+            let (source, width, classes) = gen.model()
             let r = compile(source)
             let ir = try #require(r.ir, "seed \(seed): generated program does not compile:\n\(source)\n\(r.diagnostics)")
-            let steps = gen.int(0...40)
+            // A state written to be scan-able must be classified so (others may be coupled or
+            // simplified into a scan-able class too).
+            let analysis = RecurrenceAnalysis.analyze(ir)
+            for (k, want) in classes where want != .nonlinear {
+                if let group = analysis.first(where: { $0.states.contains(k) }), group.states.count == 1 {
+                    #expect(group.kind == want || group.kind == .affine, "seed \(seed): state s\(k) is \(group.kind.rawValue), expected \(want.rawValue)")
+                }
+            }
+            for g in analysis { classesSeen.insert(g.kind.rawValue) }
+            let steps = gen.maxDim > 6 ? gen.int(1...300) : gen.int(0...40)
             let tokens = (0..<steps).map { _ in (0..<width).map { _ in gen.rng.nextGaussian() } }
             let want = interpret(ir, tokens)
             let program = StepLowering.lower(ir)
@@ -111,6 +150,7 @@ extension SplitMix64: RandomNumberGenerator {}
             let loaded = try Artifact.decode(Artifact.encode(model), path: "mem.rnnc")
             #expect(loaded == model, "seed \(seed)")
         }
+        #expect(classesSeen == Set([RecurrenceClass.affine, .diagonal, .nonlinear].map(\.rawValue)))
     }
 
     /// Mutated versions of the examples never crash the compiler, and every rejection is located.
