@@ -19,7 +19,7 @@ extension RNNCommand {
 
                 --mode step runs one token at a time; --mode scan runs whole sequences (batched \
                 matrix products, associative scans for scan-able states); auto (the default) picks \
-                scan for sequences of 32 tokens or more. --stream reads one token per line from \
+                scan for sequences of 4 tokens or more. --stream reads one token per line from \
                 standard input (numbers separated by spaces or commas) and prints each output as \
                 soon as it is computed.
                 """)

@@ -137,6 +137,21 @@ for w in options.workloads {
         let workspace = ScanRunner<Float>.Workspace()
         let seconds = best(3) { _ = runner.run(flat: input, steps: n, workspace: workspace) }
         report(w, "rnnc scan", tokens: n, seconds: seconds, extra: ", \"gflops\": \(2 * Double(n) * Double(n) * Double(n) / seconds / 1e9)")
+    case "THRESHOLD":
+        // Where the scan program overtakes the step program (ExecutionMode.scanThreshold).
+        for (name, weights) in [("w3_gru", "w3_gru.safetensors"), ("w2_mingru", "w2_mingru.safetensors")] {
+            let model = compileModel(name, weights: weights)
+            let runner = try! ScanRunner<Float>(program: model.program, plan: model.plan)
+            let session = try! StepSession<Float>(program: model.program)
+            let workspace = ScanRunner<Float>.Workspace()
+            for steps in [1, 2, 4, 8, 16, 32, 64, 128] {
+                let flat = randomFloats(steps * model.program.inputWidth, seed: 9)
+                let tokens = (0..<steps).map { t in flat[(t * model.program.inputWidth)..<((t + 1) * model.program.inputWidth)].map(Double.init) }
+                let scan = best(20) { _ = runner.run(flat: flat, steps: steps, workspace: workspace) }
+                let step = best(20) { session.reset(); for token in tokens { _ = try! session.step(token) } }
+                report("THRESHOLD \(name) T=\(steps)", "scan/step time", tokens: steps, seconds: scan, extra: ", \"step_seconds\": \(step), \"scan_over_step\": \(scan / step)")
+            }
+        }
     default:
         fatalError("unknown workload \(w)")
     }
