@@ -32,10 +32,9 @@ void rnnk_pack_f64(const double *w, int rows, int cols, double *packed) { PACK(d
 
 // The portable kernel: the same loop structure; compilers vectorize the inner P loop.
 #define GEMM_BODY(T, P)                                                                         \
-    int panels = (rows + P - 1) / P;                                                            \
     for (int t0 = 0; t0 < count; t0 += TB) {                                                    \
         int t1 = t0 + TB < count ? t0 + TB : count;                                             \
-        for (int p = 0; p < panels; p++) {                                                      \
+        for (int p = panel_begin; p < panel_end; p++) {                                         \
             const T *panel = packed + (size_t)p * P * cols;                                     \
             int width = rows - p * P < P ? rows - p * P : P;                                    \
             int t = t0;                                                                         \
@@ -56,27 +55,38 @@ void rnnk_pack_f64(const double *w, int rows, int cols, double *packed) { PACK(d
                 }                                                                               \
             }                                                                                   \
             for (; t < t1; t++) {                                                               \
-                T a0[P] = {0};                                                                  \
+                /* One row: four accumulator sets over consecutive columns, so the      */     \
+                /* multiply-adds form independent chains instead of one long one.       */     \
+                T a0[P] = {0}, a1[P] = {0}, a2[P] = {0}, a3[P] = {0};                           \
                 const T *x0 = x + (size_t)t * ldx;                                              \
-                for (int c = 0; c < cols; c++) {                                                \
+                int c = 0;                                                                      \
+                for (; c + 4 <= cols; c += 4) {                                                 \
+                    const T *wc = panel + (size_t)c * P;                                        \
+                    T v0 = x0[c], v1 = x0[c + 1], v2 = x0[c + 2], v3 = x0[c + 3];               \
+                    for (int i = 0; i < P; i++) {                                               \
+                        a0[i] += v0 * wc[i]; a1[i] += v1 * wc[P + i];                           \
+                        a2[i] += v2 * wc[2 * P + i]; a3[i] += v3 * wc[3 * P + i];               \
+                    }                                                                           \
+                }                                                                               \
+                for (; c < cols; c++) {                                                         \
                     const T *wc = panel + (size_t)c * P;                                        \
                     T v0 = x0[c];                                                               \
                     for (int i = 0; i < P; i++) a0[i] += v0 * wc[i];                            \
                 }                                                                               \
                 T *y0 = y + (size_t)t * ldy + p * P;                                            \
-                for (int i = 0; i < width; i++) y0[i] = a0[i];                                  \
+                for (int i = 0; i < width; i++) y0[i] = (a0[i] + a1[i]) + (a2[i] + a3[i]);      \
             }                                                                                   \
         }                                                                                       \
     }
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #define HAVE_DISPATCH 1
-__attribute__((target("avx2,fma"))) static void gemm_f32_avx2(const float *packed, int rows, int cols, const float *x, int ldx, float *y, int ldy, int count) { GEMM_BODY(float, PF) }
-__attribute__((target("avx2,fma"))) static void gemm_f64_avx2(const double *packed, int rows, int cols, const double *x, int ldx, double *y, int ldy, int count) { GEMM_BODY(double, PD) }
+__attribute__((target("avx2,fma"))) static void gemm_f32_avx2(const float *packed, int rows, int cols, const float *x, int ldx, float *y, int ldy, int count, int panel_begin, int panel_end) { GEMM_BODY(float, PF) }
+__attribute__((target("avx2,fma"))) static void gemm_f64_avx2(const double *packed, int rows, int cols, const double *x, int ldx, double *y, int ldy, int count, int panel_begin, int panel_end) { GEMM_BODY(double, PD) }
 #endif
 
-static void gemm_f32_generic(const float *packed, int rows, int cols, const float *x, int ldx, float *y, int ldy, int count) { GEMM_BODY(float, PF) }
-static void gemm_f64_generic(const double *packed, int rows, int cols, const double *x, int ldx, double *y, int ldy, int count) { GEMM_BODY(double, PD) }
+static void gemm_f32_generic(const float *packed, int rows, int cols, const float *x, int ldx, float *y, int ldy, int count, int panel_begin, int panel_end) { GEMM_BODY(float, PF) }
+static void gemm_f64_generic(const double *packed, int rows, int cols, const double *x, int ldx, double *y, int ldy, int count, int panel_begin, int panel_end) { GEMM_BODY(double, PD) }
 
 static int has_avx2(void) {
 #ifdef HAVE_DISPATCH
@@ -91,16 +101,19 @@ static int has_avx2(void) {
 #endif
 }
 
-void rnnk_gemm_f32(const float *packed, int rows, int cols, const float *x, int ldx, float *y, int ldy, int count) {
+int rnnk_panels_f32(int rows) { return (rows + PF - 1) / PF; }
+int rnnk_panels_f64(int rows) { return (rows + PD - 1) / PD; }
+
+void rnnk_gemm_f32(const float *packed, int rows, int cols, const float *x, int ldx, float *y, int ldy, int count, int panel_begin, int panel_end) {
 #ifdef HAVE_DISPATCH
-    if (has_avx2()) { gemm_f32_avx2(packed, rows, cols, x, ldx, y, ldy, count); return; }
+    if (has_avx2()) { gemm_f32_avx2(packed, rows, cols, x, ldx, y, ldy, count, panel_begin, panel_end); return; }
 #endif
-    gemm_f32_generic(packed, rows, cols, x, ldx, y, ldy, count);
+    gemm_f32_generic(packed, rows, cols, x, ldx, y, ldy, count, panel_begin, panel_end);
 }
 
-void rnnk_gemm_f64(const double *packed, int rows, int cols, const double *x, int ldx, double *y, int ldy, int count) {
+void rnnk_gemm_f64(const double *packed, int rows, int cols, const double *x, int ldx, double *y, int ldy, int count, int panel_begin, int panel_end) {
 #ifdef HAVE_DISPATCH
-    if (has_avx2()) { gemm_f64_avx2(packed, rows, cols, x, ldx, y, ldy, count); return; }
+    if (has_avx2()) { gemm_f64_avx2(packed, rows, cols, x, ldx, y, ldy, count, panel_begin, panel_end); return; }
 #endif
-    gemm_f64_generic(packed, rows, cols, x, ldx, y, ldy, count);
+    gemm_f64_generic(packed, rows, cols, x, ldx, y, ldy, count, panel_begin, panel_end);
 }

@@ -51,37 +51,57 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
     static var parallelRows: Int { 32 }
 
     /// `y[t, r] = sum_c W[r, c] x[t, c]` for `count` rows; x rows are `cols` apart, y rows
-    /// `rows` apart. Large products split their rows over all cores.
+    /// `rows` apart. Large products split over all cores: by rows of x when there are many,
+    /// else (matrix-vector products) by rows of W.
     func apply(_ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int) {
         let cores = Parallel.cores
-        guard cores > 1, count >= Self.parallelRows, rows * cols >= 1 << 14 else {
-            applySerial(x, y, count: count)
+        let panels = self.panels
+        guard cores > 1, rows * cols >= 1 << 16, count >= Self.parallelRows || panels >= 2 * cores else {
+            applySerial(x, y, count: count, panels: 0..<panels)
             return
         }
-        let chunk = (count + cores - 1) / cores
         let (xa, ya) = (UInt(bitPattern: x), UInt(bitPattern: y))
-        DispatchQueue.concurrentPerform(iterations: cores) { k in
-            let start = k * chunk
-            guard start < count else { return }
-            let xs = UnsafePointer<Scalar>(bitPattern: xa)! + start * cols
-            let ys = UnsafeMutablePointer<Scalar>(bitPattern: ya)! + start * rows
-            applySerial(xs, ys, count: min(chunk, count - start))
+        if count >= Self.parallelRows {
+            let chunk = (count + cores - 1) / cores
+            DispatchQueue.concurrentPerform(iterations: cores) { k in
+                let start = k * chunk
+                guard start < count else { return }
+                let xs = UnsafePointer<Scalar>(bitPattern: xa)! + start * cols
+                let ys = UnsafeMutablePointer<Scalar>(bitPattern: ya)! + start * rows
+                applySerial(xs, ys, count: min(chunk, count - start), panels: 0..<panels)
+            }
+        } else {
+            let chunk = (panels + cores - 1) / cores
+            DispatchQueue.concurrentPerform(iterations: cores) { k in
+                let range = (k * chunk)..<min(panels, (k + 1) * chunk)
+                guard !range.isEmpty else { return }
+                applySerial(UnsafePointer<Scalar>(bitPattern: xa)!, UnsafeMutablePointer<Scalar>(bitPattern: ya)!, count: count, panels: range)
+            }
+        }
+    }
+
+    /// Panels of a packed dense matrix (1 for a sparse one).
+    var panels: Int {
+        switch storage {
+        case .packedFloat: return Int(rnnk_panels_f32(Int32(rows)))
+        case .packedDouble: return Int(rnnk_panels_f64(Int32(rows)))
+        case .sparse: return 1
         }
     }
 
     @inline(__always)
-    func applySerial(_ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int) {
+    func applySerial(_ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int, panels: Range<Int>) {
         switch storage {
         case .packedFloat(let w):
             x.withMemoryRebound(to: Float.self, capacity: count * cols) { xf in
                 y.withMemoryRebound(to: Float.self, capacity: count * rows) { yf in
-                    rnnk_gemm_f32(w, Int32(rows), Int32(cols), xf, Int32(cols), yf, Int32(rows), Int32(count))
+                    rnnk_gemm_f32(w, Int32(rows), Int32(cols), xf, Int32(cols), yf, Int32(rows), Int32(count), Int32(panels.lowerBound), Int32(panels.upperBound))
                 }
             }
         case .packedDouble(let w):
             x.withMemoryRebound(to: Double.self, capacity: count * cols) { xd in
                 y.withMemoryRebound(to: Double.self, capacity: count * rows) { yd in
-                    rnnk_gemm_f64(w, Int32(rows), Int32(cols), xd, Int32(cols), yd, Int32(rows), Int32(count))
+                    rnnk_gemm_f64(w, Int32(rows), Int32(cols), xd, Int32(cols), yd, Int32(rows), Int32(count), Int32(panels.lowerBound), Int32(panels.upperBound))
                 }
             }
         case .sparse(let offsets, let columns, let values):
@@ -101,13 +121,34 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
 
 /// Element-wise kernels.
 enum Kernels {
-    /// `y[i] = f(x[i])`; relu, sigmoid and tanh stay in `Scalar`, the rest go through Double.
+    /// `y[i] = f(x[i])`, in Float arithmetic for Float (the C library's float functions) and
+    /// in Double arithmetic (the reference definitions) otherwise.
     @inline(__always)
     static func activate<Scalar: BinaryFloatingPoint>(_ f: Activation, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int) {
         switch f {
         case .relu: for i in 0..<count { y[i] = x[i] > 0 ? x[i] : 0 }
         case .reciprocal: for i in 0..<count { y[i] = 1 / x[i] }
-        default: for i in 0..<count { y[i] = Scalar(f.apply(Double(x[i]))) }
+        default:
+            if Scalar.self == Float.self {
+                x.withMemoryRebound(to: Float.self, capacity: count) { xf in
+                    y.withMemoryRebound(to: Float.self, capacity: count) { yf in activateFloat(f, xf, yf, count: count) }
+                }
+            } else {
+                for i in 0..<count { y[i] = Scalar(f.apply(Double(x[i]))) }
+            }
+        }
+    }
+
+    static func activateFloat(_ f: Activation, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        switch f {
+        case .sigmoid: for i in 0..<count { y[i] = 1 / (1 + expf(-x[i])) }
+        case .tanh: for i in 0..<count { y[i] = tanhf(x[i]) }
+        case .exp: for i in 0..<count { y[i] = expf(x[i]) }
+        case .log: for i in 0..<count { y[i] = logf(x[i]) }
+        case .softplus: for i in 0..<count { y[i] = x[i] > 20 ? x[i] : log1pf(expf(x[i])) }
+        case .silu: for i in 0..<count { y[i] = x[i] / (1 + expf(-x[i])) }
+        case .sqrt: for i in 0..<count { y[i] = x[i].squareRoot() }
+        case .relu, .reciprocal: for i in 0..<count { y[i] = Float(f.apply(Double(x[i]))) }
         }
     }
 }
