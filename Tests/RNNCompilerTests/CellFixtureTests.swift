@@ -138,3 +138,23 @@ func batch(_ t: NamedTensor) -> [[[Double]]] {
         #expect(close(try runner.run([xs[0][0]]), [want[0][0]], tolerance: 1e-12))
     }
 }
+
+@Suite struct ParallelScanTests {
+    /// Long diagonal scans take the two-pass chunked path; they must match the step program.
+    @Test(arguments: [
+        "  state s: [8] = 1\n  s <- 0.9 * s + x",
+        "  state s: [8] = 0\n  s <- sigmoid(x) * (0.5 * s) + tanh(x)",
+        "  state s: [8] = 0.5\n  s <- (0.99 * s) * [1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5] + x",
+    ])
+    func longDiagonalScansMatchTheStepProgram(_ body: String) throws {
+        let ir = try #require(compileOK("model M {\n  input x: [8]\n\(body)\n  output s\n}"))
+        let groups = RecurrenceAnalysis.analyze(ir)
+        #expect(groups.allSatisfy { $0.kind != .nonlinear })
+        var rng = SplitMix64(seed: 5)
+        let tokens = (0..<5000).map { _ in (0..<8).map { _ in rng.nextGaussian() } }
+        let model = ScanLowering.lowerModel(try Optimizer.optimize(ir))
+        let want = try StepSession<Double>(program: model.program).run(tokens)
+        let got = try ScanRunner<Double>(program: model.program, plan: model.plan).run(tokens)
+        #expect(close(got, want, tolerance: 1e-9))
+    }
+}
