@@ -34,6 +34,14 @@ public enum StepLowering {
         var vectors: [[Double]] = []
         var constants: [ConstantSlot] = []
         var instructionOf = [Int?](repeating: nil, count: ir.nodes.count)
+        // An affine map whose only use is an activation runs as one fused kernel, in the
+        // activation's slot.
+        let uses = ir.useCounts()
+        var fusedInto: [Int: Int] = [:]  // affine node -> activation node
+        for (i, node) in ir.nodes.enumerated() {
+            if case .activation(_, let x) = node.op, case .affine = ir.nodes[x.index].op, uses[x.index] == 1 { fusedInto[x.index] = i }
+        }
+        var pendingAffine: [Int: (src: Int, matrix: Int, bias: Int?)] = [:]
         func vector(_ v: [Double]) -> Int {
             vectors.append(v)
             return vectors.count - 1
@@ -43,6 +51,12 @@ public enum StepLowering {
             case .input(let k): slotOf[i] = inputSlots[k]; continue
             case .stateRead(let s): slotOf[i] = stateSlots[s]; continue
             default: break
+            }
+            if case .activation(let f, let x) = node.op, let fused = pendingAffine[x.index] {
+                slotOf[i] = slotOf[x.index]
+                instructionOf[i] = instructions.count
+                instructions.append(.affineActivation(f, dst: slotOf[i], src: fused.src, matrix: fused.matrix, bias: fused.bias))
+                continue
             }
             let dst = slotSizes.count
             slotSizes.append(node.size)
@@ -54,7 +68,12 @@ public enum StepLowering {
             case .constant(let v): constants.append(ConstantSlot(slot: dst, vector: vector(v)))
             case .affine(let w, let bias, let x):
                 matrices.append(w)
-                instructions.append(.affine(dst: dst, src: s(x), matrix: matrices.count - 1, bias: bias.map(vector)))
+                if fusedInto[i] != nil {
+                    instructionOf[i] = nil
+                    pendingAffine[i] = (s(x), matrices.count - 1, bias.map(vector))
+                } else {
+                    instructions.append(.affine(dst: dst, src: s(x), matrix: matrices.count - 1, bias: bias.map(vector)))
+                }
             case .add(let a, let b): instructions.append(.add(dst: dst, lhs: s(a), rhs: s(b)))
             case .mul(let a, let b): instructions.append(.mul(dst: dst, lhs: s(a), rhs: s(b)))
             case .concat(let parts): instructions.append(.concat(dst: dst, parts: parts.map(s)))

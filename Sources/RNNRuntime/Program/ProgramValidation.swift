@@ -40,7 +40,7 @@ extension StepProgram {
 
     private func isConsistent(_ ins: Instruction) -> Bool {
         switch ins {
-        case .affine(let dst, let src, let m, let bias):
+        case .affine(let dst, let src, let m, let bias), .affineActivation(_, let dst, let src, let m, let bias):
             guard m >= 0, m < matrices.count, let d = size(dst), let s = size(src) else { return false }
             let w = matrices[m]
             return w.rows == d && w.cols == s && (bias == nil || vectorSize(bias) == d)

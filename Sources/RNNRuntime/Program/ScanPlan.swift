@@ -58,7 +58,7 @@ extension ScanPlan {
         var dependent = Set(r.states.map { program.states[$0].slot })
         for i in r.instructions {
             switch program.instructions[i] {
-            case .activation(_, let d, let s):
+            case .activation(_, let d, let s), .affineActivation(_, let d, let s, _, _):
                 if dependent.contains(s) { throw .invalidProgram("scan plan: a \(r.kind.rawValue) recurrence applies a nonlinearity to its state") }
                 dependent.remove(d)
             case .mul(let d, let a, let b):

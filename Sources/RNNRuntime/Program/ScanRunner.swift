@@ -162,6 +162,10 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         case .slice(let dst, let src, let start):
             let (n, m) = (sizes[dst], sizes[src])
             for t in rows { (b.slots[dst] + t * n).update(from: b.slots[src] + t * m + start, count: n) }
+        case .affineActivation(let f, let dst, let src, let m, let bias):
+            execute(.affine(dst: dst, src: src, matrix: m, bias: bias), b, rows: rows)
+            let n = sizes[dst], o = rows.lowerBound * n
+            Kernels.activate(f, b.slots[dst] + o, b.slots[dst] + o, count: count * n)
         case .activation(let f, let dst, let src):
             let n = sizes[dst], o = rows.lowerBound * n
             Kernels.activate(f, b.slots[src] + o, b.slots[dst] + o, count: count * n)
@@ -313,8 +317,8 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
                 guard let c = coef[src] else { continue }
                 let (n, m) = (sizes[dst], sizes[src])
                 coef[dst] = (0..<(n * steps)).map { c[($0 / n) * m + start + $0 % n] }
-            case .activation:
-                continue  // rejected by `ScanPlan.validate`
+            case .activation, .affineActivation:
+                continue  // rejected by `ScanPlan.validate` on state-dependent operands
             }
         }
         return r.nextSlots.map { coef[$0] ?? [Scalar](repeating: 0, count: sizes[$0] * steps) }

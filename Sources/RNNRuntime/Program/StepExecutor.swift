@@ -116,6 +116,10 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
         case .activation(let f, let dst, let src):
             let (d, x) = (buffer + offsets[dst], buffer + offsets[src])
             Kernels.activate(f, x, d, count: sizes[dst])
+        case .affineActivation(let f, let dst, let src, let m, let bias):
+            execute(.affine(dst: dst, src: src, matrix: m, bias: bias), sizes)
+            let d = buffer + offsets[dst]
+            Kernels.activate(f, d, d, count: sizes[dst])
         }
     }
 }

@@ -31,6 +31,8 @@ public enum Instruction: Codable, Sendable, Equatable {
     /// `dst = src[start ..< start + size(dst)]`
     case slice(dst: Int, src: Int, start: Int)
     case activation(Activation, dst: Int, src: Int)
+    /// The fused kernel `dst = f(matrices[matrix] * src (+ vectors[bias]))`.
+    case affineActivation(Activation, dst: Int, src: Int, matrix: Int, bias: Int?)
 }
 
 /// A named vector port of a program (an input or a state).
@@ -124,4 +126,31 @@ public struct StepProgram: Codable, Sendable, Equatable {
 
     public var inputWidth: Int { inputs.reduce(0) { $0 + $1.size } }
     public var outputWidth: Int { outputSlots.reduce(0) { $0 + slotSizes[$1] } }
+}
+
+extension Instruction: CustomStringConvertible {
+    /// `$2 = sigmoid(M0 $0 + v0)`: slots as `$n`, matrices as `Mn`, vectors as `vn`.
+    public var description: String {
+        func affine(_ src: Int, _ m: Int, _ bias: Int?) -> String { "M\(m) $\(src)" + (bias.map { " + v\($0)" } ?? "") }
+        switch self {
+        case .affine(let d, let s, let m, let b): return "$\(d) = \(affine(s, m, b))"
+        case .affineActivation(let f, let d, let s, let m, let b): return "$\(d) = \(f.rawValue)(\(affine(s, m, b)))"
+        case .add(let d, let l, let r): return "$\(d) = $\(l) + $\(r)"
+        case .mul(let d, let l, let r): return "$\(d) = $\(l) * $\(r)"
+        case .concat(let d, let parts): return "$\(d) = concat(" + parts.map { "$\($0)" }.joined(separator: ", ") + ")"
+        case .slice(let d, let s, let start): return "$\(d) = $\(s)[\(start)...]"
+        case .activation(let f, let d, let s): return "$\(d) = \(f.rawValue)($\(s))"
+        }
+    }
+}
+
+extension ScanPlan.Stage: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .batched(let list): return "batched over all steps: instructions " + list.map(String.init).joined(separator: ", ")
+        case .recurrence(let r):
+            return "\(r.kind.rawValue) recurrence of states \(r.states.map(String.init).joined(separator: ", ")): instructions "
+                + r.instructions.map(String.init).joined(separator: ", ") + (r.transition.map { ", A = M\($0)" } ?? "")
+        }
+    }
 }
