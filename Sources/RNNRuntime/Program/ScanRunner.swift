@@ -49,7 +49,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     /// Runs one sequence from the initial states; returns one output vector per token.
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
-    public func run(_ sequence: [[Double]]) throws(RuntimeError) -> [[Double]] {
+    public func run(_ sequence: [[Double]], workspace: Workspace = Workspace()) throws(RuntimeError) -> [[Double]] {
         let width = program.inputWidth
         for token in sequence where token.count != width {
             throw .inputMismatch("token has \(token.count) values, the model's input has \(width)")
@@ -57,7 +57,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         var flat = [Scalar]()
         flat.reserveCapacity(sequence.count * width)
         for token in sequence { for v in token { flat.append(Scalar(v)) } }
-        let out = run(flat: flat, steps: sequence.count)
+        let out = run(flat: flat, steps: sequence.count, workspace: workspace)
         let n = program.outputWidth
         return (0..<sequence.count).map { t in (0..<n).map { Double(out[t * n + $0]) } }
     }

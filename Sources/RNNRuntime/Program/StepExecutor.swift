@@ -1,3 +1,6 @@
+import Dispatch
+import Foundation
+
 /// Runs a `StepProgram` one token at a time in `Scalar` precision (Float or Double): the
 /// streaming session.
 ///
@@ -139,25 +142,52 @@ public enum ExecutionMode: String, Sendable, CaseIterable {
     public static let scanThreshold = 4
 }
 
-/// Runs every sequence of a batch independently, each from the initial states.
+/// Runs every sequence of a batch independently, each from the initial states; the
+/// sequences are shared out over the cores (each core with its own session and workspace).
 public func runModel(_ model: Artifact.Model, on data: SequenceData, mode: ExecutionMode = .auto, float32: Bool) throws(RuntimeError) -> SequenceData {
     let program = model.program
     guard data.sequences.allSatisfy({ $0.isEmpty }) || data.width == program.inputWidth else {
         throw .inputMismatch("input tokens have \(data.width) values, but model '\(program.modelName)' takes \(program.inputWidth) (\(program.inputs.map { "\($0.name): [\($0.size)]" }.joined(separator: ", ")))")
     }
-    func run<Scalar: BinaryFloatingPoint & Sendable>(_: Scalar.Type) throws(RuntimeError) -> [[[Double]]] {
-        let session = try StepSession<Scalar>(program: program)
-        let scan = mode == .step ? nil : try ScanRunner<Scalar>(program: program, plan: model.plan)
-        var out: [[[Double]]] = []
-        for seq in data.sequences {
-            if let scan, mode == .scan || seq.count >= ExecutionMode.scanThreshold {
-                out.append(try scan.run(seq))
-            } else {
-                out.append(try session.run(seq))
-            }
-        }
-        return out
-    }
-    let outputs = float32 ? try run(Float.self) : try run(Double.self)
+    let outputs = float32 ? try runBatch(Float.self, model, data.sequences, mode) : try runBatch(Double.self, model, data.sequences, mode)
     return SequenceData(sequences: outputs, width: program.outputWidth, isBatch: data.isBatch)
+}
+
+private final class BatchResults: @unchecked Sendable {
+    var outputs: [[[Double]]]
+    var error: RuntimeError?
+    let lock = NSLock()
+
+    init(count: Int) { outputs = Array(repeating: [], count: count) }
+}
+
+private func runBatch<Scalar: BinaryFloatingPoint & Sendable>(_: Scalar.Type, _ model: Artifact.Model, _ sequences: [[[Double]]],
+                                                              _ mode: ExecutionMode) throws(RuntimeError) -> [[[Double]]] {
+    // Validate once, up front, so the workers cannot fail on the program itself.
+    let scan = mode == .step ? nil : try ScanRunner<Scalar>(program: model.program, plan: model.plan)
+    _ = try StepSession<Scalar>(program: model.program)
+    let workers = min(Parallel.cores, max(1, sequences.count))
+    let results = BatchResults(count: sequences.count)
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+        guard let session = try? StepSession<Scalar>(program: model.program) else { return }
+        let workspace = ScanRunner<Scalar>.Workspace()
+        var index = w
+        while index < sequences.count {
+            let seq = sequences[index]
+            do throws(RuntimeError) {
+                let out: [[Double]]
+                if let scan, mode == .scan || seq.count >= ExecutionMode.scanThreshold {
+                    out = try scan.run(seq, workspace: workspace)
+                } else {
+                    out = try session.run(seq)
+                }
+                results.lock.withLock { results.outputs[index] = out }
+            } catch {
+                results.lock.withLock { results.error = results.error ?? error }
+            }
+            index += workers
+        }
+    }
+    if let error = results.error { throw error }
+    return results.outputs
 }
