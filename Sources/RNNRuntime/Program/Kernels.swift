@@ -51,12 +51,13 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
     static var parallelRows: Int { 32 }
 
     /// `y[t, r] = sum_c W[r, c] x[t, c]` for `count` rows; x rows are `cols` apart, y rows
-    /// `rows` apart. Large products split over all cores: by rows of x when there are many,
-    /// else (matrix-vector products) by rows of W.
+    /// `rows` apart. Large products split over all cores: by rows of x when there are many;
+    /// matrix-vector products only when W is large (over 2^20 entries), since below that the
+    /// cost of waking a second thread exceeded the gain (measured on W3/W4 of rnnc-bench).
     func apply(_ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int) {
         let cores = Parallel.cores
         let panels = self.panels
-        guard cores > 1, rows * cols >= 1 << 16, count >= Self.parallelRows || panels >= 2 * cores else {
+        guard cores > 1, count >= Self.parallelRows && rows * cols >= 1 << 16 || rows * cols >= 1 << 20 && panels >= 2 * cores else {
             applySerial(x, y, count: count, panels: 0..<panels)
             return
         }
