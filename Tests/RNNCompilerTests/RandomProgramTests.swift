@@ -144,6 +144,14 @@ extension SplitMix64: RandomNumberGenerator {}
                 #expect(close(scan64, want, tolerance: 1e-9), "seed \(seed) scan (replay: RNNC_TEST_SEED=\(seed)):\n\(source)")
                 let scan32 = try ScanRunner<Float>(program: scanProgram, plan: plan).run(tokens)
                 #expect(close(scan32, want, tolerance: 1e-3), "seed \(seed) scan float32:\n\(source)")
+                // In lockstep with two other sequences, each sequence gives what it gives alone.
+                let others = (0..<2).map { _ in (0..<steps).map { _ in (0..<width).map { _ in gen.rng.nextGaussian() } } }
+                let runner = try ScanRunner<Double>(program: scanProgram, plan: plan)
+                let together = try runner.run(batch: [tokens] + others)
+                #expect(close(together[0], scan64, tolerance: 1e-12), "seed \(seed) lockstep")
+                for (k, other) in others.enumerated() {
+                    #expect(close(together[k + 1], try runner.run(other), tolerance: 1e-12), "seed \(seed) lockstep \(k)")
+                }
             }
             // The artifact round trip runs the same program.
             let model = ScanLowering.lowerModel(ir)

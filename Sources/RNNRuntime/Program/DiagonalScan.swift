@@ -11,7 +11,7 @@ enum DiagonalScan {
     /// Rows times width below which one thread scans everything.
     static let parallelElements = 1 << 15
 
-    static func run<Scalar: BinaryFloatingPoint & Sendable>(a: [Scalar], b: [Scalar], state: UnsafeMutablePointer<Scalar>, width n: Int, steps: Int) {
+    static func run<Scalar: BinaryFloatingPoint & Sendable>(a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, state: UnsafeMutablePointer<Scalar>, width n: Int, steps: Int) {
         guard steps > 1 else { return }
         let transitions = steps - 1  // rows 1..<steps are produced
         let cores = Parallel.cores
@@ -25,8 +25,8 @@ enum DiagonalScan {
         let products = UnsafeMutablePointer<Scalar>.allocate(capacity: cores * n)
         defer { products.deallocate() }
         let pbase = UInt(bitPattern: products)
-        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in
-            let (abase, bbase) = (UInt(bitPattern: ap.baseAddress!), UInt(bitPattern: bp.baseAddress!))
+        do {
+            let (abase, bbase) = (UInt(bitPattern: a), UInt(bitPattern: b))
             DispatchQueue.concurrentPerform(iterations: cores) { k in
                 let (lo, hi) = (k * chunk, min(transitions, (k + 1) * chunk))
                 guard lo < hi else { return }
@@ -69,15 +69,13 @@ enum DiagonalScan {
                     }
                 }
             }
-        } }
+        }
     }
 
-    private static func sequential<Scalar: BinaryFloatingPoint>(_ a: [Scalar], _ b: [Scalar], _ state: UnsafeMutablePointer<Scalar>, _ n: Int, from lo: Int, to hi: Int) {
-        a.withUnsafeBufferPointer { av in b.withUnsafeBufferPointer { bv in
-            for t in lo..<hi {
-                let (s0, s1) = (state + t * n, state + (t + 1) * n)
-                for i in 0..<n { s1[i] = av[t * n + i] * s0[i] + bv[t * n + i] }
-            }
-        } }
+    private static func sequential<Scalar: BinaryFloatingPoint>(_ a: UnsafePointer<Scalar>, _ b: UnsafePointer<Scalar>, _ state: UnsafeMutablePointer<Scalar>, _ n: Int, from lo: Int, to hi: Int) {
+        for t in lo..<hi {
+            let (s0, s1) = (state + t * n, state + (t + 1) * n)
+            for i in 0..<n { s1[i] = a[t * n + i] * s0[i] + b[t * n + i] }
+        }
     }
 }

@@ -54,11 +54,12 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
     /// `rows` apart. Large products split over all cores: by rows of x when there are many;
     /// matrix-vector products only when W is large (over 2^20 entries), since below that the
     /// cost of waking a second thread exceeded the gain (measured on W3/W4 of rnnc-bench).
-    func apply(_ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int) {
+    func apply(_ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int, ldx: Int? = nil, ldy: Int? = nil) {
+        let (ldx, ldy) = (ldx ?? cols, ldy ?? rows)
         let cores = Parallel.cores
         let panels = self.panels
         guard cores > 1, count >= Self.parallelRows && rows * cols >= 1 << 16 || rows * cols >= 1 << 20 && panels >= 2 * cores else {
-            applySerial(x, y, count: count, panels: 0..<panels)
+            applySerial(x, y, count: count, panels: 0..<panels, ldx: ldx, ldy: ldy)
             return
         }
         let (xa, ya) = (UInt(bitPattern: x), UInt(bitPattern: y))
@@ -67,16 +68,16 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
             DispatchQueue.concurrentPerform(iterations: cores) { k in
                 let start = k * chunk
                 guard start < count else { return }
-                let xs = UnsafePointer<Scalar>(bitPattern: xa)! + start * cols
-                let ys = UnsafeMutablePointer<Scalar>(bitPattern: ya)! + start * rows
-                applySerial(xs, ys, count: min(chunk, count - start), panels: 0..<panels)
+                let xs = UnsafePointer<Scalar>(bitPattern: xa)! + start * ldx
+                let ys = UnsafeMutablePointer<Scalar>(bitPattern: ya)! + start * ldy
+                applySerial(xs, ys, count: min(chunk, count - start), panels: 0..<panels, ldx: ldx, ldy: ldy)
             }
         } else {
             let chunk = (panels + cores - 1) / cores
             DispatchQueue.concurrentPerform(iterations: cores) { k in
                 let range = (k * chunk)..<min(panels, (k + 1) * chunk)
                 guard !range.isEmpty else { return }
-                applySerial(UnsafePointer<Scalar>(bitPattern: xa)!, UnsafeMutablePointer<Scalar>(bitPattern: ya)!, count: count, panels: range)
+                applySerial(UnsafePointer<Scalar>(bitPattern: xa)!, UnsafeMutablePointer<Scalar>(bitPattern: ya)!, count: count, panels: range, ldx: ldx, ldy: ldy)
             }
         }
     }
@@ -91,24 +92,24 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
     }
 
     @inline(__always)
-    func applySerial(_ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int, panels: Range<Int>) {
+    func applySerial(_ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int, panels: Range<Int>, ldx: Int, ldy: Int) {
         switch storage {
         case .packedFloat(let w):
-            x.withMemoryRebound(to: Float.self, capacity: count * cols) { xf in
-                y.withMemoryRebound(to: Float.self, capacity: count * rows) { yf in
-                    rnnk_gemm_f32(w, Int32(rows), Int32(cols), xf, Int32(cols), yf, Int32(rows), Int32(count), Int32(panels.lowerBound), Int32(panels.upperBound))
+            x.withMemoryRebound(to: Float.self, capacity: (count - 1) * ldx + cols) { xf in
+                y.withMemoryRebound(to: Float.self, capacity: (count - 1) * ldy + rows) { yf in
+                    rnnk_gemm_f32(w, Int32(rows), Int32(cols), xf, Int32(ldx), yf, Int32(ldy), Int32(count), Int32(panels.lowerBound), Int32(panels.upperBound))
                 }
             }
         case .packedDouble(let w):
-            x.withMemoryRebound(to: Double.self, capacity: count * cols) { xd in
-                y.withMemoryRebound(to: Double.self, capacity: count * rows) { yd in
-                    rnnk_gemm_f64(w, Int32(rows), Int32(cols), xd, Int32(cols), yd, Int32(rows), Int32(count), Int32(panels.lowerBound), Int32(panels.upperBound))
+            x.withMemoryRebound(to: Double.self, capacity: (count - 1) * ldx + cols) { xd in
+                y.withMemoryRebound(to: Double.self, capacity: (count - 1) * ldy + rows) { yd in
+                    rnnk_gemm_f64(w, Int32(rows), Int32(cols), xd, Int32(ldx), yd, Int32(ldy), Int32(count), Int32(panels.lowerBound), Int32(panels.upperBound))
                 }
             }
         case .sparse(let offsets, let columns, let values):
             offsets.withUnsafeBufferPointer { o in columns.withUnsafeBufferPointer { c in values.withUnsafeBufferPointer { v in
                 for t in 0..<count {
-                    let (xt, yt) = (x + t * cols, y + t * rows)
+                    let (xt, yt) = (x + t * ldx, y + t * ldy)
                     for r in 0..<rows {
                         var acc: Scalar = 0
                         for k in o[r]..<o[r + 1] { acc += v[k] * xt[c[k]] }

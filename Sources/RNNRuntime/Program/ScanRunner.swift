@@ -21,26 +21,30 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         vectors = program.vectors.map { $0.map { Scalar($0) } }
     }
 
-    /// Slot buffers for one sequence: `[T, size]` each, row-major.
+    /// Slot buffers for `batch` sequences of `steps` tokens: `[batch, steps, size]` each,
+    /// row-major, so row `b * steps + t` holds sequence `b` at step `t`.
     struct Buffers {
         var slots: [UnsafeMutablePointer<Scalar>]
         let steps: Int
+        let batch: Int
         let capacity: Int
         let sizes: [Int]
 
-        func resized(steps: Int) -> Buffers { Buffers(slots: slots, steps: steps, capacity: capacity, sizes: sizes) }
+        var rows: Int { steps * batch }
 
-        private init(slots: [UnsafeMutablePointer<Scalar>], steps: Int, capacity: Int, sizes: [Int]) {
-            (self.slots, self.steps, self.capacity, self.sizes) = (slots, steps, capacity, sizes)
+        func resized(steps: Int, batch: Int) -> Buffers {
+            Buffers(slots: slots, steps: steps, batch: batch, capacity: capacity, sizes: sizes)
         }
 
-        init(sizes: [Int], steps: Int) {
-            self.steps = steps
-            self.capacity = steps
-            self.sizes = sizes
+        private init(slots: [UnsafeMutablePointer<Scalar>], steps: Int, batch: Int, capacity: Int, sizes: [Int]) {
+            (self.slots, self.steps, self.batch, self.capacity, self.sizes) = (slots, steps, batch, capacity, sizes)
+        }
+
+        init(sizes: [Int], steps: Int, batch: Int) {
+            (self.steps, self.batch, self.capacity, self.sizes) = (steps, batch, steps * batch, sizes)
             // Not zeroed: every row of a slot is written before it is read (inputs, constants
             // and initial states up front, the rest by the stages).
-            slots = sizes.map { UnsafeMutablePointer<Scalar>.allocate(capacity: max(1, $0 * steps)) }
+            slots = sizes.map { UnsafeMutablePointer<Scalar>.allocate(capacity: max(1, $0 * steps * batch)) }
         }
 
         func free() { for p in slots { p.deallocate() } }
@@ -50,20 +54,38 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
     public func run(_ sequence: [[Double]], workspace: Workspace = Workspace()) throws(RuntimeError) -> [[Double]] {
-        let width = program.inputWidth
-        for token in sequence where token.count != width {
-            throw .inputMismatch("token has \(token.count) values, the model's input has \(width)")
-        }
-        var flat = [Scalar]()
-        flat.reserveCapacity(sequence.count * width)
-        for token in sequence { for v in token { flat.append(Scalar(v)) } }
-        let out = run(flat: flat, steps: sequence.count, workspace: workspace)
-        let n = program.outputWidth
-        return (0..<sequence.count).map { t in (0..<n).map { Double(out[t * n + $0]) } }
+        try run(batch: [sequence], workspace: workspace)[0]
     }
 
-    /// Memory for runs of up to `steps` tokens, kept between runs so repeated runs do not pay
-    /// for fresh pages. Use one workspace per thread.
+    /// Runs sequences of equal length in lockstep (state-independent work as one product over
+    /// all of them, each recurrence step as one product over the batch); each sequence starts
+    /// from the initial states. Returns one output vector per token of each sequence.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
+    public func run(batch sequences: [[[Double]]], workspace: Workspace = Workspace()) throws(RuntimeError) -> [[[Double]]] {
+        let width = program.inputWidth
+        let steps = sequences.first?.count ?? 0
+        guard sequences.allSatisfy({ $0.count == steps }) else {
+            throw .inputMismatch("sequences run in lockstep must have equal lengths")
+        }
+        var flats: [[Scalar]] = []
+        for sequence in sequences {
+            for token in sequence where token.count != width {
+                throw .inputMismatch("token has \(token.count) values, the model's input has \(width)")
+            }
+            var flat = [Scalar]()
+            flat.reserveCapacity(steps * width)
+            for token in sequence { for v in token { flat.append(Scalar(v)) } }
+            flats.append(flat)
+        }
+        let n = program.outputWidth
+        return run(flat: flats, steps: steps, workspace: workspace).map { out in
+            (0..<steps).map { t in (0..<n).map { Double(out[t * n + $0]) } }
+        }
+    }
+
+    /// Memory for runs of up to a number of rows (tokens times sequences), kept between runs
+    /// so repeated runs do not pay for fresh pages. Use one workspace per thread.
     public final class Workspace: @unchecked Sendable {
         fileprivate var buffers: Buffers?
 
@@ -71,10 +93,10 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
 
         deinit { buffers?.free() }
 
-        fileprivate func buffers(sizes: [Int], steps: Int) -> Buffers {
-            if let b = buffers, b.capacity >= steps, b.sizes == sizes { return b.resized(steps: steps) }
+        fileprivate func buffers(sizes: [Int], steps: Int, batch: Int) -> Buffers {
+            if let b = buffers, b.capacity >= steps * batch, b.sizes == sizes { return b.resized(steps: steps, batch: batch) }
             buffers?.free()
-            let b = Buffers(sizes: sizes, steps: steps)
+            let b = Buffers(sizes: sizes, steps: steps, batch: batch)
             buffers = b
             return b
         }
@@ -86,45 +108,58 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
     public func run(flat tokens: [Scalar], steps: Int, workspace: Workspace = Workspace()) -> [Scalar] {
-        precondition(tokens.count == steps * program.inputWidth, "expected \(steps) tokens of \(program.inputWidth) values")
-        guard steps > 0 else { return [] }
-        let sizes = program.slotSizes
-        let b = workspace.buffers(sizes: sizes, steps: steps)
-        var k = 0
+        run(flat: [tokens], steps: steps, workspace: workspace)[0]
+    }
+
+    /// Runs several sequences of `steps` tokens each in lockstep (see `run(batch:workspace:)`).
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
+    public func run(flat sequences: [[Scalar]], steps: Int, workspace: Workspace = Workspace()) -> [[Scalar]] {
         let width = program.inputWidth
-        tokens.withUnsafeBufferPointer { x in
-            for slot in program.inputSlots {
-                let n = sizes[slot]
-                let dst = b.slots[slot]
-                for t in 0..<steps { (dst + t * n).update(from: x.baseAddress! + t * width + k, count: n) }
-                k += n
+        for tokens in sequences { precondition(tokens.count == steps * width, "expected \(steps) tokens of \(width) values") }
+        let batch = sequences.count
+        guard steps > 0, batch > 0 else { return sequences.map { _ in [] } }
+        let sizes = program.slotSizes
+        let b = workspace.buffers(sizes: sizes, steps: steps, batch: batch)
+        for (q, tokens) in sequences.enumerated() {
+            var k = 0
+            tokens.withUnsafeBufferPointer { x in
+                for slot in program.inputSlots {
+                    let n = sizes[slot]
+                    let dst = b.slots[slot] + q * steps * n
+                    for t in 0..<steps { (dst + t * n).update(from: x.baseAddress! + t * width + k, count: n) }
+                    k += n
+                }
             }
         }
         for c in program.constants {
             let v = vectors[c.vector]
-            for t in 0..<steps { for i in 0..<v.count { b.slots[c.slot][t * v.count + i] = v[i] } }
+            for row in 0..<b.rows { for i in 0..<v.count { b.slots[c.slot][row * v.count + i] = v[i] } }
         }
         for state in program.states {
             let v = vectors[state.initial]
-            for i in 0..<v.count { b.slots[state.slot][i] = v[i] }
+            for q in 0..<batch { for i in 0..<v.count { b.slots[state.slot][q * steps * v.count + i] = v[i] } }
         }
         for stage in plan.stages {
             switch stage {
-            case .batched(let list): for i in list { execute(program.instructions[i], b, rows: 0..<steps) }
+            case .batched(let list): for i in list { execute(program.instructions[i], b, rows: 0..<b.rows) }
             case .recurrence(let r): solve(r, b)
             }
         }
         let n = program.outputWidth
-        var out = [Scalar](repeating: 0, count: steps * n)
-        out.withUnsafeMutableBufferPointer { y in
-            var at = 0
-            for slot in program.outputSlots {
-                let m = sizes[slot]
-                for t in 0..<steps { (y.baseAddress! + t * n + at).update(from: b.slots[slot] + t * m, count: m) }
-                at += m
+        return (0..<batch).map { q in
+            var out = [Scalar](repeating: 0, count: steps * n)
+            out.withUnsafeMutableBufferPointer { y in
+                var at = 0
+                for slot in program.outputSlots {
+                    let m = sizes[slot]
+                    let src = b.slots[slot] + q * steps * m
+                    for t in 0..<steps { (y.baseAddress! + t * n + at).update(from: src + t * m, count: m) }
+                    at += m
+                }
             }
+            return out
         }
-        return out
     }
 
     // MARK: Instructions over rows
@@ -180,11 +215,14 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         switch r.kind {
         case .sequential:
             for t in 0..<steps {
-                for i in r.instructions { execute(program.instructions[i], b, rows: t..<(t + 1)) }
+                for i in r.instructions { executeLockstep(program.instructions[i], b, step: t) }
                 guard t + 1 < steps else { break }
                 for (slot, next) in zip(stateSlots, r.nextSlots) {
                     let n = program.slotSizes[slot]
-                    (b.slots[slot] + (t + 1) * n).update(from: b.slots[next] + t * n, count: n)
+                    for q in 0..<b.batch {
+                        let row = q * steps + t
+                        (b.slots[slot] + (row + 1) * n).update(from: b.slots[next] + row * n, count: n)
+                    }
                 }
             }
             return
@@ -193,14 +231,40 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
             let offsets = offsetTerms(r, b, stateSlots: stateSlots)
             let coefficients = coefficientTerms(r, b, stateSlots: stateSlots)
             for (k, slot) in stateSlots.enumerated() {
-                DiagonalScan.run(a: coefficients[k], b: offsets[k], state: b.slots[slot], width: program.slotSizes[slot], steps: steps)
+                let n = program.slotSizes[slot]
+                for q in 0..<b.batch {
+                    let o = q * steps * n
+                    coefficients[k].withUnsafeBufferPointer { a in offsets[k].withUnsafeBufferPointer { v in
+                        DiagonalScan.run(a: a.baseAddress! + o, b: v.baseAddress! + o, state: b.slots[slot] + o, width: n, steps: steps)
+                    } }
+                }
             }
         case .affine:
             let offsets = offsetTerms(r, b, stateSlots: stateSlots)
-            affineRecurrence(r, b, stateSlots: stateSlots, offsets: offsets)
+            for q in 0..<b.batch { affineRecurrence(r, b, stateSlots: stateSlots, offsets: offsets, sequence: q) }
         }
         // With every state row known, the cycle's own values follow without recurrence.
-        for i in r.instructions { execute(program.instructions[i], b, rows: 0..<steps) }
+        for i in r.instructions { execute(program.instructions[i], b, rows: 0..<b.rows) }
+    }
+
+    /// Runs one instruction at step `t` of every sequence of the batch: rows `q * steps + t`.
+    /// Affine maps become one product over the batch's rows.
+    private func executeLockstep(_ ins: Instruction, _ b: Buffers, step t: Int) {
+        guard b.batch > 1 else { return execute(ins, b, rows: t..<(t + 1)) }
+        let sizes = program.slotSizes
+        switch ins {
+        case .affine(let dst, let src, let m, let bias), .affineActivation(_, let dst, let src, let m, let bias):
+            let (n, w) = (sizes[src], sizes[dst])
+            let y = b.slots[dst] + t * w
+            matrices[m].apply(b.slots[src] + t * n, y, count: b.batch, ldx: b.steps * n, ldy: b.steps * w)
+            for q in 0..<b.batch {
+                let yq = y + q * b.steps * w
+                if let bias { vectors[bias].withUnsafeBufferPointer { v in for i in 0..<w { yq[i] += v[i] } } }
+                if case .affineActivation(let f, _, _, _, _) = ins { Kernels.activate(f, yq, yq, count: w) }
+            }
+        default:
+            for q in 0..<b.batch { execute(ins, b, rows: (q * b.steps + t)..<(q * b.steps + t + 1)) }
+        }
     }
 
     /// The common shapes of a one-state diagonal recurrence, scanned straight from the slots
@@ -224,9 +288,21 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         }
         guard v != s, next == r.nextSlots[0] else { return false }
         let (width, steps) = (program.slotSizes[s], b.steps)
-        let state = UInt(bitPattern: b.slots[s]), nextRows = UInt(bitPattern: b.slots[next])
-        let a = u.map { UInt(bitPattern: b.slots[$0]) }, bias = UInt(bitPattern: b.slots[v])
-        let prod = product.map { UInt(bitPattern: b.slots[$0]) }
+        for q in 0..<b.batch {
+            let o = q * steps * width
+            scanDirectly(state: b.slots[s] + o, next: b.slots[next] + o, coefficient: u.map { b.slots[$0] + o },
+                         offset: b.slots[v] + o, product: product.map { b.slots[$0] + o }, width: width, steps: steps)
+        }
+        return true
+    }
+
+    /// `next_t = u_t * s_t + v_t` (`product_t = u_t * s_t`), `s_{t+1} = next_t`, for one sequence.
+    private func scanDirectly(state stateRows: UnsafeMutablePointer<Scalar>, next nextPointer: UnsafeMutablePointer<Scalar>,
+                              coefficient: UnsafeMutablePointer<Scalar>?, offset: UnsafeMutablePointer<Scalar>,
+                              product productPointer: UnsafeMutablePointer<Scalar>?, width: Int, steps: Int) {
+        let state = UInt(bitPattern: stateRows), nextRows = UInt(bitPattern: nextPointer)
+        let a = coefficient.map { UInt(bitPattern: $0) }, bias = UInt(bitPattern: offset)
+        let prod = productPointer.map { UInt(bitPattern: $0) }
         let cores = width >= 64 && steps * width >= 1 << 16 ? Parallel.cores : 1
         let chunk = (width + cores - 1) / cores
         DispatchQueue.concurrentPerform(iterations: cores) { k in
@@ -255,12 +331,11 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
                 }
             }
         }
-        return true
     }
 
     /// `b_t` of each state: the cycle evaluated over all steps with the group's states at 0.
     private func offsetTerms(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int]) -> [[Scalar]] {
-        let steps = b.steps
+        let steps = b.rows  // every row of every sequence: these passes are row-wise
         var saved: [[Scalar]] = []
         for slot in stateSlots {
             let n = program.slotSizes[slot] * steps
@@ -279,7 +354,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     /// the cycle (affine maps without bias, sums of the dependent parts, gates scaled by their
     /// independent operand). The analysis guarantees no other op touches the state.
     private func coefficientTerms(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int]) -> [[Scalar]] {
-        let steps = b.steps
+        let steps = b.rows  // every row of every sequence: these passes are row-wise
         let sizes = program.slotSizes
         var coef: [Int: [Scalar]] = [:]
         for slot in stateSlots { coef[slot] = [Scalar](repeating: 1, count: sizes[slot] * steps) }
@@ -325,13 +400,14 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     }
 
     /// `s_t = A s_{t-1} + b_t` over the group's concatenated state, one matrix-vector product a step.
-    private func affineRecurrence(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int], offsets: [[Scalar]]) {
+    private func affineRecurrence(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int], offsets: [[Scalar]], sequence q: Int) {
         let sizes = stateSlots.map { program.slotSizes[$0] }
         let width = sizes.reduce(0, +)
+        let first = q * b.steps  // this sequence's first row
         var current = [Scalar](repeating: 0, count: width), next = current
         var at = 0
         for (slot, n) in zip(stateSlots, sizes) {
-            for i in 0..<n { current[at + i] = b.slots[slot][i] }
+            for i in 0..<n { current[at + i] = b.slots[slot][first * n + i] }
             at += n
         }
         let a = matrices[r.transition!]
@@ -339,9 +415,10 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
             current.withUnsafeBufferPointer { x in next.withUnsafeMutableBufferPointer { y in a.apply(x.baseAddress!, y.baseAddress!, count: 1) } }
             at = 0
             for (k, (slot, n)) in zip(stateSlots, sizes).enumerated() {
+                let row = first + t
                 for i in 0..<n {
-                    next[at + i] += offsets[k][t * n + i]
-                    b.slots[slot][(t + 1) * n + i] = next[at + i]
+                    next[at + i] += offsets[k][row * n + i]
+                    b.slots[slot][(row + 1) * n + i] = next[at + i]
                 }
                 at += n
             }

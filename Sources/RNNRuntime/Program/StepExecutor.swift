@@ -168,6 +168,23 @@ private func runBatch<Scalar: BinaryFloatingPoint & Sendable>(_: Scalar.Type, _ 
     _ = try StepSession<Scalar>(program: model.program)
     let workers = min(Parallel.cores, max(1, sequences.count))
     let results = BatchResults(count: sequences.count)
+    // Equal-length sequences through the scan program run in lockstep, a group per core.
+    if let scan, let steps = sequences.first?.count, sequences.allSatisfy({ $0.count == steps }),
+       mode == .scan || steps >= ExecutionMode.scanThreshold {
+        let group = (sequences.count + workers - 1) / workers
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let range = (w * group)..<min(sequences.count, (w + 1) * group)
+            guard !range.isEmpty else { return }
+            do throws(RuntimeError) {
+                let out = try scan.run(batch: Array(sequences[range]))
+                results.lock.withLock { for (k, i) in range.enumerated() { results.outputs[i] = out[k] } }
+            } catch {
+                results.lock.withLock { results.error = results.error ?? error }
+            }
+        }
+        if let error = results.error { throw error }
+        return results.outputs
+    }
     DispatchQueue.concurrentPerform(iterations: workers) { w in
         guard let session = try? StepSession<Scalar>(program: model.program) else { return }
         let workspace = ScanRunner<Scalar>.Workspace()
