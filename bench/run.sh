@@ -12,6 +12,9 @@ python3 -c "import numpy, torch, jax, safetensors" 2>/dev/null || python3 -m pip
 command -v cc >/dev/null || { apt-get update -q && apt-get install -y -q gcc; }
 
 python3 bench/peers/make_weights.py "$data"
+# A fresh build: SwiftPM keeps a path dependency's file list in bench/.build and misses
+# files added to the main package since (seen here: a new source file reported missing).
+rm -rf bench/.build
 (cd bench && swift build -c release)
 cc -O3 -march=native -fopenmp bench/peers/c_scan.c -o "$data/c_scan"
 

@@ -74,9 +74,13 @@ func report(_ workload: String, _ impl: String, tokens: Int, seconds: Double, ex
 func scanThroughput(_ model: Artifact.Model, steps: Int, batch: Int, repeats: Int) -> Double {
     let runner = try! ScanRunner<Float>(program: model.program, plan: model.plan)
     let inputs = (0..<batch).map { randomFloats(steps * model.program.inputWidth, seed: UInt64($0 + 1)) }
-    let workspaces = (0..<batch).map { _ in ScanRunner<Float>.Workspace() }
+    // As runModel does: equal-length sequences in lockstep, one group per core.
+    let cores = min(batch, ProcessInfo.processInfo.activeProcessorCount)
+    let group = (batch + cores - 1) / cores
+    let groups = (0..<cores).map { Array(inputs[($0 * group)..<min(batch, ($0 + 1) * group)]) }
+    let workspaces = (0..<cores).map { _ in ScanRunner<Float>.Workspace() }
     return best(repeats) {
-        DispatchQueue.concurrentPerform(iterations: batch) { b in _ = runner.run(flat: inputs[b], steps: steps, workspace: workspaces[b]) }
+        DispatchQueue.concurrentPerform(iterations: cores) { k in _ = runner.run(flat: groups[k], steps: steps, workspace: workspaces[k]) }
     }
 }
 
