@@ -176,10 +176,26 @@ let stdlibArgs = ["--stdlib", repoRoot + "/stdlib"]
         #expect(rnnc(["run", example + ".rnn", "--stream", "--input", example + ".json"] + stdlibArgs).code == 64)
     }
 
+    @Test func formatChecksAndRewritesInPlace() throws {
+        let path = tempPath("messy.rnn")
+        try "model M{input x:[1]\n output x*2 # double\n}".write(toFile: path, atomically: true, encoding: .utf8)
+        let check = rnnc(["fmt", "--check", path])
+        #expect(check.code == 1)
+        #expect(check.stderr.contains("not formatted: \(path)"))
+        #expect(rnnc(["fmt", path]).stdout == "model M {\n  input x: [1]\n  output x * 2  # double\n}\n")
+        #expect(rnnc(["fmt", "--in-place", path]).code == 0)
+        #expect(rnnc(["fmt", "--check", path]).code == 0)
+        #expect(rnnc(["check", path]).code == 0)
+        let broken = tempPath("broken.rnn")
+        try "model M { input x: [1] output x + }".write(toFile: broken, atomically: true, encoding: .utf8)
+        #expect(rnnc(["fmt", "--in-place", broken]).code == 65)
+        #expect(try String(contentsOfFile: broken, encoding: .utf8) == "model M { input x: [1] output x + }")
+    }
+
     @Test func everyCommandHasHelp() {
-        for command in [[], ["check"], ["compile"], ["run"]] {
-            let help = RNNCommand.helpMessage(for: command.isEmpty ? RNNCommand.self : (command[0] == "check" ? RNNCommand.Check.self : command[0] == "compile" ? RNNCommand.Compile.self : RNNCommand.Run.self))
-            #expect(help.contains("USAGE"), "\(command)")
+        let commands: [ParsableCommand.Type] = [RNNCommand.self, RNNCommand.Check.self, RNNCommand.Compile.self, RNNCommand.Run.self, RNNCommand.Format.self]
+        for command in commands {
+            #expect(RNNCommand.helpMessage(for: command).contains("USAGE"), "\(command)")
         }
     }
 }

@@ -2,6 +2,8 @@
 public struct SourceFileAST: Sendable {
     public let file: SourceFile
     public var declarations: [Declaration]
+    /// Every comment of the file, in order (the formatter keeps them).
+    public var comments: [SourceRange] = []
 }
 
 public enum Declaration: Sendable {
@@ -37,6 +39,10 @@ public struct FunctionDecl: Sendable {
     /// The returned expression: `= expr`, or the block's `return expr`.
     public let result: Expr?
     public let range: SourceRange
+    /// The `return` statement of a block body (nil for `fn f(x) = expr`).
+    public var returnRange: SourceRange? = nil
+    /// Whether the body is a `{ ... }` block.
+    public var isBlock: Bool { returnRange != nil || !body.isEmpty }
 }
 
 /// A compile-time parameter of a model: `n = 16`.

@@ -9,6 +9,8 @@ struct Lexer {
     let diagnostics: DiagnosticEngine
     private var pos = 0
     private var sawNewline = true
+    /// Every `#` comment, in order, with its range (kept for the formatter).
+    private(set) var comments: [SourceRange] = []
 
     init(file: SourceFile, diagnostics: DiagnosticEngine) {
         self.file = file
@@ -16,12 +18,16 @@ struct Lexer {
     }
 
     static func tokenize(_ file: SourceFile, diagnostics: DiagnosticEngine) -> [Token] {
+        tokenizeWithComments(file, diagnostics: diagnostics).tokens
+    }
+
+    static func tokenizeWithComments(_ file: SourceFile, diagnostics: DiagnosticEngine) -> (tokens: [Token], comments: [SourceRange]) {
         var lexer = Lexer(file: file, diagnostics: diagnostics)
         var tokens: [Token] = []
         while true {
             let t = lexer.next()
             tokens.append(t)
-            if t.kind == .eof { return tokens }
+            if t.kind == .eof { return (tokens, lexer.comments) }
         }
     }
 
@@ -65,7 +71,9 @@ struct Lexer {
             if c == UInt8(ascii: "\n") { sawNewline = true; pos += 1 }
             else if c == UInt8(ascii: " ") || c == UInt8(ascii: "\t") || c == UInt8(ascii: "\r") { pos += 1 }
             else if c == UInt8(ascii: "#") {
+                let start = pos
                 while let d = peek(), d != UInt8(ascii: "\n") { pos += 1 }
+                comments.append(SourceRange(file: file, start: start, end: pos))
             } else { return }
         }
     }

@@ -9,6 +9,7 @@
 ///   never a stack overflow.
 public struct Parser {
     private let tokens: [Token]
+    private let comments: [SourceRange]
     private var index = 0
     private var depth = 0
     private let file: SourceFile
@@ -36,7 +37,7 @@ public struct Parser {
     private init(file: SourceFile, diagnostics: DiagnosticEngine) {
         self.file = file
         self.diagnostics = diagnostics
-        self.tokens = Lexer.tokenize(file, diagnostics: diagnostics)
+        (self.tokens, self.comments) = Lexer.tokenizeWithComments(file, diagnostics: diagnostics)
     }
 
     // MARK: Token helpers
@@ -90,7 +91,7 @@ public struct Parser {
                 synchronizeTopLevel()
             }
         }
-        return SourceFileAST(file: file, declarations: decls)
+        return SourceFileAST(file: file, declarations: decls, comments: comments)
     }
 
     /// Skips to the next `use`, `fn` or `model` that starts a line.
@@ -144,8 +145,10 @@ public struct Parser {
         let (body, close) = try parseBlock(in: .function)
         var statements = body
         var result: Expr?
+        var returnRange: SourceRange?
         if let last = statements.last, case .return(let e) = last.kind {
             result = e
+            returnRange = last.range
             statements.removeLast()
         }
         for s in statements {
@@ -156,7 +159,7 @@ public struct Parser {
         if result == nil {
             diagnostics.error(.missingReturn, "function '\(name.name)' must end with 'return EXPR'", at: close)
         }
-        return FunctionDecl(name: name, params: params, body: statements, result: result, range: start.to(close))
+        return FunctionDecl(name: name, params: params, body: statements, result: result, range: start.to(close), returnRange: returnRange)
     }
 
     private mutating func parseModel() throws -> ModelDecl {

@@ -1,0 +1,208 @@
+/// The canonical layout of a .rnn file (`rnnc fmt`).
+///
+/// One statement per line, two-space indentation, a blank line between declarations (but
+/// not between consecutive `use` lines), single spaces around binary operators, and the
+/// fewest parentheses that keep the tree. Comments stay: each is printed before the
+/// statement or declaration that follows it, or after the one that ends on its line. Blank
+/// lines between statements are kept (at most one). Number literals keep their spelling.
+/// The output parses to the same syntax tree, and formatting it again changes nothing.
+public struct Formatter {
+    private let ast: SourceFileAST
+    private var out: [String] = []
+    private var nextComment = 0
+    /// End offset of the last comment or node printed (to keep blank lines before comments).
+    private var lastEnd = 0
+
+    public static func format(_ ast: SourceFileAST) -> String {
+        var f = Formatter(ast: ast)
+        f.formatFile()
+        return f.out.joined(separator: "\n") + "\n"
+    }
+
+    private init(ast: SourceFileAST) {
+        self.ast = ast
+    }
+
+    // MARK: Comments and layout
+
+    private var file: SourceFile { ast.file }
+
+    /// Prints the comments that start before `offset`, on their own lines.
+    private mutating func leadingComments(before offset: Int, indent: String) {
+        while nextComment < ast.comments.count, ast.comments[nextComment].start < offset {
+            let comment = ast.comments[nextComment]
+            if let last = out.last, last != "", !last.hasSuffix("{"), blankLineBetween(lastEnd, comment.start) { out.append("") }
+            out.append(indent + file.text(comment))
+            lastEnd = comment.end
+            nextComment += 1
+        }
+    }
+
+    /// Appends a comment that sits on the same line as the end of `range` to the last line.
+    private mutating func trailingComment(after range: SourceRange) {
+        guard nextComment < ast.comments.count else { return }
+        let comment = ast.comments[nextComment]
+        let endLine = file.lineColumn(of: max(range.start, range.end - 1)).line
+        lastEnd = max(lastEnd, range.end)
+        if comment.start >= range.end, file.lineColumn(of: comment.start).line == endLine {
+            out[out.count - 1] += "  " + file.text(comment)
+            lastEnd = comment.end
+            nextComment += 1
+        }
+    }
+
+    /// Whether the source has a blank line between two offsets.
+    private func blankLineBetween(_ a: Int, _ b: Int) -> Bool {
+        var newlines = 0
+        var i = a
+        while i < b && i < file.bytes.count {
+            if file.bytes[i] == UInt8(ascii: "\n") {
+                newlines += 1
+                if newlines >= 2 { return true }
+            } else if file.bytes[i] == UInt8(ascii: "#") {
+                while i < b && file.bytes[i] != UInt8(ascii: "\n") { i += 1 }
+                continue
+            } else if file.bytes[i] != UInt8(ascii: " ") && file.bytes[i] != UInt8(ascii: "\t") && file.bytes[i] != UInt8(ascii: "\r") {
+                newlines = 0
+            }
+            i += 1
+        }
+        return false
+    }
+
+    // MARK: Declarations
+
+    private mutating func formatFile() {
+        var previous: Declaration?
+        for decl in ast.declarations {
+            let range = Self.range(of: decl)
+            let bothUses: Bool
+            if case .use = decl, case .use? = previous { bothUses = true } else { bothUses = false }
+            if previous != nil && !bothUses { out.append("") }
+            leadingComments(before: range.start, indent: "")
+            switch decl {
+            case .use(let u):
+                out.append("use " + (u.isQuoted ? "\"\(u.path)\"" : u.path.replacingOccurrences(of: "/", with: ".")))
+                trailingComment(after: u.range)
+            case .function(let f): formatFunction(f)
+            case .model(let m): formatModel(m)
+            }
+            previous = decl
+        }
+        leadingComments(before: Int.max, indent: "")
+        while out.first == "" { out.removeFirst() }
+    }
+
+    static func range(of decl: Declaration) -> SourceRange {
+        switch decl {
+        case .use(let u): return u.range
+        case .function(let f): return f.range
+        case .model(let m): return m.range
+        }
+    }
+
+    private mutating func formatFunction(_ f: FunctionDecl) {
+        let params = f.params.map { p -> String in
+            var s = p.name.name
+            if let shape = p.shape { s += ": " + Self.shape(shape, file) }
+            if let d = p.defaultValue { s += " = " + Self.expr(d, file) }
+            return s
+        }
+        let head = "fn \(f.name.name)(\(params.joined(separator: ", ")))"
+        if f.isBlock {
+            formatBlock(head: head, body: f.body, result: f.result.map { ($0, f.returnRange!) }, range: f.range)
+        } else if let result = f.result {
+            out.append(head + " = " + Self.expr(result, file))
+            trailingComment(after: f.range)
+        }
+    }
+
+    private mutating func formatModel(_ m: ModelDecl) {
+        var head = "model \(m.name.name)"
+        if !m.params.isEmpty {
+            head += "(" + m.params.map { "\($0.name.name) = \(Self.expr($0.value, file))" }.joined(separator: ", ") + ")"
+        }
+        formatBlock(head: head, body: m.body, result: nil, range: m.range)
+    }
+
+    private mutating func formatBlock(head: String, body: [Statement], result: (Expr, SourceRange)?, range: SourceRange) {
+        out.append(head + " {")
+        var last: SourceRange?
+        var lines: [(start: Int, text: String, range: SourceRange)] = body.map { ($0.range.start, Self.statement($0, file), $0.range) }
+        if let (result, returnRange) = result {
+            lines.append((returnRange.start, "return " + Self.expr(result, file), returnRange))
+        }
+        for line in lines {
+            if let last, blankLineBetween(last.end, line.start) { out.append("") }
+            leadingComments(before: line.start, indent: "  ")
+            out.append("  " + line.text)
+            trailingComment(after: line.range)
+            last = line.range
+        }
+        leadingComments(before: range.end - 1, indent: "  ")
+        out.append("}")
+        trailingComment(after: range)
+    }
+
+    // MARK: Statements and expressions
+
+    static func shape(_ s: ShapeAnnotation, _ file: SourceFile) -> String {
+        "[" + s.dims.map { expr($0, file) }.joined(separator: ", ") + "]"
+    }
+
+    static func statement(_ s: Statement, _ file: SourceFile) -> String {
+        switch s.kind {
+        case .input(let n, let sh): return "input \(n.name): \(shape(sh, file))"
+        case .output(let e): return "output \(expr(e, file))"
+        case .state(let n, let sh, let e): return "state \(n.name): \(shape(sh, file)) = \(expr(e, file))"
+        case .param(let items):
+            return "param " + items.map { "\($0.name.name): \(shape($0.shape, file))" + ($0.initializer.map { " = " + expr($0, file) } ?? "") }.joined(separator: ", ")
+        case .update(let n, let e): return "\(n.name) <- \(expr(e, file))"
+        case .binding(let n, let e): return "\(n.name) = \(expr(e, file))"
+        case .return(let e): return "return \(expr(e, file))"
+        }
+    }
+
+    /// Binding strength: 1 additive, 2 multiplicative, 3 unary, 4 power, 5 postfix and atoms.
+    static func precedence(_ e: Expr) -> Int {
+        switch e.kind {
+        case .binary(let op, _, _):
+            switch op {
+            case .add, .sub: return 1
+            case .mul, .div, .matmul: return 2
+            case .pow: return 4
+            }
+        case .unary: return 3
+        default: return 5
+        }
+    }
+
+    public static func expr(_ e: Expr, _ file: SourceFile) -> String {
+        func wrap(_ x: Expr, _ needed: Bool) -> String { needed ? "(" + expr(x, file) + ")" : expr(x, file) }
+        switch e.kind {
+        case .number: return file.text(e.range)
+        case .name(let n): return n
+        case .unary(let op, let x):
+            return op.rawValue + wrap(x, precedence(x) < 3 || precedence(x) == 3)
+        case .binary(let op, let l, let r):
+            let p = precedence(e)
+            if op == .pow { return wrap(l, precedence(l) <= p) + " ^ " + wrap(r, precedence(r) < 3) }
+            return wrap(l, precedence(l) < p) + " \(op.rawValue) " + wrap(r, precedence(r) <= p)
+        case .call(let f, let args):
+            return f.name + "(" + args.map { ($0.label.map { "\($0.name): " } ?? "") + expr($0.value, file) }.joined(separator: ", ") + ")"
+        case .index(let base, let subs):
+            let parts = subs.map { s -> String in
+                switch s {
+                case .index(let i): return expr(i, file)
+                case .range(let a, let b): return (a.map { expr($0, file) } ?? "") + ":" + (b.map { expr($0, file) } ?? "")
+                }
+            }
+            return wrap(base, precedence(base) < 5) + "[" + parts.joined(separator: ", ") + "]"
+        case .list(let items): return "[" + items.map { expr($0, file) }.joined(separator: ", ") + "]"
+        case .comprehension(let v, let lo, let hi, let body):
+            return "[for \(v.name) in \(expr(lo, file))..<\(expr(hi, file)): \(expr(body, file))]"
+        }
+    }
+}
+
+import Foundation
