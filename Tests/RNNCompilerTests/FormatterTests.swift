@@ -63,6 +63,7 @@ import Testing
             fn f(x, y: [n], s = 2) = x * (y + s)  # trailing
 
             # before the model
+
             model M(n = 3) {
               input x: [n]
               a = -x ^ 2 + (x - 1) * 2

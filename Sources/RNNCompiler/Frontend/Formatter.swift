@@ -38,6 +38,13 @@ public struct Formatter {
         }
     }
 
+    /// Keeps a blank line the source has between a comment just printed and the next item.
+    private mutating func keepBlankLineAfterComment(before offset: Int) {
+        if let last = out.last, last.trimmingCharacters(in: .whitespaces).hasPrefix("#"), blankLineBetween(lastEnd, offset) {
+            out.append("")
+        }
+    }
+
     /// Appends a comment that sits on the same line as the end of `range` to the last line.
     private mutating func trailingComment(after range: SourceRange) {
         guard nextComment < ast.comments.count else { return }
@@ -80,6 +87,7 @@ public struct Formatter {
             if case .use = decl, case .use? = previous { bothUses = true } else { bothUses = false }
             if previous != nil && !bothUses { out.append("") }
             leadingComments(before: range.start, indent: "")
+            keepBlankLineAfterComment(before: range.start)
             switch decl {
             case .use(let u):
                 out.append("use " + (u.isQuoted ? "\"\(u.path)\"" : u.path.replacingOccurrences(of: "/", with: ".")))
@@ -135,6 +143,7 @@ public struct Formatter {
         for line in lines {
             if let last, blankLineBetween(last.end, line.start) { out.append("") }
             leadingComments(before: line.start, indent: "  ")
+            keepBlankLineAfterComment(before: line.start)
             out.append("  " + line.text)
             trailingComment(after: line.range)
             last = line.range
