@@ -10,6 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Dense matrix kernels in C (AVX2/FMA chosen at run time), used by the runtime.
@@ -24,6 +25,7 @@ let package = Package(
             dependencies: [
                 "RNNCompiler", "RNNRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(name: "rnnc", dependencies: ["RNNCommands"]),

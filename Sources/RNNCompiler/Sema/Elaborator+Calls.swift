@@ -39,8 +39,12 @@ extension Elaborator {
             return .error
         }
         let scope = Scope()
-        guard bindArguments(decl, args, range: range, caller: caller, callee: scope) else { return .error }
-        guard checkAnnotations(decl, in: scope) else { return .error }
+        // Arguments first, then the dimensions their annotations name, then defaults (which
+        // may use both), then the annotations of defaulted parameters.
+        guard let defaulted = bindArguments(decl, args, range: range, caller: caller, callee: scope),
+              checkAnnotations(decl, in: scope) else { return .error }
+        for p in defaulted { scope.define(p.name.name, .value(eval(p.defaultValue!, in: scope), p.name.range)) }
+        guard defaulted.isEmpty || checkAnnotations(decl, in: scope) else { return .error }
 
         let base = (callStack.last.map { $0.instance + "." } ?? "") + decl.name.name
         instanceCounters[base, default: 0] += 1
@@ -57,9 +61,9 @@ extension Elaborator {
         return result
     }
 
-    /// Binds positional, then named arguments, then defaults (evaluated in the callee's scope,
-    /// so a default may use earlier parameters).
-    private func bindArguments(_ decl: FunctionDecl, _ args: [CallArgument], range: SourceRange, caller: Scope, callee: Scope) -> Bool {
+    /// Binds positional, then named arguments; returns the parameters left to their defaults
+    /// (nil after reporting an error).
+    private func bindArguments(_ decl: FunctionDecl, _ args: [CallArgument], range: SourceRange, caller: Scope, callee: Scope) -> [FunctionParam]? {
         var bound: [String: Value] = [:]
         var sawLabel = false
         var ok = true
@@ -86,23 +90,24 @@ extension Elaborator {
                 }
                 guard i < decl.params.count else {
                     error(.badArguments, "'\(decl.name.name)' takes \(decl.params.count) arguments, but \(args.count) were given", at: arg.value.range)
-                    return false
+                    return nil
                 }
                 bound[decl.params[i].name.name] = value
             }
         }
-        guard ok else { return false }
+        guard ok else { return nil }
+        var defaulted: [FunctionParam] = []
         for p in decl.params {
             if let v = bound[p.name.name] {
                 callee.define(p.name.name, .value(v, p.name.range))
-            } else if let d = p.defaultValue {
-                callee.define(p.name.name, .value(eval(d, in: callee), p.name.range))
+            } else if p.defaultValue != nil {
+                defaulted.append(p)
             } else {
                 error(.badArguments, "missing argument '\(p.name.name)' in call to '\(decl.name.name)'", at: range)
                 ok = false
             }
         }
-        return ok
+        return ok ? defaulted : nil
     }
 
     /// Checks `x: [n]`, `W: [3*d, n]` annotations. An annotation may name dimensions not yet

@@ -1,0 +1,218 @@
+import Foundation
+import RNNCompiler
+import RNNRuntime
+import Yams
+
+/// One conformance spec (see specs/README.md for the format).
+public struct Spec: Sendable, CustomStringConvertible {
+    public var name: String
+    public var file: String
+    public var source: String
+    public var sourcePath: String
+    public var settings: [(name: String, value: String)]
+    public var model: String?
+    public var weights: String?
+    public var inputs: [[[Double]]]
+    public var expectedOutputs: [[[Double]]]?
+    public var tolerance: Double
+    public var expectedDiagnostics: [ExpectedDiagnostic]?
+    public var modes: [String]
+    public var dtypes: [String]
+
+    public struct ExpectedDiagnostic: Sendable, Equatable, CustomStringConvertible {
+        public var code: String
+        public var line: Int?
+        public var column: Int?
+        public var description: String { code + (line.map { " at \($0)" } ?? "") + (column.map { ":\($0)" } ?? "") }
+    }
+
+    public var description: String { "\((file as NSString).lastPathComponent): \(name)" }
+
+    public static let allModes = ["interpreter", "step", "scan"]
+}
+
+public struct SpecError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+extension Spec {
+    /// Reads a spec file: one spec (a mapping) or several (`specs:` followed by a list).
+    public static func load(path: String) throws -> [Spec] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw SpecError(description: "\(path): cannot read") }
+        let node: Any?
+        do { node = try Yams.load(yaml: text) } catch { throw SpecError(description: "\(path): not valid YAML: \(error)") }
+        guard let root = node as? [String: Any] else { throw SpecError(description: "\(path): expected a mapping at the top") }
+        let dir = (path as NSString).deletingLastPathComponent
+        if let list = root["specs"] {
+            guard let items = list as? [[String: Any]] else { throw SpecError(description: "\(path): 'specs' must be a list of mappings") }
+            let shared = root.filter { $0.key != "specs" }
+            return try items.enumerated().map { i, item in
+                try Spec(shared.merging(item) { _, new in new }, file: path, dir: dir, index: i)
+            }
+        }
+        return [try Spec(root, file: path, dir: dir, index: 0)]
+    }
+
+    init(_ m: [String: Any], file: String, dir: String, index: Int) throws {
+        func fail(_ message: String) -> SpecError { SpecError(description: "\(file): spec \(index + 1): \(message)") }
+        let known: Set<String> = ["name", "program", "program_file", "settings", "model", "weights", "inputs", "inputs_file", "expect", "modes", "dtypes"]
+        if let unknown = m.keys.first(where: { !known.contains($0) }) { throw fail("unknown key '\(unknown)'") }
+        name = (m["name"] as? String) ?? "spec \(index + 1)"
+        self.file = file
+        if let program = m["program"] as? String {
+            source = program
+            sourcePath = file
+        } else if let path = m["program_file"] as? String {
+            sourcePath = (dir as NSString).appendingPathComponent(path)
+            guard let text = try? String(contentsOfFile: sourcePath, encoding: .utf8) else { throw fail("cannot read program_file \(path)") }
+            source = text
+        } else {
+            throw fail("needs 'program' or 'program_file'")
+        }
+        settings = ((m["settings"] as? [String: Any]) ?? [:]).map { ($0.key, "\($0.value)") }.sorted { $0.name < $1.name }
+        model = m["model"] as? String
+        weights = (m["weights"] as? String).map { (dir as NSString).appendingPathComponent($0) }
+        if let path = m["inputs_file"] as? String {
+            let full = (dir as NSString).appendingPathComponent(path)
+            guard let format = DataFormat(path: full) else { throw fail("inputs_file needs a .json, .csv or .npy extension") }
+            let data = try SequenceData.read(path: full, format: format)
+            inputs = data.sequences
+        } else {
+            inputs = try Self.sequences(m["inputs"] ?? [], fail)
+        }
+        guard let expect = m["expect"] as? [String: Any] else { throw fail("needs 'expect' with 'outputs' or 'diagnostics'") }
+        tolerance = (expect["tolerance"] as? Double) ?? (expect["tolerance"] as? Int).map(Double.init) ?? 1e-9
+        expectedOutputs = try expect["outputs"].map { try Self.sequences($0, fail) }
+        expectedDiagnostics = try (expect["diagnostics"] as? [Any])?.map { item in
+            guard let d = item as? [String: Any], let code = d["code"] as? String else { throw fail("each diagnostic needs a 'code'") }
+            return ExpectedDiagnostic(code: code, line: d["line"] as? Int, column: d["column"] as? Int)
+        }
+        guard (expectedOutputs == nil) != (expectedDiagnostics == nil) else { throw fail("'expect' needs exactly one of 'outputs' and 'diagnostics'") }
+        modes = (m["modes"] as? [String]) ?? Spec.allModes
+        dtypes = (m["dtypes"] as? [String]) ?? ["float64"]
+        if let bad = modes.first(where: { !Spec.allModes.contains($0) }) { throw fail("unknown mode '\(bad)'") }
+        if let bad = dtypes.first(where: { $0 != "float32" && $0 != "float64" }) { throw fail("unknown dtype '\(bad)'") }
+    }
+
+    /// Inputs and outputs: a sequence (list of tokens; a token is a number or a list of
+    /// numbers) or, under `batch:`, a list of sequences.
+    static func sequences(_ value: Any, _ fail: (String) -> SpecError) throws -> [[[Double]]] {
+        func number(_ v: Any) throws -> Double {
+            if let d = v as? Double { return d }
+            if let i = v as? Int { return Double(i) }
+            throw fail("expected a number, found \(v)")
+        }
+        func sequence(_ v: Any) throws -> [[Double]] {
+            guard let tokens = v as? [Any] else { throw fail("expected a list of tokens") }
+            return try tokens.map { t in
+                if let list = t as? [Any] { return try list.map(number) }
+                return [try number(t)]
+            }
+        }
+        if let m = value as? [String: Any], let batch = m["batch"] as? [Any] { return try batch.map(sequence) }
+        return [try sequence(value)]
+    }
+}
+
+/// Runs specs: compiles each program and checks its diagnostics, or runs it in every
+/// requested mode and dtype and compares outputs.
+public enum SpecRunner {
+    public struct Failure: CustomStringConvertible {
+        public var spec: String
+        public var detail: String
+        public var description: String { "FAIL \(spec)\n\(detail)" }
+    }
+
+    public static func run(_ spec: Spec, stdlib: String?) -> [Failure] {
+        var compiler = Compiler(stdlibPath: stdlib, options: ElaborationOptions(modelName: spec.model, settings: spec.settings))
+        func failure(_ detail: String) -> [Failure] { [Failure(spec: spec.description, detail: detail)] }
+        if let weights = spec.weights {
+            do {
+                _ = try compiler.loadWeights(path: weights)
+            } catch {
+                return failure("cannot load weights: \(error)")
+            }
+        }
+        let ir = compiler.diagnostics.hasErrors ? nil : compiler.compileToIR(SourceFile(path: spec.sourcePath, text: spec.source))
+        let got = compiler.diagnostics.diagnostics
+        if let expected = spec.expectedDiagnostics {
+            var problems: [String] = []
+            for e in expected where !got.contains(where: { matches($0, e) }) {
+                problems.append("  expected \(e)")
+            }
+            if !problems.isEmpty || ir != nil {
+                problems.append(ir != nil ? "  but the program compiled" : "  got:\n" + got.map { "    " + $0.description.replacingOccurrences(of: "\n", with: "\n    ") }.joined(separator: "\n"))
+                return failure(problems.joined(separator: "\n"))
+            }
+            return []
+        }
+        guard let ir else { return failure("does not compile:\n" + compiler.diagnostics.render()) }
+        var failures: [Failure] = []
+        let want = spec.expectedOutputs!
+        for mode in spec.modes {
+            for dtype in spec.dtypes where !(mode == "interpreter" && dtype == "float32") {
+                let outputs: [[[Double]]]
+                do {
+                    outputs = try execute(ir, spec.inputs, mode: mode, float32: dtype == "float32")
+                } catch {
+                    failures.append(Failure(spec: "\(spec) [\(mode), \(dtype)]", detail: "  \(error)"))
+                    continue
+                }
+                let tolerance = dtype == "float32" ? max(spec.tolerance, 1e-4) : spec.tolerance
+                if let diff = difference(outputs, want, tolerance: tolerance) {
+                    failures.append(Failure(spec: "\(spec) [\(mode), \(dtype)]", detail: diff))
+                }
+            }
+        }
+        return failures
+    }
+
+    static func matches(_ d: Diagnostic, _ e: Spec.ExpectedDiagnostic) -> Bool {
+        d.code.rawValue == e.code && (e.line == nil || d.range?.line == e.line) && (e.column == nil || d.range?.column == e.column)
+    }
+
+    static func execute(_ ir: IRProgram, _ inputs: [[[Double]]], mode: String, float32: Bool) throws -> [[[Double]]] {
+        for seq in inputs { for token in seq where token.count != ir.inputWidth {
+            throw SpecError(description: "a token has \(token.count) values, the model takes \(ir.inputWidth)")
+        } }
+        switch mode {
+        case "interpreter":
+            var interpreter = Interpreter(program: ir)
+            return inputs.map { interpreter.run($0) }
+        default:
+            let model = ScanLowering.lowerModel(try Optimizer.optimize(ir, verifyEach: true))
+            let data = SequenceData(sequences: inputs, width: ir.inputWidth, isBatch: true)
+            return try runModel(model, on: data, mode: mode == "scan" ? .scan : .step, float32: float32).sequences
+        }
+    }
+
+    /// A readable diff of the first differing tokens, or nil when all agree.
+    static func difference(_ got: [[[Double]]], _ want: [[[Double]]], tolerance: Double) -> String? {
+        guard got.count == want.count else { return "  expected \(want.count) sequences, got \(got.count)" }
+        var lines: [String] = []
+        for (s, (g, w)) in zip(got, want).enumerated() {
+            guard g.count == w.count else { lines.append("  sequence \(s): expected \(w.count) tokens, got \(g.count)"); continue }
+            for (t, (a, b)) in zip(g, w).enumerated() {
+                let ok = a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= tolerance * max(1, abs($1)) }
+                if !ok {
+                    lines.append("  sequence \(s) token \(t): expected \(b.map { formatNumber($0) }), got \(a.map { formatNumber($0) })")
+                }
+                if lines.count >= 8 { break }
+            }
+        }
+        return lines.isEmpty ? nil : lines.joined(separator: "\n")
+    }
+
+    /// Every `.yaml` / `.yml` file under the given paths (files or folders), sorted.
+    public static func specFiles(_ paths: [String]) -> [String] {
+        var files: [String] = []
+        for path in paths {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { continue }
+            if !isDir.boolValue { files.append(path); continue }
+            let names = (FileManager.default.enumerator(atPath: path)?.allObjects as? [String]) ?? []
+            files += names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.map { (path as NSString).appendingPathComponent($0) }
+        }
+        return files.sorted()
+    }
+}
