@@ -286,12 +286,17 @@ public struct Parser {
     // MARK: Expressions
 
     mutating func parseExpr() throws -> Expr {
+        try nested { try $0.parseAdditive() }
+    }
+
+    /// Parses one level deeper, failing past `CompilerLimits.maxNesting` levels.
+    private mutating func nested(_ parse: (inout Parser) throws -> Expr) throws -> Expr {
         depth += 1
         defer { depth -= 1 }
         if depth > CompilerLimits.maxNesting {
             throw fail(.nestingTooDeep, "expression nested more than \(CompilerLimits.maxNesting) levels deep")
         }
-        return try parseAdditive()
+        return try parse(&self)
     }
 
     private mutating func parseAdditive() throws -> Expr {
@@ -319,12 +324,7 @@ public struct Parser {
     private mutating func parseUnary() throws -> Expr {
         if check(.minus) || check(.plus) {
             let t = advance()
-            depth += 1
-            defer { depth -= 1 }
-            if depth > CompilerLimits.maxNesting {
-                throw fail(.nestingTooDeep, "expression nested more than \(CompilerLimits.maxNesting) levels deep")
-            }
-            let operand = try parseUnary()
+            let operand = try nested { try $0.parseUnary() }
             return Expr(.unary(t.kind == .punct(.minus) ? .neg : .plus, operand), t.range.to(operand.range))
         }
         return try parsePower()
@@ -333,12 +333,7 @@ public struct Parser {
     private mutating func parsePower() throws -> Expr {
         let base = try parsePostfix()
         guard accept(.caret) else { return base }
-        depth += 1
-        defer { depth -= 1 }
-        if depth > CompilerLimits.maxNesting {
-            throw fail(.nestingTooDeep, "expression nested more than \(CompilerLimits.maxNesting) levels deep")
-        }
-        let exponent = try parseUnary()
+        let exponent = try nested { try $0.parseUnary() }
         return Expr(.binary(.pow, base, exponent), base.range.to(exponent.range))
     }
 

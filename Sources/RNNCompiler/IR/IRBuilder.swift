@@ -23,7 +23,7 @@ final class IRBuilder {
             diagnostics.error(.tooLarge, "the model needs more than \(CompilerLimits.maxNodes) IR nodes (the limit)", at: range)
         }
         if case .affine(let w, _, _) = op {
-            storedWeights += w.isSparse ? w.nonZeroCount : w.rows * w.cols
+            storedWeights += w.storedCount
             if storedWeights > Self.maxStoredWeights, !overLimit {
                 overLimit = true
                 diagnostics.error(.tooLarge, "the model's weights exceed \(Self.maxStoredWeights) stored entries (the limit)", at: range)

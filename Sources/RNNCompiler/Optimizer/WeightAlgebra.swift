@@ -76,9 +76,6 @@ extension WeightMatrix {
         }, cols: cols)
     }
 
-    /// `y = W · x`, applied to a vector (the bias of a fused affine).
-    func applied(to v: [Double]) -> [Double] { apply(v) }
-
     /// The matrix acting on a `width`-wide vector of which it reads `cols` elements from `offset`.
     func embeddingColumns(at offset: Int, width: Int) -> WeightMatrix {
         .fromRows(rowEntries().map { $0.map { ($0.0 + offset, $0.1) } }, cols: width)
