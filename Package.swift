@@ -19,18 +19,20 @@ let package = Package(
         .target(name: "RNNRuntime", dependencies: ["RNNKernels"]),
         // Front end, semantic analysis, IR, reference interpreter, lowering, artifact writer.
         .target(name: "RNNCompiler", dependencies: ["RNNRuntime"]),
+        // Reads grammar/rnn.ebnf: recognizer, sentence generator and coverage (tests, `rnnc test --coverage`).
+        .target(name: "RNNGrammar"),
         // The CLI's commands, as a library so tests run them in-process.
         .target(
             name: "RNNCommands",
             dependencies: [
-                "RNNCompiler", "RNNRuntime",
+                "RNNCompiler", "RNNRuntime", "RNNGrammar",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(name: "rnnc", dependencies: ["RNNCommands"]),
         .testTarget(name: "RNNRuntimeTests", dependencies: ["RNNRuntime"]),
-        .testTarget(name: "RNNCompilerTests", dependencies: ["RNNCompiler", "RNNRuntime"]),
-        .testTarget(name: "RNNCommandsTests", dependencies: ["RNNCommands", "RNNCompiler", "RNNRuntime"]),
+        .testTarget(name: "RNNCompilerTests", dependencies: ["RNNCompiler", "RNNRuntime", "RNNGrammar"]),
+        .testTarget(name: "RNNCommandsTests", dependencies: ["RNNCommands", "RNNCompiler", "RNNRuntime", "RNNGrammar"]),
     ]
 )

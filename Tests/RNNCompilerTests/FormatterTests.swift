@@ -2,6 +2,20 @@ import Foundation
 import Testing
 @testable import RNNCompiler
 
+/// Formats `text` (when it parses) and checks: the output parses to the same tree, formatting
+/// it again changes nothing, and every comment survives.
+func checkFormatRoundTrip(_ text: String, _ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    let (ast, d) = FormatterTests.parse(text)
+    guard !d.hasErrors else { return }
+    let once = Formatter.format(ast)
+    let (again, d2) = FormatterTests.parse(once)
+    #expect(!d2.hasErrors, "\(label): formatted text does not parse:\n\(once)\n\(d2.render())", sourceLocation: sourceLocation)
+    #expect(Dump.ast(again) == Dump.ast(ast), "\(label): the tree changed:\n\(once)", sourceLocation: sourceLocation)
+    #expect(Formatter.format(again) == once, "\(label): not idempotent:\n\(once)", sourceLocation: sourceLocation)
+    // Every comment survives.
+    #expect(again.comments.count == ast.comments.count, "\(label): comments lost", sourceLocation: sourceLocation)
+}
+
 /// `rnnc fmt`: the output parses to the same tree, and formatting it again changes nothing.
 @Suite struct FormatterTests {
     static func parse(_ text: String, path: String = "f.rnn") -> (SourceFileAST, DiagnosticEngine) {
@@ -9,24 +23,12 @@ import Testing
         return (Parser.parse(SourceFile(path: path, text: text), diagnostics: d), d)
     }
 
-    func checkRoundTrip(_ text: String, _ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        let (ast, d) = Self.parse(text)
-        guard !d.hasErrors else { return }
-        let once = Formatter.format(ast)
-        let (again, d2) = Self.parse(once)
-        #expect(!d2.hasErrors, "\(label): formatted text does not parse:\n\(once)\n\(d2.render())", sourceLocation: sourceLocation)
-        #expect(Dump.ast(again) == Dump.ast(ast), "\(label): the tree changed:\n\(once)", sourceLocation: sourceLocation)
-        #expect(Formatter.format(again) == once, "\(label): not idempotent:\n\(once)", sourceLocation: sourceLocation)
-        // Every comment survives.
-        #expect(again.comments.count == ast.comments.count, "\(label): comments lost", sourceLocation: sourceLocation)
-    }
-
     @Test func everyProjectFileRoundTrips() throws {
         let dirs = ["examples", "stdlib", "stdlib/cells", "Tests/Fixtures/cells", "bench/workloads"]
         var count = 0
         for dir in dirs {
             for name in try FileManager.default.contentsOfDirectory(atPath: "\(repoRoot)/\(dir)") where name.hasSuffix(".rnn") {
-                checkRoundTrip(try String(contentsOfFile: "\(repoRoot)/\(dir)/\(name)", encoding: .utf8), "\(dir)/\(name)")
+                checkFormatRoundTrip(try String(contentsOfFile: "\(repoRoot)/\(dir)/\(name)", encoding: .utf8), "\(dir)/\(name)")
                 count += 1
             }
         }
@@ -36,7 +38,7 @@ import Testing
     @Test func randomProgramsRoundTrip() {
         for k in 0..<300 {
             var gen = RandomProgramGenerator(seed: 4242 + UInt64(k))
-            checkRoundTrip(gen.model().source, "random seed \(4242 + k)")
+            checkFormatRoundTrip(gen.model().source, "random seed \(4242 + k)")
         }
     }
 
@@ -78,7 +80,7 @@ import Testing
 
     @Test func parenthesesAreKeptWhereTheTreeNeedsThem() {
         for text in ["a - (b - c)", "(a - b) - c", "a / (b * c)", "(a ^ b) ^ c", "a ^ b ^ c", "(-a) ^ 2", "-(a + b)", "(a + b)[0]", "-(-a)", "2 * -a", "a @ (b @ c)"] {
-            checkRoundTrip("model M {\n  input a: [1]\n  output \(text)\n}\n", text)
+            checkFormatRoundTrip("model M {\n  input a: [1]\n  output \(text)\n}\n", text)
         }
     }
 }

@@ -67,6 +67,8 @@ public struct Formatter {
                 newlines += 1
                 if newlines >= 2 { return true }
             } else if file.bytes[i] == UInt8(ascii: "#") {
+                // A comment line is not blank.
+                newlines = 0
                 while i < b && file.bytes[i] != UInt8(ascii: "\n") { i += 1 }
                 continue
             } else if file.bytes[i] != UInt8(ascii: " ") && file.bytes[i] != UInt8(ascii: "\t") && file.bytes[i] != UInt8(ascii: "\r") {
@@ -141,7 +143,10 @@ public struct Formatter {
             lines.append((returnRange.start, "return " + Self.expr(result, file), returnRange))
         }
         for line in lines {
-            if let last, blankLineBetween(last.end, line.start) { out.append("") }
+            // A blank line before the statement's leading comments (if any) is kept here;
+            // the ones among the comments, by `leadingComments`.
+            let pendingComment = nextComment < ast.comments.count ? ast.comments[nextComment].start : Int.max
+            if let last, blankLineBetween(last.end, min(line.start, pendingComment)) { out.append("") }
             leadingComments(before: line.start, indent: "  ")
             keepBlankLineAfterComment(before: line.start)
             out.append("  " + line.text)

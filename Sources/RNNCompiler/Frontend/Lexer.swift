@@ -80,8 +80,9 @@ struct Lexer {
 
     private mutating func lexNumber(_ start: Int) -> TokenKind {
         while let d = peek(), isDigit(d) || d == UInt8(ascii: "_") { pos += 1 }
-        // A '.' starts a fraction unless it begins '..<'.
-        if peek() == UInt8(ascii: "."), peek(1) != UInt8(ascii: ".") {
+        // A '.' starts a fraction only when a digit follows it ("1." is not a number, and
+        // "0..<n" is 0 ..< n).
+        if peek() == UInt8(ascii: "."), peek(1).map(isDigit) == true {
             pos += 1
             while let d = peek(), isDigit(d) || d == UInt8(ascii: "_") { pos += 1 }
         }
