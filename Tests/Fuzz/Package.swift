@@ -1,0 +1,26 @@
+// swift-tools-version: 6.0
+// libFuzzer targets for rnnc, a package of its own because every target here is built with
+// `-sanitize=fuzzer,address -parse-as-library`. Run them with `bash Tests/Fuzz/run.sh`
+// (docs/testing.md).
+import PackageDescription
+
+let rnnc: [Target.Dependency] = [
+    "FuzzSupport",
+    .product(name: "RNNCompiler", package: "rnnc"),
+    .product(name: "RNNRuntime", package: "rnnc"),
+]
+
+let package = Package(
+    name: "rnnc-fuzz",
+    dependencies: [.package(name: "rnnc", path: "../..")],
+    targets: [
+        // Hands each target's entry point to libFuzzer's driver.
+        .target(name: "FuzzSupport"),
+        // Source text -> check -> optimize (verified) -> lower -> artifact round trip.
+        .executableTarget(name: "fuzz-source", dependencies: rnnc),
+        // Artifact bytes -> decode -> run a few tokens in both modes.
+        .executableTarget(name: "fuzz-artifact", dependencies: rnnc),
+        // Input and weights files: JSON, CSV, text, .npy and .safetensors decoders.
+        .executableTarget(name: "fuzz-input", dependencies: rnnc),
+    ]
+)

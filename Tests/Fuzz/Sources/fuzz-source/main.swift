@@ -1,0 +1,42 @@
+import FuzzSupport
+import Foundation
+import RNNCompiler
+import RNNRuntime
+
+/// The repository's stdlib, found from this file's path (Tests/Fuzz/Sources/fuzz-source/).
+private let stdlib = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../../stdlib").standardized.path
+
+/// Compiles the bytes as a .rnn file. A rejection must carry located errors; an accepted
+/// program must survive the verified optimizer, both lowerings, an artifact round trip and
+/// a short run in each mode.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzSource(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    let compiler = Compiler(stdlibPath: stdlib)
+    guard let ir = compiler.compileToIR(SourceFile(path: "fuzz.rnn", bytes: bytes)) else {
+        precondition(compiler.diagnostics.hasErrors, "rejected without an error")
+        for d in compiler.diagnostics.diagnostics where d.range == nil && d.code != .modelSelection {
+            preconditionFailure("unlocated diagnostic: \(d)")
+        }
+        return 0
+    }
+    let optimized: IRProgram
+    do { optimized = try Optimizer.optimize(ir, verifyEach: true) } catch { preconditionFailure("optimizer: \(error)") }
+    let model = ScanLowering.lowerModel(optimized)
+    let decoded: Artifact.Model
+    do { decoded = try Artifact.decode(Artifact.encode(model), path: "fuzz") } catch { preconditionFailure("artifact round trip: \(error)") }
+    precondition(decoded == model, "artifact round trip changed the model")
+    let width = model.program.inputWidth
+    if width <= 256, model.program.slotSizes.reduce(0, +) <= 1 << 16 {
+        let tokens = SequenceData(sequence: (0..<5).map { t in (0..<width).map { Double(($0 + t) % 3) - 1 } }, width: width)
+        _ = try? runModel(model, on: tokens, mode: .step, float32: false)
+        _ = try? runModel(model, on: tokens, mode: .scan, float32: true)
+    }
+    return 0
+}
+
+// SwiftPM links an executable with main=fuzz_source_main; hand that entry point to libFuzzer.
+@_cdecl("fuzz_source_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    runFuzzer(argc, argv, fuzzSource)
+}
