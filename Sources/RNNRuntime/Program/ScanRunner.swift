@@ -4,11 +4,23 @@ import Foundation
 /// over all time steps at once, scan-able recurrences as associative scans, and the rest
 /// step by step. Produces the same outputs as `StepSession` (up to rounding).
 /// Immutable after creation; `run` allocates its own buffers, so one runner serves many threads.
+///
+/// Memory: every slot is a `[rows, size]` matrix whose row `r` starts at `slots[s] + r * ld[s]`
+/// (`Buffers.row`). Most slots own their rows (`ld` = size), but copies are avoided where the
+/// layout allows: a slice is a view into its source (same `ld`, shifted start); for a single
+/// sequence, input slots are views into the caller's tokens and output slots computed by
+/// instructions are written straight into the result (`ld` = the input or output width).
 public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecked Sendable {
     public let program: StepProgram
     public let plan: ScanPlan
-    private let matrices: [ConvertedMatrix<Scalar>]
-    private let vectors: [[Scalar]]
+    let matrices: [ConvertedMatrix<Scalar>]
+    let vectors: [[Scalar]]
+    /// Slices whose destination only that slice writes: run as views, never copied.
+    let sliceViews: Set<Int>
+    /// Slots that some instruction reads, or that are outputs.
+    let readSlots: Set<Int>
+    /// Slots written by some instruction (and not inputs, constants or states).
+    private let computedSlots: Set<Int>
 
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
@@ -19,35 +31,58 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         self.plan = plan
         matrices = program.matrices.map { ConvertedMatrix<Scalar>($0) }
         vectors = program.vectors.map { $0.map { Scalar($0) } }
+        let fixed = Set(program.inputSlots + program.constants.map(\.slot) + program.states.map(\.slot))
+        var writers: [Int: Int] = [:]
+        var read = Set(program.outputSlots)
+        for ins in program.instructions {
+            writers[ins.destination, default: 0] += 1
+            read.formUnion(ins.operands)
+        }
+        computedSlots = Set(writers.keys).subtracting(fixed)
+        readSlots = read
+        sliceViews = Set(program.instructions.compactMap { ins in
+            guard case .slice(let dst, _, _) = ins, writers[dst] == 1, !fixed.contains(dst) else { return nil }
+            return dst
+        })
     }
 
-    /// Slot buffers for `batch` sequences of `steps` tokens: `[batch, steps, size]` each,
-    /// row-major, so row `b * steps + t` holds sequence `b` at step `t`.
+    /// The slots of one run: row `r` of slot `s` is at `slots[s] + r * ld[s]`; rows are
+    /// `sequence * steps + t`.
     struct Buffers {
         var slots: [UnsafeMutablePointer<Scalar>]
+        var ld: [Int]
         let steps: Int
         let batch: Int
-        let capacity: Int
-        let sizes: [Int]
 
         var rows: Int { steps * batch }
 
-        func resized(steps: Int, batch: Int) -> Buffers {
-            Buffers(slots: slots, steps: steps, batch: batch, capacity: capacity, sizes: sizes)
+        func row(_ slot: Int, _ r: Int) -> UnsafeMutablePointer<Scalar> { slots[slot] + r * ld[slot] }
+    }
+
+    /// Memory for runs of up to a number of rows (tokens times sequences), kept between runs
+    /// so repeated runs do not pay for fresh pages. Use one workspace per thread.
+    public final class Workspace: @unchecked Sendable {
+        fileprivate var slots: [UnsafeMutablePointer<Scalar>] = []
+        fileprivate var sizes: [Int] = []
+        fileprivate var capacity = 0
+
+        public init() {}
+
+        deinit { free() }
+
+        private func free() {
+            for p in slots { p.deallocate() }
+            slots = []
         }
 
-        private init(slots: [UnsafeMutablePointer<Scalar>], steps: Int, batch: Int, capacity: Int, sizes: [Int]) {
-            (self.slots, self.steps, self.batch, self.capacity, self.sizes) = (slots, steps, batch, capacity, sizes)
+        /// Owned rows for every slot (not zeroed: every row is written before it is read).
+        fileprivate func owned(sizes: [Int], rows: Int) -> [UnsafeMutablePointer<Scalar>] {
+            if capacity >= rows, self.sizes == sizes, !slots.isEmpty { return slots }
+            free()
+            slots = sizes.map { UnsafeMutablePointer<Scalar>.allocate(capacity: max(1, $0 * rows)) }
+            (self.sizes, capacity) = (sizes, rows)
+            return slots
         }
-
-        init(sizes: [Int], steps: Int, batch: Int) {
-            (self.steps, self.batch, self.capacity, self.sizes) = (steps, batch, steps * batch, sizes)
-            // Not zeroed: every row of a slot is written before it is read (inputs, constants
-            // and initial states up front, the rest by the stages).
-            slots = sizes.map { UnsafeMutablePointer<Scalar>.allocate(capacity: max(1, $0 * steps * batch)) }
-        }
-
-        func free() { for p in slots { p.deallocate() } }
     }
 
     /// Runs one sequence from the initial states; returns one output vector per token.
@@ -84,61 +119,111 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         }
     }
 
-    /// Memory for runs of up to a number of rows (tokens times sequences), kept between runs
-    /// so repeated runs do not pay for fresh pages. Use one workspace per thread.
-    public final class Workspace: @unchecked Sendable {
-        fileprivate var buffers: Buffers?
-
-        public init() {}
-
-        deinit { buffers?.free() }
-
-        fileprivate func buffers(sizes: [Int], steps: Int, batch: Int) -> Buffers {
-            if let b = buffers, b.capacity >= steps * batch, b.sizes == sizes { return b.resized(steps: steps, batch: batch) }
-            buffers?.free()
-            let b = Buffers(sizes: sizes, steps: steps, batch: batch)
-            buffers = b
-            return b
-        }
-    }
-
     /// Runs one sequence given as `steps` tokens back to back (`[T, inputWidth]`, row-major);
     /// returns the outputs the same way (`[T, outputWidth]`). Pass a `workspace` to reuse
     /// memory across runs.
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
     public func run(flat tokens: [Scalar], steps: Int, workspace: Workspace = Workspace()) -> [Scalar] {
-        run(flat: [tokens], steps: steps, workspace: workspace)[0]
+        precondition(tokens.count == steps * program.inputWidth, "expected \(steps) tokens of \(program.inputWidth) values")
+        guard steps > 0 else { return [] }
+        let n = program.outputWidth
+        return tokens.withUnsafeBufferPointer { x in
+            [Scalar](unsafeUninitializedCapacity: steps * n) { y, count in
+                var b = layout(workspace.owned(sizes: program.slotSizes, rows: steps), steps: steps, batch: 1)
+                let placed = viewInputsAndOutputs(&b, input: x.baseAddress!, output: y.baseAddress!)
+                execute(b, copyingInputs: [], placedOutputs: placed, into: [y.baseAddress!])
+                count = steps * n
+            }
+        }
     }
 
     /// Runs several sequences of `steps` tokens each in lockstep (see `run(batch:workspace:)`).
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
     public func run(flat sequences: [[Scalar]], steps: Int, workspace: Workspace = Workspace()) -> [[Scalar]] {
+        if sequences.count == 1 { return [run(flat: sequences[0], steps: steps, workspace: workspace)] }
         let width = program.inputWidth
         for tokens in sequences { precondition(tokens.count == steps * width, "expected \(steps) tokens of \(width) values") }
         let batch = sequences.count
         guard steps > 0, batch > 0 else { return sequences.map { _ in [] } }
+        let b = layout(workspace.owned(sizes: program.slotSizes, rows: steps * batch), steps: steps, batch: batch)
+        let n = steps * program.outputWidth
+        let out = UnsafeMutablePointer<Scalar>.allocate(capacity: max(1, batch * n))
+        defer { out.deallocate() }
+        execute(b, copyingInputs: sequences, placedOutputs: [], into: (0..<batch).map { out + $0 * n })
+        return (0..<batch).map { Array(UnsafeBufferPointer(start: out + $0 * n, count: n)) }
+    }
+
+    // MARK: Layout
+
+    /// Owned rows for every slot, then slices as views into their sources.
+    private func layout(_ owned: [UnsafeMutablePointer<Scalar>], steps: Int, batch: Int) -> Buffers {
+        var b = Buffers(slots: owned, ld: program.slotSizes, steps: steps, batch: batch)
+        resolveSliceViews(&b)
+        return b
+    }
+
+    /// Points every slice view at its source's rows (in program order, so chains resolve).
+    private func resolveSliceViews(_ b: inout Buffers) {
+        for ins in program.instructions {
+            if case .slice(let dst, let src, let start) = ins, sliceViews.contains(dst) {
+                b.slots[dst] = b.slots[src] + start
+                b.ld[dst] = b.ld[src]
+            }
+        }
+    }
+
+    /// For one sequence: input slots read the caller's tokens in place, and output slots that
+    /// instructions compute are written into the result. Returns the output positions placed.
+    private func viewInputsAndOutputs(_ b: inout Buffers, input: UnsafePointer<Scalar>, output: UnsafeMutablePointer<Scalar>) -> Set<Int> {
         let sizes = program.slotSizes
-        let b = workspace.buffers(sizes: sizes, steps: steps, batch: batch)
+        var at = 0
+        for slot in program.inputSlots {
+            b.slots[slot] = UnsafeMutablePointer(mutating: input) + at  // only ever read
+            b.ld[slot] = program.inputWidth
+            at += sizes[slot]
+        }
+        var placed = Set<Int>()
+        var placedSlots = Set<Int>()
+        at = 0
+        for (k, slot) in program.outputSlots.enumerated() {
+            if computedSlots.contains(slot), !sliceViews.contains(slot), placedSlots.insert(slot).inserted {
+                b.slots[slot] = output + at
+                b.ld[slot] = program.outputWidth
+                placed.insert(k)
+            }
+            at += sizes[slot]
+        }
+        resolveSliceViews(&b)
+        return placed
+    }
+
+    // MARK: Running
+
+    /// Fills inputs (copied from `copyingInputs` when given), constants and initial states,
+    /// runs the stages, and copies the outputs not placed in `into` already.
+    private func execute(_ b: Buffers, copyingInputs sequences: [[Scalar]], placedOutputs: Set<Int>, into outputs: [UnsafeMutablePointer<Scalar>]) {
+        let (sizes, steps, width) = (program.slotSizes, b.steps, program.inputWidth)
         for (q, tokens) in sequences.enumerated() {
-            var k = 0
             tokens.withUnsafeBufferPointer { x in
+                var at = 0
                 for slot in program.inputSlots {
                     let n = sizes[slot]
-                    let dst = b.slots[slot] + q * steps * n
-                    for t in 0..<steps { (dst + t * n).update(from: x.baseAddress! + t * width + k, count: n) }
-                    k += n
+                    for t in 0..<steps { b.row(slot, q * steps + t).update(from: x.baseAddress! + t * width + at, count: n) }
+                    at += n
                 }
             }
         }
         for c in program.constants {
-            let v = vectors[c.vector]
-            for row in 0..<b.rows { for i in 0..<v.count { b.slots[c.slot][row * v.count + i] = v[i] } }
+            vectors[c.vector].withUnsafeBufferPointer { v in
+                for r in 0..<b.rows { b.row(c.slot, r).update(from: v.baseAddress!, count: v.count) }
+            }
         }
         for state in program.states {
-            let v = vectors[state.initial]
-            for q in 0..<batch { for i in 0..<v.count { b.slots[state.slot][q * steps * v.count + i] = v[i] } }
+            vectors[state.initial].withUnsafeBufferPointer { v in
+                for q in 0..<b.batch { b.row(state.slot, q * steps).update(from: v.baseAddress!, count: v.count) }
+            }
         }
         for stage in plan.stages {
             switch stage {
@@ -147,18 +232,15 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
             }
         }
         let n = program.outputWidth
-        return (0..<batch).map { q in
-            var out = [Scalar](repeating: 0, count: steps * n)
-            out.withUnsafeMutableBufferPointer { y in
-                var at = 0
-                for slot in program.outputSlots {
-                    let m = sizes[slot]
-                    let src = b.slots[slot] + q * steps * m
-                    for t in 0..<steps { (y.baseAddress! + t * n + at).update(from: src + t * m, count: m) }
-                    at += m
+        for (q, y) in outputs.enumerated() {
+            var at = 0
+            for (k, slot) in program.outputSlots.enumerated() {
+                let m = sizes[slot]
+                if !placedOutputs.contains(k) {
+                    for t in 0..<steps { (y + t * n + at).update(from: b.row(slot, q * steps + t), count: m) }
                 }
+                at += m
             }
-            return out
         }
     }
 
@@ -167,262 +249,65 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     func execute(_ ins: Instruction, _ b: Buffers, rows: Range<Int>) {
         let sizes = program.slotSizes
         let count = rows.count
+        let first = rows.lowerBound
         switch ins {
         case .affine(let dst, let src, let m, let bias):
-            let (n, w) = (sizes[src], sizes[dst])
-            let y = b.slots[dst] + rows.lowerBound * w
-            matrices[m].apply(b.slots[src] + rows.lowerBound * n, y, count: count)
+            matrices[m].apply(b.row(src, first), b.row(dst, first), count: count, ldx: b.ld[src], ldy: b.ld[dst])
             if let bias {
-                let v = vectors[bias]
-                for t in 0..<count { for i in 0..<w { y[t * w + i] += v[i] } }
+                vectors[bias].withUnsafeBufferPointer { v in
+                    for r in rows { let y = b.row(dst, r); for i in 0..<v.count { y[i] += v[i] } }
+                }
             }
         case .add(let dst, let l, let r):
-            let n = sizes[dst], o = rows.lowerBound * n
-            let (d, x, y) = (b.slots[dst] + o, b.slots[l] + o, b.slots[r] + o)
-            for i in 0..<(count * n) { d[i] = x[i] + y[i] }
+            elementwise(dst, l, r, b, rows) { d, x, y, n in for i in 0..<n { d[i] = x[i] + y[i] } }
         case .mul(let dst, let l, let r):
-            let n = sizes[dst], o = rows.lowerBound * n
-            let (d, x, y) = (b.slots[dst] + o, b.slots[l] + o, b.slots[r] + o)
-            for i in 0..<(count * n) { d[i] = x[i] * y[i] }
+            elementwise(dst, l, r, b, rows) { d, x, y, n in for i in 0..<n { d[i] = x[i] * y[i] } }
         case .concat(let dst, let parts):
-            let n = sizes[dst]
-            for t in rows {
+            for r in rows {
                 var at = 0
                 for p in parts {
-                    let m = sizes[p]
-                    (b.slots[dst] + t * n + at).update(from: b.slots[p] + t * m, count: m)
-                    at += m
+                    (b.row(dst, r) + at).update(from: b.row(p, r), count: sizes[p])
+                    at += sizes[p]
                 }
             }
         case .slice(let dst, let src, let start):
-            let (n, m) = (sizes[dst], sizes[src])
-            for t in rows { (b.slots[dst] + t * n).update(from: b.slots[src] + t * m + start, count: n) }
+            guard !sliceViews.contains(dst) else { return }
+            for r in rows { b.row(dst, r).update(from: b.row(src, r) + start, count: sizes[dst]) }
         case .affineActivation(let f, let dst, let src, let m, let bias):
             execute(.affine(dst: dst, src: src, matrix: m, bias: bias), b, rows: rows)
-            let n = sizes[dst], o = rows.lowerBound * n
-            Kernels.activate(f, b.slots[dst] + o, b.slots[dst] + o, count: count * n)
+            activate(f, dst, dst, b, rows)
         case .activation(let f, let dst, let src):
-            let n = sizes[dst], o = rows.lowerBound * n
-            Kernels.activate(f, b.slots[src] + o, b.slots[dst] + o, count: count * n)
+            activate(f, src, dst, b, rows)
         }
     }
 
-    // MARK: Recurrences
-
-    private func solve(_ r: ScanPlan.Recurrence, _ b: Buffers) {
-        let steps = b.steps
-        let stateSlots = r.states.map { program.states[$0].slot }
-        switch r.kind {
-        case .sequential:
-            for t in 0..<steps {
-                for i in r.instructions { executeLockstep(program.instructions[i], b, step: t) }
-                guard t + 1 < steps else { break }
-                for (slot, next) in zip(stateSlots, r.nextSlots) {
-                    let n = program.slotSizes[slot]
-                    for q in 0..<b.batch {
-                        let row = q * steps + t
-                        (b.slots[slot] + (row + 1) * n).update(from: b.slots[next] + row * n, count: n)
-                    }
-                }
-            }
-            return
-        case .diagonal:
-            if solveDirectly(r, b, stateSlot: stateSlots[0]) { return }
-            let offsets = offsetTerms(r, b, stateSlots: stateSlots)
-            let coefficients = coefficientTerms(r, b, stateSlots: stateSlots)
-            for (k, slot) in stateSlots.enumerated() {
-                let n = program.slotSizes[slot]
-                for q in 0..<b.batch {
-                    let o = q * steps * n
-                    coefficients[k].withUnsafeBufferPointer { a in offsets[k].withUnsafeBufferPointer { v in
-                        DiagonalScan.run(a: a.baseAddress! + o, b: v.baseAddress! + o, state: b.slots[slot] + o, width: n, steps: steps)
-                    } }
-                }
-            }
-        case .affine:
-            let offsets = offsetTerms(r, b, stateSlots: stateSlots)
-            for q in 0..<b.batch { affineRecurrence(r, b, stateSlots: stateSlots, offsets: offsets, sequence: q) }
-        }
-        // With every state row known, the cycle's own values follow without recurrence.
-        for i in r.instructions { execute(program.instructions[i], b, rows: 0..<b.rows) }
-    }
-
-    /// Runs one instruction at step `t` of every sequence of the batch: rows `q * steps + t`.
-    /// Affine maps become one product over the batch's rows.
-    private func executeLockstep(_ ins: Instruction, _ b: Buffers, step t: Int) {
-        guard b.batch > 1 else { return execute(ins, b, rows: t..<(t + 1)) }
-        let sizes = program.slotSizes
-        switch ins {
-        case .affine(let dst, let src, let m, let bias), .affineActivation(_, let dst, let src, let m, let bias):
-            let (n, w) = (sizes[src], sizes[dst])
-            let y = b.slots[dst] + t * w
-            matrices[m].apply(b.slots[src] + t * n, y, count: b.batch, ldx: b.steps * n, ldy: b.steps * w)
-            for q in 0..<b.batch {
-                let yq = y + q * b.steps * w
-                if let bias { vectors[bias].withUnsafeBufferPointer { v in for i in 0..<w { yq[i] += v[i] } } }
-                if case .affineActivation(let f, _, _, _, _) = ins { Kernels.activate(f, yq, yq, count: w) }
-            }
-        default:
-            for q in 0..<b.batch { execute(ins, b, rows: (q * b.steps + t)..<(q * b.steps + t + 1)) }
+    /// `body(d, x, y, n)` over rows, as one run when all three slots are contiguous.
+    private func elementwise(_ dst: Int, _ l: Int, _ r: Int, _ b: Buffers, _ rows: Range<Int>,
+                             _ body: (UnsafeMutablePointer<Scalar>, UnsafeMutablePointer<Scalar>, UnsafeMutablePointer<Scalar>, Int) -> Void) {
+        let n = program.slotSizes[dst]
+        if b.ld[dst] == n, b.ld[l] == n, b.ld[r] == n {
+            body(b.row(dst, rows.lowerBound), b.row(l, rows.lowerBound), b.row(r, rows.lowerBound), n * rows.count)
+        } else {
+            for row in rows { body(b.row(dst, row), b.row(l, row), b.row(r, row), n) }
         }
     }
 
-    /// The common shapes of a one-state diagonal recurrence, scanned straight from the slots
-    /// that hold `a_t` and `b_t`: `next = u * s + v` (`p = u * s` kept too) and `next = s + v`.
-    /// Writes every row of the cycle's slots, so no recomputation follows. Channels are split
-    /// over the cores.
-    private func solveDirectly(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlot s: Int) -> Bool {
-        guard r.states.count == 1 else { return false }
-        let ins = r.instructions.map { program.instructions[$0] }
-        var u: Int?, product: Int?, v: Int, next: Int
-        switch ins.count {
-        case 1:
-            guard case .add(let n, let l, let rr) = ins[0], (l == s) != (rr == s) else { return false }
-            (next, v) = (n, l == s ? rr : l)
-        case 2:
-            guard case .mul(let p, let ml, let mr) = ins[0], (ml == s) != (mr == s),
-                  case .add(let n, let al, let ar) = ins[1], (al == p) != (ar == p) else { return false }
-            (u, product, next, v) = (ml == s ? mr : ml, p, n, al == p ? ar : al)
-            guard v != s, v != p, u != p else { return false }
-        default: return false
-        }
-        guard v != s, next == r.nextSlots[0] else { return false }
-        let (width, steps) = (program.slotSizes[s], b.steps)
-        for q in 0..<b.batch {
-            let o = q * steps * width
-            scanDirectly(state: b.slots[s] + o, next: b.slots[next] + o, coefficient: u.map { b.slots[$0] + o },
-                         offset: b.slots[v] + o, product: product.map { b.slots[$0] + o }, width: width, steps: steps)
-        }
-        return true
-    }
-
-    /// `next_t = u_t * s_t + v_t` (`product_t = u_t * s_t`), `s_{t+1} = next_t`, for one sequence.
-    private func scanDirectly(state stateRows: UnsafeMutablePointer<Scalar>, next nextPointer: UnsafeMutablePointer<Scalar>,
-                              coefficient: UnsafeMutablePointer<Scalar>?, offset: UnsafeMutablePointer<Scalar>,
-                              product productPointer: UnsafeMutablePointer<Scalar>?, width: Int, steps: Int) {
-        let state = UInt(bitPattern: stateRows), nextRows = UInt(bitPattern: nextPointer)
-        let a = coefficient.map { UInt(bitPattern: $0) }, bias = UInt(bitPattern: offset)
-        let prod = productPointer.map { UInt(bitPattern: $0) }
-        let cores = width >= 64 && steps * width >= 1 << 16 ? Parallel.cores : 1
-        let chunk = (width + cores - 1) / cores
-        DispatchQueue.concurrentPerform(iterations: cores) { k in
-            let lo = k * chunk, hi = min(width, lo + chunk)
-            guard lo < hi else { return }
-            let st = UnsafeMutablePointer<Scalar>(bitPattern: state)!, nx = UnsafeMutablePointer<Scalar>(bitPattern: nextRows)!
-            let vb = UnsafeMutablePointer<Scalar>(bitPattern: bias)!
-            let ua = a.map { UnsafeMutablePointer<Scalar>(bitPattern: $0)! }, pr = prod.map { UnsafeMutablePointer<Scalar>(bitPattern: $0)! }
-            for t in 0..<steps {
-                let row = t * width
-                let out = t + 1 < steps ? st + row + width : nx + row  // the last row has no successor
-                if let ua, let pr {
-                    for i in lo..<hi {
-                        let value = ua[row + i] * st[row + i]
-                        pr[row + i] = value
-                        let sum = value + vb[row + i]
-                        nx[row + i] = sum
-                        out[i] = sum
-                    }
-                } else {
-                    for i in lo..<hi {
-                        let sum = st[row + i] + vb[row + i]
-                        nx[row + i] = sum
-                        out[i] = sum
-                    }
-                }
-            }
+    private func activate(_ f: Activation, _ src: Int, _ dst: Int, _ b: Buffers, _ rows: Range<Int>) {
+        let n = program.slotSizes[dst]
+        if b.ld[dst] == n, b.ld[src] == n {
+            Kernels.activate(f, b.row(src, rows.lowerBound), b.row(dst, rows.lowerBound), count: n * rows.count)
+        } else {
+            for r in rows { Kernels.activate(f, b.row(src, r), b.row(dst, r), count: n) }
         }
     }
 
-    /// `b_t` of each state: the cycle evaluated over all steps with the group's states at 0.
-    private func offsetTerms(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int]) -> [[Scalar]] {
-        let steps = b.rows  // every row of every sequence: these passes are row-wise
-        var saved: [[Scalar]] = []
-        for slot in stateSlots {
-            let n = program.slotSizes[slot] * steps
-            saved.append(Array(UnsafeBufferPointer(start: b.slots[slot], count: n)))
-            b.slots[slot].update(repeating: 0, count: n)
-        }
-        for i in r.instructions { execute(program.instructions[i], b, rows: 0..<steps) }
-        let terms = r.nextSlots.map { Array(UnsafeBufferPointer(start: b.slots[$0], count: program.slotSizes[$0] * steps)) }
-        for (slot, values) in zip(stateSlots, saved) {
-            values.withUnsafeBufferPointer { b.slots[slot].update(from: $0.baseAddress!, count: values.count) }
-        }
-        return terms
-    }
-
-    /// `a_t` of each state: the coefficient of the state in its next value, propagated through
-    /// the cycle (affine maps without bias, sums of the dependent parts, gates scaled by their
-    /// independent operand). The analysis guarantees no other op touches the state.
-    private func coefficientTerms(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int]) -> [[Scalar]] {
-        let steps = b.rows  // every row of every sequence: these passes are row-wise
-        let sizes = program.slotSizes
-        var coef: [Int: [Scalar]] = [:]
-        for slot in stateSlots { coef[slot] = [Scalar](repeating: 1, count: sizes[slot] * steps) }
-        func values(_ slot: Int) -> [Scalar] { Array(UnsafeBufferPointer(start: b.slots[slot], count: sizes[slot] * steps)) }
-        for i in r.instructions {
-            switch program.instructions[i] {
-            case .affine(let dst, let src, let m, _):
-                guard let c = coef[src] else { continue }
-                var out = [Scalar](repeating: 0, count: sizes[dst] * steps)
-                c.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { y in matrices[m].apply(x.baseAddress!, y.baseAddress!, count: steps) } }
-                coef[dst] = out
-            case .add(let dst, let l, let rr):
-                let zero = [Scalar](repeating: 0, count: sizes[dst] * steps)
-                guard coef[l] != nil || coef[rr] != nil else { continue }
-                coef[dst] = zip(coef[l] ?? zero, coef[rr] ?? zero).map(+)
-            case .mul(let dst, let l, let rr):
-                switch (coef[l], coef[rr]) {
-                case (let c?, nil): coef[dst] = zip(c, values(rr)).map(*)
-                case (nil, let c?): coef[dst] = zip(values(l), c).map(*)
-                case (nil, nil): continue
-                default: continue  // rejected by `ScanPlan.validate`
-                }
-            case .concat(let dst, let parts):
-                guard parts.contains(where: { coef[$0] != nil }) else { continue }
-                var out = [Scalar](repeating: 0, count: sizes[dst] * steps)
-                for t in 0..<steps {
-                    var at = t * sizes[dst]
-                    for p in parts {
-                        if let c = coef[p] { for j in 0..<sizes[p] { out[at + j] = c[t * sizes[p] + j] } }
-                        at += sizes[p]
-                    }
-                }
-                coef[dst] = out
-            case .slice(let dst, let src, let start):
-                guard let c = coef[src] else { continue }
-                let (n, m) = (sizes[dst], sizes[src])
-                coef[dst] = (0..<(n * steps)).map { c[($0 / n) * m + start + $0 % n] }
-            case .activation, .affineActivation:
-                continue  // rejected by `ScanPlan.validate` on state-dependent operands
-            }
-        }
-        return r.nextSlots.map { coef[$0] ?? [Scalar](repeating: 0, count: sizes[$0] * steps) }
-    }
-
-    /// `s_t = A s_{t-1} + b_t` over the group's concatenated state, one matrix-vector product a step.
-    private func affineRecurrence(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int], offsets: [[Scalar]], sequence q: Int) {
-        let sizes = stateSlots.map { program.slotSizes[$0] }
-        let width = sizes.reduce(0, +)
-        let first = q * b.steps  // this sequence's first row
-        var current = [Scalar](repeating: 0, count: width), next = current
-        var at = 0
-        for (slot, n) in zip(stateSlots, sizes) {
-            for i in 0..<n { current[at + i] = b.slots[slot][first * n + i] }
-            at += n
-        }
-        let a = matrices[r.transition!]
-        for t in 0..<(b.steps - 1) {
-            current.withUnsafeBufferPointer { x in next.withUnsafeMutableBufferPointer { y in a.apply(x.baseAddress!, y.baseAddress!, count: 1) } }
-            at = 0
-            for (k, (slot, n)) in zip(stateSlots, sizes).enumerated() {
-                let row = first + t
-                for i in 0..<n {
-                    next[at + i] += offsets[k][row * n + i]
-                    b.slots[slot][(row + 1) * n + i] = next[at + i]
-                }
-                at += n
-            }
-            swap(&current, &next)
+    /// Rows of a slot as one contiguous array.
+    func gather(_ slot: Int, _ b: Buffers) -> [Scalar] {
+        let n = program.slotSizes[slot]
+        if b.ld[slot] == n { return Array(UnsafeBufferPointer(start: b.slots[slot], count: n * b.rows)) }
+        return [Scalar](unsafeUninitializedCapacity: n * b.rows) { out, count in
+            for r in 0..<b.rows { (out.baseAddress! + r * n).initialize(from: b.row(slot, r), count: n) }
+            count = n * b.rows
         }
     }
 }

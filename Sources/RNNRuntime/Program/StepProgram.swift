@@ -33,6 +33,24 @@ public enum Instruction: Codable, Sendable, Equatable {
     case activation(Activation, dst: Int, src: Int)
     /// The fused kernel `dst = f(matrices[matrix] * src (+ vectors[bias]))`.
     case affineActivation(Activation, dst: Int, src: Int, matrix: Int, bias: Int?)
+
+    /// The slot this instruction writes.
+    public var destination: Int {
+        switch self {
+        case .affine(let d, _, _, _), .add(let d, _, _), .mul(let d, _, _), .concat(let d, _), .slice(let d, _, _),
+             .activation(_, let d, _), .affineActivation(_, let d, _, _, _):
+            return d
+        }
+    }
+
+    /// The slots this instruction reads.
+    public var operands: [Int] {
+        switch self {
+        case .affine(_, let s, _, _), .slice(_, let s, _), .activation(_, _, let s), .affineActivation(_, _, let s, _, _): return [s]
+        case .add(_, let l, let r), .mul(_, let l, let r): return [l, r]
+        case .concat(_, let parts): return parts
+        }
+    }
 }
 
 /// A named vector port of a program (an input or a state).

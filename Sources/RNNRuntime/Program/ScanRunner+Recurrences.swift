@@ -1,0 +1,236 @@
+import Foundation
+
+/// How a scan program solves one group of coupled states over the whole sequence.
+extension ScanRunner {
+    func solve(_ r: ScanPlan.Recurrence, _ b: Buffers) {
+        let steps = b.steps
+        let stateSlots = r.states.map { program.states[$0].slot }
+        switch r.kind {
+        case .sequential:
+            for t in 0..<steps {
+                for i in r.instructions { executeLockstep(program.instructions[i], b, step: t) }
+                guard t + 1 < steps else { break }
+                for (slot, next) in zip(stateSlots, r.nextSlots) {
+                    for q in 0..<b.batch {
+                        let row = q * steps + t
+                        b.row(slot, row + 1).update(from: b.row(next, row), count: program.slotSizes[slot])
+                    }
+                }
+            }
+            return
+        case .diagonal:
+            if solveDirectly(r, b, stateSlot: stateSlots[0]) { return }
+            let offsets = offsetTerms(r, b, stateSlots: stateSlots)
+            let coefficients = coefficientTerms(r, b, stateSlots: stateSlots)
+            for (k, slot) in stateSlots.enumerated() {
+                let n = program.slotSizes[slot]
+                for q in 0..<b.batch {
+                    let o = q * steps * n
+                    coefficients[k].withUnsafeBufferPointer { a in offsets[k].withUnsafeBufferPointer { v in
+                        DiagonalScan.run(a: a.baseAddress! + o, b: v.baseAddress! + o, state: b.slots[slot] + o, width: n, steps: steps)
+                    } }
+                }
+            }
+        case .affine:
+            let offsets = offsetTerms(r, b, stateSlots: stateSlots)
+            for q in 0..<b.batch { affineRecurrence(r, b, stateSlots: stateSlots, offsets: offsets, sequence: q) }
+        }
+        // With every state row known, the cycle's own values follow without recurrence.
+        for i in r.instructions { execute(program.instructions[i], b, rows: 0..<b.rows) }
+    }
+
+    /// Runs one instruction at step `t` of every sequence of the batch: rows `q * steps + t`.
+    /// Affine maps become one product over the batch's rows.
+    private func executeLockstep(_ ins: Instruction, _ b: Buffers, step t: Int) {
+        guard b.batch > 1 else { return execute(ins, b, rows: t..<(t + 1)) }
+        switch ins {
+        case .affine(let dst, let src, let m, let bias), .affineActivation(_, let dst, let src, let m, let bias):
+            let w = program.slotSizes[dst]
+            matrices[m].apply(b.row(src, t), b.row(dst, t), count: b.batch, ldx: b.steps * b.ld[src], ldy: b.steps * b.ld[dst])
+            for q in 0..<b.batch {
+                let yq = b.row(dst, q * b.steps + t)
+                if let bias { vectors[bias].withUnsafeBufferPointer { v in for i in 0..<w { yq[i] += v[i] } } }
+                if case .affineActivation(let f, _, _, _, _) = ins { Kernels.activate(f, yq, yq, count: w) }
+            }
+        default:
+            for q in 0..<b.batch { execute(ins, b, rows: (q * b.steps + t)..<(q * b.steps + t + 1)) }
+        }
+    }
+
+    /// The common shapes of a one-state diagonal recurrence, scanned straight from the slots
+    /// that hold `a_t` and `b_t`: `next = u * s + v` (with `p = u * s`) and `next = s + v`.
+    /// Writes every row of the cycle's slots that anything reads (the state's own rows, the
+    /// product and the next value are skipped when only the cycle uses them), so no
+    /// recomputation follows. Channels are split over the cores.
+    private func solveDirectly(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlot s: Int) -> Bool {
+        guard r.states.count == 1 else { return false }
+        let ins = r.instructions.map { program.instructions[$0] }
+        var u: Int?, product: Int?, v: Int, next: Int
+        switch ins.count {
+        case 1:
+            guard case .add(let n, let l, let rr) = ins[0], (l == s) != (rr == s) else { return false }
+            (next, v) = (n, l == s ? rr : l)
+        case 2:
+            guard case .mul(let p, let ml, let mr) = ins[0], (ml == s) != (mr == s),
+                  case .add(let n, let al, let ar) = ins[1], (al == p) != (ar == p) else { return false }
+            (u, product, next, v) = (ml == s ? mr : ml, p, n, al == p ? ar : al)
+            guard v != s, v != p, u != p else { return false }
+        default: return false
+        }
+        guard v != s, next == r.nextSlots[0] else { return false }
+        // Who reads what besides the cycle: the cycle reads s (once) and p (once).
+        let readers = readCounts
+        let keepState = readers[s, default: 0] > 1
+        let keepProduct = product.map { readers[$0, default: 0] > 1 } ?? false
+        let keepNext = readers[next, default: 0] > 0
+        let steps = b.steps
+        for q in 0..<b.batch {
+            let first = q * steps
+            func rows(_ slot: Int) -> Rows { Rows(base: UInt(bitPattern: b.row(slot, first)), ld: b.ld[slot]) }
+            scanDirectly(state: rows(s), keepState: keepState, next: keepNext ? rows(next) : nil,
+                         coefficient: u.map(rows), offset: rows(v), product: keepProduct ? product.map(rows) : nil,
+                         width: program.slotSizes[s], steps: steps)
+        }
+        return true
+    }
+
+    /// A slot's rows for one sequence, as an address (to cross into worker threads) and a stride.
+    struct Rows {
+        let base: UInt
+        let ld: Int
+        func row(_ t: Int) -> UnsafeMutablePointer<Scalar> { UnsafeMutablePointer<Scalar>(bitPattern: base)! + t * ld }
+    }
+
+    /// `h = u_t * h + v_t` (or `h + v_t`) from row 0 of `state`, for one sequence: writes the
+    /// state's rows 1..<steps when `keepState`, each step's new value to `next`, and
+    /// `u_t * h` to `product`, when given.
+    private func scanDirectly(state: Rows, keepState: Bool, next: Rows?, coefficient: Rows?, offset: Rows,
+                              product: Rows?, width: Int, steps: Int) {
+        let cores = width >= 64 && steps * width >= 1 << 16 ? Parallel.cores : 1
+        let chunk = (width + cores - 1) / cores
+        DispatchQueue.concurrentPerform(iterations: cores) { k in
+            let lo = k * chunk, hi = min(width, lo + chunk)
+            guard lo < hi else { return }
+            let h = UnsafeMutablePointer<Scalar>.allocate(capacity: hi - lo)
+            defer { h.deallocate() }
+            h.update(from: state.row(0) + lo, count: hi - lo)
+            for t in 0..<steps {
+                let vb = offset.row(t) + lo
+                if let coefficient {
+                    let ua = coefficient.row(t) + lo
+                    if let product {
+                        let pr = product.row(t) + lo
+                        for i in 0..<(hi - lo) { let p = ua[i] * h[i]; pr[i] = p; h[i] = p + vb[i] }
+                    } else {
+                        for i in 0..<(hi - lo) { h[i] = ua[i] * h[i] + vb[i] }
+                    }
+                } else {
+                    for i in 0..<(hi - lo) { h[i] += vb[i] }
+                }
+                if let next { (next.row(t) + lo).update(from: h, count: hi - lo) }
+                if keepState, t + 1 < steps { (state.row(t + 1) + lo).update(from: h, count: hi - lo) }
+            }
+        }
+    }
+
+    /// How many instructions read each slot, plus one for each output naming it.
+    private var readCounts: [Int: Int] {
+        var counts: [Int: Int] = [:]
+        for ins in program.instructions { for s in ins.operands { counts[s, default: 0] += 1 } }
+        for s in program.outputSlots { counts[s, default: 0] += 1 }
+        return counts
+    }
+
+    /// `b_t` of each state: the cycle evaluated over all steps with the group's states at 0.
+    private func offsetTerms(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int]) -> [[Scalar]] {
+        let rows = b.rows  // every row of every sequence: these passes are row-wise
+        var saved: [[Scalar]] = []
+        for slot in stateSlots {  // state slots own their rows (ld = size)
+            let n = program.slotSizes[slot] * rows
+            saved.append(Array(UnsafeBufferPointer(start: b.slots[slot], count: n)))
+            b.slots[slot].update(repeating: 0, count: n)
+        }
+        for i in r.instructions { execute(program.instructions[i], b, rows: 0..<rows) }
+        let terms = r.nextSlots.map { gather($0, b) }
+        for (slot, values) in zip(stateSlots, saved) {
+            values.withUnsafeBufferPointer { b.slots[slot].update(from: $0.baseAddress!, count: values.count) }
+        }
+        return terms
+    }
+
+    /// `a_t` of each state: the coefficient of the state in its next value, propagated through
+    /// the cycle (affine maps without bias, sums of the dependent parts, gates scaled by their
+    /// independent operand). The analysis guarantees no other op touches the state.
+    private func coefficientTerms(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int]) -> [[Scalar]] {
+        let steps = b.rows  // every row of every sequence: these passes are row-wise
+        let sizes = program.slotSizes
+        var coef: [Int: [Scalar]] = [:]
+        for slot in stateSlots { coef[slot] = [Scalar](repeating: 1, count: sizes[slot] * steps) }
+        for i in r.instructions {
+            switch program.instructions[i] {
+            case .affine(let dst, let src, let m, _):
+                guard let c = coef[src] else { continue }
+                var out = [Scalar](repeating: 0, count: sizes[dst] * steps)
+                c.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { y in matrices[m].apply(x.baseAddress!, y.baseAddress!, count: steps) } }
+                coef[dst] = out
+            case .add(let dst, let l, let rr):
+                let zero = [Scalar](repeating: 0, count: sizes[dst] * steps)
+                guard coef[l] != nil || coef[rr] != nil else { continue }
+                coef[dst] = zip(coef[l] ?? zero, coef[rr] ?? zero).map(+)
+            case .mul(let dst, let l, let rr):
+                switch (coef[l], coef[rr]) {
+                case (let c?, nil): coef[dst] = zip(c, gather(rr, b)).map(*)
+                case (nil, let c?): coef[dst] = zip(gather(l, b), c).map(*)
+                case (nil, nil): continue
+                default: continue  // rejected by `ScanPlan.validate`
+                }
+            case .concat(let dst, let parts):
+                guard parts.contains(where: { coef[$0] != nil }) else { continue }
+                var out = [Scalar](repeating: 0, count: sizes[dst] * steps)
+                for t in 0..<steps {
+                    var at = t * sizes[dst]
+                    for p in parts {
+                        if let c = coef[p] { for j in 0..<sizes[p] { out[at + j] = c[t * sizes[p] + j] } }
+                        at += sizes[p]
+                    }
+                }
+                coef[dst] = out
+            case .slice(let dst, let src, let start):
+                guard let c = coef[src] else { continue }
+                let (n, m) = (sizes[dst], sizes[src])
+                coef[dst] = (0..<(n * steps)).map { c[($0 / n) * m + start + $0 % n] }
+            case .activation, .affineActivation:
+                continue  // rejected by `ScanPlan.validate` on state-dependent operands
+            }
+        }
+        return r.nextSlots.map { coef[$0] ?? [Scalar](repeating: 0, count: sizes[$0] * steps) }
+    }
+
+    /// `s_t = A s_{t-1} + b_t` over the group's concatenated state, one matrix-vector product a step.
+    private func affineRecurrence(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int], offsets: [[Scalar]], sequence q: Int) {
+        let sizes = stateSlots.map { program.slotSizes[$0] }
+        let width = sizes.reduce(0, +)
+        let first = q * b.steps  // this sequence's first row
+        var current = [Scalar](repeating: 0, count: width), next = current
+        var at = 0
+        for (slot, n) in zip(stateSlots, sizes) {
+            for i in 0..<n { current[at + i] = b.row(slot, first)[i] }
+            at += n
+        }
+        let a = matrices[r.transition!]
+        for t in 0..<(b.steps - 1) {
+            current.withUnsafeBufferPointer { x in next.withUnsafeMutableBufferPointer { y in a.apply(x.baseAddress!, y.baseAddress!, count: 1) } }
+            at = 0
+            for (k, (slot, n)) in zip(stateSlots, sizes).enumerated() {
+                let row = first + t
+                let out = b.row(slot, row + 1)
+                for i in 0..<n {
+                    next[at + i] += offsets[k][row * n + i]
+                    out[i] = next[at + i]
+                }
+                at += n
+            }
+            swap(&current, &next)
+        }
+    }
+}

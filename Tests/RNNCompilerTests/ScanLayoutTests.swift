@@ -1,0 +1,43 @@
+import Foundation
+import RNNRuntime
+import Testing
+@testable import RNNCompiler
+
+/// The scan program's memory layout: slices read their source in place, a single sequence's
+/// inputs are read from the caller's tokens and its outputs written into the result, and
+/// the direct diagonal scan skips rows nothing reads. Each layout must give the
+/// interpreter's outputs, alone and in lockstep batches, optimized or not.
+@Suite struct ScanLayoutTests {
+    static let programs: [String] = [
+        // W1's shape: slices of the input as coefficient and offset; the output is the next value.
+        "model M {\n  input ab: [6]\n  state h: [3] = [1, 2, 3]\n  h <- ab[0:3] * h + ab[3:6]\n  output h\n}",
+        // The state before its update, the product and the next value are all read.
+        "model M {\n  input ab: [4]\n  state h: [2] = 0.5\n  old = h\n  p = ab[0:2] * h\n  h <- p + ab[2:4]\n  output [old, p, h, h]\n}",
+        // Slices of slices, of a state, of a constant; an input as an output; outputs repeated.
+        "model M {\n  input x: [5]\n  input y: [2]\n  state s: [4] = [1, 0, -1, 2]\n  w = x[1:5][1:3]\n  s <- s[0:4] * 0.5 + [x[0], w[1], y[0], y[1]]\n  output [x, s[1:3], w, w, y]\n}",
+        // A nonlinear recurrence (sequential) reading views, and a dense affine one.
+        "model M {\n  input x: [3]\n  state a: [3] = 0\n  state b: [2] = [1, 1]\n  a <- tanh([[0.5, 0, 0.1], [0.2, 0.3, 0], [0, 0, 0.9]] @ a + x[0:3])\n  b <- [[0.9, 0.1], [-0.2, 0.8]] @ b + x[1:3]\n  output [a[1:3], b]\n}",
+    ]
+
+    @Test(arguments: programs.indices)
+    func layoutsMatchTheInterpreter(_ k: Int) throws {
+        let ir = try #require(compileOK(Self.programs[k]))
+        var rng = SplitMix64(seed: UInt64(k + 1))
+        let width = ir.inputs.reduce(0) { $0 + $1.size }
+        let sequences = (0..<3).map { _ in (0..<7).map { _ in (0..<width).map { _ in Double(rng.next() % 2001) / 1000 - 1 } } }
+        let want = sequences.map { interpret(ir, $0) }
+        for program in [ir, try Optimizer.optimize(ir, verifyEach: true)] {
+            let model = ScanLowering.lowerModel(program)
+            let runner = try ScanRunner<Double>(program: model.program, plan: model.plan)
+            for (s, w) in zip(sequences, want) { #expect(close(try runner.run(s), w, tolerance: 1e-12), "program \(k) alone") }
+            #expect(close(try runner.run(batch: sequences).flatMap { $0 }, want.flatMap { $0 }, tolerance: 1e-12), "program \(k) lockstep")
+            let workspace = ScanRunner<Double>.Workspace()
+            for _ in 0..<2 {  // a reused workspace holds no stale views
+                let flat = sequences[0].flatMap { $0 }
+                let out = runner.run(flat: flat, steps: 7, workspace: workspace)
+                #expect(close([out], [want[0].flatMap { $0 }], tolerance: 1e-12), "program \(k) flat")
+                _ = runner.run(flat: [flat, flat], steps: 7, workspace: workspace)
+            }
+        }
+    }
+}
