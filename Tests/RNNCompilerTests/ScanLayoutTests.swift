@@ -19,6 +19,23 @@ import Testing
         "model M {\n  input x: [3]\n  state a: [3] = 0\n  state b: [2] = [1, 1]\n  a <- tanh([[0.5, 0, 0.1], [0.2, 0.3, 0], [0, 0, 0.9]] @ a + x[0:3])\n  b <- [[0.9, 0.1], [-0.2, 0.8]] @ b + x[1:3]\n  output [a[1:3], b]\n}",
     ]
 
+    /// Wide and long enough that the direct scan splits channels over the cores.
+    @Test func directScanOverCoresMatchesALoop() throws {
+        let (d, steps) = (160, 600)
+        let ir = try #require(compileOK("model M(d = \(d)) {\n  input ab: [2 * d]\n  state h: [d] = 0.25\n  h <- ab[0:d] * h + ab[d:2 * d]\n  output [h, ab[0:3]]\n}"))
+        var rng = SplitMix64(seed: 5)
+        let tokens = (0..<(steps * 2 * d)).map { _ in Float(rng.next() % 1000) / 1000 - 0.5 }
+        let model = ScanLowering.lowerModel(try Optimizer.optimize(ir))
+        let out = try ScanRunner<Float>(program: model.program, plan: model.plan).run(flat: tokens, steps: steps)
+        var h = [Float](repeating: 0.25, count: d), want: [Float] = []
+        for t in 0..<steps {
+            for i in 0..<d { h[i] = tokens[t * 2 * d + i] * h[i] + tokens[t * 2 * d + d + i] }
+            want += h + tokens[(t * 2 * d)..<(t * 2 * d + 3)]
+        }
+        #expect(out.count == want.count)
+        #expect(zip(out, want).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+    }
+
     @Test(arguments: programs.indices)
     func layoutsMatchTheInterpreter(_ k: Int) throws {
         let ir = try #require(compileOK(Self.programs[k]))

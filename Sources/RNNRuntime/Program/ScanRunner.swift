@@ -125,16 +125,27 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
     public func run(flat tokens: [Scalar], steps: Int, workspace: Workspace = Workspace()) -> [Scalar] {
+        [Scalar](unsafeUninitializedCapacity: steps * program.outputWidth) { y, count in
+            run(flat: tokens, steps: steps, into: y, workspace: workspace)
+            count = steps * program.outputWidth
+        }
+    }
+
+    /// Like `run(flat:steps:workspace:)`, writing the `[T, outputWidth]` outputs into
+    /// `output` (which must hold exactly that many values), so a caller that runs long
+    /// sequences repeatedly can keep one output buffer. Every value of `output` is written.
+    // Not `exported`: Swift 6.3 emits no symbol for the exported specializations of this
+    // signature; the generic entry dispatches to these specializations at run time instead.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func run(flat tokens: [Scalar], steps: Int, into output: UnsafeMutableBufferPointer<Scalar>, workspace: Workspace = Workspace()) {
         precondition(tokens.count == steps * program.inputWidth, "expected \(steps) tokens of \(program.inputWidth) values")
-        guard steps > 0 else { return [] }
-        let n = program.outputWidth
-        return tokens.withUnsafeBufferPointer { x in
-            [Scalar](unsafeUninitializedCapacity: steps * n) { y, count in
-                var b = layout(workspace.owned(sizes: program.slotSizes, rows: steps), steps: steps, batch: 1)
-                let placed = viewInputsAndOutputs(&b, input: x.baseAddress!, output: y.baseAddress!)
-                execute(b, copyingInputs: [], placedOutputs: placed, into: [y.baseAddress!])
-                count = steps * n
-            }
+        precondition(output.count == steps * program.outputWidth, "expected room for \(steps) outputs of \(program.outputWidth) values")
+        guard steps > 0, output.count > 0 else { return }
+        tokens.withUnsafeBufferPointer { x in
+            var b = layout(workspace.owned(sizes: program.slotSizes, rows: steps), steps: steps, batch: 1)
+            let placed = viewInputsAndOutputs(&b, input: x.baseAddress, output: output.baseAddress!)
+            execute(b, copyingInputs: [], placedOutputs: placed, into: [output.baseAddress!])
         }
     }
 
@@ -176,10 +187,11 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
 
     /// For one sequence: input slots read the caller's tokens in place, and output slots that
     /// instructions compute are written into the result. Returns the output positions placed.
-    private func viewInputsAndOutputs(_ b: inout Buffers, input: UnsafePointer<Scalar>, output: UnsafeMutablePointer<Scalar>) -> Set<Int> {
+    private func viewInputsAndOutputs(_ b: inout Buffers, input: UnsafePointer<Scalar>?, output: UnsafeMutablePointer<Scalar>) -> Set<Int> {
         let sizes = program.slotSizes
         var at = 0
         for slot in program.inputSlots {
+            guard let input else { break }  // no input values at all
             b.slots[slot] = UnsafeMutablePointer(mutating: input) + at  // only ever read
             b.ld[slot] = program.inputWidth
             at += sizes[slot]

@@ -105,7 +105,11 @@ for w in options.workloads {
         for t in 0..<steps { for i in 0..<d { input[t * 2 * d + i] = a[t * d + i]; input[t * 2 * d + d + i] = b[t * d + i] } }
         let runner = try! ScanRunner<Float>(program: model.program, plan: model.plan)
         let workspace = ScanRunner<Float>.Workspace()
-        report(w, "rnnc scan", tokens: steps, seconds: best(3) { _ = runner.run(flat: input, steps: steps, workspace: workspace) })
+        // Like the C loop, the output buffer is allocated once and reused.
+        var output = [Float](repeating: 0, count: steps * d)
+        report(w, "rnnc scan", tokens: steps, seconds: best(3) {
+            output.withUnsafeMutableBufferPointer { runner.run(flat: input, steps: steps, into: $0, workspace: workspace) }
+        })
     case "W2":
         let model = compileModel("w2_mingru", weights: "w2_mingru.safetensors")
         let steps = q ? 512 : 4096
