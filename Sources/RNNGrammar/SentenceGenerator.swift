@@ -125,13 +125,14 @@ public struct SentenceGenerator {
     /// Text for a token rule: generated from its rule, kept short, and valid for the lexer
     /// (an IDENT that is not a keyword, a finite NUMBER).
     private func tokenText(_ rule: String, rng: inout some RandomNumberGenerator) -> String {
-        while true {
+        for _ in 0..<10_000 {
             var bytes: [UInt8] = []
             emitBytes(lexer.grammar[rule]!.body, into: &bytes, rng: &rng)
             let text = String(decoding: bytes, as: UTF8.self)
             guard let tokens = try? lexer.tokenize(bytes), tokens.count == 1, tokens[0].symbol == rule, tokens[0].text == text else { continue }
             return text
         }
+        preconditionFailure("token rule '\(rule)' produced no valid token in 10000 tries")
     }
 
     private func emitBytes(_ e: Grammar.Expr, into out: inout [UInt8], rng: inout some RandomNumberGenerator) {

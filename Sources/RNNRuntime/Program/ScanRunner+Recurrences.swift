@@ -79,10 +79,9 @@ extension ScanRunner {
         }
         guard v != s, next == r.nextSlots[0] else { return false }
         // Who reads what besides the cycle: the cycle reads s (once) and p (once).
-        let readers = readCounts
-        let keepState = readers[s, default: 0] > 1
-        let keepProduct = product.map { readers[$0, default: 0] > 1 } ?? false
-        let keepNext = readers[next, default: 0] > 0
+        let keepState = readCounts[s, default: 0] > 1
+        let keepProduct = product.map { readCounts[$0, default: 0] > 1 } ?? false
+        let keepNext = readCounts[next, default: 0] > 0
         let steps = b.steps
         for q in 0..<b.batch {
             let first = q * steps
@@ -131,14 +130,6 @@ extension ScanRunner {
                 if keepState, t + 1 < steps { (state.row(t + 1) + lo).update(from: h, count: hi - lo) }
             }
         }
-    }
-
-    /// How many instructions read each slot, plus one for each output naming it.
-    private var readCounts: [Int: Int] {
-        var counts: [Int: Int] = [:]
-        for ins in program.instructions { for s in ins.operands { counts[s, default: 0] += 1 } }
-        for s in program.outputSlots { counts[s, default: 0] += 1 }
-        return counts
     }
 
     /// `b_t` of each state: the cycle evaluated over all steps with the group's states at 0.

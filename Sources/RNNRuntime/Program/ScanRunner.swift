@@ -17,8 +17,8 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     let vectors: [[Scalar]]
     /// Slices whose destination only that slice writes: run as views, never copied.
     let sliceViews: Set<Int>
-    /// Slots that some instruction reads, or that are outputs.
-    let readSlots: Set<Int>
+    /// How many instructions read each slot, plus one for each output naming it.
+    let readCounts: [Int: Int]
     /// Slots written by some instruction (and not inputs, constants or states).
     private let computedSlots: Set<Int>
 
@@ -33,13 +33,14 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         vectors = program.vectors.map { $0.map { Scalar($0) } }
         let fixed = Set(program.inputSlots + program.constants.map(\.slot) + program.states.map(\.slot))
         var writers: [Int: Int] = [:]
-        var read = Set(program.outputSlots)
+        var reads: [Int: Int] = [:]
         for ins in program.instructions {
             writers[ins.destination, default: 0] += 1
-            read.formUnion(ins.operands)
+            for s in ins.operands { reads[s, default: 0] += 1 }
         }
+        for s in program.outputSlots { reads[s, default: 0] += 1 }
         computedSlots = Set(writers.keys).subtracting(fixed)
-        readSlots = read
+        readCounts = reads
         sliceViews = Set(program.instructions.compactMap { ins in
             guard case .slice(let dst, _, _) = ins, writers[dst] == 1, !fixed.contains(dst) else { return nil }
             return dst
