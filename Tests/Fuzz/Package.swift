@@ -14,8 +14,8 @@ let package = Package(
     name: "rnnc-fuzz",
     dependencies: [.package(name: "rnnc", path: "../..")],
     targets: [
-        // Hands each target's entry point to libFuzzer's driver.
-        .target(name: "FuzzSupport"),
+        // Hands each target's entry point to libFuzzer's driver; shared checks.
+        .target(name: "FuzzSupport", dependencies: [.product(name: "RNNRuntime", package: "rnnc")]),
         // Source text -> check -> optimize (verified) -> lower -> artifact round trip.
         .executableTarget(name: "fuzz-source", dependencies: rnnc),
         // Artifact bytes -> decode -> run a few tokens in both modes.

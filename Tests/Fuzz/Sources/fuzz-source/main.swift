@@ -26,12 +26,7 @@ public func fuzzSource(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let decoded: Artifact.Model
     do { decoded = try Artifact.decode(Artifact.encode(model), path: "fuzz") } catch { preconditionFailure("artifact round trip: \(error)") }
     precondition(decoded == model, "artifact round trip changed the model")
-    let width = model.program.inputWidth
-    if width <= 256, model.program.slotSizes.reduce(0, +) <= 1 << 16 {
-        let tokens = SequenceData(sequence: (0..<5).map { t in (0..<width).map { Double(($0 + t) % 3) - 1 } }, width: width)
-        _ = try? runModel(model, on: tokens, mode: .step, float32: false)
-        _ = try? runModel(model, on: tokens, mode: .scan, float32: true)
-    }
+    runBriefly(decoded)
     return 0
 }
 
