@@ -144,8 +144,9 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         precondition(output.count == steps * program.outputWidth, "expected room for \(steps) outputs of \(program.outputWidth) values")
         guard steps > 0, output.count > 0 else { return }
         tokens.withUnsafeBufferPointer { x in
-            var b = layout(workspace.owned(sizes: program.slotSizes, rows: steps), steps: steps, batch: 1)
+            var b = Buffers(slots: workspace.owned(sizes: program.slotSizes, rows: steps), ld: program.slotSizes, steps: steps, batch: 1)
             let placed = viewInputsAndOutputs(&b, input: x.baseAddress, output: output.baseAddress!)
+            resolveSliceViews(&b)
             execute(b, copyingInputs: [], placedOutputs: placed, into: [output.baseAddress!])
         }
     }
@@ -159,7 +160,8 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         for tokens in sequences { precondition(tokens.count == steps * width, "expected \(steps) tokens of \(width) values") }
         let batch = sequences.count
         guard steps > 0, batch > 0 else { return sequences.map { _ in [] } }
-        let b = layout(workspace.owned(sizes: program.slotSizes, rows: steps * batch), steps: steps, batch: batch)
+        var b = Buffers(slots: workspace.owned(sizes: program.slotSizes, rows: steps * batch), ld: program.slotSizes, steps: steps, batch: batch)
+        resolveSliceViews(&b)
         let n = steps * program.outputWidth
         let out = UnsafeMutablePointer<Scalar>.allocate(capacity: max(1, batch * n))
         defer { out.deallocate() }
@@ -168,13 +170,6 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     }
 
     // MARK: Layout
-
-    /// Owned rows for every slot, then slices as views into their sources.
-    private func layout(_ owned: [UnsafeMutablePointer<Scalar>], steps: Int, batch: Int) -> Buffers {
-        var b = Buffers(slots: owned, ld: program.slotSizes, steps: steps, batch: batch)
-        resolveSliceViews(&b)
-        return b
-    }
 
     /// Points every slice view at its source's rows (in program order, so chains resolve).
     private func resolveSliceViews(_ b: inout Buffers) {
@@ -188,6 +183,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
 
     /// For one sequence: input slots read the caller's tokens in place, and output slots that
     /// instructions compute are written into the result. Returns the output positions placed.
+    /// Resolve slice views afterwards, so views of inputs and outputs follow them.
     private func viewInputsAndOutputs(_ b: inout Buffers, input: UnsafePointer<Scalar>?, output: UnsafeMutablePointer<Scalar>) -> Set<Int> {
         let sizes = program.slotSizes
         var at = 0
@@ -208,7 +204,6 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
             }
             at += sizes[slot]
         }
-        resolveSliceViews(&b)
         return placed
     }
 
