@@ -31,7 +31,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "rnnc", dependencies: ["RNNCommands"]),
-        .testTarget(name: "RNNRuntimeTests", dependencies: ["RNNRuntime"]),
+        .testTarget(name: "RNNRuntimeTests", dependencies: ["RNNRuntime", "RNNKernels"]),
         .testTarget(name: "RNNCompilerTests", dependencies: ["RNNCompiler", "RNNRuntime", "RNNGrammar"]),
         .testTarget(name: "RNNCommandsTests", dependencies: ["RNNCommands", "RNNCompiler", "RNNRuntime", "RNNGrammar"]),
     ]

@@ -5,8 +5,11 @@
 // W[p*P + 0 .. p*P + P-1, c] contiguously (zero-padded past the last row). A micro-kernel
 // keeps a 4 x P block of y in 8 registers and streams the panel once per 4 rows of x.
 // Time rows are blocked so a block of x stays in cache while every panel passes over it.
-#include "RNNKernels.h"
+// This file holds the portable and AVX2 versions and the run-time choice; gemm_avx512.c the
+// AVX-512 one.
+#include "kernels_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define PF 16
@@ -79,8 +82,7 @@ void rnnk_pack_f64(const double *w, int rows, int cols, double *packed) { PACK(d
         }                                                                                       \
     }
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#define HAVE_DISPATCH 1
+#if RNNK_X86_DISPATCH
 __attribute__((target("avx2,fma"))) static void gemm_f32_avx2(const float *packed, int rows, int cols, const float *x, int ldx, float *y, int ldy, int count, int panel_begin, int panel_end) { GEMM_BODY(float, PF) }
 __attribute__((target("avx2,fma"))) static void gemm_f64_avx2(const double *packed, int rows, int cols, const double *x, int ldx, double *y, int ldy, int count, int panel_begin, int panel_end) { GEMM_BODY(double, PD) }
 #endif
@@ -88,32 +90,71 @@ __attribute__((target("avx2,fma"))) static void gemm_f64_avx2(const double *pack
 static void gemm_f32_generic(const float *packed, int rows, int cols, const float *x, int ldx, float *y, int ldy, int count, int panel_begin, int panel_end) { GEMM_BODY(float, PF) }
 static void gemm_f64_generic(const double *packed, int rows, int cols, const double *x, int ldx, double *y, int ldy, int count, int panel_begin, int panel_end) { GEMM_BODY(double, PD) }
 
-static int has_avx2(void) {
-#ifdef HAVE_DISPATCH
-    static int cached = -1;
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    }
-    return cached;
-#else
-    return 0;
+static enum rnnk_isa probe_hardware(void) {
+    enum rnnk_isa isa = RNNK_ISA_GENERIC;
+#if RNNK_X86_DISPATCH
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) isa = RNNK_ISA_AVX2;
+    if (isa == RNNK_ISA_AVX2 && __builtin_cpu_supports("avx512f")) isa = RNNK_ISA_AVX512;
 #endif
+    return isa;
+}
+
+enum rnnk_isa rnnk_hardware_isa(void) {
+    static _Atomic int cached = -1;
+    int isa = cached;
+    if (isa < 0) cached = isa = (int)probe_hardware();
+    return (enum rnnk_isa)isa;
+}
+
+enum rnnk_isa rnnk_detect_isa(void) {
+    static _Atomic int cached = -1;
+    int isa = cached;
+    if (isa < 0) {
+        const char *cap = getenv("RNNK_ISA");
+        enum rnnk_isa requested = !cap ? RNNK_ISA_AVX512
+                                : strcmp(cap, "generic") == 0 ? RNNK_ISA_GENERIC
+                                : strcmp(cap, "avx2") == 0 ? RNNK_ISA_AVX2 : RNNK_ISA_AVX512;
+        cached = isa = (int)rnnk_usable_isa(requested);
+    }
+    return (enum rnnk_isa)isa;
+}
+
+const char *rnnk_isa_name(enum rnnk_isa isa) {
+    switch (isa) {
+    case RNNK_ISA_AVX512: return "avx512";
+    case RNNK_ISA_AVX2: return "avx2";
+    default: return "generic";
+    }
 }
 
 int rnnk_panels_f32(int rows) { return (rows + PF - 1) / PF; }
 int rnnk_panels_f64(int rows) { return (rows + PD - 1) / PD; }
 
-void rnnk_gemm_f32(const float *packed, int rows, int cols, const float *x, int ldx, float *y, int ldy, int count, int panel_begin, int panel_end) {
-#ifdef HAVE_DISPATCH
-    if (has_avx2()) { gemm_f32_avx2(packed, rows, cols, x, ldx, y, ldy, count, panel_begin, panel_end); return; }
+void rnnk_gemm_f32_isa(enum rnnk_isa isa, const float *packed, int rows, int cols, const float *x, int ldx, float *y, int ldy, int count, int panel_begin, int panel_end) {
+    switch (rnnk_usable_isa(isa)) {
+#if RNNK_X86_DISPATCH
+    case RNNK_ISA_AVX512: rnnk_gemm_f32_avx512(packed, rows, cols, x, ldx, y, ldy, count, panel_begin, panel_end); return;
+    case RNNK_ISA_AVX2: gemm_f32_avx2(packed, rows, cols, x, ldx, y, ldy, count, panel_begin, panel_end); return;
 #endif
-    gemm_f32_generic(packed, rows, cols, x, ldx, y, ldy, count, panel_begin, panel_end);
+    default: gemm_f32_generic(packed, rows, cols, x, ldx, y, ldy, count, panel_begin, panel_end); return;
+    }
+}
+
+void rnnk_gemm_f64_isa(enum rnnk_isa isa, const double *packed, int rows, int cols, const double *x, int ldx, double *y, int ldy, int count, int panel_begin, int panel_end) {
+    switch (rnnk_usable_isa(isa)) {
+#if RNNK_X86_DISPATCH
+    case RNNK_ISA_AVX512: rnnk_gemm_f64_avx512(packed, rows, cols, x, ldx, y, ldy, count, panel_begin, panel_end); return;
+    case RNNK_ISA_AVX2: gemm_f64_avx2(packed, rows, cols, x, ldx, y, ldy, count, panel_begin, panel_end); return;
+#endif
+    default: gemm_f64_generic(packed, rows, cols, x, ldx, y, ldy, count, panel_begin, panel_end); return;
+    }
+}
+
+void rnnk_gemm_f32(const float *packed, int rows, int cols, const float *x, int ldx, float *y, int ldy, int count, int panel_begin, int panel_end) {
+    rnnk_gemm_f32_isa(rnnk_detect_isa(), packed, rows, cols, x, ldx, y, ldy, count, panel_begin, panel_end);
 }
 
 void rnnk_gemm_f64(const double *packed, int rows, int cols, const double *x, int ldx, double *y, int ldy, int count, int panel_begin, int panel_end) {
-#ifdef HAVE_DISPATCH
-    if (has_avx2()) { gemm_f64_avx2(packed, rows, cols, x, ldx, y, ldy, count, panel_begin, panel_end); return; }
-#endif
-    gemm_f64_generic(packed, rows, cols, x, ldx, y, ldy, count, panel_begin, panel_end);
+    rnnk_gemm_f64_isa(rnnk_detect_isa(), packed, rows, cols, x, ldx, y, ldy, count, panel_begin, panel_end);
 }

@@ -3,8 +3,9 @@
 
 #include <stddef.h>
 
-/// Dense matrix products for the runtime, with AVX2/FMA code chosen at run time when the CPU
-/// has it. Weights are packed once into column panels (see rnnk_pack_*).
+/// Dense matrix products and activations for the runtime, with AVX-512 or AVX2/FMA code
+/// chosen at run time by what the CPU has. Weights are packed once into column panels (see
+/// rnnk_pack_*).
 ///
 /// y[t, r] = sum_c x[t, c] * W[r, c] for t < count, c < cols, and the rows r of W in panels
 /// [panel_begin, panel_end) (rnnk_panels_* gives the count); x rows are `ldx` apart and y
@@ -22,5 +23,26 @@ size_t rnnk_packed_size_f64(int rows, int cols);
 void rnnk_pack_f64(const double *w, int rows, int cols, double *packed);
 int rnnk_panels_f64(int rows);
 void rnnk_gemm_f64(const double *packed, int rows, int cols, const double *x, int ldx, double *y, int ldy, int count, int panel_begin, int panel_end);
+
+/// Float activations y[i] = f(x[i]) for i < n, vectorized (see activations.c for the method
+/// and its error bound); y may equal x.
+enum rnnk_activation { RNNK_EXP = 0, RNNK_SIGMOID = 1, RNNK_TANH = 2, RNNK_SILU = 3 };
+void rnnk_activate_f32(enum rnnk_activation f, const float *x, float *y, int n);
+
+/// Instruction sets the kernels have versions for.
+enum rnnk_isa { RNNK_ISA_GENERIC = 0, RNNK_ISA_AVX2 = 1, RNNK_ISA_AVX512 = 2 };
+/// The set the kernels above use: the widest the CPU and OS support, capped by the
+/// environment variable RNNK_ISA ("avx2" or "generic") when it is set. Probed once.
+enum rnnk_isa rnnk_detect_isa(void);
+/// The widest set the CPU and OS support, ignoring RNNK_ISA.
+enum rnnk_isa rnnk_hardware_isa(void);
+/// "avx512", "avx2" or "generic".
+const char *rnnk_isa_name(enum rnnk_isa isa);
+
+/// The same kernels on a chosen instruction set (for tests and benchmarks); a set the CPU
+/// lacks falls back to the widest it has.
+void rnnk_gemm_f32_isa(enum rnnk_isa isa, const float *packed, int rows, int cols, const float *x, int ldx, float *y, int ldy, int count, int panel_begin, int panel_end);
+void rnnk_gemm_f64_isa(enum rnnk_isa isa, const double *packed, int rows, int cols, const double *x, int ldx, double *y, int ldy, int count, int panel_begin, int panel_end);
+void rnnk_activate_f32_isa(enum rnnk_isa isa, enum rnnk_activation f, const float *x, float *y, int n);
 
 #endif

@@ -8,7 +8,7 @@ enum Parallel {
 }
 
 /// A weight matrix converted once to the runtime's precision: dense ones packed into panels
-/// for the C kernels (AVX2/FMA when the CPU has it), sparse ones kept in CSR.
+/// for the C kernels (AVX-512 or AVX2/FMA by what the CPU has), sparse ones kept in CSR.
 final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked Sendable {
     enum Storage {
         case packedFloat(UnsafeMutablePointer<Float>)
@@ -122,9 +122,10 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
 }
 
 /// Element-wise kernels.
-enum Kernels {
-    /// `y[i] = f(x[i])`, in Float arithmetic for Float (the C library's float functions) and
-    /// in Double arithmetic (the reference definitions) otherwise.
+public enum Kernels {
+    /// `y[i] = f(x[i])`, in Float arithmetic for Float (vectorized kernels for exp, sigmoid,
+    /// tanh and silu, the C library's float functions for the rest) and in Double arithmetic
+    /// (the reference definitions) otherwise.
     @inline(__always)
     static func activate<Scalar: BinaryFloatingPoint>(_ f: Activation, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int) {
         switch f {
@@ -143,14 +144,18 @@ enum Kernels {
 
     static func activateFloat(_ f: Activation, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         switch f {
-        case .sigmoid: for i in 0..<count { y[i] = 1 / (1 + expf(-x[i])) }
-        case .tanh: for i in 0..<count { y[i] = tanhf(x[i]) }
-        case .exp: for i in 0..<count { y[i] = expf(x[i]) }
+        case .sigmoid: rnnk_activate_f32(RNNK_SIGMOID, x, y, Int32(count))
+        case .tanh: rnnk_activate_f32(RNNK_TANH, x, y, Int32(count))
+        case .exp: rnnk_activate_f32(RNNK_EXP, x, y, Int32(count))
+        case .silu: rnnk_activate_f32(RNNK_SILU, x, y, Int32(count))
         case .log: for i in 0..<count { y[i] = logf(x[i]) }
         case .softplus: for i in 0..<count { y[i] = x[i] > 20 ? x[i] : log1pf(expf(x[i])) }
-        case .silu: for i in 0..<count { y[i] = x[i] / (1 + expf(-x[i])) }
         case .sqrt: for i in 0..<count { y[i] = x[i].squareRoot() }
         case .relu, .reciprocal: for i in 0..<count { y[i] = Float(f.apply(Double(x[i]))) }
         }
     }
+
+    /// The instruction set the dense and activation kernels use on this CPU ("avx512",
+    /// "avx2" or "generic"; the environment variable RNNK_ISA caps it).
+    public static var instructionSet: String { String(cString: rnnk_isa_name(rnnk_detect_isa())) }
 }

@@ -1,0 +1,167 @@
+import Foundation
+import RNNKernels
+import Testing
+
+/// The instruction sets this CPU can run, each tested on its own (the run-time choice is
+/// the widest of them).
+let testedInstructionSets: [rnnk_isa] = [RNNK_ISA_GENERIC, RNNK_ISA_AVX2, RNNK_ISA_AVX512]
+    .filter { $0.rawValue <= rnnk_hardware_isa().rawValue }
+
+/// A small seeded generator (SplitMix64) so that failures reproduce.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// One random product: shapes around the kernels' block edges (16/8-row panels, 256-column
+/// blocks, 48-row blocks of x, 12-row micro-tiles), padded strides, a random panel range.
+struct GemmCase: CustomStringConvertible {
+    var rows, cols, count, ldx, ldy, panelBegin, panelEnd: Int
+
+    init(panelWidth: Int, using g: inout SeededGenerator) {
+        rows = [Int.random(in: 1...40, using: &g), Int.random(in: 1...200, using: &g)].randomElement(using: &g)!
+        cols = [0, 1, 255, 256, 257, 513, Int.random(in: 1...80, using: &g), Int.random(in: 1...600, using: &g)].randomElement(using: &g)!
+        count = [1, 2, 3, 4, 5, 8, 12, 13, 47, 48, 49, Int.random(in: 1...130, using: &g)].randomElement(using: &g)!
+        ldx = cols + Int.random(in: 0...3, using: &g)
+        ldy = rows + Int.random(in: 0...3, using: &g)
+        let panels = (rows + panelWidth - 1) / panelWidth
+        panelBegin = Int.random(in: 0..<panels, using: &g)
+        panelEnd = Bool.random(using: &g) ? panels : Int.random(in: panelBegin + 1...panels, using: &g)
+    }
+
+    var description: String { "rows \(rows) cols \(cols) count \(count) ldx \(ldx) ldy \(ldy) panels \(panelBegin)..<\(panelEnd)" }
+}
+
+/// Runs `product` on a random case and checks every entry against a Double reference: the
+/// rows of W in the panel range within `tolerance` of their scale, everything else (other
+/// rows, stride padding) untouched.
+func checkProduct<Scalar: BinaryFloatingPoint>(
+    _ c: GemmCase, panelWidth: Int, tolerance: Double, using g: inout SeededGenerator, _ type: Scalar.Type,
+    pack: (UnsafePointer<Scalar>, UnsafeMutablePointer<Scalar>) -> Void, packedSize: Int,
+    product: (UnsafePointer<Scalar>, UnsafePointer<Scalar>, UnsafeMutablePointer<Scalar>) -> Void
+) -> String? {
+    let w = (0..<c.rows * c.cols).map { _ in Scalar(Double.random(in: -1...1, using: &g)) }
+    let x = (0..<c.count * c.ldx).map { _ in Scalar(Double.random(in: -1...1, using: &g)) }
+    let sentinel = Scalar(12345.5)
+    var y = [Scalar](repeating: sentinel, count: c.count * c.ldy)
+    var packed = [Scalar](repeating: 0, count: max(1, packedSize))
+    w.withUnsafeBufferPointer { wp in packed.withUnsafeMutableBufferPointer { pack(wp.baseAddress!, $0.baseAddress!) } }
+    packed.withUnsafeBufferPointer { p in x.withUnsafeBufferPointer { xp in
+        y.withUnsafeMutableBufferPointer { product(p.baseAddress!, xp.baseAddress!, $0.baseAddress!) }
+    } }
+    let computed = c.panelBegin * panelWidth..<min(c.rows, c.panelEnd * panelWidth)
+    for t in 0..<c.count {
+        for r in 0..<c.ldy {
+            let got = y[t * c.ldy + r]
+            guard computed.contains(r) else {
+                if got != sentinel { return "\(c): y[\(t), \(r)] was written outside the panel range" }
+                continue
+            }
+            var exact = 0.0, scale = 0.0
+            for k in 0..<c.cols {
+                let term = Double(x[t * c.ldx + k]) * Double(w[r * c.cols + k])
+                exact += term
+                scale += abs(term)
+            }
+            if abs(Double(got) - exact) > tolerance * max(scale, 1) {
+                return "\(c): y[\(t), \(r)] = \(got), expected \(exact)"
+            }
+        }
+    }
+    return nil
+}
+
+@Suite struct KernelTests {
+    @Test(arguments: testedInstructionSets)
+    func floatProductsMatchTheReference(isa: rnnk_isa) {
+        var g = SeededGenerator(state: 0xF32 + UInt64(isa.rawValue))
+        for _ in 0..<60 {
+            let c = GemmCase(panelWidth: 16, using: &g)
+            let failure = checkProduct(c, panelWidth: 16, tolerance: 1e-6, using: &g, Float.self,
+                pack: { rnnk_pack_f32($0, Int32(c.rows), Int32(c.cols), $1) },
+                packedSize: rnnk_packed_size_f32(Int32(c.rows), Int32(c.cols))) { p, x, y in
+                rnnk_gemm_f32_isa(isa, p, Int32(c.rows), Int32(c.cols), x, Int32(c.ldx), y, Int32(c.ldy), Int32(c.count),
+                                  Int32(c.panelBegin), Int32(c.panelEnd))
+            }
+            #expect(failure == nil, "\(String(cString: rnnk_isa_name(isa))): \(failure ?? "")")
+            if failure != nil { return }
+        }
+    }
+
+    @Test(arguments: testedInstructionSets)
+    func doubleProductsMatchTheReference(isa: rnnk_isa) {
+        var g = SeededGenerator(state: 0xF64 + UInt64(isa.rawValue))
+        for _ in 0..<60 {
+            let c = GemmCase(panelWidth: 8, using: &g)
+            let failure = checkProduct(c, panelWidth: 8, tolerance: 1e-14, using: &g, Double.self,
+                pack: { rnnk_pack_f64($0, Int32(c.rows), Int32(c.cols), $1) },
+                packedSize: rnnk_packed_size_f64(Int32(c.rows), Int32(c.cols))) { p, x, y in
+                rnnk_gemm_f64_isa(isa, p, Int32(c.rows), Int32(c.cols), x, Int32(c.ldx), y, Int32(c.ldy), Int32(c.count),
+                                  Int32(c.panelBegin), Int32(c.panelEnd))
+            }
+            #expect(failure == nil, "\(String(cString: rnnk_isa_name(isa))): \(failure ?? "")")
+            if failure != nil { return }
+        }
+    }
+}
+
+extension rnnk_isa: @retroactive CustomTestStringConvertible {
+    public var testDescription: String { String(cString: rnnk_isa_name(self)) }
+}
+
+/// Distance in units in the last place between a Float result and the exact value, measured
+/// in the spacing of floats at the exact value (subnormal spacing at the bottom).
+func ulpDistance(_ got: Float, _ exact: Double) -> Double {
+    if got.isNaN || exact.isNaN { return got.isNaN && exact.isNaN ? 0 : .infinity }
+    if got.isInfinite || abs(exact) > Double(Float.greatestFiniteMagnitude) {
+        return Double(got) == exact || (got.isInfinite && Float(exact).isInfinite && got.sign == Float(exact).sign) ? 0 : .infinity
+    }
+    let spacing = Double(Float(exact).ulp)
+    return abs(Double(got) - exact) / max(spacing, Double(Float.leastNonzeroMagnitude))
+}
+
+/// Inputs for the activation checks: a dense sweep over the interesting range, the edges of
+/// the kernels' branches, the ends of the float range and the special values.
+func activationInputs() -> [Float] {
+    var g = SeededGenerator(state: 0xAC7)
+    var xs: [Float] = stride(from: -110, through: 110, by: 0.0037).map { Float($0) }
+    xs += (0..<20000).map { _ in Float(Double.random(in: -1...1, using: &g)) * Float(pow(2, Double.random(in: -30...7, using: &g))) }
+    xs += [0, -0.0, 0.3125, Float(0.3125).nextDown, -0.3125, 88.72, 88.73, -87.33, -103.97, -103.98, -104, 89, 1e-30, -1e-30,
+           Float.leastNonzeroMagnitude, Float.greatestFiniteMagnitude, -Float.greatestFiniteMagnitude, .infinity, -.infinity, .nan]
+    return xs
+}
+
+extension KernelTests {
+    @Test(arguments: testedInstructionSets)
+    func activationsAreWithinTheirErrorBounds(isa: rnnk_isa) {
+        let cases: [(rnnk_activation, String, Double, (Double) -> Double)] = [
+            (RNNK_EXP, "exp", 2, { Foundation.exp($0) }),
+            (RNNK_SIGMOID, "sigmoid", 3, { 1 / (1 + Foundation.exp(-$0)) }),
+            (RNNK_SILU, "silu", 3, { $0 / (1 + Foundation.exp(-$0)) }),
+            (RNNK_TANH, "tanh", 3, { Foundation.tanh($0) }),
+        ]
+        let xs = activationInputs()
+        for (kind, name, bound, exact) in cases {
+            var y = [Float](repeating: 0, count: xs.count)
+            xs.withUnsafeBufferPointer { x in y.withUnsafeMutableBufferPointer { rnnk_activate_f32_isa(isa, kind, x.baseAddress!, $0.baseAddress!, Int32(xs.count)) } }
+            var worst = (ulps: 0.0, x: Float(0))
+            for (x, got) in zip(xs, y) {
+                let want = exact(Double(x))
+                // Subnormal results and intermediates carry fewer bits: an absolute bound there.
+                let d = abs(Double(got) - want) <= 1e-40 * (1 + abs(Double(x))) ? 0 : ulpDistance(got, want)
+                if d > worst.ulps { worst = (d, x) }
+            }
+            #expect(worst.ulps <= bound, "\(name) on \(String(cString: rnnk_isa_name(isa))): \(worst.ulps) ulp at x = \(worst.x)")
+            // In place: the same results.
+            var inPlace = xs
+            inPlace.withUnsafeMutableBufferPointer { rnnk_activate_f32_isa(isa, kind, $0.baseAddress!, $0.baseAddress!, Int32(xs.count)) }
+            #expect(zip(inPlace, y).allSatisfy { $0.bitPattern == $1.bitPattern || $0.isNaN && $1.isNaN })
+        }
+    }
+}
