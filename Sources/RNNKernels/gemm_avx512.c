@@ -18,25 +18,32 @@
 #define MC 48
 #define TARGET __attribute__((target("avx512f,fma")))
 #define INLINE static inline __attribute__((always_inline, target("avx512f,fma")))
+// The loops over the tile's rows and panels must unroll fully so that the accumulators live
+// in registers; SwiftPM builds C at -O2, where clang does not do that on its own.
+#if defined(__clang__)
+#define UNROLL _Pragma("clang loop unroll(full)")
+#else
+#define UNROLL
+#endif
 
 // One micro-tile: y[m][n-th panel] (+)= sum_{c in [c0, c1)} x[m][c] * panel_n[c][0 .. P-1].
 #define DEFINE_TILE(NAME, T, V, P, MASK, ZERO, LOADU, SET1, FMADD, ADD, MASKZ_LOADU, MASK_STOREU, FULL) \
-    INLINE void NAME(int MR, int NP, const T *panel, size_t pstride, const T *x, int ldx, T *y, int ldy,  \
+    INLINE void NAME(int MR, int NP, const T *panel, size_t pstride, const T *x, int ldx, T *y, int ldy, \
                      int c0, int c1, int accumulate, MASK lastmask, int lastn) {                        \
         V acc[12][4];                                                                                   \
-        for (int m = 0; m < MR; m++)                                                                    \
-            for (int n = 0; n < NP; n++) acc[m][n] = ZERO();                                            \
+        UNROLL for (int m = 0; m < MR; m++)                                                             \
+            UNROLL for (int n = 0; n < NP; n++) acc[m][n] = ZERO();                                     \
         const T *wp = panel + (size_t)c0 * P;                                                           \
         for (int c = c0; c < c1; c++, wp += P) {                                                        \
             V w[4];                                                                                     \
-            for (int n = 0; n < NP; n++) w[n] = LOADU(wp + n * pstride);                                \
-            for (int m = 0; m < MR; m++) {                                                              \
+            UNROLL for (int n = 0; n < NP; n++) w[n] = LOADU(wp + n * pstride);                         \
+            UNROLL for (int m = 0; m < MR; m++) {                                                       \
                 V xv = SET1(x[(size_t)m * ldx + c]);                                                    \
-                for (int n = 0; n < NP; n++) acc[m][n] = FMADD(xv, w[n], acc[m][n]);                    \
+                UNROLL for (int n = 0; n < NP; n++) acc[m][n] = FMADD(xv, w[n], acc[m][n]);             \
             }                                                                                           \
         }                                                                                               \
-        for (int m = 0; m < MR; m++)                                                                    \
-            for (int n = 0; n < NP; n++) {                                                              \
+        UNROLL for (int m = 0; m < MR; m++)                                                             \
+            UNROLL for (int n = 0; n < NP; n++) {                                                       \
                 T *yp = y + (size_t)m * ldy + n * P;                                                    \
                 MASK k = n == lastn ? lastmask : (MASK)FULL;                                            \
                 V v = acc[m][n];                                                                        \
@@ -52,19 +59,19 @@ DEFINE_TILE(tile_f64, double, __m512d, 8, __mmask8, _mm512_setzero_pd, _mm512_lo
 
 // Tiles for a run-time MR (1 ... 12) and NP (1, 2 or 4), each a fully unrolled instance.
 #define TILE_CASE(TILE, M, N) case M: TILE(M, N, panel, pstride, x, ldx, y, ldy, c0, c1, accumulate, mask, lastn); return;
-#define TILE_CASES_TO_6(TILE, N) TILE_CASE(TILE, 1, N) TILE_CASE(TILE, 2, N) TILE_CASE(TILE, 3, N) \
+#define TILE_CASES_TO_6(TILE, N) TILE_CASE(TILE, 1, N) TILE_CASE(TILE, 2, N) TILE_CASE(TILE, 3, N)      \
     TILE_CASE(TILE, 4, N) TILE_CASE(TILE, 5, N) TILE_CASE(TILE, 6, N)
-#define TILE_CASES_TO_12(TILE, N) TILE_CASES_TO_6(TILE, N) TILE_CASE(TILE, 7, N) TILE_CASE(TILE, 8, N) \
+#define TILE_CASES_TO_12(TILE, N) TILE_CASES_TO_6(TILE, N) TILE_CASE(TILE, 7, N) TILE_CASE(TILE, 8, N)  \
     TILE_CASE(TILE, 9, N) TILE_CASE(TILE, 10, N) TILE_CASE(TILE, 11, N) TILE_CASE(TILE, 12, N)
 
-#define DEFINE_DISPATCH(NAME, TILE, T, MASK)                                                                  \
+#define DEFINE_DISPATCH(NAME, TILE, T, MASK)                                                            \
     TARGET static void NAME(int mr, int np, const T *panel, size_t pstride, const T *x, int ldx, T *y, int ldy, \
-                            int c0, int c1, int accumulate, MASK mask, int lastn) {                           \
-        switch (np) {                                                                                         \
-        case 4: switch (mr) { TILE_CASES_TO_6(TILE, 4) } break;                                               \
-        case 2: switch (mr) { TILE_CASES_TO_12(TILE, 2) } break;                                              \
-        default: switch (mr) { TILE_CASES_TO_12(TILE, 1) } break;                                             \
-        }                                                                                                     \
+                            int c0, int c1, int accumulate, MASK mask, int lastn) {                     \
+        switch (np) {                                                                                   \
+        case 4: switch (mr) { TILE_CASES_TO_6(TILE, 4) } break;                                         \
+        case 2: switch (mr) { TILE_CASES_TO_12(TILE, 2) } break;                                        \
+        default: switch (mr) { TILE_CASES_TO_12(TILE, 1) } break;                                       \
+        }                                                                                               \
     }
 
 DEFINE_DISPATCH(tiles_f32, tile_f32, float, __mmask16)
@@ -73,28 +80,28 @@ DEFINE_DISPATCH(tiles_f64, tile_f64, double, __mmask8)
 // The blocked loop nest (a matrix with no columns still gets its zeros stored). Panel groups are 4 wide (micro-tiles of at most 6 rows) when x has
 // at most 4 rows, else 2 wide (micro-tiles of 12 rows); a group cut short at panel_end runs
 // as smaller groups.
-#define GEMM_AVX512(T, P, MASK, TILES)                                                                    \
-    size_t pstride = (size_t)P * cols;                                                                    \
-    int panels = (rows + P - 1) / P;                                                                      \
-    MASK mask = (MASK)((1u << (rows - (panels - 1) * P)) - 1);                                            \
-    int group = count <= 4 ? 4 : 2, mrmax = group == 4 ? 6 : 12;                                          \
-    for (int c0 = 0; c0 < cols || c0 == 0; c0 += KC) {                                          \
-        int c1 = c0 + KC < cols ? c0 + KC : cols;                                                         \
-        for (int t0 = 0; t0 < count; t0 += MC) {                                                          \
-            int t1 = t0 + MC < count ? t0 + MC : count;                                                   \
-            for (int p = panel_begin; p < panel_end;) {                                                   \
-                int np = panel_end - p >= group ? group : panel_end - p >= 2 ? 2 : 1;                    \
-                const T *panel = packed + (size_t)p * pstride;                                            \
-                int lastn = p + np == panels ? np - 1 : -1;                                               \
-                for (int t = t0; t < t1;) {                                                               \
-                    int mr = t1 - t < mrmax ? t1 - t : mrmax;                                             \
+#define GEMM_AVX512(T, P, MASK, TILES)                                                                  \
+    size_t pstride = (size_t)P * cols;                                                                  \
+    int panels = (rows + P - 1) / P;                                                                    \
+    MASK mask = (MASK)((1u << (rows - (panels - 1) * P)) - 1);                                          \
+    int group = count <= 4 ? 4 : 2, mrmax = group == 4 ? 6 : 12;                                        \
+    for (int c0 = 0; c0 < cols || c0 == 0; c0 += KC) {                                                  \
+        int c1 = c0 + KC < cols ? c0 + KC : cols;                                                       \
+        for (int t0 = 0; t0 < count; t0 += MC) {                                                        \
+            int t1 = t0 + MC < count ? t0 + MC : count;                                                 \
+            for (int p = panel_begin; p < panel_end;) {                                                 \
+                int np = panel_end - p >= group ? group : panel_end - p >= 2 ? 2 : 1;                   \
+                const T *panel = packed + (size_t)p * pstride;                                          \
+                int lastn = p + np == panels ? np - 1 : -1;                                             \
+                for (int t = t0; t < t1;) {                                                             \
+                    int mr = t1 - t < mrmax ? t1 - t : mrmax;                                           \
                     TILES(mr, np, panel, pstride, x + (size_t)t * ldx, ldx, y + (size_t)t * ldy + (size_t)p * P, \
-                          ldy, c0, c1, c0 > 0, mask, lastn);                                              \
-                    t += mr;                                                                              \
-                }                                                                                         \
-                p += np;                                                                                  \
-            }                                                                                             \
-        }                                                                                                 \
+                          ldy, c0, c1, c0 > 0, mask, lastn);                                            \
+                    t += mr;                                                                            \
+                }                                                                                       \
+                p += np;                                                                                \
+            }                                                                                           \
+        }                                                                                               \
     }
 
 TARGET void rnnk_gemm_f32_avx512(const float *packed, int rows, int cols, const float *x, int ldx, float *y,
