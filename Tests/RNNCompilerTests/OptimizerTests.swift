@@ -67,6 +67,29 @@ import Testing
         #expect(interpret(optimized, [[1, 2, 3, 4]]) == [[3, 9, 15, 21]])
     }
 
+    @Test func movesABiasOnASumIntoItsStateFreeAffineMap() throws {
+        let source = """
+        model M {
+          input x: [3]
+          state h: [2] = 0
+          h <- tanh(([[1, 2, 3], [4, 5, 6]] @ x + [[0.5, -1], [2, 0.25]] @ h) + [0.1, -0.2])
+          output h
+        }
+        """
+        let ir = try #require(compileOK(source))
+        let optimized = try Optimizer.optimize(ir, verifyEach: true)
+        let readsState = optimized.readsState()
+        var biased: [(index: Int, readsState: Bool)] = []
+        for (i, node) in optimized.nodes.enumerated() {
+            guard case .affine(let w, let bias, _) = node.op else { continue }
+            #expect(!w.isIdentity, "no identity map is left to add the bias")
+            if bias != nil { biased.append((i, readsState[i])) }
+        }
+        #expect(biased.count == 1 && biased.first?.readsState == false, "the bias sits on W x, which is time-batched")
+        let inputs: [[Double]] = [[1, 0, -1], [0.5, 2, 0], [-1, -1, 3]]
+        #expect(close(interpret(optimized, inputs), interpret(ir, inputs), tolerance: 1e-12))
+    }
+
     @Test func verifierFindsBrokenPrograms() throws {
         var ir = try #require(compileOK("model M {\n  input x: [2]\n  output relu(x)\n}"))
         ir.nodes[1].size = 3

@@ -165,3 +165,48 @@ extension KernelTests {
         }
     }
 }
+
+extension KernelTests {
+    /// The helper team splits a product by panels: the same kernel on the same panels, so
+    /// the result equals the one-thread product exactly; callers racing for the team either
+    /// get it or are told to run the product themselves.
+    @Test func teamProductsEqualSerialOnesUnderContention() async {
+        let (rows, cols) = (200, 96)
+        var g = SeededGenerator(state: 0x7EA)
+        let w = (0..<rows * cols).map { _ in Float.random(in: -1...1, using: &g) }
+        var packed = [Float](repeating: 0, count: rnnk_packed_size_f32(Int32(rows), Int32(cols)))
+        w.withUnsafeBufferPointer { wp in packed.withUnsafeMutableBufferPointer { rnnk_pack_f32(wp.baseAddress, Int32(rows), Int32(cols), $0.baseAddress) } }
+        let frozen = packed
+        await withTaskGroup(of: (Int, Int).self) { group in
+            for caller in 0..<4 {
+                group.addTask {
+                    var g = SeededGenerator(state: UInt64(caller))
+                    var (mismatches, ranOnTeam) = (0, 0)
+                    for _ in 0..<300 {
+                        let count = Int.random(in: 1...3, using: &g)
+                        let x = (0..<count * cols).map { _ in Float.random(in: -1...1, using: &g) }
+                        var serial = [Float](repeating: 0, count: count * rows), team = serial
+                        frozen.withUnsafeBufferPointer { p in x.withUnsafeBufferPointer { xp in
+                            serial.withUnsafeMutableBufferPointer {
+                                rnnk_gemm_f32(p.baseAddress, Int32(rows), Int32(cols), xp.baseAddress, Int32(cols), $0.baseAddress, Int32(rows), Int32(count), 0, rnnk_panels_f32(Int32(rows)))
+                            }
+                            team.withUnsafeMutableBufferPointer { y in
+                                if rnnk_team_gemm_f32(2, p.baseAddress, Int32(rows), Int32(cols), xp.baseAddress, Int32(cols), y.baseAddress, Int32(rows), Int32(count)) != 0 {
+                                    ranOnTeam += 1
+                                } else {
+                                    rnnk_gemm_f32(p.baseAddress, Int32(rows), Int32(cols), xp.baseAddress, Int32(cols), y.baseAddress, Int32(rows), Int32(count), 0, rnnk_panels_f32(Int32(rows)))
+                                }
+                            }
+                        } }
+                        if serial != team { mismatches += 1 }
+                    }
+                    return (mismatches, ranOnTeam)
+                }
+            }
+            var total = (mismatches: 0, ranOnTeam: 0)
+            for await (m, r) in group { total = (total.mismatches + m, total.ranOnTeam + r) }
+            #expect(total.mismatches == 0)
+            #expect(total.ranOnTeam > 0, "the team ran some of the products")
+        }
+    }
+}

@@ -59,3 +59,14 @@ extension IRProgram {
         return uses
     }
 }
+
+extension IRProgram {
+    /// Whether each node depends on a state's value (reads one, directly or through operands).
+    func readsState() -> [Bool] {
+        var reads = [Bool](repeating: false, count: nodes.count)
+        for (i, n) in nodes.enumerated() {
+            if case .stateRead = n.op { reads[i] = true } else { reads[i] = n.op.operands.contains { reads[$0.index] } }
+        }
+        return reads
+    }
+}

@@ -87,11 +87,30 @@ extension Pass {
 
     /// Fuses an affine map applied to the result of another (used only there) into one, and
     /// the sum of two affine maps of the same value into one; folds a slice into the columns
-    /// of the affine map that reads it. A fusion is done only when it stores no more weights.
-    static let affineFusion = Pass(name: "affine-fusion", summary: "fuse affine(affine(x)), affine(x) + affine(x), affine(slice(x))") { p in
+    /// of the affine map that reads it; moves a bias added to a sum of affine maps into one of
+    /// them (one that does not read a state when there is one, so that it is time-batched).
+    /// A fusion is done only when it stores no more weights.
+    static let affineFusion = Pass(name: "affine-fusion", summary: "fuse affine(affine(x)), affine(x) + affine(x), affine(slice(x)), (affine + y) + c") { p in
         let uses = p.useCounts()
+        let readsState = p.readsState()
         return IRRewriter.rewrite(p) { r, node, original in
             func emit(_ op: IROp) -> ValueID { r.add(op, size: node.size, range: node.range) }
+            switch node.op {
+            case .affine(let w2, let b2?, let x) where w2.isIdentity:
+                let sum = original.op.operands[0].index
+                guard uses[sum] == 1, case .add(let a, let b) = r[x].op, case .add(let oa, let ob) = p.nodes[sum].op, oa != ob else { break }
+                // (operand in the new program, its original index): single-use affine maps.
+                let candidates = [(a, oa.index), (b, ob.index)].filter { new, old in
+                    if case .affine = r[new].op { return uses[old] == 1 }
+                    return false
+                }
+                guard let (target, _) = candidates.first(where: { !readsState[$0.1] }) ?? candidates.first,
+                      case .affine(let w1, let b1, let y) = r[target].op else { break }
+                let folded = r.add(.affine(w1, bias: zip(b1 ?? [Double](repeating: 0, count: b2.count), b2).map(+), y),
+                                   size: r[target].size, range: r[target].range)
+                return emit(target == a ? .add(folded, b) : .add(a, folded))
+            default: break
+            }
             switch node.op {
             case .affine(let w2, let b2, let x):
                 if case .affine(let w1, let b1, let y) = r[x].op, uses[original.op.operands[0].index] == 1 {

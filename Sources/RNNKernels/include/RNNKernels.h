@@ -24,6 +24,14 @@ void rnnk_pack_f64(const double *w, int rows, int cols, double *packed);
 int rnnk_panels_f64(int rows);
 void rnnk_gemm_f64(const double *packed, int rows, int cols, const double *x, int ldx, double *y, int ldy, int count, int panel_begin, int panel_end);
 
+/// The product of rnnk_gemm_* over all panels, split by panels between the caller and up to
+/// `threads - 1` helper threads that spin between jobs (for products of a few microseconds,
+/// such as a matrix-vector product per recurrence step). Returns 0, having done nothing,
+/// when another thread is using the helpers or none can be started; the caller then runs
+/// the product itself.
+int rnnk_team_gemm_f32(int threads, const float *packed, int rows, int cols, const float *x, int ldx, float *y, int ldy, int count);
+int rnnk_team_gemm_f64(int threads, const double *packed, int rows, int cols, const double *x, int ldx, double *y, int ldy, int count);
+
 /// Float activations y[i] = f(x[i]) for i < n, vectorized (see activations.c for the method
 /// and its error bound); y may equal x.
 enum rnnk_activation { RNNK_EXP = 0, RNNK_SIGMOID = 1, RNNK_TANH = 2, RNNK_SILU = 3 };

@@ -11,10 +11,10 @@ enum DiagonalScan {
     /// Rows times width below which one thread scans everything.
     static let parallelElements = 1 << 15
 
-    static func run<Scalar: BinaryFloatingPoint & Sendable>(a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, state: UnsafeMutablePointer<Scalar>, width n: Int, steps: Int) {
+    static func run<Scalar: BinaryFloatingPoint & Sendable>(a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, state: UnsafeMutablePointer<Scalar>, width n: Int, steps: Int, threads: Int) {
         guard steps > 1 else { return }
         let transitions = steps - 1  // rows 1..<steps are produced
-        let cores = Parallel.cores
+        let cores = min(threads, Parallel.cores)
         guard cores > 1, transitions * n >= parallelElements, transitions >= 2 * cores else {
             sequential(a, b, state, n, from: 0, to: transitions)
             return

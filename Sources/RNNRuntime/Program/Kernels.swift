@@ -14,6 +14,8 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
         case packedFloat(UnsafeMutablePointer<Float>)
         case packedDouble(UnsafeMutablePointer<Double>)
         case sparse(offsets: [Int], columns: [Int], values: [Scalar])
+        /// A square matrix with nothing off its diagonal (gates like `1 - z`): a scaling.
+        case diagonal([Scalar])
     }
 
     let rows: Int
@@ -35,7 +37,14 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
                 v.withUnsafeBufferPointer { rnnk_pack_f64($0.baseAddress, Int32(rows), Int32(cols), packed) }
                 storage = .packedDouble(packed)
             }
-        case .sparse(let o, let c, let v): storage = .sparse(offsets: o, columns: c, values: v.map { Scalar($0) })
+        case .sparse(let o, let c, let v):
+            // Exactly one entry per row, on the diagonal (a row without entries yields 0 even
+            // for an infinite input, which a scaling by 0 would not).
+            if rows == cols, (0..<rows).allSatisfy({ r in o[r + 1] == o[r] + 1 && c[o[r]] == r }) {
+                storage = .diagonal((0..<rows).map { Scalar(v[o[$0]]) })
+            } else {
+                storage = .sparse(offsets: o, columns: c, values: v.map { Scalar($0) })
+            }
         }
     }
 
@@ -43,27 +52,28 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
         switch storage {
         case .packedFloat(let p): p.deallocate()
         case .packedDouble(let p): p.deallocate()
-        case .sparse: break
+        case .sparse, .diagonal: break
         }
     }
 
-    /// Rows of x at or above which a product is split over `Parallel.cores` threads.
+    /// Rows of x at or above which a product is split by rows of x over a thread pool.
     static var parallelRows: Int { 32 }
 
+    /// Multiply-adds at or above which a product of fewer rows is split by rows of W between
+    /// the helper team's threads (`rnnk_team_gemm_*`): a few microseconds of work, against
+    /// a handoff of well under one.
+    static var teamWork: Int { 1 << 15 }
+
     /// `y[t, r] = sum_c W[r, c] x[t, c]` for `count` rows; x rows are `cols` apart, y rows
-    /// `rows` apart. Large products split over all cores: by rows of x when there are many;
-    /// matrix-vector products only when W is large (over 2^20 entries), since below that the
-    /// cost of waking a second thread exceeded the gain (measured on W3/W4 of rnnc-bench).
-    func apply(_ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int, ldx: Int? = nil, ldy: Int? = nil) {
+    /// `rows` apart unless given. Uses up to `threads` cores: products over many rows of x are
+    /// split by rows of x over a thread pool; smaller ones with enough work (matrix-vector
+    /// products in a recurrence step) by rows of W over the helper team, which keeps each
+    /// core's share of W in its cache from step to step.
+    func apply(_ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int, ldx: Int? = nil, ldy: Int? = nil, threads: Int) {
         let (ldx, ldy) = (ldx ?? cols, ldy ?? rows)
-        let cores = Parallel.cores
-        let panels = self.panels
-        guard cores > 1, count >= Self.parallelRows && rows * cols >= 1 << 16 || rows * cols >= 1 << 20 && panels >= 2 * cores else {
-            applySerial(x, y, count: count, panels: 0..<panels, ldx: ldx, ldy: ldy)
-            return
-        }
-        let (xa, ya) = (UInt(bitPattern: x), UInt(bitPattern: y))
-        if count >= Self.parallelRows {
+        let cores = min(threads, Parallel.cores)
+        if cores > 1, count >= Self.parallelRows, rows * cols >= 1 << 16 {
+            let (xa, ya) = (UInt(bitPattern: x), UInt(bitPattern: y))
             let chunk = (count + cores - 1) / cores
             DispatchQueue.concurrentPerform(iterations: cores) { k in
                 let start = k * chunk
@@ -72,22 +82,37 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
                 let ys = UnsafeMutablePointer<Scalar>(bitPattern: ya)! + start * ldy
                 applySerial(xs, ys, count: min(chunk, count - start), panels: 0..<panels, ldx: ldx, ldy: ldy)
             }
-        } else {
-            let chunk = (panels + cores - 1) / cores
-            DispatchQueue.concurrentPerform(iterations: cores) { k in
-                let range = (k * chunk)..<min(panels, (k + 1) * chunk)
-                guard !range.isEmpty else { return }
-                applySerial(UnsafePointer<Scalar>(bitPattern: xa)!, UnsafeMutablePointer<Scalar>(bitPattern: ya)!, count: count, panels: range, ldx: ldx, ldy: ldy)
+            return
+        }
+        if cores > 1, rows * cols * count >= Self.teamWork, panels >= 2 * cores, applyOnTeam(x, y, count: count, ldx: ldx, ldy: ldy, threads: cores) {
+            return
+        }
+        applySerial(x, y, count: count, panels: 0..<panels, ldx: ldx, ldy: ldy)
+    }
+
+    /// Runs a dense product on the helper team; false (nothing done) when the team is busy
+    /// or the matrix is sparse.
+    private func applyOnTeam(_ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int, ldx: Int, ldy: Int, threads: Int) -> Bool {
+        let (r, c, lx, ly, n, t) = (Int32(rows), Int32(cols), Int32(ldx), Int32(ldy), Int32(count), Int32(threads))
+        switch storage {
+        case .packedFloat(let w):
+            return x.withMemoryRebound(to: Float.self, capacity: 1) { xf in
+                y.withMemoryRebound(to: Float.self, capacity: 1) { yf in rnnk_team_gemm_f32(t, w, r, c, xf, lx, yf, ly, n) != 0 }
             }
+        case .packedDouble(let w):
+            return x.withMemoryRebound(to: Double.self, capacity: 1) { xd in
+                y.withMemoryRebound(to: Double.self, capacity: 1) { yd in rnnk_team_gemm_f64(t, w, r, c, xd, lx, yd, ly, n) != 0 }
+            }
+        case .sparse, .diagonal: return false
         }
     }
 
-    /// Panels of a packed dense matrix (1 for a sparse one).
+    /// Panels of a packed dense matrix (1 for a sparse or diagonal one).
     var panels: Int {
         switch storage {
         case .packedFloat: return Int(rnnk_panels_f32(Int32(rows)))
         case .packedDouble: return Int(rnnk_panels_f64(Int32(rows)))
-        case .sparse: return 1
+        case .sparse, .diagonal: return 1
         }
     }
 
@@ -117,6 +142,13 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
                     }
                 }
             } } }
+        case .diagonal(let d):
+            d.withUnsafeBufferPointer { d in
+                for t in 0..<count {
+                    let (xt, yt) = (x + t * ldx, y + t * ldy)
+                    for r in 0..<rows { yt[r] = d[r] * xt[r] }
+                }
+            }
         }
     }
 }

@@ -27,7 +27,7 @@ extension ScanRunner {
                 for q in 0..<b.batch {
                     let o = q * steps * n
                     coefficients[k].withUnsafeBufferPointer { a in offsets[k].withUnsafeBufferPointer { v in
-                        DiagonalScan.run(a: a.baseAddress! + o, b: v.baseAddress! + o, state: b.slots[slot] + o, width: n, steps: steps)
+                        DiagonalScan.run(a: a.baseAddress! + o, b: v.baseAddress! + o, state: b.slots[slot] + o, width: n, steps: steps, threads: b.threads)
                     } }
                 }
             }
@@ -46,7 +46,7 @@ extension ScanRunner {
         switch ins {
         case .affine(let dst, let src, let m, let bias), .affineActivation(_, let dst, let src, let m, let bias):
             let w = program.slotSizes[dst]
-            matrices[m].apply(b.row(src, t), b.row(dst, t), count: b.batch, ldx: b.steps * b.ld[src], ldy: b.steps * b.ld[dst])
+            matrices[m].apply(b.row(src, t), b.row(dst, t), count: b.batch, ldx: b.steps * b.ld[src], ldy: b.steps * b.ld[dst], threads: b.threads)
             for q in 0..<b.batch {
                 let yq = b.row(dst, q * b.steps + t)
                 if let bias { vectors[bias].withUnsafeBufferPointer { v in for i in 0..<w { yq[i] += v[i] } } }
@@ -88,7 +88,7 @@ extension ScanRunner {
             func rows(_ slot: Int) -> Rows { Rows(base: UInt(bitPattern: b.row(slot, first)), ld: b.ld[slot]) }
             scanDirectly(state: rows(s), keepState: keepState, next: keepNext ? rows(next) : nil,
                          coefficient: u.map(rows), offset: rows(v), product: keepProduct ? product.map(rows) : nil,
-                         width: program.slotSizes[s], steps: steps)
+                         width: program.slotSizes[s], steps: steps, threads: b.threads)
         }
         return true
     }
@@ -104,8 +104,8 @@ extension ScanRunner {
     /// state's rows 1..<steps when `keepState`, each step's new value to `next`, and
     /// `u_t * h` to `product`, when given.
     private func scanDirectly(state: Rows, keepState: Bool, next: Rows?, coefficient: Rows?, offset: Rows,
-                              product: Rows?, width: Int, steps: Int) {
-        let cores = width >= 64 && steps * width >= 1 << 16 ? Parallel.cores : 1
+                              product: Rows?, width: Int, steps: Int, threads: Int) {
+        let cores = width >= 64 && steps * width >= 1 << 16 ? min(threads, Parallel.cores) : 1
         let chunk = (width + cores - 1) / cores
         DispatchQueue.concurrentPerform(iterations: cores) { k in
             let lo = k * chunk, hi = min(width, lo + chunk)
@@ -162,7 +162,7 @@ extension ScanRunner {
             case .affine(let dst, let src, let m, _):
                 guard let c = coef[src] else { continue }
                 var out = [Scalar](repeating: 0, count: sizes[dst] * steps)
-                c.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { y in matrices[m].apply(x.baseAddress!, y.baseAddress!, count: steps) } }
+                c.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { y in matrices[m].apply(x.baseAddress!, y.baseAddress!, count: steps, threads: b.threads) } }
                 coef[dst] = out
             case .add(let dst, let l, let rr):
                 let zero = [Scalar](repeating: 0, count: sizes[dst] * steps)
@@ -210,7 +210,7 @@ extension ScanRunner {
         }
         let a = matrices[r.transition!]
         for t in 0..<(b.steps - 1) {
-            current.withUnsafeBufferPointer { x in next.withUnsafeMutableBufferPointer { y in a.apply(x.baseAddress!, y.baseAddress!, count: 1) } }
+            current.withUnsafeBufferPointer { x in next.withUnsafeMutableBufferPointer { y in a.apply(x.baseAddress!, y.baseAddress!, count: 1, threads: b.threads) } }
             at = 0
             for (k, (slot, n)) in zip(stateSlots, sizes).enumerated() {
                 let row = first + t

@@ -54,6 +54,8 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         var ld: [Int]
         let steps: Int
         let batch: Int
+        /// Cores the run's products may use (see `Workspace.threads`).
+        var threads = 1
 
         var rows: Int { steps * batch }
 
@@ -61,13 +63,19 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     }
 
     /// Memory for runs of up to a number of rows (tokens times sequences), kept between runs
-    /// so repeated runs do not pay for fresh pages. Use one workspace per thread.
+    /// so repeated runs do not pay for fresh pages, and the number of cores a run may use.
+    /// Use one workspace per thread.
     public final class Workspace: @unchecked Sendable {
         fileprivate var slots: [UnsafeMutablePointer<Scalar>] = []
         fileprivate var sizes: [Int] = []
         fileprivate var capacity = 0
+        /// Cores one run's matrix products may use: all of them by default; pass 1 when you
+        /// run sequences on several threads yourself, so the runs do not compete for cores.
+        public let threads: Int
 
-        public init() {}
+        public init(threads: Int? = nil) {
+            self.threads = max(1, threads ?? Parallel.cores)
+        }
 
         deinit { free() }
 
@@ -144,7 +152,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         precondition(output.count == steps * program.outputWidth, "expected room for \(steps) outputs of \(program.outputWidth) values")
         guard steps > 0, output.count > 0 else { return }
         tokens.withUnsafeBufferPointer { x in
-            var b = Buffers(slots: workspace.owned(sizes: program.slotSizes, rows: steps), ld: program.slotSizes, steps: steps, batch: 1)
+            var b = Buffers(slots: workspace.owned(sizes: program.slotSizes, rows: steps), ld: program.slotSizes, steps: steps, batch: 1, threads: workspace.threads)
             let placed = viewInputsAndOutputs(&b, input: x.baseAddress, output: output.baseAddress!)
             resolveSliceViews(&b)
             execute(b, copyingInputs: [], placedOutputs: placed, into: [output.baseAddress!])
@@ -156,17 +164,29 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     @_specialize(exported: true, where Scalar == Double)
     public func run(flat sequences: [[Scalar]], steps: Int, workspace: Workspace = Workspace()) -> [[Scalar]] {
         if sequences.count == 1 { return [run(flat: sequences[0], steps: steps, workspace: workspace)] }
-        let width = program.inputWidth
-        for tokens in sequences { precondition(tokens.count == steps * width, "expected \(steps) tokens of \(width) values") }
-        let batch = sequences.count
-        guard steps > 0, batch > 0 else { return sequences.map { _ in [] } }
-        var b = Buffers(slots: workspace.owned(sizes: program.slotSizes, rows: steps * batch), ld: program.slotSizes, steps: steps, batch: batch)
-        resolveSliceViews(&b)
         let n = steps * program.outputWidth
-        let out = UnsafeMutablePointer<Scalar>.allocate(capacity: max(1, batch * n))
-        defer { out.deallocate() }
+        let all = [Scalar](unsafeUninitializedCapacity: sequences.count * n) { y, count in
+            run(flat: sequences, steps: steps, into: y, workspace: workspace)
+            count = sequences.count * n
+        }
+        return (0..<sequences.count).map { Array(all[$0 * n..<($0 + 1) * n]) }
+    }
+
+    /// Like `run(flat:steps:workspace:)` for several sequences, writing their outputs one
+    /// after the other (`[B, T, outputWidth]`) into `output`, which must hold exactly that
+    /// many values. Every value of `output` is written.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func run(flat sequences: [[Scalar]], steps: Int, into output: UnsafeMutableBufferPointer<Scalar>, workspace: Workspace = Workspace()) {
+        let (width, batch, n) = (program.inputWidth, sequences.count, steps * program.outputWidth)
+        precondition(output.count == batch * n, "expected room for \(batch) x \(steps) outputs of \(program.outputWidth) values")
+        if batch == 1 { return run(flat: sequences[0], steps: steps, into: output, workspace: workspace) }
+        for tokens in sequences { precondition(tokens.count == steps * width, "expected \(steps) tokens of \(width) values") }
+        guard steps > 0, batch > 0, n > 0 else { return }
+        var b = Buffers(slots: workspace.owned(sizes: program.slotSizes, rows: steps * batch), ld: program.slotSizes, steps: steps, batch: batch, threads: workspace.threads)
+        resolveSliceViews(&b)
+        let out = output.baseAddress!
         execute(b, copyingInputs: sequences, placedOutputs: [], into: (0..<batch).map { out + $0 * n })
-        return (0..<batch).map { Array(UnsafeBufferPointer(start: out + $0 * n, count: n)) }
     }
 
     // MARK: Layout
@@ -260,7 +280,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         let first = rows.lowerBound
         switch ins {
         case .affine(let dst, let src, let m, let bias):
-            matrices[m].apply(b.row(src, first), b.row(dst, first), count: count, ldx: b.ld[src], ldy: b.ld[dst])
+            matrices[m].apply(b.row(src, first), b.row(dst, first), count: count, ldx: b.ld[src], ldy: b.ld[dst], threads: b.threads)
             if let bias {
                 vectors[bias].withUnsafeBufferPointer { v in
                     for r in rows { let y = b.row(dst, r); for i in 0..<v.count { y[i] += v[i] } }

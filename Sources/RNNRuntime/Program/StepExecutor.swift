@@ -13,13 +13,18 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     private let offsets: [Int]
     private let matrices: [ConvertedMatrix<Scalar>]
     private let vectors: [[Scalar]]
+    /// Cores one step's matrix products may use.
+    public let threads: Int
 
     /// Creates a session; the program is validated first, so a bad program never runs.
+    /// `threads`: cores one step's matrix products may use (all by default; pass 1 when you
+    /// run sessions on several threads yourself).
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
-    public init(program: StepProgram) throws(RuntimeError) {
+    public init(program: StepProgram, threads: Int? = nil) throws(RuntimeError) {
         try program.validate()
         self.program = program
+        self.threads = max(1, threads ?? Parallel.cores)
         var offsets: [Int] = []
         var total = 0
         for s in program.slotSizes {
@@ -98,7 +103,7 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
         switch ins {
         case .affine(let dst, let src, let m, let bias):
             let d = buffer + offsets[dst]
-            matrices[m].apply(buffer + offsets[src], d, count: 1)
+            matrices[m].apply(buffer + offsets[src], d, count: 1, threads: threads)
             if let bias {
                 vectors[bias].withUnsafeBufferPointer { b in for r in 0..<b.count { d[r] += b[r] } }
             }
@@ -167,6 +172,7 @@ private func runBatch<Scalar: BinaryFloatingPoint & Sendable>(_: Scalar.Type, _ 
     let scan = mode == .step ? nil : try ScanRunner<Scalar>(program: model.program, plan: model.plan)
     _ = try StepSession<Scalar>(program: model.program)
     let workers = min(Parallel.cores, max(1, sequences.count))
+    let threadsPerWorker = max(1, Parallel.cores / workers)
     let results = BatchResults(count: sequences.count)
     // Equal-length sequences through the scan program run in lockstep, a group per core.
     if let scan, let steps = sequences.first?.count, sequences.allSatisfy({ $0.count == steps }),
@@ -176,7 +182,7 @@ private func runBatch<Scalar: BinaryFloatingPoint & Sendable>(_: Scalar.Type, _ 
             let range = (w * group)..<min(sequences.count, (w + 1) * group)
             guard !range.isEmpty else { return }
             do throws(RuntimeError) {
-                let out = try scan.run(batch: Array(sequences[range]))
+                let out = try scan.run(batch: Array(sequences[range]), workspace: .init(threads: threadsPerWorker))
                 results.lock.withLock { for (k, i) in range.enumerated() { results.outputs[i] = out[k] } }
             } catch {
                 results.lock.withLock { results.error = results.error ?? error }
@@ -186,8 +192,8 @@ private func runBatch<Scalar: BinaryFloatingPoint & Sendable>(_: Scalar.Type, _ 
         return results.outputs
     }
     DispatchQueue.concurrentPerform(iterations: workers) { w in
-        guard let session = try? StepSession<Scalar>(program: model.program) else { return }
-        let workspace = ScanRunner<Scalar>.Workspace()
+        guard let session = try? StepSession<Scalar>(program: model.program, threads: threadsPerWorker) else { return }
+        let workspace = ScanRunner<Scalar>.Workspace(threads: threadsPerWorker)
         var index = w
         while index < sequences.count {
             let seq = sequences[index]

@@ -78,9 +78,14 @@ func scanThroughput(_ model: Artifact.Model, steps: Int, batch: Int, repeats: In
     let cores = min(batch, ProcessInfo.processInfo.activeProcessorCount)
     let group = (batch + cores - 1) / cores
     let groups = (0..<cores).map { Array(inputs[($0 * group)..<min(batch, ($0 + 1) * group)]) }
-    let workspaces = (0..<cores).map { _ in ScanRunner<Float>.Workspace() }
+    let workspaces = (0..<cores).map { _ in ScanRunner<Float>.Workspace(threads: ProcessInfo.processInfo.activeProcessorCount / cores) }
+    // Outputs go to buffers kept between runs, as a serving loop would keep them.
+    nonisolated(unsafe) let outputs = groups.map { UnsafeMutableBufferPointer<Float>.allocate(capacity: $0.count * steps * model.program.outputWidth) }
+    defer { outputs.forEach { $0.deallocate() } }
     return best(repeats) {
-        DispatchQueue.concurrentPerform(iterations: cores) { k in _ = runner.run(flat: groups[k], steps: steps, workspace: workspaces[k]) }
+        DispatchQueue.concurrentPerform(iterations: cores) { k in
+            runner.run(flat: groups[k], steps: steps, into: outputs[k], workspace: workspaces[k])
+        }
     }
 }
 
