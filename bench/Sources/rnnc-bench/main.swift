@@ -1,5 +1,5 @@
 // rnnc-bench: times rnnc on the benchmark workloads and prints one JSON line per result.
-//   rnnc-bench [--data DIR] [--quick] [W1 W2 W3 W4 W5]
+//   rnnc-bench [--data DIR] [--quick] [--cell gru|lstm] [--batch B] [GEMM W1 W2 W3 W4 W5]
 // Weights come from DIR (bench/.data, written by bench/peers/make_weights.py) so the peers
 // run the same models. Every timing is the best of several runs, compute only (inputs are
 // generated before the clock starts).
@@ -12,6 +12,8 @@ struct Options {
     var data = "bench/.data"
     var quick = false
     var workloads: [String] = []
+    var cells = ["gru", "lstm"]  // W3's cells and batch sizes, narrowed to profile one
+    var batches = [1, 8]
 }
 
 func parseOptions() -> Options {
@@ -21,6 +23,8 @@ func parseOptions() -> Options {
         switch a {
         case "--data": o.data = args.popFirst() ?? o.data
         case "--quick": o.quick = true
+        case "--cell": o.cells = [args.popFirst() ?? ""]
+        case "--batch": o.batches = [Int(args.popFirst() ?? "") ?? 1]
         default: o.workloads.append(a)
         }
     }
@@ -121,10 +125,10 @@ for w in options.workloads {
         report(w, "rnnc scan", tokens: steps, seconds: scanThroughput(model, steps: steps, batch: 1, repeats: 3))
         report(w, "rnnc step", tokens: steps, seconds: stepThroughput(model.program, steps: steps, repeats: 1))
     case "W3":
-        for cell in ["gru", "lstm"] {
+        for cell in ["gru", "lstm"] where options.cells.contains(cell) {
             let model = compileModel("w3_\(cell)", weights: "w3_\(cell).safetensors")
             let steps = q ? 1024 : 16384
-            for batch in [1, 8] {
+            for batch in options.batches {
                 report("W3 \(cell.uppercased()) B=\(batch)", "rnnc scan", tokens: steps * batch,
                        seconds: scanThroughput(model, steps: steps, batch: batch, repeats: 2))
             }
