@@ -7,17 +7,7 @@ extension ScanRunner {
         let stateSlots = r.states.map { program.states[$0].slot }
         switch r.kind {
         case .sequential:
-            for t in 0..<steps {
-                for i in r.instructions { executeLockstep(program.instructions[i], b, step: t) }
-                guard t + 1 < steps else { break }
-                for (slot, next) in zip(stateSlots, r.nextSlots) {
-                    for q in 0..<b.batch {
-                        let row = q * steps + t
-                        b.row(slot, row + 1).update(from: b.row(next, row), count: program.slotSizes[slot])
-                    }
-                }
-            }
-            return
+            return solveSequentially(r, b, stateSlots: stateSlots)
         case .diagonal:
             if solveDirectly(r, b, stateSlot: stateSlots[0]) { return }
             let offsets = offsetTerms(r, b, stateSlots: stateSlots)
@@ -37,24 +27,6 @@ extension ScanRunner {
         }
         // With every state row known, the cycle's own values follow without recurrence.
         for i in r.instructions { execute(program.instructions[i], b, rows: 0..<b.rows) }
-    }
-
-    /// Runs one instruction at step `t` of every sequence of the batch: rows `q * steps + t`.
-    /// Affine maps become one product over the batch's rows.
-    private func executeLockstep(_ ins: Instruction, _ b: Buffers, step t: Int) {
-        guard b.batch > 1 else { return execute(ins, b, rows: t..<(t + 1)) }
-        switch ins {
-        case .affine(let dst, let src, let m, let bias), .affineActivation(_, let dst, let src, let m, let bias):
-            let w = program.slotSizes[dst]
-            matrices[m].apply(b.row(src, t), b.row(dst, t), count: b.batch, ldx: b.steps * b.ld[src], ldy: b.steps * b.ld[dst], threads: b.threads)
-            for q in 0..<b.batch {
-                let yq = b.row(dst, q * b.steps + t)
-                if let bias { vectors[bias].withUnsafeBufferPointer { v in for i in 0..<w { yq[i] += v[i] } } }
-                if case .affineActivation(let f, _, _, _, _) = ins { Kernels.activate(f, yq, yq, count: w) }
-            }
-        default:
-            for q in 0..<b.batch { execute(ins, b, rows: (q * b.steps + t)..<(q * b.steps + t + 1)) }
-        }
     }
 
     /// The common shapes of a one-state diagonal recurrence, scanned straight from the slots

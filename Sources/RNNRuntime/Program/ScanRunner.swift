@@ -21,6 +21,9 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     let readCounts: [Int: Int]
     /// Slots written by some instruction (and not inputs, constants or states).
     private let computedSlots: Set<Int>
+    /// Slots that only a sequential recurrence writes and reads (its intermediate values and
+    /// states nothing else reads): for one sequence they keep a single row, reused each step.
+    let recurrenceLocalSlots: [Int]
 
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
@@ -45,6 +48,14 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
             guard case .slice(let dst, _, _) = ins, writers[dst] == 1, !fixed.contains(dst) else { return nil }
             return dst
         })
+        var local: [Int] = []
+        for case .recurrence(let r) in plan.stages where r.kind == .sequential {
+            var readsInside: [Int: Int] = [:]
+            for i in r.instructions { for s in program.instructions[i].operands { readsInside[s, default: 0] += 1 } }
+            let written = r.instructions.map { program.instructions[$0].destination } + r.states.map { program.states[$0].slot }
+            local += written.filter { readsInside[$0, default: 0] == reads[$0, default: 0] && !program.inputSlots.contains($0) }
+        }
+        recurrenceLocalSlots = local
     }
 
     /// The slots of one run: row `r` of slot `s` is at `slots[s] + r * ld[s]`; rows are
@@ -154,7 +165,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         tokens.withUnsafeBufferPointer { x in
             var b = Buffers(slots: workspace.owned(sizes: program.slotSizes, rows: steps), ld: program.slotSizes, steps: steps, batch: 1, threads: workspace.threads)
             let placed = viewInputsAndOutputs(&b, input: x.baseAddress, output: output.baseAddress!)
-            resolveSliceViews(&b)
+            shareRowsAndResolveViews(&b)
             execute(b, copyingInputs: [], placedOutputs: placed, into: [output.baseAddress!])
         }
     }
@@ -184,12 +195,21 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         for tokens in sequences { precondition(tokens.count == steps * width, "expected \(steps) tokens of \(width) values") }
         guard steps > 0, batch > 0, n > 0 else { return }
         var b = Buffers(slots: workspace.owned(sizes: program.slotSizes, rows: steps * batch), ld: program.slotSizes, steps: steps, batch: batch, threads: workspace.threads)
-        resolveSliceViews(&b)
+        shareRowsAndResolveViews(&b)
         let out = output.baseAddress!
         execute(b, copyingInputs: sequences, placedOutputs: [], into: (0..<batch).map { out + $0 * n })
     }
 
     // MARK: Layout
+
+    /// Rows that need not be stored: a constant keeps one row for all; for one sequence, the
+    /// values local to a sequential recurrence keep one row that every step reuses, so a step
+    /// works in cache instead of streaming fresh rows to memory. Then resolves slice views.
+    private func shareRowsAndResolveViews(_ b: inout Buffers) {
+        for c in program.constants { b.ld[c.slot] = 0 }
+        if b.batch == 1 { for slot in recurrenceLocalSlots { b.ld[slot] = 0 } }
+        resolveSliceViews(&b)
+    }
 
     /// Points every slice view at its source's rows (in program order, so chains resolve).
     private func resolveSliceViews(_ b: inout Buffers) {
@@ -245,7 +265,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         }
         for c in program.constants {
             vectors[c.vector].withUnsafeBufferPointer { v in
-                for r in 0..<b.rows { b.row(c.slot, r).update(from: v.baseAddress!, count: v.count) }
+                b.row(c.slot, 0).update(from: v.baseAddress!, count: v.count)  // one row for all (ld 0)
             }
         }
         for state in program.states {
