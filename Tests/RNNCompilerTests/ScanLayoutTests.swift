@@ -48,6 +48,34 @@ import Testing
         #expect(zip(out, want).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
     }
 
+    /// Long enough that batched products run in blocks with their bias and activation over
+    /// the cores, and element-wise passes split over the cores: the same outputs as steps.
+    @Test func largeBatchedWorkSplitOverCoresMatchesTheStepProgram() throws {
+        let (d, steps) = (121, 1100)  // d x steps is over 2^17 and not a multiple of the chunk rounding
+        let source = """
+        model M(d = \(d)) {
+          input x: [d]
+          param W: [d, d] = normal(seed: 3, std: 0.1)
+          param U: [d, d] = normal(seed: 4, std: 0.1)
+          param c: [d] = normal(seed: 5, std: 0.1)
+          state h: [d] = 0
+          z = sigmoid(W @ x + c)
+          v = tanh(U @ x) * x
+          h <- z * h + (1 - z) * v
+          output [h, v + z]
+        }
+        """
+        let ir = try #require(compileOK(source))
+        let model = ScanLowering.lowerModel(try Optimizer.optimize(ir))
+        var rng = SplitMix64(seed: 9)
+        let tokens = (0..<steps).map { _ in (0..<d).map { _ in Double(rng.next() % 2000) / 1000 - 1 } }
+        let scan = try ScanRunner<Double>(program: model.program, plan: model.plan).run(tokens, workspace: .init(threads: 2))
+        let session = try StepSession<Double>(program: model.program, threads: 1)
+        let stepped = try tokens.map { try session.step($0) }
+        #expect(scan.count == steps)
+        #expect(zip(scan, stepped).allSatisfy { zip($0, $1).allSatisfy { abs($0 - $1) <= 1e-10 } })
+    }
+
     @Test(arguments: programs.indices)
     func layoutsMatchTheInterpreter(_ k: Int) throws {
         let ir = try #require(compileOK(Self.programs[k]))

@@ -64,30 +64,49 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
     /// a handoff of well under one.
     static var teamWork: Int { 1 << 15 }
 
+    /// Rows of x per block of a long product: a block's outputs are still in cache when its
+    /// epilogue (bias, activation) runs. A multiple of the kernels' 48-row blocks.
+    static var epilogueRows: Int { 192 }
+
     /// `y[t, r] = sum_c W[r, c] x[t, c]` for `count` rows; x rows are `cols` apart, y rows
     /// `rows` apart unless given. Uses up to `threads` cores: products over many rows of x are
     /// split by rows of x over a thread pool; smaller ones with enough work (matrix-vector
     /// products in a recurrence step) by rows of W over the helper team, which keeps each
-    /// core's share of W in its cache from step to step.
-    func apply(_ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int, ldx: Int? = nil, ldy: Int? = nil, threads: Int) {
+    /// core's share of W in its cache from step to step. `epilogue(first, n)` runs on rows
+    /// `first ..< first + n` of y (relative to `y`) as soon as they are computed, on the
+    /// thread that computed them.
+    func apply(_ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int, ldx: Int? = nil, ldy: Int? = nil, threads: Int,
+               epilogue: ((_ first: Int, _ count: Int) -> Void)? = nil) {
         let (ldx, ldy) = (ldx ?? cols, ldy ?? rows)
         let cores = min(threads, Parallel.cores)
-        if cores > 1, count >= Self.parallelRows, rows * cols >= 1 << 16 {
-            let (xa, ya) = (UInt(bitPattern: x), UInt(bitPattern: y))
+        // Blocks of rows [first, first + n): product, then epilogue.
+        func blocks(_ first: Int, _ n: Int) {
+            var at = first
+            while at < first + n {
+                let m = min(Self.epilogueRows, first + n - at)
+                applySerial(x + at * ldx, y + at * ldy, count: m, panels: 0..<panels, ldx: ldx, ldy: ldy)
+                epilogue?(at, m)
+                at += m
+            }
+        }
+        if count >= Self.parallelRows, rows * cols >= 1 << 16 || epilogue != nil && count * rows >= 1 << 16 {
+            guard cores > 1 else { return blocks(0, count) }
             let chunk = (count + cores - 1) / cores
-            DispatchQueue.concurrentPerform(iterations: cores) { k in
-                let start = k * chunk
-                guard start < count else { return }
-                let xs = UnsafePointer<Scalar>(bitPattern: xa)! + start * ldx
-                let ys = UnsafeMutablePointer<Scalar>(bitPattern: ya)! + start * ldy
-                applySerial(xs, ys, count: min(chunk, count - start), panels: 0..<panels, ldx: ldx, ldy: ldy)
+            withoutActuallyEscaping(blocks) { blocks in
+                let run = UncheckedSendable(blocks)
+                DispatchQueue.concurrentPerform(iterations: cores) { k in
+                    let start = k * chunk
+                    if start < count { run.value(start, min(chunk, count - start)) }
+                }
             }
             return
         }
         if cores > 1, rows * cols * count >= Self.teamWork, panels >= 2 * cores, applyOnTeam(x, y, count: count, ldx: ldx, ldy: ldy, threads: cores) {
+            epilogue?(0, count)
             return
         }
         applySerial(x, y, count: count, panels: 0..<panels, ldx: ldx, ldy: ldy)
+        epilogue?(0, count)
     }
 
     /// Runs a dense product on the helper team; false (nothing done) when the team is busy
@@ -151,6 +170,13 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
             }
         }
     }
+}
+
+/// A value handed to worker threads that the caller knows is safe to share (the workers
+/// touch disjoint memory).
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 /// Element-wise kernels.

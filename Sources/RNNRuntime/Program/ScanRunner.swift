@@ -300,12 +300,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         let first = rows.lowerBound
         switch ins {
         case .affine(let dst, let src, let m, let bias):
-            matrices[m].apply(b.row(src, first), b.row(dst, first), count: count, ldx: b.ld[src], ldy: b.ld[dst], threads: b.threads)
-            if let bias {
-                vectors[bias].withUnsafeBufferPointer { v in
-                    for r in rows { let y = b.row(dst, r); for i in 0..<v.count { y[i] += v[i] } }
-                }
-            }
+            product(matrices[m], src, dst, bias: bias, activation: nil, b, rows)
         case .add(let dst, let l, let r):
             elementwise(dst, l, r, b, rows) { d, x, y, n in for i in 0..<n { d[i] = x[i] + y[i] } }
         case .mul(let dst, let l, let r):
@@ -322,11 +317,26 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
             guard !sliceViews.contains(dst) else { return }
             for r in rows { b.row(dst, r).update(from: b.row(src, r) + start, count: sizes[dst]) }
         case .affineActivation(let f, let dst, let src, let m, let bias):
-            execute(.affine(dst: dst, src: src, matrix: m, bias: bias), b, rows: rows)
-            activate(f, dst, dst, b, rows)
+            product(matrices[m], src, dst, bias: bias, activation: f, b, rows)
         case .activation(let f, let dst, let src):
             activate(f, src, dst, b, rows)
         }
+    }
+
+    /// `dst = f(W src + bias)` over rows; the bias and activation run on each block of rows
+    /// as the product finishes it, while it is in cache.
+    private func product(_ w: ConvertedMatrix<Scalar>, _ src: Int, _ dst: Int, bias: Int?, activation f: Activation?, _ b: Buffers, _ rows: Range<Int>) {
+        let (first, ldy, n) = (rows.lowerBound, b.ld[dst], program.slotSizes[dst])
+        let y = b.row(dst, first)
+        let epilogue: ((Int, Int) -> Void)? = bias == nil && f == nil ? nil : { [vectors] at, count in
+            for r in at..<(at + count) {
+                let yr = y + r * ldy
+                if let bias { vectors[bias].withUnsafeBufferPointer { v in for i in 0..<n { yr[i] += v[i] } } }
+                if let f, ldy != n { Kernels.activate(f, yr, yr, count: n) }
+            }
+            if let f, ldy == n { Kernels.activate(f, y + at * n, y + at * n, count: n * count) }
+        }
+        w.apply(b.row(src, first), y, count: rows.count, ldx: b.ld[src], ldy: ldy, threads: b.threads, epilogue: epilogue)
     }
 
     /// `body(d, x, y, n)` over rows, as one run when all three slots are contiguous.
@@ -334,7 +344,8 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
                              _ body: (UnsafeMutablePointer<Scalar>, UnsafeMutablePointer<Scalar>, UnsafeMutablePointer<Scalar>, Int) -> Void) {
         let n = program.slotSizes[dst]
         if b.ld[dst] == n, b.ld[l] == n, b.ld[r] == n {
-            body(b.row(dst, rows.lowerBound), b.row(l, rows.lowerBound), b.row(r, rows.lowerBound), n * rows.count)
+            let (d, x, y) = (b.row(dst, rows.lowerBound), b.row(l, rows.lowerBound), b.row(r, rows.lowerBound))
+            inChunks(n * rows.count, threads: b.threads) { at, m in body(d + at, x + at, y + at, m) }
         } else {
             for row in rows { body(b.row(dst, row), b.row(l, row), b.row(r, row), n) }
         }
@@ -343,9 +354,25 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     private func activate(_ f: Activation, _ src: Int, _ dst: Int, _ b: Buffers, _ rows: Range<Int>) {
         let n = program.slotSizes[dst]
         if b.ld[dst] == n, b.ld[src] == n {
-            Kernels.activate(f, b.row(src, rows.lowerBound), b.row(dst, rows.lowerBound), count: n * rows.count)
+            let (x, y) = (b.row(src, rows.lowerBound), b.row(dst, rows.lowerBound))
+            inChunks(n * rows.count, threads: b.threads) { at, m in Kernels.activate(f, x + at, y + at, count: m) }
         } else {
             for r in rows { Kernels.activate(f, b.row(src, r), b.row(dst, r), count: n) }
+        }
+    }
+
+    /// `body(start, count)` over `0 ..< total` in one piece, or split over the cores when
+    /// the work is large enough to pay for waking them (element-wise passes over [T, n]).
+    private func inChunks(_ total: Int, threads: Int, _ body: (Int, Int) -> Void) {
+        let cores = min(threads, Parallel.cores)
+        guard cores > 1, total >= 1 << 17 else { return body(0, total) }
+        let chunk = ((total + cores - 1) / cores + 15) & ~15  // whole vectors per chunk
+        withoutActuallyEscaping(body) { body in
+            let run = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: cores) { k in
+                let start = k * chunk
+                if start < total { run.value(start, min(chunk, total - start)) }
+            }
         }
     }
 
