@@ -83,7 +83,7 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
         func blocks(_ first: Int, _ n: Int) {
             var at = first
             while at < first + n {
-                let m = min(Self.epilogueRows, first + n - at)
+                let m = epilogue == nil ? n : min(Self.epilogueRows, first + n - at)
                 applySerial(x + at * ldx, y + at * ldy, count: m, panels: 0..<panels, ldx: ldx, ldy: ldy)
                 epilogue?(at, m)
                 at += m
