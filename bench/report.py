@@ -6,11 +6,19 @@ import sys
 from collections import defaultdict
 
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip().startswith("{")]
-machine = {r["machine"]: r["value"] for r in rows if "machine" in r}
+# run.sh makes several interleaved passes over every implementation; each keeps its best
+# (this machine is shared, and a slow phase should not decide a ratio).
+machine = {}
+for r in rows:
+    if "machine" in r:
+        machine[r["machine"]] = max(machine.get(r["machine"], r["value"]), r["value"])
+passes = max(1, sum(1 for r in rows if r.get("machine") == "gemm_peak_GFLOPs"))
 results = defaultdict(dict)
 for r in rows:
     if "workload" in r:
-        results[r["workload"]][r["impl"]] = r
+        best = results[r["workload"]].get(r["impl"])
+        if best is None or r["tokens_per_s"] > best["tokens_per_s"]:
+            results[r["workload"]][r["impl"]] = r
 
 # (workload, rnnc impl, peer impl, target ratio)
 targets = [
@@ -28,7 +36,8 @@ targets = [
 
 out = ["# Benchmarks", "",
        "Written by `bash bench/run.sh` (do not edit by hand). Float32, CPU, 2 threads; tokens/s = batch x T / seconds,",
-       "best of several runs, compute only. Ratios compare rnnc with each peer **measured in the same run**.",
+       f"best of several runs in each of {passes} interleaved passes over all implementations, compute only. "
+       "Ratios compare rnnc with each peer **measured in the same run**.",
        f"Machine: {platform.machine()}, {platform.system()}; "
        f"float32 GEMM peak (torch, 2048^3, 2 threads): {machine.get('gemm_peak_GFLOPs', float('nan')):.0f} GFLOP/s; "
        f"STREAM triad (2 threads): {machine.get('stream_triad_GBps', float('nan')):.1f} GB/s.", "",
