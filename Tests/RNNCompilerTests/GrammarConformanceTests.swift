@@ -1,5 +1,6 @@
 import Foundation
 import RNNGrammar
+import RNNRuntime
 import Testing
 @testable import RNNCompiler
 

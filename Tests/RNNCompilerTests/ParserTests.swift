@@ -1,3 +1,4 @@
+import RNNRuntime
 import Testing
 @testable import RNNCompiler
 

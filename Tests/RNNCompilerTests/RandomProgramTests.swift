@@ -108,7 +108,6 @@ struct RandomProgramGenerator {
     }
 }
 
-extension SplitMix64: RandomNumberGenerator {}
 
 @Suite struct RandomProgramTests {
     /// Step programs (Float64 and Float32) agree with the reference interpreter.

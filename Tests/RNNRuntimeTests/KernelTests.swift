@@ -1,5 +1,6 @@
 import Foundation
 import RNNKernels
+import RNNRuntime
 import Testing
 
 /// The instruction sets this CPU can run, each tested on its own (the run-time choice is
@@ -7,24 +8,12 @@ import Testing
 let testedInstructionSets: [rnnk_isa] = [RNNK_ISA_GENERIC, RNNK_ISA_AVX2, RNNK_ISA_AVX512]
     .filter { $0.rawValue <= rnnk_hardware_isa().rawValue }
 
-/// A small seeded generator (SplitMix64) so that failures reproduce.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// One random product: shapes around the kernels' block edges (16/8-row panels, 256-column
 /// blocks, 48-row blocks of x, 12-row micro-tiles), padded strides, a random panel range.
 struct GemmCase: CustomStringConvertible {
     var rows, cols, count, ldx, ldy, panelBegin, panelEnd: Int
 
-    init(panelWidth: Int, using g: inout SeededGenerator) {
+    init(panelWidth: Int, using g: inout SplitMix64) {
         rows = [Int.random(in: 1...40, using: &g), Int.random(in: 1...200, using: &g)].randomElement(using: &g)!
         cols = [0, 1, 255, 256, 257, 513, Int.random(in: 1...80, using: &g), Int.random(in: 1...600, using: &g)].randomElement(using: &g)!
         count = [1, 2, 3, 4, 5, 8, 12, 13, 47, 48, 49, Int.random(in: 1...130, using: &g)].randomElement(using: &g)!
@@ -42,7 +31,7 @@ struct GemmCase: CustomStringConvertible {
 /// rows of W in the panel range within `tolerance` of their scale, everything else (other
 /// rows, stride padding) untouched.
 func checkProduct<Scalar: BinaryFloatingPoint>(
-    _ c: GemmCase, panelWidth: Int, tolerance: Double, using g: inout SeededGenerator, _ type: Scalar.Type,
+    _ c: GemmCase, panelWidth: Int, tolerance: Double, using g: inout SplitMix64, _ type: Scalar.Type,
     pack: (UnsafePointer<Scalar>, UnsafeMutablePointer<Scalar>) -> Void, packedSize: Int,
     product: (UnsafePointer<Scalar>, UnsafePointer<Scalar>, UnsafeMutablePointer<Scalar>) -> Void
 ) -> String? {
@@ -80,30 +69,29 @@ func checkProduct<Scalar: BinaryFloatingPoint>(
 @Suite struct KernelTests {
     @Test(arguments: testedInstructionSets)
     func floatProductsMatchTheReference(isa: rnnk_isa) {
-        var g = SeededGenerator(state: 0xF32 + UInt64(isa.rawValue))
-        for _ in 0..<60 {
-            let c = GemmCase(panelWidth: 16, using: &g)
-            let failure = checkProduct(c, panelWidth: 16, tolerance: 1e-6, using: &g, Float.self,
-                pack: { rnnk_pack_f32($0, Int32(c.rows), Int32(c.cols), $1) },
-                packedSize: rnnk_packed_size_f32(Int32(c.rows), Int32(c.cols))) { p, x, y in
-                rnnk_gemm_f32_isa(isa, p, Int32(c.rows), Int32(c.cols), x, Int32(c.ldx), y, Int32(c.ldy), Int32(c.count),
-                                  Int32(c.panelBegin), Int32(c.panelEnd))
-            }
-            #expect(failure == nil, "\(String(cString: rnnk_isa_name(isa))): \(failure ?? "")")
-            if failure != nil { return }
-        }
+        checkProducts(isa: isa, Float.self, panelWidth: 16, tolerance: 1e-6, pack: rnnk_pack_f32, packedSize: rnnk_packed_size_f32, gemm: rnnk_gemm_f32_isa)
     }
 
     @Test(arguments: testedInstructionSets)
     func doubleProductsMatchTheReference(isa: rnnk_isa) {
-        var g = SeededGenerator(state: 0xF64 + UInt64(isa.rawValue))
+        checkProducts(isa: isa, Double.self, panelWidth: 8, tolerance: 1e-14, pack: rnnk_pack_f64, packedSize: rnnk_packed_size_f64, gemm: rnnk_gemm_f64_isa)
+    }
+
+    typealias Gemm<Scalar> = (rnnk_isa, UnsafePointer<Scalar>?, Int32, Int32, UnsafePointer<Scalar>?, Int32, UnsafeMutablePointer<Scalar>?, Int32, Int32, Int32, Int32) -> Void
+
+    /// 60 random products on one instruction set (stops at the first failure).
+    func checkProducts<Scalar: BinaryFloatingPoint>(
+        isa: rnnk_isa, _ type: Scalar.Type, panelWidth: Int, tolerance: Double,
+        pack: (UnsafePointer<Scalar>?, Int32, Int32, UnsafeMutablePointer<Scalar>?) -> Void,
+        packedSize: (Int32, Int32) -> Int, gemm: Gemm<Scalar>
+    ) {
+        var g = SplitMix64(seed: UInt64(panelWidth) << 8 + UInt64(isa.rawValue))
         for _ in 0..<60 {
-            let c = GemmCase(panelWidth: 8, using: &g)
-            let failure = checkProduct(c, panelWidth: 8, tolerance: 1e-14, using: &g, Double.self,
-                pack: { rnnk_pack_f64($0, Int32(c.rows), Int32(c.cols), $1) },
-                packedSize: rnnk_packed_size_f64(Int32(c.rows), Int32(c.cols))) { p, x, y in
-                rnnk_gemm_f64_isa(isa, p, Int32(c.rows), Int32(c.cols), x, Int32(c.ldx), y, Int32(c.ldy), Int32(c.count),
-                                  Int32(c.panelBegin), Int32(c.panelEnd))
+            let c = GemmCase(panelWidth: panelWidth, using: &g)
+            let (rows, cols) = (Int32(c.rows), Int32(c.cols))
+            let failure = checkProduct(c, panelWidth: panelWidth, tolerance: tolerance, using: &g, Scalar.self,
+                                       pack: { pack($0, rows, cols, $1) }, packedSize: packedSize(rows, cols)) { p, x, y in
+                gemm(isa, p, rows, cols, x, Int32(c.ldx), y, Int32(c.ldy), Int32(c.count), Int32(c.panelBegin), Int32(c.panelEnd))
             }
             #expect(failure == nil, "\(String(cString: rnnk_isa_name(isa))): \(failure ?? "")")
             if failure != nil { return }
@@ -129,7 +117,7 @@ func ulpDistance(_ got: Float, _ exact: Double) -> Double {
 /// Inputs for the activation checks: a dense sweep over the interesting range, the edges of
 /// the kernels' branches, the ends of the float range and the special values.
 func activationInputs() -> [Float] {
-    var g = SeededGenerator(state: 0xAC7)
+    var g = SplitMix64(seed: 0xAC7)
     var xs: [Float] = stride(from: -110, through: 110, by: 0.0037).map { Float($0) }
     xs += (0..<20000).map { _ in Float(Double.random(in: -1...1, using: &g)) * Float(pow(2, Double.random(in: -30...7, using: &g))) }
     xs += [0, -0.0, 0.3125, Float(0.3125).nextDown, -0.3125, 88.72, 88.73, -87.33, -103.97, -103.98, -104, 89, 1e-30, -1e-30,
@@ -172,7 +160,7 @@ extension KernelTests {
     /// get it or are told to run the product themselves.
     @Test func teamProductsEqualSerialOnesUnderContention() async {
         let (rows, cols) = (200, 96)
-        var g = SeededGenerator(state: 0x7EA)
+        var g = SplitMix64(seed: 0x7EA)
         let w = (0..<rows * cols).map { _ in Float.random(in: -1...1, using: &g) }
         var packed = [Float](repeating: 0, count: rnnk_packed_size_f32(Int32(rows), Int32(cols)))
         w.withUnsafeBufferPointer { wp in packed.withUnsafeMutableBufferPointer { rnnk_pack_f32(wp.baseAddress, Int32(rows), Int32(cols), $0.baseAddress) } }
@@ -180,7 +168,7 @@ extension KernelTests {
         await withTaskGroup(of: (Int, Int).self) { group in
             for caller in 0..<4 {
                 group.addTask {
-                    var g = SeededGenerator(state: UInt64(caller))
+                    var g = SplitMix64(seed: UInt64(caller))
                     var (mismatches, ranOnTeam) = (0, 0)
                     for _ in 0..<300 {
                         let count = Int.random(in: 1...3, using: &g)

@@ -273,28 +273,3 @@ enum Builtins {
         return .constant(.matrix(rows: rows, cols: parts.reduce(0) { $0 + $1.cols }, data))
     }
 }
-
-/// SplitMix64: a small, well-mixed 64-bit generator with a fixed, documented sequence.
-struct SplitMix64 {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1) with 53 random bits.
-    mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
-
-    /// Standard normal by the Box-Muller transform.
-    mutating func nextGaussian() -> Double {
-        let u1 = max(nextUnit(), Double.leastNonzeroMagnitude)
-        let u2 = nextUnit()
-        return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
-    }
-}
