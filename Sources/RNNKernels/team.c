@@ -45,7 +45,7 @@ static struct {
 /// each (about as long as the whole product for a 256-wide state).
 static void prefetch_x(const struct gemm_job *j) {
     size_t size = (size_t)j->f64 ? sizeof(double) : sizeof(float);
-    if ((size_t)j->count * j->ldx * size > 64 * 1024) return;
+    if ((size_t)j->count * j->cols * size > 64 * 1024) return;
     const char *x = j->x;
     for (int t = 0; t < j->count; t++) {
         const char *row = x + (size_t)t * j->ldx * size;

@@ -113,14 +113,15 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
     /// or the matrix is sparse.
     private func applyOnTeam(_ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int, ldx: Int, ldy: Int, threads: Int) -> Bool {
         let (r, c, lx, ly, n, t) = (Int32(rows), Int32(cols), Int32(ldx), Int32(ldy), Int32(count), Int32(threads))
+        let (xCount, yCount) = ((count - 1) * ldx + cols, (count - 1) * ldy + rows)
         switch storage {
         case .packedFloat(let w):
-            return x.withMemoryRebound(to: Float.self, capacity: 1) { xf in
-                y.withMemoryRebound(to: Float.self, capacity: 1) { yf in rnnk_team_gemm_f32(t, w, r, c, xf, lx, yf, ly, n) != 0 }
+            return x.withMemoryRebound(to: Float.self, capacity: xCount) { xf in
+                y.withMemoryRebound(to: Float.self, capacity: yCount) { yf in rnnk_team_gemm_f32(t, w, r, c, xf, lx, yf, ly, n) != 0 }
             }
         case .packedDouble(let w):
-            return x.withMemoryRebound(to: Double.self, capacity: 1) { xd in
-                y.withMemoryRebound(to: Double.self, capacity: 1) { yd in rnnk_team_gemm_f64(t, w, r, c, xd, lx, yd, ly, n) != 0 }
+            return x.withMemoryRebound(to: Double.self, capacity: xCount) { xd in
+                y.withMemoryRebound(to: Double.self, capacity: yCount) { yd in rnnk_team_gemm_f64(t, w, r, c, xd, lx, yd, ly, n) != 0 }
             }
         case .sparse, .diagonal: return false
         }
