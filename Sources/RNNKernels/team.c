@@ -2,7 +2,8 @@
 // matrix-vector product inside a recurrence takes a few microseconds, about what waking a
 // sleeping thread costs. Helpers spin (with pause) between jobs for a short while and sleep
 // on a condition variable after that, so a run of back-to-back products pays a cache-line
-// handoff per product (well under a microsecond) and an idle process burns no CPU.
+// handoff per product (about a microsecond in all, measured on a 1 MiB product split in two)
+// and an idle process burns no CPU.
 //
 // One caller owns the team at a time; a caller that finds it busy gets 0 back and runs the
 // product itself. Each helper always works on the same part of a split, so with the same
@@ -20,7 +21,7 @@
 #endif
 
 #define MAX_HELPERS 7
-#define SPINS_BEFORE_SLEEP 20000 // pauses; roughly a millisecond
+#define SPINS_BEFORE_SLEEP 20000 // pauses (tens of cycles to ~140 each, by CPU)
 
 struct gemm_job {
     int f64, rows, cols, ldx, ldy, count, panels, parts;

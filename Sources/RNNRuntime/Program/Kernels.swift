@@ -5,6 +5,21 @@ import RNNKernels
 /// How many threads the runtime uses for large kernels: the machine's cores, at most 8.
 enum Parallel {
     static let cores = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
+
+    /// `body(start, count)` over `0 ..< total` cut into one chunk per core (`cores` of them,
+    /// each a multiple of `granule` long but the last), run on a thread pool; the chunks
+    /// must touch disjoint memory.
+    static func forEachChunk(of total: Int, cores: Int, granule: Int = 1, _ body: (Int, Int) -> Void) {
+        guard cores > 1 else { return body(0, total) }
+        let chunk = ((total + cores - 1) / cores + granule - 1) / granule * granule
+        withoutActuallyEscaping(body) { body in
+            let run = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: cores) { k in
+                let start = k * chunk
+                if start < total { run.value(start, min(chunk, total - start)) }
+            }
+        }
+    }
 }
 
 /// A weight matrix converted once to the runtime's precision: dense ones packed into panels
@@ -61,7 +76,7 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
 
     /// Multiply-adds at or above which a product of fewer rows is split by rows of W between
     /// the helper team's threads (`rnnk_team_gemm_*`): a few microseconds of work, against
-    /// a handoff of well under one.
+    /// a handoff of about one (measured on a 1 MiB product split in two).
     static var teamWork: Int { 1 << 15 }
 
     /// Rows of x per block of a long product: a block's outputs are still in cache when its
@@ -90,16 +105,7 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
             }
         }
         if count >= Self.parallelRows, rows * cols >= 1 << 16 || epilogue != nil && count * rows >= 1 << 16 {
-            guard cores > 1 else { return blocks(0, count) }
-            let chunk = (count + cores - 1) / cores
-            withoutActuallyEscaping(blocks) { blocks in
-                let run = UncheckedSendable(blocks)
-                DispatchQueue.concurrentPerform(iterations: cores) { k in
-                    let start = k * chunk
-                    if start < count { run.value(start, min(chunk, count - start)) }
-                }
-            }
-            return
+            return Parallel.forEachChunk(of: count, cores: cores, blocks)
         }
         if cores > 1, rows * cols * count >= Self.teamWork, panels >= 2 * cores, applyOnTeam(x, y, count: count, ldx: ldx, ldy: ldy, threads: cores) {
             epilogue?(0, count)

@@ -66,7 +66,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         let steps: Int
         let batch: Int
         /// Cores the run's products may use (see `Workspace.threads`).
-        var threads = 1
+        let threads: Int
 
         var rows: Int { steps * batch }
 
@@ -328,10 +328,11 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     private func product(_ w: ConvertedMatrix<Scalar>, _ src: Int, _ dst: Int, bias: Int?, activation f: Activation?, _ b: Buffers, _ rows: Range<Int>) {
         let (first, ldy, n) = (rows.lowerBound, b.ld[dst], program.slotSizes[dst])
         let y = b.row(dst, first)
-        let epilogue: ((Int, Int) -> Void)? = bias == nil && f == nil ? nil : { [vectors] at, count in
+        let biasValues = bias.map { vectors[$0] }
+        let epilogue: ((Int, Int) -> Void)? = bias == nil && f == nil ? nil : { at, count in
             for r in at..<(at + count) {
                 let yr = y + r * ldy
-                if let bias { vectors[bias].withUnsafeBufferPointer { v in for i in 0..<n { yr[i] += v[i] } } }
+                if let biasValues { biasValues.withUnsafeBufferPointer { v in for i in 0..<n { yr[i] += v[i] } } }
                 if let f, ldy != n { Kernels.activate(f, yr, yr, count: n) }
             }
             if let f, ldy == n { Kernels.activate(f, y + at * n, y + at * n, count: n * count) }
@@ -364,16 +365,8 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     /// `body(start, count)` over `0 ..< total` in one piece, or split over the cores when
     /// the work is large enough to pay for waking them (element-wise passes over [T, n]).
     private func inChunks(_ total: Int, threads: Int, _ body: (Int, Int) -> Void) {
-        let cores = min(threads, Parallel.cores)
-        guard cores > 1, total >= 1 << 17 else { return body(0, total) }
-        let chunk = ((total + cores - 1) / cores + 15) & ~15  // whole vectors per chunk
-        withoutActuallyEscaping(body) { body in
-            let run = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: cores) { k in
-                let start = k * chunk
-                if start < total { run.value(start, min(chunk, total - start)) }
-            }
-        }
+        let cores = total >= 1 << 17 ? min(threads, Parallel.cores) : 1
+        Parallel.forEachChunk(of: total, cores: cores, granule: 16, body)  // whole vectors per chunk
     }
 
     /// Rows of a slot as one contiguous array.
