@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
     ],
     targets: [
         // Dense matrix kernels in C (AVX2/FMA chosen at run time), used by the runtime.
@@ -18,7 +19,10 @@ let package = Package(
         // Runs compiled artifacts; knows nothing about the compiler.
         .target(name: "RNNRuntime", dependencies: ["RNNKernels"]),
         // Front end, semantic analysis, IR, reference interpreter, lowering, artifact writer.
-        .target(name: "RNNCompiler", dependencies: ["RNNRuntime"]),
+        .target(
+            name: "RNNCompiler",
+            dependencies: ["RNNRuntime", .product(name: "ComplexModule", package: "swift-numerics")]
+        ),
         // Reads grammar/rnn.ebnf: recognizer, sentence generator and coverage (tests, `rnnc test --coverage`).
         .target(name: "RNNGrammar"),
         // The CLI's commands, as a library so tests run them in-process.

@@ -25,10 +25,24 @@ extension RNNCommand {
                     let state = ir.states[s]
                     lines.append("  state \(state.name): [\(state.size)] \(group.kind.rawValue): \(group.reason)")
                 }
+                if let scan = scanNote(group, ir) { lines.append("    scan: " + scan) }
             }
             for p in ir.params { lines.append("  param \(p.name): \(p.shape.map(String.init).joined(separator: "x")) (\(p.source))") }
             lines.append("  ir nodes: \(ir.nodes.count)")
             Console.out(lines.joined(separator: "\n") + "\n")
+        }
+
+        /// How the scan program runs a dense affine group: diagonalized, or why not.
+        private func scanNote(_ group: StateRecurrence, _ ir: IRProgram) -> String? {
+            guard group.kind == .affine, !group.diagonalA, group.transition!.contains(where: { !$0.isEmpty }) else { return nil }
+            let width = group.states.reduce(0) { $0 + ir.states[$1].size }
+            switch ScanLowering.modalForm(group, width: width) {
+            case .success(let f):
+                let pairs = f.imaginary.filter { $0 > 0 }.count
+                return "diagonalized (\(width - 2 * pairs) real modes, \(pairs) complex pairs, eigenvector condition \(String(format: "%.3g", f.condition)))"
+            case .failure(let why):
+                return "matrix recurrence: \(why)"
+            }
         }
     }
 }

@@ -116,9 +116,61 @@ func batch(_ t: NamedTensor) -> [[[Double]]] {
         #expect(try Self.kinds("mingru") == [.diagonal])
         #expect(try Self.kinds("s6") == [.diagonal])
         #expect(try Self.kinds("s4d") == [.diagonal])
-        #expect(try Self.kinds("lru") == [.affine])
+        #expect(try Self.kinds("lru") == [.modal])
         #expect(try Self.kinds("gru_2") == [.sequential, .sequential])
         #expect(try Self.kinds("lstm_1") == [.sequential])
+    }
+
+    /// A dense constant `A` runs as a scan over its eigenvalues unless the rule refuses it
+    /// (integer entries, a defective or ill-conditioned eigenvector matrix); every path agrees
+    /// with the interpreter, alone and in lockstep batches.
+    @Test func denseAffineStatesAreDiagonalizedUnlessRefused() throws {
+        let cases: [(a: String, kind: ScanPlan.Recurrence.Kind)] = [
+            ("[[0.48, -0.64, 0.08], [0.64, 0.48, 0.16], [0.04, -0.08, 0.72]]", .modal),  // a complex pair and a real mode
+            ("normal(48, 48, seed: 3, std: 0.14)", .modal),  // wide enough to split modes over cores
+            ("[[0, 1, 0], [0, 0, 1], [1, 0, 0]]", .affine),  // integer: kept exact
+            ("[[0.5, 0.25], [0, 0.5]]", .affine),  // a Jordan block: defective
+        ]
+        var rng = SplitMix64(seed: 11)
+        for (a, want) in cases {
+            let n = a.hasPrefix("normal") ? 48 : a.filter { $0 == "[" }.count - 1
+            let source = "model M {\n  input x: [\(n)]\n  state s: [\(n)] = 0.5\n  s <- \(a) @ s + tanh(x)\n  output [s]\n}\n"
+            let ir = try #require(compile(source).ir, "\(a)")
+            let (program, plan) = ScanLowering.lower(ir)
+            let kinds = plan.stages.compactMap { if case .recurrence(let r) = $0 { return r.kind } else { return nil } }
+            #expect(kinds == [want], "\(a)")
+            if want == .modal { try expectBrokenModesRejected(program, plan) }
+            let sequences = (0..<3).map { _ in (0..<2000).map { _ in (0..<n).map { _ in rng.nextGaussian() } } }
+            let runner = try ScanRunner<Double>(program: program, plan: plan)
+            let together = try runner.run(batch: sequences)
+            for (tokens, got) in zip(sequences, together) {
+                let want = interpret(ir, tokens)
+                #expect(close(try runner.run(tokens), want, tolerance: 1e-9), "\(a)")
+                #expect(close(got, want, tolerance: 1e-9), "\(a) in lockstep")
+                #expect(close(try ScanRunner<Float>(program: program, plan: plan).run(tokens), want, tolerance: 1e-3), "\(a) float32")
+            }
+        }
+    }
+
+    /// A plan whose modes are not in pairs, or whose basis is missing, does not load.
+    func expectBrokenModesRejected(_ program: StepProgram, _ plan: ScanPlan) throws {
+        guard let at = plan.stages.firstIndex(where: { if case .recurrence = $0 { true } else { false } }),
+              case .recurrence(let r) = plan.stages[at], let modes = r.modes else { return }
+        var breakages: [(inout ScanPlan.Modes) -> Void] = [
+            { $0.basis = program.matrices.count },
+            { $0.real.removeLast() },
+            { $0.real[0] = .nan },
+        ]
+        if let k = modes.imaginary.firstIndex(where: { $0 > 0 }) {
+            breakages += [{ $0.imaginary[k] = -$0.imaginary[k] }, { $0.imaginary[k + 1] = 0 }, { $0.real[k + 1] += 1 }]
+        }
+        for breakage in breakages {
+            var broken = r
+            breakage(&broken.modes!)
+            var bad = plan
+            bad.stages[at] = .recurrence(broken)
+            #expect(throws: RuntimeError.self) { try ScanRunner<Double>(program: program, plan: bad) }
+        }
     }
 
     /// State-independent work is planned before and after the recurrences, batched.

@@ -114,6 +114,7 @@ struct RandomProgramGenerator {
     @Test func stepProgramMatchesInterpreter() throws {
         let base = UInt64(ProcessInfo.processInfo.environment["RNNC_TEST_SEED"] ?? "") ?? 20261121
         var classesSeen = Set<String>()
+        var planKinds = Set<ScanPlan.Recurrence.Kind>()
         for k in 0..<1000 {
             let seed = base &+ UInt64(k)
             var gen = RandomProgramGenerator(seed: seed)
@@ -139,6 +140,7 @@ struct RandomProgramGenerator {
             #expect(close(got32, want, tolerance: 1e-4), "seed \(seed) float32:\n\(source)")
             for optimized in [ir, try Optimizer.optimize(ir, verifyEach: true)] {
                 let (scanProgram, plan) = ScanLowering.lower(optimized)
+                for case .recurrence(let r) in plan.stages { planKinds.insert(r.kind) }
                 let scan64 = try ScanRunner<Double>(program: scanProgram, plan: plan).run(tokens)
                 #expect(close(scan64, want, tolerance: 1e-9), "seed \(seed) scan (replay: RNNC_TEST_SEED=\(seed)):\n\(source)")
                 let scan32 = try ScanRunner<Float>(program: scanProgram, plan: plan).run(tokens)
@@ -158,6 +160,7 @@ struct RandomProgramGenerator {
             #expect(loaded == model, "seed \(seed)")
         }
         #expect(classesSeen == Set([RecurrenceClass.affine, .diagonal, .nonlinear].map(\.rawValue)))
+        #expect(planKinds.isSuperset(of: [.diagonal, .modal, .sequential]), "\(planKinds)")
     }
 
     /// Mutated versions of the examples never crash the compiler, and every rejection is located.

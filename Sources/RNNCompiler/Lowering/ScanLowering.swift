@@ -6,7 +6,8 @@ import RNNRuntime
 /// coupled states (from `RecurrenceAnalysis`, in dependency order) is solved as soon as
 /// everything its cycle reads from outside is available: diagonal time-varying states and
 /// affine states with a diagonal `A` as element-wise scans, affine states with a dense `A`
-/// as a matrix recurrence over time-batched input terms, nonlinear ones step by step. A
+/// as a scan over its eigenvalues when `ModalDecomposition` accepts `A` and otherwise as a
+/// matrix recurrence over time-batched input terms, nonlinear ones step by step. A
 /// node on no cycle runs batched once its operands are known.
 public enum ScanLowering {
     public static func plan(_ ir: IRProgram, _ lowered: StepLowering.Lowered) -> (ScanPlan, [WeightMatrix]) {
@@ -41,16 +42,26 @@ public enum ScanLowering {
             let program = lowered.program
             let kind: ScanPlan.Recurrence.Kind
             var transition: Int?
+            var modes: ScanPlan.Modes?
+            func add(_ matrix: WeightMatrix) -> Int {
+                extraMatrices.append(matrix)
+                return program.matrices.count + extraMatrices.count - 1
+            }
             switch group.kind {
             case .nonlinear: kind = .sequential
             case .diagonal: kind = .diagonal
             case .affine where group.diagonalA: kind = .diagonal
             case .affine:
-                kind = .affine
                 let width = group.states.reduce(0) { $0 + ir.states[$1].size }
-                let rows = group.transition!.map { $0.map { ($0.key, $0.value) } }
-                extraMatrices.append(.fromRows(rows, cols: width))
-                transition = program.matrices.count + extraMatrices.count - 1
+                switch modalForm(group, width: width) {
+                case .success(let f):
+                    kind = .modal
+                    modes = ScanPlan.Modes(basis: add(.fromDense(f.basis, n: width)), inverse: add(.fromDense(f.inverse, n: width)),
+                                           real: f.real, imaginary: f.imaginary)
+                case .failure:
+                    kind = .affine
+                    transition = add(.fromRows(group.transition!.map { $0.map { ($0.key, $0.value) } }, cols: width))
+                }
             }
             let instructions = cycles[g].compactMap { lowered.instructionOfNode[$0] }
             stages.append(.recurrence(ScanPlan.Recurrence(
@@ -58,7 +69,8 @@ public enum ScanLowering {
                 states: group.states,
                 nextSlots: group.states.map { lowered.slotOfNode[ir.states[$0].next.index] },
                 instructions: instructions,
-                transition: transition)))
+                transition: transition,
+                modes: modes)))
             solved[g] = true
             for n in cycles[g] { available[n] = true }
             for (i, node) in ir.nodes.enumerated() {
@@ -67,6 +79,14 @@ public enum ScanLowering {
             sweep()
         }
         return (ScanPlan(stages: stages), extraMatrices)
+    }
+
+    /// The eigen-decomposition a dense affine group's scan uses, or why it keeps the matrix
+    /// recurrence (`ModalDecomposition` states the rule).
+    public static func modalForm(_ group: StateRecurrence, width: Int) -> Result<ModalForm, ModalDecomposition.Refusal> {
+        var a = [Double](repeating: 0, count: width * width)
+        for (i, row) in (group.transition ?? []).enumerated() { for (j, v) in row { a[i * width + j] += v } }
+        return ModalDecomposition.decompose(a, n: width)
     }
 
     /// Nodes that depend on the group's previous state and feed its next state, in order.

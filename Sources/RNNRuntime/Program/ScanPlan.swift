@@ -21,6 +21,10 @@ public struct ScanPlan: Codable, Sendable, Equatable {
             /// `s_t = A s_{t-1} + b_t` with a constant dense `A` (`transition`): input terms
             /// batched, then a sequential matrix-vector recurrence.
             case affine
+            /// `s_t = A s_{t-1} + b_t` with `A = P D P⁻¹` diagonalized at compile time (`modes`):
+            /// input terms batched and moved to modal coordinates by one product, an
+            /// element-wise scan over the modes, and one product back.
+            case modal
             /// Anything else: the cycle's instructions run step by step.
             case sequential
         }
@@ -34,13 +38,48 @@ public struct ScanPlan: Codable, Sendable, Equatable {
         public var instructions: [Int]
         /// Index into `StepProgram.matrices` of `A` over the concatenated states (kind `.affine`).
         public var transition: Int?
+        /// The eigen-decomposition of `A` (kind `.modal`).
+        public var modes: Modes?
 
-        public init(kind: Kind, states: [Int], nextSlots: [Int], instructions: [Int], transition: Int?) {
+        public init(kind: Kind, states: [Int], nextSlots: [Int], instructions: [Int], transition: Int?, modes: Modes? = nil) {
             self.kind = kind
             self.states = states
             self.nextSlots = nextSlots
             self.instructions = instructions
             self.transition = transition
+            self.modes = modes
+        }
+    }
+
+    /// `A = P D P⁻¹` over a recurrence's concatenated state. In modal coordinates
+    /// `z = P⁻¹ s`, mode `j` steps as `z_j ← real[j] * z_j + imaginary[j] * z_partner + c_j`:
+    /// a real eigenvalue has `imaginary[j] = 0` (its partner is itself); a complex pair
+    /// `a ± ib` is modes `k, k+1` with `imaginary[k] = b > 0`, `imaginary[k+1] = -b`.
+    public struct Modes: Codable, Sendable, Equatable {
+        /// Indices into `StepProgram.matrices` of `P` and `P⁻¹`.
+        public var basis: Int
+        public var inverse: Int
+        public var real: [Double]
+        public var imaginary: [Double]
+
+        public init(basis: Int, inverse: Int, real: [Double], imaginary: [Double]) {
+            self.basis = basis
+            self.inverse = inverse
+            self.real = real
+            self.imaginary = imaginary
+        }
+
+        /// Each mode's partner (itself for a real mode), or nil when pairs are malformed.
+        public func partners() -> [Int]? {
+            guard real.count == imaginary.count, (real + imaginary).allSatisfy(\.isFinite) else { return nil }
+            var partner = Array(real.indices), j = 0
+            while j < imaginary.count {
+                if imaginary[j] == 0 { j += 1; continue }
+                guard imaginary[j] > 0, j + 1 < imaginary.count, imaginary[j + 1] == -imaginary[j], real[j + 1] == real[j] else { return nil }
+                (partner[j], partner[j + 1]) = (j + 1, j)
+                j += 2
+            }
+            return partner
         }
     }
 
@@ -96,10 +135,17 @@ extension ScanPlan {
                     width += program.slotSizes[next]
                 }
                 if r.kind != .sequential { try checkLinear(r, program) }
-                if r.kind == .affine {
-                    guard let m = r.transition, m >= 0, m < program.matrices.count,
-                          program.matrices[m].rows == width, program.matrices[m].cols == width
-                    else { throw .invalidProgram("scan plan recurrence has no valid transition matrix") }
+                func isSquare(_ m: Int?) -> Bool {
+                    guard let m, m >= 0, m < program.matrices.count else { return false }
+                    return program.matrices[m].rows == width && program.matrices[m].cols == width
+                }
+                if r.kind == .affine, !isSquare(r.transition) {
+                    throw .invalidProgram("scan plan recurrence has no valid transition matrix")
+                }
+                if r.kind == .modal {
+                    guard let modes = r.modes, isSquare(modes.basis), isSquare(modes.inverse),
+                          modes.real.count == width, modes.partners() != nil
+                    else { throw .invalidProgram("scan plan recurrence has no valid modal decomposition") }
                 }
             }
         }

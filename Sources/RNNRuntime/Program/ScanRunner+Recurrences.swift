@@ -24,6 +24,8 @@ extension ScanRunner {
         case .affine:
             let offsets = offsetTerms(r, b, stateSlots: stateSlots)
             for q in 0..<b.batch { affineRecurrence(r, b, stateSlots: stateSlots, offsets: offsets, sequence: q) }
+        case .modal:
+            modalRecurrence(r, b, stateSlots: stateSlots, offsets: offsetTerms(r, b, stateSlots: stateSlots))
         }
         // With every state row known, the cycle's own values follow without recurrence.
         for i in r.instructions { execute(program.instructions[i], b, rows: 0..<b.rows) }
@@ -105,7 +107,7 @@ extension ScanRunner {
     }
 
     /// `b_t` of each state: the cycle evaluated over all steps with the group's states at 0.
-    private func offsetTerms(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int]) -> [[Scalar]] {
+    func offsetTerms(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int]) -> [[Scalar]] {
         let rows = b.rows  // every row of every sequence: these passes are row-wise
         var saved: [[Scalar]] = []
         for slot in stateSlots {  // state slots own their rows (ld = size)
