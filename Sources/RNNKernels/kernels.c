@@ -158,3 +158,8 @@ void rnnk_gemm_f32(const float *packed, int rows, int cols, const float *x, int 
 void rnnk_gemm_f64(const double *packed, int rows, int cols, const double *x, int ldx, double *y, int ldy, int count, int panel_begin, int panel_end) {
     rnnk_gemm_f64_isa(rnnk_detect_isa(), packed, rows, cols, x, ldx, y, ldy, count, panel_begin, panel_end);
 }
+
+void rnnk_prefetch(const void *p, size_t bytes) {
+    const char *c = (const char *)p;
+    for (size_t at = 0; at < bytes; at += 64) __builtin_prefetch(c + at, 0, 3);
+}

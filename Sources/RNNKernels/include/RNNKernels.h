@@ -34,6 +34,9 @@ int rnnk_team_gemm_f64(int threads, const double *packed, int rows, int cols, co
 
 /// Float activations y[i] = f(x[i]) for i < n, vectorized (see activations.c for the method
 /// and its error bound); y may equal x.
+/// Asks the caches for the `bytes` bytes at `p` (a hint; never faults).
+void rnnk_prefetch(const void *p, size_t bytes);
+
 enum rnnk_activation { RNNK_EXP = 0, RNNK_SIGMOID = 1, RNNK_TANH = 2, RNNK_SILU = 3 };
 void rnnk_activate_f32(enum rnnk_activation f, const float *x, float *y, int n);
 

@@ -1,3 +1,5 @@
+import RNNKernels
+
 /// Sequential recurrences: the cycle's instructions run step by step. Before the loop every
 /// instruction is resolved once to the addresses it reads and writes (views need no work,
 /// concatenations become copies of their parts), so a step does no slot lookups, set
@@ -51,14 +53,32 @@ extension ScanRunner {
         return ops
     }
 
+    /// Rows the cycle reads but does not write (the batched input terms, such as a GRU's
+    /// `W_ih x + b_ih`): a step asks for the next step's row before its products run, so the
+    /// row is in cache when the step after needs it.
+    private func streamedOperands(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int]) -> [SlotRows] {
+        let written = Set(r.instructions.map { program.instructions[$0].destination } + stateSlots)
+        var seen = Set<Int>()
+        return r.instructions.flatMap { program.instructions[$0].operands }.compactMap { slot in
+            guard !written.contains(slot), b.ld[slot] > 0, seen.insert(slot).inserted else { return nil }
+            return slotRows(slot, b)
+        }
+    }
+
     /// Runs the cycle step by step for every sequence of the batch (in lockstep: a product is
     /// one matrix product over the batch's rows), copying each state's next value into the
     /// state's following row.
     func solveSequentially(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int]) {
         let ops = resolveSteps(r, b)
         let stateCopies = zip(stateSlots, r.nextSlots).map { (from: slotRows($1, b), to: slotRows($0, b)) }
+        let streamed = streamedOperands(r, b, stateSlots: stateSlots)
         let (steps, batch) = (b.steps, b.batch)
         for t in 0..<steps {
+            if t + 1 < steps {
+                for rows in streamed {
+                    for q in 0..<batch { rnnk_prefetch(rows.row(q * steps + t + 1), rows.width * MemoryLayout<Scalar>.stride) }
+                }
+            }
             for op in ops { perform(op, step: t, b) }
             guard t + 1 < steps else { break }
             for copy in stateCopies {
