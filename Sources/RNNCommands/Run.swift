@@ -24,8 +24,8 @@ extension RNNCommand {
                 soon as it is computed.
                 """)
 
-        public enum Precision: String, ExpressibleByArgument, CaseIterable {
-            case float32, float64
+        public enum DType: String, ExpressibleByArgument, CaseIterable {
+            case auto, float32, float64
         }
 
         public enum Engine: String, ExpressibleByArgument, CaseIterable {
@@ -53,8 +53,11 @@ extension RNNCommand {
         @Option(help: "The output format: json, csv, npy or text (default: from --output's extension, else text).")
         public var outputFormat: DataFormat?
 
-        @Option(help: "Arithmetic precision of the runtime.")
-        public var dtype: Precision = .float64
+        @Option(help: """
+            Arithmetic precision: float32, float64, or auto (the model's own: float32 when its \
+            weights come from a weights file, float64 when every weight is written in the source).
+            """)
+        public var dtype: DType = .auto
 
         @Option(help: "step: the runtime's step program; interpreter: the reference IR interpreter (float64, .rnn only).")
         public var engine: Engine = .step
@@ -71,8 +74,8 @@ extension RNNCommand {
             if let digits, !(1...17).contains(digits) { throw ValidationError("--digits must be between 1 and 17") }
             if inputFormat == .text { throw ValidationError("the text format is for output only") }
             if engine == .interpreter && dtype == .float32 { throw ValidationError("the interpreter runs in float64 only") }
-            if outputFormat == .npy && output == nil { throw ValidationError("--output-format npy writes a binary file; give it --output PATH") }
             if engine == .interpreter && file.hasSuffix(".rnnc") { throw ValidationError("the interpreter runs .rnn sources; an artifact runs on the step engine") }
+            if outputFormat == .npy && output == nil { throw ValidationError("--output-format npy writes a binary file; give it --output PATH") }
         }
 
         public func run() throws {
@@ -83,9 +86,8 @@ extension RNNCommand {
                     throw ValidationError("cannot tell the format of '\(input)' from its extension; pass --input-format")
                 }
                 let data = try SequenceData.read(path: input, format: inFormat)
-                let result = try execute(data)
+                let (result, float32) = try execute(data)
                 let outFormat = outputFormat ?? output.flatMap { DataFormat(path: $0) } ?? .text
-                let float32 = dtype == .float32
                 if let output {
                     try result.write(path: output, format: outFormat, float32: float32, precision: digits)
                 } else {
@@ -102,9 +104,21 @@ extension RNNCommand {
             return ScanLowering.lowerModel(try compile.compileIR(file).0)
         }
 
-        private func execute(_ data: SequenceData) throws -> SequenceData {
+        /// Whether a model runs in Float32: `--dtype`, or the model's own precision for auto.
+        private func runsInFloat32(_ model: Artifact.Model) -> Bool {
+            switch dtype {
+            case .auto: model.precision == .float32
+            case .float32: true
+            case .float64: false
+            }
+        }
+
+        /// The outputs, and whether they were computed in Float32.
+        private func execute(_ data: SequenceData) throws -> (SequenceData, Bool) {
             guard engine == .interpreter else {
-                return try runModel(try loadModel(), on: data, mode: mode, float32: dtype == .float32)
+                let model = try loadModel()
+                let float32 = runsInFloat32(model)
+                return (try runModel(model, on: data, mode: mode, float32: float32), float32)
             }
             let (ir, _) = try compile.compileIR(file, optimize: false)
             guard data.sequences.allSatisfy({ $0.isEmpty }) || data.width == ir.inputWidth else {
@@ -112,7 +126,7 @@ extension RNNCommand {
             }
             var interpreter = Interpreter(program: ir)
             let outputs = data.sequences.map { interpreter.run($0) }
-            return SequenceData(sequences: outputs, width: ir.outputWidth, isBatch: data.isBatch)
+            return (SequenceData(sequences: outputs, width: ir.outputWidth, isBatch: data.isBatch), false)
         }
 
         /// One token per input line; one output line per token, flushed.
@@ -120,7 +134,7 @@ extension RNNCommand {
             let model: Artifact.Model
             do { model = try loadModel() } catch let error as RuntimeError { throw ExitStatus.report(error) }
             do {
-                if dtype == .float32 {
+                if runsInFloat32(model) {
                     try stream(StepSession<Float>(program: model.program))
                 } else {
                     try stream(StepSession<Double>(program: model.program))
@@ -144,7 +158,7 @@ extension RNNCommand {
                     token.append(v)
                 }
                 let out = try session.step(token)
-                Console.out(out.map { formatNumber($0, float32: dtype == .float32, precision: digits) }.joined(separator: " ") + "\n")
+                Console.out(out.map { formatNumber($0, float32: Scalar.self == Float.self, precision: digits) }.joined(separator: " ") + "\n")
             }
         }
     }

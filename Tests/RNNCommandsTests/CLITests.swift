@@ -156,6 +156,29 @@ let stdlibArgs = ["--stdlib", repoRoot + "/stdlib"]
         #expect(step.code == 0 && step.stdout == scan.stdout)
     }
 
+    /// `--dtype auto` (the default) runs a model with a weights file in Float32, and one whose
+    /// weights are all in the source in Float64; an artifact keeps the choice.
+    @Test func defaultPrecisionFollowsWhereTheWeightsComeFrom() throws {
+        let gru = repoRoot + "/examples/gru2"
+        let args = ["run", gru + ".rnn", "--weights", gru + ".safetensors", "--input", gru + ".json"] + stdlibArgs
+        let byDefault = rnnc(args), f32 = rnnc(args + ["--dtype", "float32"]), f64 = rnnc(args + ["--dtype", "float64"])
+        #expect(byDefault.code == 0 && byDefault.stdout == f32.stdout && byDefault.stdout != f64.stdout)
+        let artifact = tempPath("gru2.rnnc")
+        #expect(rnnc(["compile", gru + ".rnn", "--weights", gru + ".safetensors", "-o", artifact] + stdlibArgs).code == 0)
+        #expect(try Artifact.load(path: artifact).precision == .float32)
+        #expect(rnnc(["run", artifact, "--input", gru + ".json"]).stdout == f32.stdout)
+        let counter = repoRoot + "/examples/counter"
+        let source = ["run", counter + ".rnn", "--input", counter + ".json"] + stdlibArgs
+        #expect(rnnc(source).stdout == rnnc(source + ["--dtype", "float64"]).stdout)
+        // An artifact naming another precision is rejected.
+        var file = try SafeTensors.read(path: artifact)
+        file.metadata["precision"] = "float16"
+        let bad = tempPath("bad_precision.rnnc")
+        try Data(SafeTensors.encode(file)).write(to: URL(fileURLWithPath: bad))
+        let r = rnnc(["run", bad, "--input", gru + ".json"])
+        #expect(r.code == 65 && r.stderr.contains("unknown precision"), "\(r.stderr)")
+    }
+
     @Test func streamingPrintsOneLinePerToken() {
         let capture = CapturedOutput()
         var code: Int32 = 0

@@ -103,10 +103,14 @@ public enum ScanLowering {
         return feeds.indices.filter { feeds[$0] }
     }
 
-    /// The compiled model: the step program with the scan plan's extra matrices, and the plan.
+    /// The compiled model: the step program with the scan plan's extra matrices, the plan, and
+    /// its default precision: Float32 when weights come from a weights file (trained models,
+    /// which their frameworks run in Float32), Float64 when every weight is written in the
+    /// source (hand-built programs such as LSRL's, whose large constants and exact
+    /// thresholds need Float64; docs/runtime.md gives the counterexamples).
     public static func lowerModel(_ ir: IRProgram) -> Artifact.Model {
         let (program, plan) = lower(ir)
-        return Artifact.Model(program: program, plan: plan)
+        return Artifact.Model(program: program, plan: plan, precision: ir.params.isEmpty ? .float64 : .float32)
     }
 
     /// Lowers an IR program to a step program that also carries its scan plan.

@@ -7,6 +7,11 @@ import Foundation
 /// `matrix.N` (F64, [rows, cols]); sparse ones as `matrix.N.row_offsets` (I64, [rows+1]),
 /// `matrix.N.columns` (I64, [nnz]) and `matrix.N.values` (F64, [nnz]); vectors (biases,
 /// constants, initial states) as `vector.N` (F64, [n]). See docs/artifact.md.
+/// The arithmetic a model runs in.
+public enum Precision: String, Sendable, Codable, CaseIterable {
+    case float32, float64
+}
+
 public enum Artifact {
     public static let formatName = "rnnc"
     public static let formatVersion = 2
@@ -24,14 +29,17 @@ public enum Artifact {
         var vectorCount: Int
     }
 
-    /// A compiled model: its step program and the plan for running whole sequences.
+    /// A compiled model: its step program, the plan for running whole sequences, and the
+    /// precision it runs in unless the caller asks for another (metadata `precision`).
     public struct Model: Sendable, Equatable {
         public var program: StepProgram
         public var plan: ScanPlan
+        public var precision: Precision
 
-        public init(program: StepProgram, plan: ScanPlan) {
+        public init(program: StepProgram, plan: ScanPlan, precision: Precision = .float64) {
             self.program = program
             self.plan = plan
+            self.precision = precision
         }
     }
 
@@ -61,6 +69,7 @@ public enum Artifact {
         metadata["format"] = formatName
         metadata["format_version"] = String(formatVersion)
         metadata["program"] = json
+        metadata["precision"] = model.precision.rawValue
         return SafeTensors.encode(SafeTensors.File(tensors: tensors, metadata: metadata))
     }
 
@@ -79,6 +88,10 @@ public enum Artifact {
             throw bad("format version \(file.metadata["format_version"] ?? "none") is not supported (this rnnc reads version \(formatVersion))")
         }
         guard let json = file.metadata["program"] else { throw bad("the program is missing from the metadata") }
+        let precision = try file.metadata["precision"].map { (name: String) throws(RuntimeError) -> Precision in
+            guard let p = Precision(rawValue: name) else { throw bad("unknown precision \"\(name)\" (float32 or float64)") }
+            return p
+        } ?? .float64
         let header: Header
         do {
             header = try JSONDecoder().decode(Header.self, from: Data(json.utf8))
@@ -103,7 +116,7 @@ public enum Artifact {
         } catch {
             throw bad("\(error)")
         }
-        return Model(program: program, plan: header.scanPlan)
+        return Model(program: program, plan: header.scanPlan, precision: precision)
     }
 
     private static func tensor(_ name: String, _ file: SafeTensors.File, _ bad: (String) -> RuntimeError,
