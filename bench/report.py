@@ -32,6 +32,7 @@ targets = [
     ("W3 LSTM B=8", "rnnc scan", "torch.nn.LSTM", 1.0),
     ("W4", "rnnc step", "torch.nn.GRUCell loop", 20.0),
     ("W5", "rnnc step sparse", "rnnc step dense", 10.0),
+    ("WA", "rnnc scan, A diagonalized", "rnnc scan, matrix recurrence", None),
 ]
 
 out = ["# Benchmarks", "",

@@ -10,7 +10,8 @@ import RNNRuntime
 /// matrix recurrence over time-batched input terms, nonlinear ones step by step. A
 /// node on no cycle runs batched once its operands are known.
 public enum ScanLowering {
-    public static func plan(_ ir: IRProgram, _ lowered: StepLowering.Lowered) -> (ScanPlan, [WeightMatrix]) {
+    /// `diagonalize: false` keeps every dense `A` as a matrix recurrence (for comparisons).
+    public static func plan(_ ir: IRProgram, _ lowered: StepLowering.Lowered, diagonalize: Bool = true) -> (ScanPlan, [WeightMatrix]) {
         let reads = RecurrenceAnalysis.stateDependencies(ir)
         let groups = RecurrenceAnalysis.analyze(ir)
         let cycles = groups.map { cycleNodes($0, ir, reads: reads) }
@@ -53,12 +54,11 @@ public enum ScanLowering {
             case .affine where group.diagonalA: kind = .diagonal
             case .affine:
                 let width = group.states.reduce(0) { $0 + ir.states[$1].size }
-                switch modalForm(group, width: width) {
-                case .success(let f):
+                if diagonalize, case .success(let f) = modalForm(group, width: width) {
                     kind = .modal
                     modes = ScanPlan.Modes(basis: add(.fromDense(f.basis, n: width)), inverse: add(.fromDense(f.inverse, n: width)),
                                            real: f.real, imaginary: f.imaginary)
-                case .failure:
+                } else {
                     kind = .affine
                     transition = add(.fromRows(group.transition!.map { $0.map { ($0.key, $0.value) } }, cols: width))
                 }
@@ -114,9 +114,9 @@ public enum ScanLowering {
     }
 
     /// Lowers an IR program to a step program that also carries its scan plan.
-    public static func lower(_ ir: IRProgram) -> (StepProgram, ScanPlan) {
+    public static func lower(_ ir: IRProgram, diagonalize: Bool = true) -> (StepProgram, ScanPlan) {
         let lowered = StepLowering.lowerWithMap(ir)
-        let (plan, extra) = self.plan(ir, lowered)
+        let (plan, extra) = self.plan(ir, lowered, diagonalize: diagonalize)
         var program = lowered.program
         program.matrices += extra
         return (program, plan)

@@ -7,7 +7,7 @@ extension ScanRunner {
     ///    rows) give `[z_0, c_0, ..., c_{T-2}]`;
     /// 2. in place, `z_t = D z_{t-1} + c_{t-1}` mode by mode, modes split over the cores;
     /// 3. `s_t = P z_t` (one product) fills the state rows `1 ..< T` (row 0 stays exact).
-    func modalRecurrence(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int], offsets: [[Scalar]]) {
+    func modalRecurrence(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int]) {
         let modes = r.modes!
         let sizes = stateSlots.map { program.slotSizes[$0] }
         let width = sizes.reduce(0, +)
@@ -17,15 +17,18 @@ extension ScanRunner {
         let modal = UnsafeMutablePointer<Scalar>.allocate(capacity: rows * width)
         defer { terms.deallocate(); modal.deallocate() }
         var at = 0
-        for (k, (slot, n)) in zip(stateSlots, sizes).enumerated() {
-            for q in 0..<b.batch {
-                let first = q * steps
-                (terms + first * width + at).update(from: b.row(slot, first), count: n)
-                offsets[k].withUnsafeBufferPointer { o in
-                    for t in 1..<steps { (terms + (first + t) * width + at).update(from: o.baseAddress! + (first + t - 1) * n, count: n) }
-                }
-            }
+        for (slot, n) in zip(stateSlots, sizes) {
+            for q in 0..<b.batch { (terms + q * steps * width + at).update(from: b.row(slot, q * steps), count: n) }
             at += n
+        }
+        withOffsetTerms(r, b, stateSlots: stateSlots) {
+            var at = 0
+            for (next, n) in zip(r.nextSlots, sizes) {
+                for row in 0..<rows where (row + 1) % steps != 0 {
+                    (terms + (row + 1) * width + at).update(from: b.row(next, row), count: n)
+                }
+                at += n
+            }
         }
         matrices[modes.inverse].apply(terms, modal, count: rows, threads: b.threads)
         scanModes(modes, modal, width: width, steps: steps, sequences: b.batch, threads: b.threads)

@@ -25,10 +25,26 @@ extension ScanRunner {
             let offsets = offsetTerms(r, b, stateSlots: stateSlots)
             for q in 0..<b.batch { affineRecurrence(r, b, stateSlots: stateSlots, offsets: offsets, sequence: q) }
         case .modal:
-            modalRecurrence(r, b, stateSlots: stateSlots, offsets: offsetTerms(r, b, stateSlots: stateSlots))
+            modalRecurrence(r, b, stateSlots: stateSlots)
         }
-        // With every state row known, the cycle's own values follow without recurrence.
-        for i in r.instructions { execute(program.instructions[i], b, rows: 0..<b.rows) }
+        // With every state row known, the cycle's own values follow without recurrence (only
+        // those something outside the cycle reads).
+        for i in instructionsReadOutside(r) { execute(program.instructions[i], b, rows: 0..<b.rows) }
+    }
+
+    /// The cycle's instructions whose values something outside the cycle reads (an output, a
+    /// later stage), with the cycle instructions those depend on, in order.
+    private func instructionsReadOutside(_ r: ScanPlan.Recurrence) -> [Int] {
+        var readsInside: [Int: Int] = [:]
+        for i in r.instructions { for s in program.instructions[i].operands { readsInside[s, default: 0] += 1 } }
+        var needed = Set<Int>(), result: [Int] = []
+        for i in r.instructions.reversed() {
+            let ins = program.instructions[i]
+            guard needed.contains(ins.destination) || readCounts[ins.destination, default: 0] > readsInside[ins.destination, default: 0] else { continue }
+            result.append(i)
+            needed.formUnion(ins.operands)
+        }
+        return result.reversed()
     }
 
     /// The common shapes of a one-state diagonal recurrence, scanned straight from the slots
@@ -108,19 +124,51 @@ extension ScanRunner {
 
     /// `b_t` of each state: the cycle evaluated over all steps with the group's states at 0.
     func offsetTerms(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int]) -> [[Scalar]] {
+        withOffsetTerms(r, b, stateSlots: stateSlots) { r.nextSlots.map { gather($0, b) } }
+    }
+
+    /// Runs the cycle over all rows with the group's states at 0, which leaves `b_t` in the
+    /// next slots, and returns what `read` makes of them before the states' first rows (the
+    /// initial values) are put back; a next slot may be a state slot (`s <- s`, swaps). The
+    /// states' other rows are not kept: they are what the recurrence is about to compute.
+    func withOffsetTerms<Result>(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int], read: () -> Result) -> Result {
         let rows = b.rows  // every row of every sequence: these passes are row-wise
-        var saved: [[Scalar]] = []
+        var initial: [[Scalar]] = []
         for slot in stateSlots {  // state slots own their rows (ld = size)
-            let n = program.slotSizes[slot] * rows
-            saved.append(Array(UnsafeBufferPointer(start: b.slots[slot], count: n)))
-            b.slots[slot].update(repeating: 0, count: n)
+            let n = program.slotSizes[slot]
+            initial.append(b.steps == 0 ? [] : (0..<b.batch).flatMap { q in UnsafeBufferPointer(start: b.row(slot, q * b.steps), count: n) })
+            b.slots[slot].update(repeating: 0, count: n * rows)
         }
-        for i in r.instructions { execute(program.instructions[i], b, rows: 0..<rows) }
-        let terms = r.nextSlots.map { gather($0, b) }
-        for (slot, values) in zip(stateSlots, saved) {
-            values.withUnsafeBufferPointer { b.slots[slot].update(from: $0.baseAddress!, count: values.count) }
+        defer {
+            for (slot, values) in zip(stateSlots, initial) where b.steps > 0 {
+                let n = program.slotSizes[slot]
+                values.withUnsafeBufferPointer { v in
+                    for q in 0..<b.batch { b.row(slot, q * b.steps).update(from: v.baseAddress! + q * n, count: n) }
+                }
+            }
         }
-        return terms
+        // Values known to be zero here (the states, and what only scales or moves them): a
+        // matrix applied to one of them is its bias, with no product.
+        var zero = Set(stateSlots)
+        for i in r.instructions {
+            let ins = program.instructions[i]
+            switch ins {
+            case .affine(let dst, let src, _, let bias) where zero.contains(src):
+                let n = program.slotSizes[dst]
+                for row in 0..<rows {
+                    if let bias { vectors[bias].withUnsafeBufferPointer { b.row(dst, row).update(from: $0.baseAddress!, count: n) } }
+                    else { b.row(dst, row).update(repeating: 0, count: n) }
+                }
+                if bias == nil { zero.insert(dst) }
+                continue
+            case .slice(let dst, let src, _) where zero.contains(src): zero.insert(dst)
+            case .concat(let dst, let parts) where parts.allSatisfy(zero.contains): zero.insert(dst)
+            case .mul(let dst, let l, let rr) where zero.contains(l) || zero.contains(rr): zero.insert(dst)
+            default: zero.remove(ins.destination)
+            }
+            execute(ins, b, rows: 0..<rows)
+        }
+        return read()
     }
 
     /// `a_t` of each state: the coefficient of the state in its next value, propagated through

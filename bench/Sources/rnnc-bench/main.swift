@@ -1,5 +1,5 @@
 // rnnc-bench: times rnnc on the benchmark workloads and prints one JSON line per result.
-//   rnnc-bench [--data DIR] [--quick] [--cell gru|lstm] [--batch B] [GEMM W1 W2 W3 W4 W5]
+//   rnnc-bench [--data DIR] [--quick] [--cell gru|lstm] [--batch B] [GEMM W1 W2 W3 W4 W5 WA]
 // Weights come from DIR (bench/.data, written by bench/peers/make_weights.py) so the peers
 // run the same models. Every timing is the best of several runs, compute only (inputs are
 // generated before the clock starts).
@@ -25,10 +25,13 @@ func parseOptions() -> Options {
         case "--quick": o.quick = true
         case "--cell": o.cells = [args.popFirst() ?? ""]
         case "--batch": o.batches = [Int(args.popFirst() ?? "") ?? 1]
-        default: o.workloads.append(a)
+        case "GEMM", "W1", "W2", "W3", "W4", "W5", "WA", "THRESHOLD": o.workloads.append(a)
+        default:
+            FileHandle.standardError.write(Data("usage: rnnc-bench [--data DIR] [--quick] [--cell gru|lstm] [--batch B] [GEMM W1 W2 W3 W4 W5 WA THRESHOLD]\n".utf8))
+            exit(a == "--help" || a == "-h" ? 0 : 64)
         }
     }
-    if o.workloads.isEmpty { o.workloads = ["GEMM", "W1", "W2", "W3", "W4", "W5"] }
+    if o.workloads.isEmpty { o.workloads = ["GEMM", "W1", "W2", "W3", "W4", "W5", "WA"] }
     return o
 }
 
@@ -36,7 +39,8 @@ let options = parseOptions()
 let benchDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 let stdlib = benchDir + "/../stdlib"
 
-func compileModel(_ workload: String, weights: String? = nil, settings: [(name: String, value: String)] = []) -> Artifact.Model {
+func compileModel(_ workload: String, weights: String? = nil, settings: [(name: String, value: String)] = [],
+                  diagonalize: Bool = true) -> Artifact.Model {
     var compiler = Compiler(stdlibPath: stdlib, options: ElaborationOptions(settings: settings))
     if let weights {
         guard (try? compiler.loadWeights(path: "\(options.data)/\(weights)")) == true else {
@@ -46,6 +50,10 @@ func compileModel(_ workload: String, weights: String? = nil, settings: [(name: 
     guard let source = try? Compiler.readSource(path: "\(benchDir)/workloads/\(workload).rnn"),
           let ir = compiler.compileToIR(source) else { fatalError("cannot compile \(workload): \(compiler.diagnostics.render())") }
     guard let optimized = try? Optimizer.optimize(ir) else { fatalError("optimizer failed on \(workload)") }
+    guard diagonalize else {
+        let (program, plan) = ScanLowering.lower(optimized, diagonalize: false)
+        return Artifact.Model(program: program, plan: plan)
+    }
     return ScanLowering.lowerModel(optimized)
 }
 
@@ -138,6 +146,13 @@ for w in options.workloads {
         let steps = q ? 200 : 2000
         let seconds = stepThroughput(model.program, steps: steps, repeats: 3)
         report(w, "rnnc step", tokens: steps, seconds: seconds, extra: ", \"us_per_token\": \(seconds / Double(steps) * 1e6)")
+    case "WA":
+        let steps = q ? 2048 : 16384
+        for diagonalize in [true, false] {
+            let model = compileModel("wa_dense_affine", diagonalize: diagonalize)
+            report(w, diagonalize ? "rnnc scan, A diagonalized" : "rnnc scan, matrix recurrence", tokens: steps,
+                   seconds: scanThroughput(model, steps: steps, batch: 1, repeats: 3))
+        }
     case "W5":
         let model = compileModel("w5_wide_lsrl")
         let steps = q ? 200 : 2000
