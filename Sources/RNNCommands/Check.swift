@@ -39,7 +39,7 @@ extension RNNCommand {
             switch ScanLowering.modalForm(group, width: width) {
             case .success(let f):
                 let pairs = f.imaginary.filter { $0 > 0 }.count
-                return "diagonalized (\(width - 2 * pairs) real modes, \(pairs) complex pairs, eigenvector condition \(String(format: "%.3g", f.condition)))"
+                return "diagonalized (\(width - 2 * pairs) real modes, \(pairs) complex pairs, eigenvector condition \(ModalDecomposition.formatted(f.condition)))"
             case .failure(let why):
                 return "matrix recurrence: \(why)"
             }

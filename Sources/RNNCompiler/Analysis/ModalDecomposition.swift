@@ -52,7 +52,8 @@ public enum ModalDecomposition {
         }
     }
 
-    static func formatted(_ x: Double) -> String { x.isFinite ? String(format: "%.3g", x) : "infinite" }
+    /// A condition number or residual for messages: three significant digits, or "infinite".
+    public static func formatted(_ x: Double) -> String { x.isFinite ? String(format: "%.3g", x) : "infinite" }
 
     /// `a` is row-major `n x n`.
     public static func decompose(_ a: [Double], n: Int) -> Result<ModalForm, Refusal> {

@@ -296,8 +296,6 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
 
     func execute(_ ins: Instruction, _ b: Buffers, rows: Range<Int>) {
         let sizes = program.slotSizes
-        let count = rows.count
-        let first = rows.lowerBound
         switch ins {
         case .affine(let dst, let src, let m, let bias):
             product(matrices[m], src, dst, bias: bias, activation: nil, b, rows)
