@@ -6,8 +6,13 @@
 // and an idle process burns no CPU.
 //
 // One caller owns the team at a time; a caller that finds it busy gets 0 back and runs the
-// product itself. Each helper always works on the same part of a split, so with the same
+// work itself. Each helper always works on the same part of a split, so with the same
 // matrix every step each core keeps its share of the weights in its own cache.
+//
+// Besides products, the team runs any body given as a function (rnnk_team_run) on every
+// part at once; inside it the parts meet at rnnk_team_barrier. A whole recurrence (every
+// step: product rows, barrier, element-wise columns, barrier) runs as one such job, so a
+// step pays two barriers (a cache line each way) instead of a handoff per product.
 #include "kernels_internal.h"
 
 #if RNNK_X86_DISPATCH || defined(__aarch64__)
@@ -27,6 +32,9 @@ struct gemm_job {
     int f64, rows, cols, ldx, ldy, count, panels, parts;
     const void *packed, *x;
     void *y;
+    rnnk_team_body body; // when set, the job is body(context, part, parts) instead of a product
+    void *context;
+    int wait;            // wait for a busy team instead of giving up
 };
 
 static struct {
@@ -40,6 +48,14 @@ static struct {
     unsigned long start_generation[MAX_HELPERS + 1]; // the generation each helper starts from
     struct gemm_job job;
 } team = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+
+// The barrier of a running body job, on cache lines of its own: parts that arrive count
+// themselves in; the last one resets the count and starts the next phase.
+static struct {
+    _Alignas(64) _Atomic int arrived;
+    _Alignas(64) _Atomic unsigned phase;
+    int parts;
+} barrier;
 
 /// Requests every cache line of x at once: x was usually just written by the caller's core,
 /// and fetching its lines one by one as the kernel reaches them costs a cross-core round trip
@@ -56,6 +72,7 @@ static void prefetch_x(const struct gemm_job *j) {
 
 static void run_part(const struct gemm_job *j, int part) {
     if (part >= j->parts) return;
+    if (j->body) { j->body(j->context, part, j->parts); return; }
     int begin = (int)((long)j->panels * part / j->parts), end = (int)((long)j->panels * (part + 1) / j->parts);
     if (begin >= end) return;
     if (part > 0) prefetch_x(j);
@@ -103,11 +120,17 @@ static void start_helpers(int wanted) {
     }
 }
 
+/// Runs `job` on the caller and the helpers. A product may run on fewer parts than asked
+/// (as many as there are helpers for); a body gets exactly its parts or does not run.
 static int run_team(struct gemm_job job) {
-    if (job.parts < 2 || pthread_mutex_trylock(&team.owner) != 0) return 0;
+    if (job.parts < 2) return 0;
+    if (job.wait) pthread_mutex_lock(&team.owner);
+    else if (pthread_mutex_trylock(&team.owner) != 0) return 0;
     start_helpers(job.parts - 1 < MAX_HELPERS ? job.parts - 1 : MAX_HELPERS);
-    if (team.helpers < 1) { pthread_mutex_unlock(&team.owner); return 0; }
+    int usable = team.helpers < 1 || (job.body && job.parts > team.helpers + 1) ? 0 : 1;
+    if (!usable) { pthread_mutex_unlock(&team.owner); return 0; }
     if (job.parts > team.helpers + 1) job.parts = team.helpers + 1;
+    barrier.parts = job.parts;
     team.job = job;
     atomic_store(&team.remaining, team.helpers);
     atomic_fetch_add(&team.generation, 1);
@@ -121,17 +144,43 @@ static int run_team(struct gemm_job job) {
     pthread_mutex_unlock(&team.owner);
     return 1;
 }
+void rnnk_team_barrier(void) {
+    unsigned phase = atomic_load(&barrier.phase);
+    if (atomic_fetch_add(&barrier.arrived, 1) == barrier.parts - 1) {
+        atomic_store(&barrier.arrived, 0);
+        atomic_fetch_add(&barrier.phase, 1);
+        return;
+    }
+    while (atomic_load(&barrier.phase) == phase) CPU_RELAX();
+}
 #else
-struct gemm_job { int f64, rows, cols, ldx, ldy, count, panels, parts; const void *packed, *x; void *y; };
+struct gemm_job {
+    int f64, rows, cols, ldx, ldy, count, panels, parts;
+    const void *packed, *x;
+    void *y;
+    rnnk_team_body body;
+    void *context;
+    int wait;
+};
 static int run_team(struct gemm_job job) { (void)job; return 0; }
+void rnnk_team_barrier(void) {}
 #endif
 
+int rnnk_team_run(int parts, rnnk_team_body body, void *context, int wait) {
+    struct gemm_job job = {0};
+    job.parts = parts;
+    job.body = body;
+    job.context = context;
+    job.wait = wait;
+    return run_team(job);
+}
+
 int rnnk_team_gemm_f32(int threads, const float *packed, int rows, int cols, const float *x, int ldx, float *y, int ldy, int count) {
-    struct gemm_job job = {0, rows, cols, ldx, ldy, count, rnnk_panels_f32(rows), threads, packed, x, y};
+    struct gemm_job job = {0, rows, cols, ldx, ldy, count, rnnk_panels_f32(rows), threads, packed, x, y, NULL, NULL, 0};
     return run_team(job);
 }
 
 int rnnk_team_gemm_f64(int threads, const double *packed, int rows, int cols, const double *x, int ldx, double *y, int ldy, int count) {
-    struct gemm_job job = {1, rows, cols, ldx, ldy, count, rnnk_panels_f64(rows), threads, packed, x, y};
+    struct gemm_job job = {1, rows, cols, ldx, ldy, count, rnnk_panels_f64(rows), threads, packed, x, y, NULL, NULL, 0};
     return run_team(job);
 }

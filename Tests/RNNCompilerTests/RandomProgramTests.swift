@@ -1,5 +1,5 @@
 import Foundation
-import RNNRuntime
+@testable import RNNRuntime
 import Testing
 @testable import RNNCompiler
 
@@ -115,6 +115,10 @@ struct RandomProgramGenerator {
         let base = UInt64(ProcessInfo.processInfo.environment["RNNC_TEST_SEED"] ?? "") ?? 20261121
         var classesSeen = Set<String>()
         var planKinds = Set<ScanPlan.Recurrence.Kind>()
+        // Every sequential recurrence split over two cores, whatever its size.
+        let split = ScanRunner<Double>.Workspace(threads: 2)
+        split.minimumSplitWork = 0
+        split.waitsForTeam = true
         for k in 0..<1000 {
             let seed = base &+ UInt64(k)
             var gen = RandomProgramGenerator(seed: seed)
@@ -145,10 +149,11 @@ struct RandomProgramGenerator {
                 #expect(close(scan64, want, tolerance: 1e-9), "seed \(seed) scan (replay: RNNC_TEST_SEED=\(seed)):\n\(source)")
                 let scan32 = try ScanRunner<Float>(program: scanProgram, plan: plan).run(tokens)
                 #expect(close(scan32, want, tolerance: 1e-3), "seed \(seed) scan float32:\n\(source)")
-                // In lockstep with two other sequences, each sequence gives what it gives alone.
-                let others = (0..<2).map { _ in (0..<steps).map { _ in (0..<width).map { _ in gen.rng.nextGaussian() } } }
                 let runner = try ScanRunner<Double>(program: scanProgram, plan: plan)
-                let together = try runner.run(batch: [tokens] + others)
+                #expect(close(try runner.run(tokens, workspace: split), scan64, tolerance: 1e-12), "seed \(seed) split steps")
+                // In lockstep with two other sequences (and split), each sequence gives what it gives alone.
+                let others = (0..<2).map { _ in (0..<steps).map { _ in (0..<width).map { _ in gen.rng.nextGaussian() } } }
+                let together = try runner.run(batch: [tokens] + others, workspace: split)
                 #expect(close(together[0], scan64, tolerance: 1e-12), "seed \(seed) lockstep")
                 for (k, other) in others.enumerated() {
                     #expect(close(together[k + 1], try runner.run(other), tolerance: 1e-12), "seed \(seed) lockstep \(k)")
@@ -161,6 +166,7 @@ struct RandomProgramGenerator {
         }
         #expect(classesSeen == Set([RecurrenceClass.affine, .diagonal, .nonlinear].map(\.rawValue)))
         #expect(planKinds.isSuperset(of: [.diagonal, .modal, .sequential]), "\(planKinds)")
+        #expect(Parallel.cores < 2 || split.splitRecurrences > 500, "\(split.splitRecurrences) recurrences ran split")
     }
 
     /// Mutated versions of the examples never crash the compiler, and every rejection is located.

@@ -17,8 +17,8 @@ import Testing
         "model M {\n  input x: [5]\n  input y: [2]\n  state s: [4] = [1, 0, -1, 2]\n  w = x[1:5][1:3]\n  s <- s[0:4] * 0.5 + [x[0], w[1], y[0], y[1]]\n  output [x, s[1:3], w, w, y]\n}",
         // A nonlinear recurrence (sequential) reading views, and a dense affine one.
         "model M {\n  input x: [3]\n  state a: [3] = 0\n  state b: [2] = [1, 1]\n  a <- tanh([[0.5, 0, 0.1], [0.2, 0.3, 0], [0, 0, 0.9]] @ a + x[0:3])\n  b <- [[0.9, 0.1], [-0.2, 0.8]] @ b + x[1:3]\n  output [a[1:3], b]\n}",
-        // An LSTM-like cycle: gates, a state (c) and slices nothing outside reads keep one
-        // row for a single sequence; a constant keeps one row always.
+        // An LSTM-like cycle: the gates and slices nothing outside reads keep one row per
+        // sequence; a constant keeps one row always.
         "model M {\n  input x: [2]\n  state h: [2] = 0\n  state c: [2] = 0.5\n  g = [[0.5, -0.2], [0.1, 0.3], [0.7, 0], [0, -0.4], [0.2, 0.2], [-0.3, 0.6]] @ h + [x, x, x] + [1, 2, 3, 4, 5, 6]\n  c <- sigmoid(g[0:2]) * c + tanh(g[2:4])\n  h <- sigmoid(g[4:6]) * tanh(c)\n  output [h, [7, 8]]\n}",
     ]
 
@@ -27,7 +27,9 @@ import Testing
         let model = ScanLowering.lowerModel(try Optimizer.optimize(ir))
         let runner = try ScanRunner<Double>(program: model.program, plan: model.plan)
         let cSlot = model.program.states[1].slot
-        #expect(runner.recurrenceLocalSlots.contains(cSlot), "c is read only inside its cycle")
+        let gates = try #require(model.program.instructions.first { if case .affine = $0 { true } else { false } }?.destination)
+        #expect(runner.recurrenceLocalSlots.contains(gates), "the gates are read only inside their cycle")
+        #expect(!runner.recurrenceLocalSlots.contains(cSlot), "states keep every row (the next is written while the step may still read this one)")
         #expect(!runner.recurrenceLocalSlots.contains { model.program.outputSlots.contains($0) }, "outputs keep every row")
     }
 

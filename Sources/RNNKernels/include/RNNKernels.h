@@ -32,11 +32,22 @@ void rnnk_gemm_f64(const double *packed, int rows, int cols, const double *x, in
 int rnnk_team_gemm_f32(int threads, const float *packed, int rows, int cols, const float *x, int ldx, float *y, int ldy, int count);
 int rnnk_team_gemm_f64(int threads, const double *packed, int rows, int cols, const double *x, int ldx, double *y, int ldy, int count);
 
-/// Float activations y[i] = f(x[i]) for i < n, vectorized (see activations.c for the method
-/// and its error bound); y may equal x.
+/// A team job's body: runs part `part` of `parts`.
+typedef void (*rnnk_team_body)(void *context, int part, int parts);
+/// Runs body(context, k, parts) for every k < parts at once, part 0 on the caller and the
+/// others on the helper threads, and returns when all have returned. Returns 0, having run
+/// nothing, when fewer than parts - 1 helpers can be started, or when another thread is using
+/// them and `wait` is 0 (otherwise it waits for that thread's job to end).
+int rnnk_team_run(int parts, rnnk_team_body body, void *context, int wait);
+/// Inside a body: waits until every part of the job has called it (as many times). Every
+/// part must call it the same number of times, or the job never ends.
+void rnnk_team_barrier(void);
+
 /// Asks the caches for the `bytes` bytes at `p` (a hint; never faults).
 void rnnk_prefetch(const void *p, size_t bytes);
 
+/// Float activations y[i] = f(x[i]) for i < n, vectorized (see activations.c for the method
+/// and its error bound); y may equal x.
 enum rnnk_activation { RNNK_EXP = 0, RNNK_SIGMOID = 1, RNNK_TANH = 2, RNNK_SILU = 3 };
 void rnnk_activate_f32(enum rnnk_activation f, const float *x, float *y, int n);
 

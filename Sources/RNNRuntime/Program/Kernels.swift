@@ -133,13 +133,32 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
         }
     }
 
-    /// Panels of a packed dense matrix (1 for a sparse or diagonal one).
-    var panels: Int {
+    /// Whether the matrix is dense, packed into panels for the C kernels.
+    var isPacked: Bool {
         switch storage {
-        case .packedFloat: return Int(rnnk_panels_f32(Int32(rows)))
-        case .packedDouble: return Int(rnnk_panels_f64(Int32(rows)))
-        case .sparse, .diagonal: return 1
+        case .packedFloat, .packedDouble: return true
+        case .sparse, .diagonal: return false
         }
+    }
+
+    /// Rows of W in one panel: the packing's (16 Float or 8 Double rows, see RNNKernels.h);
+    /// for a sparse or diagonal matrix, blocks of rows making 64 bytes of output.
+    var panelRows: Int {
+        switch storage {
+        case .packedFloat: return 16
+        case .packedDouble: return 8
+        case .sparse, .diagonal: return max(1, 64 / MemoryLayout<Scalar>.stride)
+        }
+    }
+
+    /// Panels of the matrix: `applySerial` computes the outputs of a range of them.
+    var panels: Int { (rows + panelRows - 1) / panelRows }
+
+    /// Whether output `r` reads only input `r` (so a share of the outputs reads only the
+    /// same share of the input).
+    var isDiagonal: Bool {
+        if case .diagonal = storage { return true }
+        return false
     }
 
     @inline(__always)
@@ -158,10 +177,11 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
                 }
             }
         case .sparse(let offsets, let columns, let values):
+            let outputs = (panels.lowerBound * panelRows)..<min(rows, panels.upperBound * panelRows)
             offsets.withUnsafeBufferPointer { o in columns.withUnsafeBufferPointer { c in values.withUnsafeBufferPointer { v in
                 for t in 0..<count {
                     let (xt, yt) = (x + t * ldx, y + t * ldy)
-                    for r in 0..<rows {
+                    for r in outputs {
                         var acc: Scalar = 0
                         for k in o[r]..<o[r + 1] { acc += v[k] * xt[c[k]] }
                         yt[r] = acc
@@ -169,13 +189,36 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
                 }
             } } }
         case .diagonal(let d):
+            let outputs = (panels.lowerBound * panelRows)..<min(rows, panels.upperBound * panelRows)
             d.withUnsafeBufferPointer { d in
                 for t in 0..<count {
                     let (xt, yt) = (x + t * ldx, y + t * ldy)
-                    for r in 0..<rows { yt[r] = d[r] * xt[r] }
+                    for r in outputs { yt[r] = d[r] * xt[r] }
                 }
             }
         }
+    }
+}
+
+/// The program's vectors (biases, constants, initial states) converted once to the runtime's
+/// precision, in one allocation that lives as long as its owner, so resolved step ops can
+/// hold plain pointers into it.
+final class ConvertedVectors<Scalar: BinaryFloatingPoint & Sendable>: @unchecked Sendable {
+    private let storage: UnsafeMutablePointer<Scalar>
+    private let offsets: [Int]
+
+    init(_ vectors: [[Double]]) {
+        offsets = vectors.reduce(into: [0]) { $0.append($0.last! + $1.count) }
+        storage = .allocate(capacity: max(1, offsets.last!))
+        for (k, v) in vectors.enumerated() {
+            for (i, value) in v.enumerated() { (storage + offsets[k] + i).initialize(to: Scalar(value)) }
+        }
+    }
+
+    deinit { storage.deallocate() }
+
+    subscript(_ k: Int) -> UnsafeBufferPointer<Scalar> {
+        UnsafeBufferPointer(start: storage + offsets[k], count: offsets[k + 1] - offsets[k])
     }
 }
 

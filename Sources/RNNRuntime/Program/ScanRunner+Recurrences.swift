@@ -156,7 +156,7 @@ extension ScanRunner {
             case .affine(let dst, let src, _, let bias) where zero.contains(src):
                 let n = program.slotSizes[dst]
                 for row in 0..<rows {
-                    if let bias { vectors[bias].withUnsafeBufferPointer { b.row(dst, row).update(from: $0.baseAddress!, count: n) } }
+                    if let bias { b.row(dst, row).update(from: vectors[bias].baseAddress!, count: n) }
                     else { b.row(dst, row).update(repeating: 0, count: n) }
                 }
                 if bias == nil { zero.insert(dst) }

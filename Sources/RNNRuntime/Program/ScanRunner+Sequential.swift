@@ -6,46 +6,80 @@ import RNNKernels
 /// queries or enum copies with array payloads; a step is a few microseconds, and those
 /// costs were a large part of it.
 extension ScanRunner {
-    /// A slot's rows (or a column range of them) for one run.
+    /// A slot's rows (or a column range of them) for one run: sequence `q`'s row for step
+    /// `t` is at `base + q * sequenceStride + t * ld`.
     struct SlotRows {
         let base: UnsafeMutablePointer<Scalar>
+        /// From one step's row to the next; 0 for values local to the cycle, whose one row
+        /// per sequence every step reuses.
         let ld: Int
+        /// From one sequence's row to the next sequence's row of the same step.
+        let sequenceStride: Int
         let width: Int
 
-        @inline(__always) func row(_ r: Int) -> UnsafeMutablePointer<Scalar> { base + r * ld }
+        @inline(__always) func row(_ q: Int, _ t: Int) -> UnsafeMutablePointer<Scalar> { base + q * sequenceStride + t * ld }
     }
 
-    /// One instruction of the cycle, resolved.
-    enum StepOp {
-        case product(ConvertedMatrix<Scalar>, x: SlotRows, y: SlotRows, bias: [Scalar]?, activation: Activation?)
-        case add(SlotRows, SlotRows, SlotRows)
-        case mul(SlotRows, SlotRows, SlotRows)
-        case activation(Activation, x: SlotRows, y: SlotRows)
-        case copy(from: SlotRows, to: SlotRows)
+    /// One instruction of the cycle, resolved to plain addresses (no references to count, so
+    /// running one costs no retain or release), over the columns `columns` of its
+    /// destination: all of them, or one core's share (`ScanRunner+SplitSteps.swift`).
+    struct StepOp {
+        enum Kind { case product, add, mul, activation, copy, stateCopy }
+        var kind: Kind
+        /// The destination (a product's y; for `stateCopy`, the state, written at row t + 1).
+        var d: SlotRows
+        /// The first operand (a product's x, an activation's or a copy's source).
+        var l: SlotRows
+        /// The second operand of `add` and `mul` (`l` otherwise).
+        var r: SlotRows
+        var columns: Range<Int>
+        /// A product's panels of its matrix; nil: all of them, on the helper team when large.
+        var panels: Range<Int>? = nil
+        var matrix: Unmanaged<ConvertedMatrix<Scalar>>? = nil
+        /// A product's bias, or nil.
+        var bias: UnsafePointer<Scalar>? = nil
+        /// The activation of a product or an activation op.
+        var activation: Activation? = nil
+        /// Whether the cores meet at a barrier before a split step runs this op.
+        var barrierBefore = false
+
+        init(_ kind: Kind, _ d: SlotRows, _ l: SlotRows, _ r: SlotRows? = nil) {
+            (self.kind, self.d, self.l, self.r, columns) = (kind, d, l, r ?? l, 0..<d.width)
+        }
     }
 
     func slotRows(_ slot: Int, _ b: Buffers, column: Int = 0, width: Int? = nil) -> SlotRows {
-        SlotRows(base: b.slots[slot] + column, ld: b.ld[slot], width: width ?? program.slotSizes[slot])
+        let (base, width) = (b.slots[slot] + column, width ?? program.slotSizes[slot])
+        if b.perSequence.contains(slot) { return SlotRows(base: base, ld: 0, sequenceStride: b.ld[slot], width: width) }
+        return SlotRows(base: base, ld: b.ld[slot], sequenceStride: b.steps * b.ld[slot], width: width)
     }
 
     func resolveSteps(_ r: ScanPlan.Recurrence, _ b: Buffers) -> [StepOp] {
         let sizes = program.slotSizes
         var ops: [StepOp] = []
+        func product(_ dst: Int, _ src: Int, _ m: Int, _ bias: Int?, _ f: Activation?) -> StepOp {
+            var op = StepOp(.product, slotRows(dst, b), slotRows(src, b))
+            op.matrix = Unmanaged.passUnretained(matrices[m])  // `matrices` keeps it alive
+            op.bias = bias.map { vectors[$0].baseAddress! }
+            op.activation = f
+            return op
+        }
         for i in r.instructions {
             switch program.instructions[i] {
-            case .affine(let dst, let src, let m, let bias):
-                ops.append(.product(matrices[m], x: slotRows(src, b), y: slotRows(dst, b), bias: bias.map { vectors[$0] }, activation: nil))
-            case .affineActivation(let f, let dst, let src, let m, let bias):
-                ops.append(.product(matrices[m], x: slotRows(src, b), y: slotRows(dst, b), bias: bias.map { vectors[$0] }, activation: f))
-            case .add(let dst, let l, let rr): ops.append(.add(slotRows(dst, b), slotRows(l, b), slotRows(rr, b)))
-            case .mul(let dst, let l, let rr): ops.append(.mul(slotRows(dst, b), slotRows(l, b), slotRows(rr, b)))
-            case .activation(let f, let dst, let src): ops.append(.activation(f, x: slotRows(src, b), y: slotRows(dst, b)))
+            case .affine(let dst, let src, let m, let bias): ops.append(product(dst, src, m, bias, nil))
+            case .affineActivation(let f, let dst, let src, let m, let bias): ops.append(product(dst, src, m, bias, f))
+            case .add(let dst, let l, let rr): ops.append(StepOp(.add, slotRows(dst, b), slotRows(l, b), slotRows(rr, b)))
+            case .mul(let dst, let l, let rr): ops.append(StepOp(.mul, slotRows(dst, b), slotRows(l, b), slotRows(rr, b)))
+            case .activation(let f, let dst, let src):
+                var op = StepOp(.activation, slotRows(dst, b), slotRows(src, b))
+                op.activation = f
+                ops.append(op)
             case .slice(let dst, let src, let start):
-                if !sliceViews.contains(dst) { ops.append(.copy(from: slotRows(src, b, column: start, width: sizes[dst]), to: slotRows(dst, b))) }
+                if !sliceViews.contains(dst) { ops.append(StepOp(.copy, slotRows(dst, b), slotRows(src, b, column: start, width: sizes[dst]))) }
             case .concat(let dst, let parts):
                 var at = 0
                 for p in parts {
-                    ops.append(.copy(from: slotRows(p, b), to: slotRows(dst, b, column: at, width: sizes[p])))
+                    ops.append(StepOp(.copy, slotRows(dst, b, column: at, width: sizes[p]), slotRows(p, b)))
                     at += sizes[p]
                 }
             }
@@ -56,65 +90,83 @@ extension ScanRunner {
     /// Rows the cycle reads but does not write (the batched input terms, such as a GRU's
     /// `W_ih x + b_ih`): a step asks for the next step's row before its products run, so the
     /// row is in cache when the step after needs it.
-    private func streamedOperands(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int]) -> [SlotRows] {
+    func streamedOperands(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int]) -> [SlotRows] {
         let written = Set(r.instructions.map { program.instructions[$0].destination } + stateSlots)
         var seen = Set<Int>()
         return r.instructions.flatMap { program.instructions[$0].operands }.compactMap { slot in
-            guard !written.contains(slot), b.ld[slot] > 0, seen.insert(slot).inserted else { return nil }
+            guard !written.contains(slot), !b.perSequence.contains(slot), b.ld[slot] > 0, seen.insert(slot).inserted else { return nil }
             return slotRows(slot, b)
         }
     }
 
+    /// Copies of each state's next value (row t) into the state's following row (t + 1).
+    func stateCopies(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int]) -> [StepOp] {
+        zip(stateSlots, r.nextSlots).map { StepOp(.stateCopy, slotRows($0, b), slotRows($1, b)) }
+    }
+
     /// Runs the cycle step by step for every sequence of the batch (in lockstep: a product is
     /// one matrix product over the batch's rows), copying each state's next value into the
-    /// state's following row.
+    /// state's following row. Cycles with large enough products run on all the run's cores,
+    /// each step split between them (`solveSplit`).
     func solveSequentially(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int]) {
         let ops = resolveSteps(r, b)
-        let stateCopies = zip(stateSlots, r.nextSlots).map { (from: slotRows($1, b), to: slotRows($0, b)) }
+        let copies = stateCopies(r, b, stateSlots: stateSlots)
         let streamed = streamedOperands(r, b, stateSlots: stateSlots)
-        let (steps, batch) = (b.steps, b.batch)
-        for t in 0..<steps {
-            if t + 1 < steps {
-                for rows in streamed {
-                    for q in 0..<batch { rnnk_prefetch(rows.row(q * steps + t + 1), rows.width * MemoryLayout<Scalar>.stride) }
-                }
-            }
+        if solveSplit(ops + copies, b, streamed: streamed) { return }
+        for t in 0..<b.steps {
+            for rows in streamed { prefetch(rows, step: t + 1, b) }
             for op in ops { perform(op, step: t, b) }
-            guard t + 1 < steps else { break }
-            for copy in stateCopies {
-                for q in 0..<batch { copy.to.row(q * steps + t + 1).update(from: copy.from.row(q * steps + t), count: copy.to.width) }
-            }
+            guard t + 1 < b.steps else { break }
+            for copy in copies { perform(copy, step: t, b) }
         }
     }
 
+    /// Asks for every sequence's row `t` of `rows` (its columns `columns` when given).
     @inline(__always)
-    private func perform(_ op: StepOp, step t: Int, _ b: Buffers) {
-        let (steps, batch) = (b.steps, b.batch)
-        switch op {
-        case .product(let m, let x, let y, let bias, let f):
-            m.apply(x.row(t), y.row(t), count: batch, ldx: steps * x.ld, ldy: steps * y.ld, threads: b.threads)
-            guard bias != nil || f != nil else { return }
-            for q in 0..<batch {
-                let yq = y.row(q * steps + t)
-                if let bias { bias.withUnsafeBufferPointer { v in for i in 0..<y.width { yq[i] += v[i] } } }
-                if let f { Kernels.activate(f, yq, yq, count: y.width) }
+    func prefetch(_ rows: SlotRows, step t: Int, _ b: Buffers, columns: Range<Int>? = nil) {
+        guard t < b.steps else { return }
+        let c = columns ?? 0..<rows.width
+        for q in 0..<b.batch { rnnk_prefetch(rows.row(q, t) + c.lowerBound, c.count * MemoryLayout<Scalar>.stride) }
+    }
+
+    /// Runs step `t` of `op` over its columns of every sequence's row.
+    @inline(__always)
+    func perform(_ op: StepOp, step t: Int, _ b: Buffers) {
+        let batch = b.batch
+        let (d, l, r, at, n) = (op.d, op.l, op.r, op.columns.lowerBound, op.columns.count)
+        switch op.kind {
+        case .product:
+            op.matrix!._withUnsafeGuaranteedRef { m in
+                if let panels = op.panels {
+                    guard !panels.isEmpty else { return }
+                    for q in 0..<batch { rnnk_prefetch(l.row(q, t), l.width * MemoryLayout<Scalar>.stride) }
+                    m.applySerial(l.row(0, t), d.row(0, t), count: batch, panels: panels, ldx: l.sequenceStride, ldy: d.sequenceStride)
+                } else {
+                    m.apply(l.row(0, t), d.row(0, t), count: batch, ldx: l.sequenceStride, ldy: d.sequenceStride, threads: b.threads)
+                }
             }
-        case .add(let d, let l, let r):
+            guard op.bias != nil || op.activation != nil else { return }
             for q in 0..<batch {
-                let row = q * steps + t
-                let (dp, lp, rp) = (d.row(row), l.row(row), r.row(row))
-                for i in 0..<d.width { dp[i] = lp[i] + rp[i] }
+                let y = d.row(q, t) + at
+                if let bias = op.bias { for i in 0..<n { y[i] += bias[at + i] } }
+                if let f = op.activation { Kernels.activate(f, y, y, count: n) }
             }
-        case .mul(let d, let l, let r):
+        case .add:
             for q in 0..<batch {
-                let row = q * steps + t
-                let (dp, lp, rp) = (d.row(row), l.row(row), r.row(row))
-                for i in 0..<d.width { dp[i] = lp[i] * rp[i] }
+                let (dp, lp, rp) = (d.row(q, t) + at, l.row(q, t) + at, r.row(q, t) + at)
+                for i in 0..<n { dp[i] = lp[i] + rp[i] }
             }
-        case .activation(let f, let x, let y):
-            for q in 0..<batch { Kernels.activate(f, x.row(q * steps + t), y.row(q * steps + t), count: y.width) }
-        case .copy(let from, let to):
-            for q in 0..<batch { to.row(q * steps + t).update(from: from.row(q * steps + t), count: to.width) }
+        case .mul:
+            for q in 0..<batch {
+                let (dp, lp, rp) = (d.row(q, t) + at, l.row(q, t) + at, r.row(q, t) + at)
+                for i in 0..<n { dp[i] = lp[i] * rp[i] }
+            }
+        case .activation:
+            for q in 0..<batch { Kernels.activate(op.activation!, l.row(q, t) + at, d.row(q, t) + at, count: n) }
+        case .copy:
+            for q in 0..<batch { (d.row(q, t) + at).update(from: l.row(q, t) + at, count: n) }
+        case .stateCopy:
+            for q in 0..<batch { (d.row(q, t + 1) + at).update(from: l.row(q, t) + at, count: n) }
         }
     }
 }

@@ -14,15 +14,16 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     public let program: StepProgram
     public let plan: ScanPlan
     let matrices: [ConvertedMatrix<Scalar>]
-    let vectors: [[Scalar]]
+    let vectors: ConvertedVectors<Scalar>
     /// Slices whose destination only that slice writes: run as views, never copied.
     let sliceViews: Set<Int>
     /// How many instructions read each slot, plus one for each output naming it.
     let readCounts: [Int: Int]
     /// Slots written by some instruction (and not inputs, constants or states).
     private let computedSlots: Set<Int>
-    /// Slots that only a sequential recurrence writes and reads (its intermediate values and
-    /// states nothing else reads): for one sequence they keep a single row, reused each step.
+    /// Values that only a sequential recurrence writes and reads (not its states, whose next
+    /// row is written while cores split a step may still read the current one): for one
+    /// sequence they keep a single row, reused each step.
     let recurrenceLocalSlots: [Int]
 
     @_specialize(exported: true, where Scalar == Float)
@@ -33,7 +34,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         self.program = program
         self.plan = plan
         matrices = program.matrices.map { ConvertedMatrix<Scalar>($0) }
-        vectors = program.vectors.map { $0.map { Scalar($0) } }
+        vectors = ConvertedVectors(program.vectors)
         let fixed = Set(program.inputSlots + program.constants.map(\.slot) + program.states.map(\.slot))
         var writers: [Int: Int] = [:]
         var reads: [Int: Int] = [:]
@@ -52,7 +53,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         for case .recurrence(let r) in plan.stages where r.kind == .sequential {
             var readsInside: [Int: Int] = [:]
             for i in r.instructions { for s in program.instructions[i].operands { readsInside[s, default: 0] += 1 } }
-            let written = r.instructions.map { program.instructions[$0].destination } + r.states.map { program.states[$0].slot }
+            let written = r.instructions.map { program.instructions[$0].destination }
             local += written.filter { readsInside[$0, default: 0] == reads[$0, default: 0] && !program.inputSlots.contains($0) }
         }
         recurrenceLocalSlots = local
@@ -65,8 +66,12 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         var ld: [Int]
         let steps: Int
         let batch: Int
-        /// Cores the run's products may use (see `Workspace.threads`).
-        let threads: Int
+        /// The run's workspace (cores it may use, when to split recurrences).
+        let workspace: Workspace
+        var threads: Int { workspace.threads }
+        /// Slots (and views into them) local to a sequential recurrence: one row per
+        /// sequence (`ld` apart), which every step reuses; `row` does not apply to them.
+        var perSequence: Set<Int> = []
 
         var rows: Int { steps * batch }
 
@@ -83,6 +88,14 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         /// Cores one run's matrix products may use: all of them by default; pass 1 when you
         /// run sequences on several threads yourself, so the runs do not compete for cores.
         public let threads: Int
+        /// Multiply-adds per step of a product (over the batch) from which a sequential
+        /// recurrence runs split over the cores; 0 splits every one (for tests).
+        var minimumSplitWork = ConvertedMatrix<Scalar>.teamWork
+        /// Whether a split recurrence waits for the helper team when another thread has it
+        /// (for tests; runs go on serially otherwise).
+        var waitsForTeam = false
+        /// Sequential recurrences that ran split over the cores (for tests).
+        var splitRecurrences = 0
 
         public init(threads: Int? = nil) {
             self.threads = max(1, threads ?? Parallel.cores)
@@ -163,7 +176,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         precondition(output.count == steps * program.outputWidth, "expected room for \(steps) outputs of \(program.outputWidth) values")
         guard steps > 0, output.count > 0 else { return }
         tokens.withUnsafeBufferPointer { x in
-            var b = Buffers(slots: workspace.owned(sizes: program.slotSizes, rows: steps), ld: program.slotSizes, steps: steps, batch: 1, threads: workspace.threads)
+            var b = Buffers(slots: workspace.owned(sizes: program.slotSizes, rows: steps), ld: program.slotSizes, steps: steps, batch: 1, workspace: workspace)
             let placed = viewInputsAndOutputs(&b, input: x.baseAddress, output: output.baseAddress!)
             shareRowsAndResolveViews(&b)
             execute(b, copyingInputs: [], placedOutputs: placed, into: [output.baseAddress!])
@@ -194,20 +207,26 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         if batch == 1 { return run(flat: sequences[0], steps: steps, into: output, workspace: workspace) }
         for tokens in sequences { precondition(tokens.count == steps * width, "expected \(steps) tokens of \(width) values") }
         guard steps > 0, batch > 0, n > 0 else { return }
-        var b = Buffers(slots: workspace.owned(sizes: program.slotSizes, rows: steps * batch), ld: program.slotSizes, steps: steps, batch: batch, threads: workspace.threads)
-        shareRowsAndResolveViews(&b)
+        let b = buffers(steps: steps, batch: batch, workspace: workspace)
         let out = output.baseAddress!
         execute(b, copyingInputs: sequences, placedOutputs: [], into: (0..<batch).map { out + $0 * n })
     }
 
     // MARK: Layout
 
-    /// Rows that need not be stored: a constant keeps one row for all; for one sequence, the
-    /// values local to a sequential recurrence keep one row that every step reuses, so a step
+    /// The slots of a run of `batch` sequences (the layout of `shareRowsAndResolveViews`).
+    func buffers(steps: Int, batch: Int, workspace: Workspace) -> Buffers {
+        var b = Buffers(slots: workspace.owned(sizes: program.slotSizes, rows: steps * batch), ld: program.slotSizes, steps: steps, batch: batch, workspace: workspace)
+        shareRowsAndResolveViews(&b)
+        return b
+    }
+
+    /// Rows that need not be stored: a constant keeps one row for all; the values local to a
+    /// sequential recurrence keep one row per sequence that every step reuses, so a step
     /// works in cache instead of streaming fresh rows to memory. Then resolves slice views.
     private func shareRowsAndResolveViews(_ b: inout Buffers) {
         for c in program.constants { b.ld[c.slot] = 0 }
-        if b.batch == 1 { for slot in recurrenceLocalSlots { b.ld[slot] = 0 } }
+        b.perSequence = Set(recurrenceLocalSlots)
         resolveSliceViews(&b)
     }
 
@@ -217,6 +236,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
             if case .slice(let dst, let src, let start) = ins, sliceViews.contains(dst) {
                 b.slots[dst] = b.slots[src] + start
                 b.ld[dst] = b.ld[src]
+                if b.perSequence.contains(src) { b.perSequence.insert(dst) } else { b.perSequence.remove(dst) }
             }
         }
     }
@@ -264,14 +284,12 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
             }
         }
         for c in program.constants {
-            vectors[c.vector].withUnsafeBufferPointer { v in
-                b.row(c.slot, 0).update(from: v.baseAddress!, count: v.count)  // one row for all (ld 0)
-            }
+            let v = vectors[c.vector]
+            b.row(c.slot, 0).update(from: v.baseAddress!, count: v.count)  // one row for all (ld 0)
         }
         for state in program.states {
-            vectors[state.initial].withUnsafeBufferPointer { v in
-                for q in 0..<b.batch { b.row(state.slot, q * steps).update(from: v.baseAddress!, count: v.count) }
-            }
+            let v = vectors[state.initial]
+            for q in 0..<b.batch { b.row(state.slot, q * steps).update(from: v.baseAddress!, count: v.count) }
         }
         for stage in plan.stages {
             switch stage {
@@ -330,7 +348,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         let epilogue: ((Int, Int) -> Void)? = bias == nil && f == nil ? nil : { at, count in
             for r in at..<(at + count) {
                 let yr = y + r * ldy
-                if let biasValues { biasValues.withUnsafeBufferPointer { v in for i in 0..<n { yr[i] += v[i] } } }
+                if let biasValues { for i in 0..<n { yr[i] += biasValues[i] } }
                 if let f, ldy != n { Kernels.activate(f, yr, yr, count: n) }
             }
             if let f, ldy == n { Kernels.activate(f, y + at * n, y + at * n, count: n * count) }
