@@ -11,8 +11,9 @@
 //
 // Besides products, the team runs any body given as a function (rnnk_team_run) on every
 // part at once; inside it the parts meet at rnnk_team_barrier. A whole recurrence (every
-// step: product rows, barrier, element-wise columns, barrier) runs as one such job, so a
-// step pays two barriers (a cache line each way) instead of a handoff per product.
+// step: each core's product rows and element-wise columns, then a barrier) runs as one such
+// job, so a step pays a barrier or two (a cache line each way) instead of a handoff per
+// product.
 #include "kernels_internal.h"
 
 #if RNNK_X86_DISPATCH || defined(__aarch64__)

@@ -22,8 +22,8 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     /// Slots written by some instruction (and not inputs, constants or states).
     private let computedSlots: Set<Int>
     /// Values that only a sequential recurrence writes and reads (not its states, whose next
-    /// row is written while cores split a step may still read the current one): for one
-    /// sequence they keep a single row, reused each step.
+    /// row is written while cores splitting a step may still read the current one): they
+    /// keep one row per sequence, reused each step.
     let recurrenceLocalSlots: [Int]
 
     @_specialize(exported: true, where Scalar == Float)
