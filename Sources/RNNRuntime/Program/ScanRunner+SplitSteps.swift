@@ -14,7 +14,7 @@ extension ScanRunner {
     /// otherwise or when the team is busy.
     func solveSplit(_ ops: [StepOp], _ b: Buffers, streamed: [SlotRows]) -> Bool {
         let parts = min(b.threads, Parallel.cores)
-        guard parts > 1, worthSplitting(ops, b, parts: parts), let schedule = splitSchedule(ops, b, parts: parts),
+        guard parts > 1, worthSplitting(ops, b, parts: parts), let schedule = splitSchedule(ops, parts: parts),
               Team.run(parts: parts, wait: b.workspace.waitsForTeam, { part, _ in runSplit(schedule[part], b, streamed: streamed) })
         else { return false }
         b.workspace.splitRecurrences += 1
@@ -36,7 +36,7 @@ extension ScanRunner {
         var schedules: [[[StepOp]]?] = []
         for case .recurrence(let r) in plan.stages where r.kind == .sequential {
             let stateSlots = r.states.map { program.states[$0].slot }
-            schedules.append(splitSchedule(resolveSteps(r, b) + stateCopies(r, b, stateSlots: stateSlots), b, parts: parts))
+            schedules.append(splitSchedule(resolveSteps(r, b) + stateCopies(r, b, stateSlots: stateSlots), parts: parts))
         }
         return schedules
     }
@@ -81,7 +81,7 @@ extension ScanRunner {
     /// Addresses are those of step 0 and the first sequence: a slot's rows for other steps
     /// and sequences are its row 0 moved by a multiple of its row stride, which moves every
     /// view into it the same way, so overlaps are the same at every step.
-    func splitSchedule(_ ops: [StepOp], _ b: Buffers, parts: Int) -> [[StepOp]]? {
+    func splitSchedule(_ ops: [StepOp], parts: Int) -> [[StepOp]]? {
         let shares = assignShares(ops, parts: parts)
         var read = Array(repeating: [Range<Int>](), count: parts)
         var written = read
