@@ -129,7 +129,9 @@ const char *rnnk_isa_name(enum rnnk_isa isa) {
 }
 
 int rnnk_panels_f32(int rows) { return (rows + PF - 1) / PF; }
+int rnnk_panel_rows_f32(void) { return PF; }
 int rnnk_panels_f64(int rows) { return (rows + PD - 1) / PD; }
+int rnnk_panel_rows_f64(void) { return PD; }
 
 void rnnk_gemm_f32_isa(enum rnnk_isa isa, const float *packed, int rows, int cols, const float *x, int ldx, float *y, int ldy, int count, int panel_begin, int panel_end) {
     switch (rnnk_usable_isa(isa)) {

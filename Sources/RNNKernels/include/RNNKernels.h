@@ -16,12 +16,16 @@ size_t rnnk_packed_size_f32(int rows, int cols);
 /// Packs row-major W (rows x cols) into `packed`.
 void rnnk_pack_f32(const float *w, int rows, int cols, float *packed);
 int rnnk_panels_f32(int rows);
+/// Rows of W in one panel (16).
+int rnnk_panel_rows_f32(void);
 void rnnk_gemm_f32(const float *packed, int rows, int cols, const float *x, int ldx, float *y, int ldy, int count, int panel_begin, int panel_end);
 
 /// Doubles in a packed panel set (panels of 8 rows of W).
 size_t rnnk_packed_size_f64(int rows, int cols);
 void rnnk_pack_f64(const double *w, int rows, int cols, double *packed);
 int rnnk_panels_f64(int rows);
+/// Rows of W in one panel (8).
+int rnnk_panel_rows_f64(void);
 void rnnk_gemm_f64(const double *packed, int rows, int cols, const double *x, int ldx, double *y, int ldy, int count, int panel_begin, int panel_end);
 
 /// The product of rnnk_gemm_* over all panels, split by panels between the caller and up to

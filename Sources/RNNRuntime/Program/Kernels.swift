@@ -141,12 +141,12 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
         }
     }
 
-    /// Rows of W in one panel: the packing's (16 Float or 8 Double rows, see RNNKernels.h);
-    /// for a sparse or diagonal matrix, blocks of rows making 64 bytes of output.
+    /// Rows of W in one panel: the packing's (16 Float or 8 Double rows); for a sparse or
+    /// diagonal matrix, blocks of rows making 64 bytes of output.
     var panelRows: Int {
         switch storage {
-        case .packedFloat: return 16
-        case .packedDouble: return 8
+        case .packedFloat: return Int(rnnk_panel_rows_f32())
+        case .packedDouble: return Int(rnnk_panel_rows_f64())
         case .sparse, .diagonal: return max(1, 64 / MemoryLayout<Scalar>.stride)
         }
     }
