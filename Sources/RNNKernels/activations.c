@@ -1,5 +1,6 @@
 // Float activations over arrays, written branch-free so that the compiler vectorizes them,
-// built three times (portable, AVX2/FMA, AVX-512) and chosen at run time.
+// built twice (portable, AVX2/FMA) and chosen at run time with the AVX-512 version written
+// with intrinsics in activations_avx512.c.
 //
 // exp: x = n ln2 + r with |r| <= ln2/2 (ln2 split in two parts, Cody-Waite, so r is exact),
 // e^r by its Taylor polynomial to degree 7 (truncation error below 6e-9 relative), then
@@ -7,7 +8,7 @@
 // +inf and results in the subnormal range are rounded instead of flushed. Inputs are clamped
 // to [-104, 89] first (beyond them the result is 0 or +inf either way); NaN passes through.
 // Error, tested against the Double definitions over the float range: exp within 2 ulp,
-// sigmoid, silu and tanh within 3 ulp, or within 1e-40 (1 + |x|) where the result or an
+// sigmoid and tanh within 3 ulp, silu within 3.5, or within 1e-40 (1 + |x|) where the result or an
 // intermediate is subnormal.
 // tanh: odd Taylor polynomial to degree 11 for |x| < 0.3125 (error below 4e-9 relative),
 // 1 - 2 / (e^{2|x|} + 1) with the sign of x above that.
@@ -83,13 +84,12 @@ static inline __attribute__((always_inline)) float sigmoid_f32(float x) {
 DEFINE_ACTIVATIONS(generic, )
 #if RNNK_X86_DISPATCH
 DEFINE_ACTIVATIONS(avx2, __attribute__((target("avx2,fma"))))
-DEFINE_ACTIVATIONS(avx512, __attribute__((target("avx512f,fma"))))
 #endif
 
 void rnnk_activate_f32_isa(enum rnnk_isa isa, enum rnnk_activation f, const float *x, float *y, int n) {
     switch (rnnk_usable_isa(isa)) {
 #if RNNK_X86_DISPATCH
-    case RNNK_ISA_AVX512: activate_avx512(f, x, y, n); return;
+    case RNNK_ISA_AVX512: rnnk_activate_f32_avx512(f, x, y, n); return;
     case RNNK_ISA_AVX2: activate_avx2(f, x, y, n); return;
 #endif
     default: activate_generic(f, x, y, n); return;

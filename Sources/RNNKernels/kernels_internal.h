@@ -21,6 +21,7 @@ void rnnk_gemm_f32_avx512(const float *packed, int rows, int cols, const float *
                           int count, int panel_begin, int panel_end);
 void rnnk_gemm_f64_avx512(const double *packed, int rows, int cols, const double *x, int ldx, double *y, int ldy,
                           int count, int panel_begin, int panel_end);
+void rnnk_activate_f32_avx512(enum rnnk_activation f, const float *x, float *y, int n);
 #endif
 
 #endif
