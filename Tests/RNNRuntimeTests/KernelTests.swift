@@ -198,3 +198,52 @@ extension KernelTests {
         }
     }
 }
+
+extension KernelTests {
+    /// Sums and products are correctly rounded, so every instruction set must give exactly
+    /// the scalar result: out of place, in place on either operand, and for a destination
+    /// that overlaps an operand shifted by a few elements (the kernels' scalar path).
+    @Test(arguments: testedInstructionSets)
+    func elementwiseSumsAndProductsAreExact(isa: rnnk_isa) {
+        var g = SplitMix64(seed: 0xADD)
+        for n in [0, 1, 7, 15, 16, 17, 31, 64, 100, 1000] {
+            let a = (0..<n).map { _ in Float(Double.random(in: -10...10, using: &g)) }
+            let b = (0..<n).map { _ in Float(Double.random(in: -10...10, using: &g)) }
+            for (name, kernel, exact) in [("add", rnnk_add_f32_isa, { (x: Float, y: Float) in x + y }),
+                                          ("mul", rnnk_mul_f32_isa, { (x: Float, y: Float) in x * y })] {
+                let want = zip(a, b).map(exact)
+                var y = [Float](repeating: .nan, count: n)
+                a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in
+                    y.withUnsafeMutableBufferPointer { kernel(isa, ap.baseAddress, bp.baseAddress, $0.baseAddress, Int32(n)) }
+                } }
+                #expect(y == want, "\(name) n=\(n)")
+                var inPlace = a
+                b.withUnsafeBufferPointer { bp in
+                    inPlace.withUnsafeMutableBufferPointer { kernel(isa, $0.baseAddress, bp.baseAddress, $0.baseAddress, Int32(n)) }
+                }
+                #expect(inPlace == want, "\(name) in place n=\(n)")
+                // y = a shifted by 3: each element reads a value the loop may already have written.
+                var shifted = a + [0, 0, 0]
+                let scalar: [Float] = {
+                    var s = shifted
+                    for i in 0..<n { s[i + 3] = exact(s[i], b[i]) }
+                    return s
+                }()
+                b.withUnsafeBufferPointer { bp in
+                    shifted.withUnsafeMutableBufferPointer { kernel(isa, $0.baseAddress, bp.baseAddress, $0.baseAddress! + 3, Int32(n)) }
+                }
+                #expect(shifted == scalar, "\(name) overlapping n=\(n)")
+            }
+            let ad = a.map(Double.init), bd = b.map(Double.init)
+            var yd = [Double](repeating: .nan, count: n)
+            ad.withUnsafeBufferPointer { ap in bd.withUnsafeBufferPointer { bp in
+                yd.withUnsafeMutableBufferPointer { rnnk_mul_f64_isa(isa, ap.baseAddress, bp.baseAddress, $0.baseAddress, Int32(n)) }
+            } }
+            #expect(yd == zip(ad, bd).map(*), "mul f64 n=\(n)")
+            ad.withUnsafeBufferPointer { ap in bd.withUnsafeBufferPointer { bp in
+                yd.withUnsafeMutableBufferPointer { rnnk_add_f64_isa(isa, ap.baseAddress, bp.baseAddress, $0.baseAddress, Int32(n)) }
+            } }
+            #expect(yd == zip(ad, bd).map(+), "add f64 n=\(n)")
+        }
+    }
+}

@@ -55,6 +55,12 @@ void rnnk_prefetch(const void *p, size_t bytes);
 enum rnnk_activation { RNNK_EXP = 0, RNNK_SIGMOID = 1, RNNK_TANH = 2, RNNK_SILU = 3 };
 void rnnk_activate_f32(enum rnnk_activation f, const float *x, float *y, int n);
 
+/// y[i] = a[i] + b[i] and y[i] = a[i] * b[i] for i < n, vectorized; y may equal a or b.
+void rnnk_add_f32(const float *a, const float *b, float *y, int n);
+void rnnk_mul_f32(const float *a, const float *b, float *y, int n);
+void rnnk_add_f64(const double *a, const double *b, double *y, int n);
+void rnnk_mul_f64(const double *a, const double *b, double *y, int n);
+
 /// Instruction sets the kernels have versions for.
 enum rnnk_isa { RNNK_ISA_GENERIC = 0, RNNK_ISA_AVX2 = 1, RNNK_ISA_AVX512 = 2 };
 /// The set the kernels above use: the widest the CPU and OS support, capped by the
@@ -70,5 +76,9 @@ const char *rnnk_isa_name(enum rnnk_isa isa);
 void rnnk_gemm_f32_isa(enum rnnk_isa isa, const float *packed, int rows, int cols, const float *x, int ldx, float *y, int ldy, int count, int panel_begin, int panel_end);
 void rnnk_gemm_f64_isa(enum rnnk_isa isa, const double *packed, int rows, int cols, const double *x, int ldx, double *y, int ldy, int count, int panel_begin, int panel_end);
 void rnnk_activate_f32_isa(enum rnnk_isa isa, enum rnnk_activation f, const float *x, float *y, int n);
+void rnnk_add_f32_isa(enum rnnk_isa isa, const float *a, const float *b, float *y, int n);
+void rnnk_mul_f32_isa(enum rnnk_isa isa, const float *a, const float *b, float *y, int n);
+void rnnk_add_f64_isa(enum rnnk_isa isa, const double *a, const double *b, double *y, int n);
+void rnnk_mul_f64_isa(enum rnnk_isa isa, const double *a, const double *b, double *y, int n);
 
 #endif

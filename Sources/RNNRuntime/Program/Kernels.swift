@@ -250,6 +250,36 @@ public enum Kernels {
         }
     }
 
+    /// `y[i] = a[i] + b[i]` for `i < count` (y may be a or b), on the C kernels' widest vectors.
+    @inline(__always)
+    static func add<Scalar: BinaryFloatingPoint>(_ a: UnsafePointer<Scalar>, _ b: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int) {
+        binary(a, b, y, count, rnnk_add_f32, rnnk_add_f64) { $0 + $1 }
+    }
+
+    /// `y[i] = a[i] * b[i]` for `i < count` (y may be a or b).
+    @inline(__always)
+    static func mul<Scalar: BinaryFloatingPoint>(_ a: UnsafePointer<Scalar>, _ b: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int) {
+        binary(a, b, y, count, rnnk_mul_f32, rnnk_mul_f64) { $0 * $1 }
+    }
+
+    @inline(__always)
+    private static func binary<Scalar: BinaryFloatingPoint>(
+        _ a: UnsafePointer<Scalar>, _ b: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, _ n: Int,
+        _ float: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int32) -> Void,
+        _ double: (UnsafePointer<Double>?, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, Int32) -> Void,
+        _ op: (Scalar, Scalar) -> Scalar
+    ) {
+        if Scalar.self == Float.self {
+            float(UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), UnsafeRawPointer(b).assumingMemoryBound(to: Float.self),
+                  UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self), Int32(n))
+        } else if Scalar.self == Double.self {
+            double(UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), UnsafeRawPointer(b).assumingMemoryBound(to: Double.self),
+                   UnsafeMutableRawPointer(y).assumingMemoryBound(to: Double.self), Int32(n))
+        } else {
+            for i in 0..<n { y[i] = op(a[i], b[i]) }
+        }
+    }
+
     static func activateFloat(_ f: Activation, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         switch f {
         case .sigmoid: rnnk_activate_f32(RNNK_SIGMOID, x, y, Int32(count))

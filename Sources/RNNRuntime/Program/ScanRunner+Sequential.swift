@@ -148,18 +148,16 @@ extension ScanRunner {
             guard op.bias != nil || op.activation != nil else { return }
             for q in 0..<batch {
                 let y = d.row(q, t) + at
-                if let bias = op.bias { for i in 0..<n { y[i] += bias[at + i] } }
+                if let bias = op.bias { Kernels.add(y, bias + at, y, count: n) }
                 if let f = op.activation { Kernels.activate(f, y, y, count: n) }
             }
         case .add:
             for q in 0..<batch {
-                let (dp, lp, rp) = (d.row(q, t) + at, l.row(q, t) + at, r.row(q, t) + at)
-                for i in 0..<n { dp[i] = lp[i] + rp[i] }
+                Kernels.add(l.row(q, t) + at, r.row(q, t) + at, d.row(q, t) + at, count: n)
             }
         case .mul:
             for q in 0..<batch {
-                let (dp, lp, rp) = (d.row(q, t) + at, l.row(q, t) + at, r.row(q, t) + at)
-                for i in 0..<n { dp[i] = lp[i] * rp[i] }
+                Kernels.mul(l.row(q, t) + at, r.row(q, t) + at, d.row(q, t) + at, count: n)
             }
         case .activation:
             for q in 0..<batch { Kernels.activate(op.activation!, l.row(q, t) + at, d.row(q, t) + at, count: n) }

@@ -318,9 +318,9 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         case .affine(let dst, let src, let m, let bias):
             product(matrices[m], src, dst, bias: bias, activation: nil, b, rows)
         case .add(let dst, let l, let r):
-            elementwise(dst, l, r, b, rows) { d, x, y, n in for i in 0..<n { d[i] = x[i] + y[i] } }
+            elementwise(dst, l, r, b, rows) { d, x, y, n in Kernels.add(x, y, d, count: n) }
         case .mul(let dst, let l, let r):
-            elementwise(dst, l, r, b, rows) { d, x, y, n in for i in 0..<n { d[i] = x[i] * y[i] } }
+            elementwise(dst, l, r, b, rows) { d, x, y, n in Kernels.mul(x, y, d, count: n) }
         case .concat(let dst, let parts):
             for r in rows {
                 var at = 0
@@ -348,7 +348,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         let epilogue: ((Int, Int) -> Void)? = bias == nil && f == nil ? nil : { at, count in
             for r in at..<(at + count) {
                 let yr = y + r * ldy
-                if let biasValues { for i in 0..<n { yr[i] += biasValues[i] } }
+                if let biasValues { Kernels.add(yr, biasValues.baseAddress!, yr, count: n) }
                 if let f, ldy != n { Kernels.activate(f, yr, yr, count: n) }
             }
             if let f, ldy == n { Kernels.activate(f, y + at * n, y + at * n, count: n * count) }

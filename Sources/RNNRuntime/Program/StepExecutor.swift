@@ -105,14 +105,12 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
             let d = buffer + offsets[dst]
             matrices[m].apply(buffer + offsets[src], d, count: 1, threads: threads)
             if let bias {
-                vectors[bias].withUnsafeBufferPointer { b in for r in 0..<b.count { d[r] += b[r] } }
+                vectors[bias].withUnsafeBufferPointer { b in Kernels.add(d, b.baseAddress!, d, count: b.count) }
             }
         case .add(let dst, let a, let b):
-            let (d, x, y) = (buffer + offsets[dst], buffer + offsets[a], buffer + offsets[b])
-            for i in 0..<sizes[dst] { d[i] = x[i] + y[i] }
+            Kernels.add(buffer + offsets[a], buffer + offsets[b], buffer + offsets[dst], count: sizes[dst])
         case .mul(let dst, let a, let b):
-            let (d, x, y) = (buffer + offsets[dst], buffer + offsets[a], buffer + offsets[b])
-            for i in 0..<sizes[dst] { d[i] = x[i] * y[i] }
+            Kernels.mul(buffer + offsets[a], buffer + offsets[b], buffer + offsets[dst], count: sizes[dst])
         case .concat(let dst, let parts):
             var d = buffer + offsets[dst]
             for p in parts {
