@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-/// Dense matrix products and activations for the runtime, with AVX-512 or AVX2/FMA code
+/// Dense matrix products, activations and element-wise sums and products for the runtime, with AVX-512 or AVX2/FMA code
 /// chosen at run time by what the CPU has. Weights are packed once into column panels (see
 /// rnnk_pack_*).
 ///
