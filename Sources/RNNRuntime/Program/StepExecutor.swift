@@ -105,7 +105,7 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
             let d = buffer + offsets[dst]
             matrices[m].apply(buffer + offsets[src], d, count: 1, threads: threads)
             if let bias {
-                vectors[bias].withUnsafeBufferPointer { b in Kernels.add(d, b.baseAddress!, d, count: b.count) }
+                vectors[bias].withUnsafeBufferPointer { b in if let v = b.baseAddress { Kernels.add(d, v, d, count: b.count) } }
             }
         case .add(let dst, let a, let b):
             Kernels.add(buffer + offsets[a], buffer + offsets[b], buffer + offsets[dst], count: sizes[dst])
