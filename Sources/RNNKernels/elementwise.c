@@ -1,6 +1,6 @@
 // Element-wise sums and products of arrays, built for each instruction set and chosen at run
-// time. Swift's own loops compile for baseline x86-64 (4 floats a vector) and were a large
-// part of a recurrence step's element-wise time; these use the widest vectors the CPU has.
+// time: Swift's own loops compile for baseline x86-64 (4 floats a vector); these use the
+// widest vectors the CPU has.
 #include "kernels_internal.h"
 
 #if defined(__clang__)
@@ -9,13 +9,13 @@
 #define ELEMENTWISE
 #endif
 
-// y[i] = a[i] OP b[i]. y may be a or b itself (every index is read before it is written);
-// other overlaps take the plain loop, which keeps the order of a scalar loop.
+// y[i] = a[i] OP b[i]. y may be a or b itself (every index is read before it is written), or
+// lie apart from both (`disjoint`); other overlaps take the plain loop, in a scalar loop's order.
 #define DEFINE_BINARY(NAME, T, OP, ATTR)                                                              \
     ATTR static void NAME(const T *a, const T *b, T *y, int n) {                                      \
         const T *end = y + n;                                                                         \
-        int exact = (y == a || a + n <= y || end <= a) && (y == b || b + n <= y || end <= b);         \
-        if (exact) {                                                                                  \
+        int disjoint = (y == a || a + n <= y || end <= a) && (y == b || b + n <= y || end <= b);         \
+        if (disjoint) {                                                                                  \
             ELEMENTWISE for (int i = 0; i < n; i++) y[i] = a[i] OP b[i];                              \
         } else {                                                                                      \
             for (int i = 0; i < n; i++) y[i] = a[i] OP b[i];                                          \

@@ -12,7 +12,7 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     private let buffer: UnsafeMutablePointer<Scalar>
     private let offsets: [Int]
     private let matrices: [ConvertedMatrix<Scalar>]
-    private let vectors: [[Scalar]]
+    private let vectors: ConvertedVectors<Scalar>
     /// Cores one step's matrix products may use.
     public let threads: Int
 
@@ -35,7 +35,7 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
         buffer = .allocate(capacity: max(1, total))
         buffer.initialize(repeating: 0, count: max(1, total))
         matrices = program.matrices.map { ConvertedMatrix<Scalar>($0) }
-        vectors = program.vectors.map { $0.map { Scalar($0) } }
+        vectors = ConvertedVectors(program.vectors)
         reset()
     }
 
@@ -49,8 +49,8 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
         for s in program.states { store(vectors[s.initial], into: s.slot) }
     }
 
-    private func store(_ v: [Scalar], into slot: Int) {
-        v.withUnsafeBufferPointer { (buffer + offsets[slot]).update(from: $0.baseAddress!, count: v.count) }
+    private func store(_ v: UnsafeBufferPointer<Scalar>, into slot: Int) {
+        (buffer + offsets[slot]).update(from: v.baseAddress!, count: v.count)
     }
 
     /// Feeds one token (the model's inputs concatenated) and returns the output vector.
@@ -105,7 +105,8 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
             let d = buffer + offsets[dst]
             matrices[m].apply(buffer + offsets[src], d, count: 1, threads: threads)
             if let bias {
-                vectors[bias].withUnsafeBufferPointer { b in if let v = b.baseAddress { Kernels.add(d, v, d, count: b.count) } }
+                let b = vectors[bias]
+                Kernels.add(d, b.baseAddress!, d, count: b.count)
             }
         case .add(let dst, let a, let b):
             Kernels.add(buffer + offsets[a], buffer + offsets[b], buffer + offsets[dst], count: sizes[dst])
