@@ -14,14 +14,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
     ],
     targets: [
-        // Dense matrix kernels in C (AVX2/FMA chosen at run time), used by the runtime.
+        // Dense matrix, activation and element-wise kernels in C (AVX-512 or AVX2/FMA chosen at run time).
         .target(name: "RNNKernels"),
+        // The op table: every element-wise op described once (semantics, kernels, linearity, export spellings).
+        .target(name: "RNNOps", dependencies: ["RNNKernels"]),
         // Runs compiled artifacts; knows nothing about the compiler.
-        .target(name: "RNNRuntime", dependencies: ["RNNKernels"]),
+        .target(name: "RNNRuntime", dependencies: ["RNNOps", "RNNKernels"]),
         // Front end, semantic analysis, IR, reference interpreter, lowering, artifact writer.
         .target(
             name: "RNNCompiler",
-            dependencies: ["RNNRuntime", .product(name: "ComplexModule", package: "swift-numerics")]
+            dependencies: ["RNNOps", "RNNRuntime", .product(name: "ComplexModule", package: "swift-numerics")]
         ),
         // Reads grammar/rnn.ebnf: recognizer, sentence generator and coverage (tests, `rnnc test --coverage`).
         .target(name: "RNNGrammar"),
@@ -35,8 +37,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "rnnc", dependencies: ["RNNCommands"]),
-        .testTarget(name: "RNNRuntimeTests", dependencies: ["RNNRuntime", "RNNKernels"]),
-        .testTarget(name: "RNNCompilerTests", dependencies: ["RNNCompiler", "RNNRuntime", "RNNGrammar"]),
+        .testTarget(name: "RNNRuntimeTests", dependencies: ["RNNOps", "RNNRuntime", "RNNKernels"]),
+        .testTarget(name: "RNNCompilerTests", dependencies: ["RNNOps", "RNNCompiler", "RNNRuntime", "RNNGrammar"]),
         .testTarget(name: "RNNCommandsTests", dependencies: ["RNNCommands", "RNNCompiler", "RNNRuntime", "RNNGrammar"]),
     ]
 )

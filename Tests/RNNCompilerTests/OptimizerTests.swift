@@ -95,7 +95,7 @@ import Testing
         ir.nodes[1].size = 3
         #expect(!IRVerifier.verify(ir).isEmpty)
         ir.nodes[1].size = 2
-        ir.nodes[1].op = .activation(.relu, ValueID(index: 5))
+        ir.nodes[1].op = .unary(.relu, ValueID(index: 5))
         #expect(!IRVerifier.verify(ir).isEmpty)
     }
 }

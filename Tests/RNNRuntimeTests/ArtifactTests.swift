@@ -9,9 +9,9 @@ func sampleProgram() -> StepProgram {
         states: [StateSlot(name: "s", slot: 1, update: 3, initial: 1)],
         constants: [],
         instructions: [
-            .affine(dst: 2, src: 0, matrix: 0, bias: 0),
-            .activation(.relu, dst: 2, src: 2),
-            .add(dst: 3, lhs: 1, rhs: 0),
+            .affine(dst: 2, src: 0, matrix: 0, bias: 0, epilogue: nil),
+            .elementwise(ElementwiseOp(.relu), dst: 2, lhs: 2, rhs: nil),
+            .elementwise(.add, dst: 3, lhs: 1, rhs: 0),
         ],
         matrices: [WeightMatrix(rows: 2, cols: 2, dense: [1, -1, 2, 0.5]), .diagonal([1, 1])],
         vectors: [[0, -1], [10, 20]])
@@ -35,9 +35,9 @@ func sampleProgram() -> StepProgram {
 
     @Test func invalidProgramsAreRejectedBeforeRunning() {
         var bad: [StepProgram] = []
-        var p = sampleProgram(); p.instructions.append(.add(dst: 9, lhs: 0, rhs: 0)); bad.append(p)
+        var p = sampleProgram(); p.instructions.append(.elementwise(.add, dst: 9, lhs: 0, rhs: 0)); bad.append(p)
         p = sampleProgram(); p.instructions.append(.slice(dst: 2, src: 0, start: 1)); bad.append(p)
-        p = sampleProgram(); p.instructions.append(.affine(dst: 2, src: 0, matrix: 5, bias: nil)); bad.append(p)
+        p = sampleProgram(); p.instructions.append(.affine(dst: 2, src: 0, matrix: 5, bias: nil, epilogue: nil)); bad.append(p)
         p = sampleProgram(); p.states[0].initial = 7; bad.append(p)
         p = sampleProgram(); p.slotSizes[0] = -1; bad.append(p)
         p = sampleProgram(); p.matrices[0] = WeightMatrix(rows: 2, cols: 2, storage: .sparse(rowOffsets: [0, 1, 2], columns: [0, 9], values: [1, 1])); bad.append(p)

@@ -140,26 +140,11 @@ public enum RecurrenceAnalysis {
         case .stateRead(let s):
             guard let o = offset[s] else { return .none }
             return .linear(rows: (0..<node.size).map { [o + $0: 1] }, varying: false)
-        case .activation(let f, let x):
-            if case .none = dep[x.index] { return .none }
-            if case .nonlinear(let why) = dep[x.index] { return .nonlinear(why) }
-            return .nonlinear("\(f.rawValue) of a state-dependent value\(at)")
         case .affine(let w, _, let x):
             guard case .linear(let rows, let varying) = dep[x.index] else { return dep[x.index] }
             return combine(w, rows, varying: varying, at: at)
-        case .add(let a, let b):
-            return add(dep[a.index], dep[b.index], at: at)
-        case .mul(let a, let b):
-            switch (dep[a.index], dep[b.index]) {
-            case (.none, .none): return .none
-            case (.nonlinear(let why), _), (_, .nonlinear(let why)): return .nonlinear(why)
-            case (.linear, .linear): return .nonlinear("product of two state-dependent values\(at)")
-            case (.linear(let rows, _), .none), (.none, .linear(let rows, _)):
-                guard rows.allSatisfy({ $0.count <= 1 }) else {
-                    return .nonlinear("an input-dependent gate scales a mix of state elements\(at)")
-                }
-                return .linear(rows: rows, varying: true)
-            }
+        case .elementwise(let op, let xs):
+            return elementwise(op, xs.map { dep[$0.index] }, at: at)
         case .concat(let parts):
             var rows: [[Int: Double]] = []
             var varying = false
@@ -174,6 +159,27 @@ public enum RecurrenceAnalysis {
         case .slice(let x, let start):
             guard case .linear(let rows, let varying) = dep[x.index] else { return dep[x.index] }
             return .linear(rows: Array(rows[start..<(start + node.size)]), varying: varying)
+        }
+    }
+
+    /// An element-wise op's dependence on the state, from its linearity in the op table.
+    private static func elementwise(_ op: ElementwiseOp, _ operands: [Dependence], at: String) -> Dependence {
+        let dependent = operands.filter { if case .none = $0 { return false } else { return true } }
+        if dependent.isEmpty { return .none }
+        for case .nonlinear(let why) in dependent { return .nonlinear(why) }
+        switch op.entry.linearity {
+        case .additive:
+            return operands.dropFirst().reduce(operands[0]) { add($0, $1, at: at) }
+        case .multiplicative:
+            guard dependent.count == 1, case .linear(let rows, _) = dependent[0] else {
+                return .nonlinear("product of two state-dependent values\(at)")
+            }
+            guard rows.allSatisfy({ $0.count <= 1 }) else {
+                return .nonlinear("an input-dependent gate scales a mix of state elements\(at)")
+            }
+            return .linear(rows: rows, varying: true)
+        case .nonlinear:
+            return .nonlinear("\(op.name) of a state-dependent value\(at)")
         }
     }
 

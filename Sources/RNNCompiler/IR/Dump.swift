@@ -93,11 +93,9 @@ public enum Dump {
             let kind = w.isSparse ? "sparse \(w.nonZeroCount) nnz" : "dense"
             let values = w.rows * w.cols <= 16 ? " " + matrix(w) : ""
             return "affine \(x) W[\(w.rows)x\(w.cols), \(kind)]\(values)" + (bias.map { " + \(vector($0))" } ?? "")
-        case .add(let a, let b): return "add \(a), \(b)"
-        case .mul(let a, let b): return "mul \(a), \(b)"
+        case .elementwise(let op, let xs): return "\(op) " + xs.map(\.description).joined(separator: ", ")
         case .concat(let xs): return "concat " + xs.map(\.description).joined(separator: ", ")
         case .slice(let x, let start): return "slice \(x) from \(start)"
-        case .activation(let f, let x): return "\(f.rawValue) \(x)"
         }
     }
 

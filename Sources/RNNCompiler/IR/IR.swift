@@ -15,12 +15,21 @@ public enum IROp: Sendable, Equatable {
     case constant([Double])
     /// `W x + b`, W dense or sparse.
     case affine(WeightMatrix, bias: [Double]?, ValueID)
-    case add(ValueID, ValueID)
-    /// Element-wise product of two runtime vectors: the multiplicative gate.
-    case mul(ValueID, ValueID)
+    /// An op of the op table applied element-wise to operands of the node's size (`+`, the
+    /// multiplicative gate `*`, activations, `max`, ...).
+    case elementwise(ElementwiseOp, [ValueID])
     case concat([ValueID])
     case slice(ValueID, start: Int)
-    case activation(Activation, ValueID)
+
+    public static func add(_ a: ValueID, _ b: ValueID) -> IROp { .elementwise(.add, [a, b]) }
+    public static func mul(_ a: ValueID, _ b: ValueID) -> IROp { .elementwise(.mul, [a, b]) }
+    public static func unary(_ kind: ElementwiseKind, _ x: ValueID) -> IROp { .elementwise(ElementwiseOp(kind), [x]) }
+
+    /// The two operands when this is a binary op of `kind`.
+    public func binary(_ kind: ElementwiseKind) -> (ValueID, ValueID)? {
+        guard case .elementwise(let op, let xs) = self, op.kind == kind, xs.count == 2 else { return nil }
+        return (xs[0], xs[1])
+    }
 
     /// Inputs, state reads and constants: values that no instruction computes.
     public var isLeaf: Bool {
@@ -33,9 +42,8 @@ public enum IROp: Sendable, Equatable {
     public var operands: [ValueID] {
         switch self {
         case .input, .stateRead, .constant: return []
-        case .affine(_, _, let x), .slice(let x, _), .activation(_, let x): return [x]
-        case .add(let a, let b), .mul(let a, let b): return [a, b]
-        case .concat(let xs): return xs
+        case .affine(_, _, let x), .slice(let x, _): return [x]
+        case .elementwise(_, let xs), .concat(let xs): return xs
         }
     }
 }

@@ -51,11 +51,10 @@ public struct Interpreter {
             let y = w.apply(value(x))
             guard let bias else { return y }
             return zip(y, bias).map { $0 + $1 }
-        case .add(let a, let b): return zip(value(a), value(b)).map { $0 + $1 }
-        case .mul(let a, let b): return zip(value(a), value(b)).map { $0 * $1 }
+        case .elementwise(let op, let xs) where xs.count == 1: return value(xs[0]).map { op.apply($0) }
+        case .elementwise(let op, let xs): return zip(value(xs[0]), value(xs[1])).map { op.apply($0, $1) }
         case .concat(let parts): return parts.flatMap { value($0) }
         case .slice(let x, let start): return Array(value(x)[start..<(start + node.size)])
-        case .activation(let f, let x): return value(x).map(f.apply)
         }
     }
 

@@ -34,12 +34,14 @@ public enum StepLowering {
         var vectors: [[Double]] = []
         var constants: [ConstantSlot] = []
         var instructionOf = [Int?](repeating: nil, count: ir.nodes.count)
-        // An affine map whose only use is an activation runs as one fused kernel, in the
-        // activation's slot.
+        // An affine map whose only use is a unary element-wise op runs as one product with
+        // that op as its epilogue, in the op's slot.
         let uses = ir.useCounts()
-        var fusedInto: [Int: Int] = [:]  // affine node -> activation node
+        var fusedInto: [Int: Int] = [:]  // affine node -> its epilogue's node
         for (i, node) in ir.nodes.enumerated() {
-            if case .activation(_, let x) = node.op, case .affine = ir.nodes[x.index].op, uses[x.index] == 1 { fusedInto[x.index] = i }
+            if case .elementwise(let op, let xs) = node.op, op.arity == 1, case .affine = ir.nodes[xs[0].index].op, uses[xs[0].index] == 1 {
+                fusedInto[xs[0].index] = i
+            }
         }
         var pendingAffine: [Int: (src: Int, matrix: Int, bias: Int?)] = [:]
         func vector(_ v: [Double]) -> Int {
@@ -52,10 +54,10 @@ public enum StepLowering {
             case .stateRead(let s): slotOf[i] = stateSlots[s]; continue
             default: break
             }
-            if case .activation(let f, let x) = node.op, let fused = pendingAffine[x.index] {
-                slotOf[i] = slotOf[x.index]
+            if case .elementwise(let f, let xs) = node.op, xs.count == 1, let fused = pendingAffine[xs[0].index] {
+                slotOf[i] = slotOf[xs[0].index]
                 instructionOf[i] = instructions.count
-                instructions.append(.affineActivation(f, dst: slotOf[i], src: fused.src, matrix: fused.matrix, bias: fused.bias))
+                instructions.append(.affine(dst: slotOf[i], src: fused.src, matrix: fused.matrix, bias: fused.bias, epilogue: f))
                 continue
             }
             let dst = slotSizes.count
@@ -72,13 +74,11 @@ public enum StepLowering {
                     instructionOf[i] = nil
                     pendingAffine[i] = (s(x), matrices.count - 1, bias.map(vector))
                 } else {
-                    instructions.append(.affine(dst: dst, src: s(x), matrix: matrices.count - 1, bias: bias.map(vector)))
+                    instructions.append(.affine(dst: dst, src: s(x), matrix: matrices.count - 1, bias: bias.map(vector), epilogue: nil))
                 }
-            case .add(let a, let b): instructions.append(.add(dst: dst, lhs: s(a), rhs: s(b)))
-            case .mul(let a, let b): instructions.append(.mul(dst: dst, lhs: s(a), rhs: s(b)))
+            case .elementwise(let op, let xs): instructions.append(.elementwise(op, dst: dst, lhs: s(xs[0]), rhs: xs.count > 1 ? s(xs[1]) : nil))
             case .concat(let parts): instructions.append(.concat(dst: dst, parts: parts.map(s)))
             case .slice(let x, let start): instructions.append(.slice(dst: dst, src: s(x), start: start))
-            case .activation(let f, let x): instructions.append(.activation(f, dst: dst, src: s(x)))
             }
         }
         // States copy their updates one after another at the end of a step; an update that is

@@ -40,11 +40,9 @@ extension IROp {
         switch self {
         case .input, .stateRead, .constant: return self
         case .affine(let w, let b, let x): return .affine(w, bias: b, f(x))
-        case .add(let a, let b): return .add(f(a), f(b))
-        case .mul(let a, let b): return .mul(f(a), f(b))
+        case .elementwise(let op, let xs): return .elementwise(op, xs.map(f))
         case .concat(let xs): return .concat(xs.map(f))
         case .slice(let x, let s): return .slice(f(x), start: s)
-        case .activation(let g, let x): return .activation(g, f(x))
         }
     }
 }

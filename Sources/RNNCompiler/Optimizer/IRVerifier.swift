@@ -21,10 +21,9 @@ public enum IRVerifier {
             case .stateRead(let k): ok = k >= 0 && k < p.states.count && p.states[k].size == node.size
             case .constant(let v): ok = v.count == node.size
             case .affine(let w, let bias, _): ok = w.rows == node.size && w.cols == s[0] && (bias?.count ?? w.rows) == w.rows && w.validate() == nil
-            case .add, .mul: ok = s[0] == node.size && s[1] == node.size
+            case .elementwise(let op, _): ok = s.count == op.arity && s.allSatisfy { $0 == node.size }
             case .concat: ok = s.reduce(0, +) == node.size && !s.isEmpty
             case .slice(_, let start): ok = start >= 0 && start + node.size <= s[0] && node.size > 0
-            case .activation: ok = s[0] == node.size
             }
             if !ok { problems.append("%\(i) = \(Dump.op(node.op, p)) has inconsistent sizes or references") }
         }

@@ -22,13 +22,15 @@ extension Pass {
                 let value = Interpreter.evaluate(node) { constant($0)! }
                 return r.add(.constant(value), size: node.size, range: node.range)
             }
-            switch node.op {
-            case .add(let a, let b):
+            if let (a, b) = node.op.binary(.add) {
                 if let c = constant(b) { return r.add(.affine(.diagonal([Double](repeating: 1, count: node.size)), bias: c, a), size: node.size, range: node.range) }
                 if let c = constant(a) { return r.add(.affine(.diagonal([Double](repeating: 1, count: node.size)), bias: c, b), size: node.size, range: node.range) }
-            case .mul(let a, let b):
+            }
+            if let (a, b) = node.op.binary(.mul) {
                 if let c = constant(b) { return r.add(.affine(.diagonal(c), bias: nil, a), size: node.size, range: node.range) }
                 if let c = constant(a) { return r.add(.affine(.diagonal(c), bias: nil, b), size: node.size, range: node.range) }
+            }
+            switch node.op {
             case .affine(let w, let bias, _) where w.nonZeroCount == 0:
                 return r.add(.constant(bias ?? [Double](repeating: 0, count: node.size)), size: node.size, range: node.range)
             default: break
@@ -98,7 +100,7 @@ extension Pass {
             switch node.op {
             case .affine(let w2, let b2?, let x) where w2.isIdentity:
                 let sum = original.op.operands[0].index
-                guard uses[sum] == 1, case .add(let a, let b) = r[x].op, case .add(let oa, let ob) = p.nodes[sum].op, oa != ob else { break }
+                guard uses[sum] == 1, let (a, b) = r[x].op.binary(.add), let (oa, ob) = p.nodes[sum].op.binary(.add), oa != ob else { break }
                 // (operand in the new program, its original index): single-use affine maps.
                 let candidates = [(a, oa.index), (b, ob.index)].filter { new, old in
                     if case .affine = r[new].op { return uses[old] == 1 }
@@ -124,7 +126,8 @@ extension Pass {
                 if case .slice(let y, let start) = r[x].op, w2.isSparse || r[y].size <= 2 * w2.cols {
                     return emit(.affine(w2.embeddingColumns(at: start, width: r[y].size), bias: b2, y))
                 }
-            case .add(let a, let b):
+            case .elementwise(let op, let xs) where op.kind == .add:
+                let (a, b) = (xs[0], xs[1])
                 if case .affine(let w1, let b1, let x) = r[a].op, case .affine(let w2, let bb2, let y) = r[b].op, x == y {
                     let bias: [Double]? = (b1 == nil && bb2 == nil) ? nil : zip(b1 ?? [Double](repeating: 0, count: node.size), bb2 ?? [Double](repeating: 0, count: node.size)).map(+)
                     return emit(.affine(w1.plus(w2), bias: bias, x))
@@ -203,11 +206,9 @@ struct IROpKey: Hashable {
         case .stateRead(let s): h.combine(1); h.combine(s)
         case .constant(let v): h.combine(2); h.combine(v.count); h.combine(v.first)
         case .affine(let w, _, let x): h.combine(3); h.combine(x); h.combine(w.rows); h.combine(w.cols); h.combine(w.nonZeroCount)
-        case .add(let a, let b): h.combine(4); h.combine(a); h.combine(b)
-        case .mul(let a, let b): h.combine(5); h.combine(a); h.combine(b)
+        case .elementwise(let f, let xs): h.combine(4); h.combine(f); h.combine(xs)
         case .concat(let xs): h.combine(6); h.combine(xs)
         case .slice(let x, let s): h.combine(7); h.combine(x); h.combine(s)
-        case .activation(let f, let x): h.combine(8); h.combine(f); h.combine(x)
         }
     }
 }

@@ -95,26 +95,26 @@ struct BuiltinCall {
 /// The builtin functions: activations usable at run time, math on compile-time values, and
 /// constructors of constant vectors and matrices. See docs/language.md for the full list.
 enum Builtins {
-    static let activations: [String: Activation] = Dictionary(uniqueKeysWithValues: Activation.allCases.map { ($0.rawValue, $0) })
+    /// The op table's ops that a source calls by name (`relu(x)`, `leaky_relu(x, 0.2)`, `max(a, b)`).
+    static let elementwise: [String: ElementwiseKind] = Dictionary(uniqueKeysWithValues: ElementwiseKind.allCases.filter(\.entry.callable).map { ($0.name, $0) })
     static let constantMath: [String: @Sendable (Double) -> Double] = [
         "cos": { cos($0) }, "sin": { sin($0) }, "tan": { tan($0) }, "floor": { $0.rounded(.down) },
         "ceil": { $0.rounded(.up) }, "round": { $0.rounded() },
     ]
-    static let constructors: Set<String> = ["kron", "flatten", "eye", "zeros", "ones", "diag", "rotation", "transpose", "normal", "uniform", "hstack", "vstack", "size", "sum", "abs", "min", "max"]
-    static let names: Set<String> = Set(activations.keys).union(constantMath.keys).union(constructors)
+    static let constructors: Set<String> = ["kron", "flatten", "eye", "zeros", "ones", "diag", "rotation", "transpose", "normal", "uniform", "hstack", "vstack", "size", "sum", "abs"]
+    static let names: Set<String> = Set(elementwise.keys).union(constantMath.keys).union(constructors)
     /// Builtins that, in a param initializer without a shape, take the param's declared shape.
     static let shapeFromContext: Set<String> = ["zeros", "ones", "eye", "normal", "uniform"]
 
     static func call(_ c: inout BuiltinCall) -> Value {
         if c.hasErrorArgument { return .error }
-        if let f = activations[c.name] { return activation(f, c) }
+        if let kind = elementwise[c.name] { return elementwiseOp(kind, c) }
         if let f = constantMath[c.name] {
             guard c.expect(1...1), let t = c.constant(0) else { return .error }
             return c.elaborator.finite(t.map(f), range: c.range)
         }
         switch c.name {
         case "abs": return abs(c)
-        case "min", "max": return minMax(c)
         case "sum": return sum(c)
         case "size": return size(c)
         case "zeros", "ones":
@@ -153,13 +153,28 @@ enum Builtins {
         }
     }
 
-    private static func activation(_ f: Activation, _ c: BuiltinCall) -> Value {
-        guard c.expect(1...1) else { return .error }
-        switch c.positional[0].value {
-        case .constant(let t): return c.elaborator.finite(t.map(f.apply), range: c.range)
-        case .runtime(let id, let n): return .runtime(c.elaborator.builder.add(.activation(f, id), size: n, range: c.range), size: n)
-        case .error: return .error
+    /// An op of the op table: its operands, then its attributes by position or name
+    /// (`leaky_relu(x, 0.2)`, `hardtanh(x, min: 0, max: 6)`), each a compile-time scalar.
+    private static func elementwiseOp(_ kind: ElementwiseKind, _ c: BuiltinCall) -> Value {
+        let entry = kind.entry
+        guard c.expect(entry.arity...(entry.arity + entry.attributes.count), labels: Set(entry.attributes.map(\.name))) else { return .error }
+        var values: [Double] = []
+        for (k, attribute) in entry.attributes.enumerated() {
+            let position = entry.arity + k
+            if position < c.positional.count {
+                if let dup = c.named[attribute.name] { return c.fail(.badArguments, "argument '\(attribute.name)' of '\(c.name)' is given twice", at: dup.range) }
+                guard let v = c.scalar(position) else { return .error }
+                values.append(v)
+            } else {
+                guard let v = c.namedScalar(attribute.name, default: attribute.defaultValue) else { return .error }
+                values.append(v)
+            }
         }
+        guard values.allSatisfy(\.isFinite) else { return c.fail(.invalidValue, "the attributes of '\(c.name)' must be finite") }
+        let op = ElementwiseOp(kind, attributes: values)
+        if let why = entry.check?(op.attributes) { return c.fail(.invalidValue, why) }
+        if entry.arity == 1 { return c.elaborator.elementwiseUnary(op, c.positional[0].value, range: c.range) }
+        return c.elaborator.elementwiseBinary(op, c.positional[0].value, c.positional[1].value, range: c.range)
     }
 
     /// `abs(x) = relu(x) + relu(-x)` at run time.
@@ -169,24 +184,11 @@ enum Builtins {
         case .constant(let t): return .constant(t.map(Swift.abs))
         case .runtime(let id, let n):
             let b = c.elaborator.builder
-            let pos = b.add(.activation(.relu, id), size: n, range: c.range)
-            let neg = b.add(.activation(.relu, b.scale(id, by: [-1], range: c.range)), size: n, range: c.range)
+            let pos = b.add(.unary(.relu, id), size: n, range: c.range)
+            let neg = b.add(.unary(.relu, b.scale(id, by: [-1], range: c.range)), size: n, range: c.range)
             return .runtime(b.add(.add(pos, neg), size: n, range: c.range), size: n)
         case .error: return .error
         }
-    }
-
-    /// `max(a, b) = b + relu(a - b)` and `min(a, b) = a - relu(a - b)`: exact at run time.
-    private static func minMax(_ c: BuiltinCall) -> Value {
-        guard c.expect(2...2) else { return .error }
-        let e = c.elaborator, r = c.range
-        let (a, b) = (c.positional[0].value, c.positional[1].value)
-        let diff = e.binary(.sub, a, b, range: r, lhsRange: c.positional[0].range, rhsRange: c.positional[1].range)
-        var relu = BuiltinCall(name: "relu", positional: [(diff, r)], named: [:], range: r, elaborator: e)
-        let excess = call(&relu)
-        return c.name == "max"
-            ? e.binary(.add, b, excess, range: r, lhsRange: r, rhsRange: r)
-            : e.binary(.sub, a, excess, range: r, lhsRange: r, rhsRange: r)
     }
 
     private static func sum(_ c: BuiltinCall) -> Value {

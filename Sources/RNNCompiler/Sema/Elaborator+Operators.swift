@@ -101,7 +101,7 @@ extension Elaborator {
         case .div:
             guard case .constant(let t) = b else {
                 guard case .runtime(let y, let n) = b else { return .error }
-                let inverse = Value.runtime(builder.add(.activation(.reciprocal, y), size: n, range: rhsRange), size: n)
+                let inverse = Value.runtime(builder.add(.unary(.reciprocal, y), size: n, range: rhsRange), size: n)
                 return multiply(a, inverse, range: range)
             }
             guard t.data.allSatisfy({ $0 != 0 }) else {
@@ -162,6 +162,48 @@ extension Elaborator {
             let column = WeightMatrix(rows: w, cols: 1, storage: .sparse(rowOffsets: Array(0...w), columns: Array(repeating: 0, count: w), values: t.data))
             return .runtime(builder.affine(column, x, range: range), size: w)
         default: return .error
+        }
+    }
+
+    // MARK: Ops of the op table
+
+    /// A unary op of the op table: folded by its reference definition on a constant.
+    func elementwiseUnary(_ op: ElementwiseOp, _ a: Value, range: SourceRange) -> Value {
+        switch a {
+        case .constant(let t): return finite(t.map { op.apply($0) }, range: range)
+        case .runtime(let id, let n): return .runtime(builder.add(.elementwise(op, [id]), size: n, range: range), size: n)
+        case .error: return .error
+        }
+    }
+
+    /// A binary op of the op table (`max`, `min`): constants fold by its reference definition
+    /// (a scalar broadcasts); otherwise both sides become runtime vectors of one width, a
+    /// one-element side repeated.
+    func elementwiseBinary(_ op: ElementwiseOp, _ a: Value, _ b: Value, range: SourceRange) -> Value {
+        switch (a, b) {
+        case (.error, _), (_, .error): return .error
+        case (.constant(let x), .constant(let y)):
+            let shape: [Int]
+            if x.shape == y.shape || y.isScalar { shape = x.shape } else if x.isScalar { shape = y.shape } else {
+                return mismatch(a, op.name, b, range)
+            }
+            let n = shape.reduce(1, *)
+            guard spend(n, at: range) else { return .error }
+            let out = (0..<n).map { i in op.apply(x.data[x.isScalar ? 0 : i], y.data[y.isScalar ? 0 : i]) }
+            return finite(Tensor(shape: shape, data: out), range: range)
+        default:
+            guard let (x, m) = runtimeOperand(a, range: range), let (y, n) = runtimeOperand(b, range: range),
+                  let w = broadcastWidth(m, n) else { return mismatch(a, op.name, b, range) }
+            return .runtime(builder.add(.elementwise(op, [widen(x, to: w, range: range), widen(y, to: w, range: range)]), size: w, range: range), size: w)
+        }
+    }
+
+    /// A value as a runtime vector: a constant vector or scalar becomes a constant node.
+    private func runtimeOperand(_ v: Value, range: SourceRange) -> (ValueID, Int)? {
+        switch v {
+        case .runtime(let id, let n): return (id, n)
+        case .constant(let t) where t.rank <= 1: return (builder.constant(t.data, range: range), t.data.count)
+        default: return nil
         }
     }
 

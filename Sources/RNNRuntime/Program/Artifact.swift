@@ -14,7 +14,7 @@ public enum Precision: String, Sendable, Codable, CaseIterable {
 
 public enum Artifact {
     public static let formatName = "rnnc"
-    public static let formatVersion = 2
+    public static let formatVersion = 3
 
     private struct MatrixInfo: Codable {
         var rows: Int
@@ -85,7 +85,11 @@ public enum Artifact {
         let file = try SafeTensors.decode(bytes, path: path)
         guard file.metadata["format"] == formatName else { throw bad("its metadata does not say format \"rnnc\"") }
         guard file.metadata["format_version"] == String(formatVersion) else {
-            throw bad("format version \(file.metadata["format_version"] ?? "none") is not supported (this rnnc reads version \(formatVersion))")
+            let version = file.metadata["format_version"] ?? "none"
+            if let old = Int(version), old < formatVersion {
+                throw bad("format version \(old) was written by an earlier rnnc; this rnnc reads version \(formatVersion): compile the source again")
+            }
+            throw bad("format version \(version) is not supported (this rnnc reads version \(formatVersion))")
         }
         guard let json = file.metadata["program"] else { throw bad("the program is missing from the metadata") }
         let precision = try file.metadata["precision"].map { (name: String) throws(RuntimeError) -> Precision in

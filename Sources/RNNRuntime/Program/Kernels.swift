@@ -229,68 +229,29 @@ struct UncheckedSendable<Value>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
 }
 
-/// Element-wise kernels.
+/// Element-wise kernels: each op's own, from the op table, in the run's precision.
 public enum Kernels {
-    /// `y[i] = f(x[i])`, in Float arithmetic for Float (vectorized kernels for exp, sigmoid,
-    /// tanh and silu, the C library's float functions for the rest) and in Double arithmetic
-    /// (the reference definitions) otherwise.
+    /// `out[i] = op(x[i], y[i])` for `i < count` (`y` is ignored by unary ops; pass `x`);
+    /// `out` may be `x` or `y`. Float and Double run the table's kernels for that type; other
+    /// types the reference definition.
     @inline(__always)
-    static func activate<Scalar: BinaryFloatingPoint>(_ f: Activation, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int) {
-        switch f {
-        case .relu: for i in 0..<count { y[i] = x[i] > 0 ? x[i] : 0 }
-        case .reciprocal: for i in 0..<count { y[i] = 1 / x[i] }
-        default:
-            if Scalar.self == Float.self {
-                x.withMemoryRebound(to: Float.self, capacity: count) { xf in
-                    y.withMemoryRebound(to: Float.self, capacity: count) { yf in activateFloat(f, xf, yf, count: count) }
-                }
-            } else {
-                for i in 0..<count { y[i] = Scalar(f.apply(Double(x[i]))) }
-            }
+    static func apply<Scalar: BinaryFloatingPoint>(_ op: ElementwiseOp, _ x: UnsafePointer<Scalar>, _ y: UnsafePointer<Scalar>,
+                                                   _ out: UnsafeMutablePointer<Scalar>, count: Int) {
+        if Scalar.self == Float.self {
+            op.entry.float32(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), UnsafeRawPointer(y).assumingMemoryBound(to: Float.self),
+                             UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self), count, op.attributes)
+        } else if Scalar.self == Double.self {
+            op.entry.float64(UnsafeRawPointer(x).assumingMemoryBound(to: Double.self), UnsafeRawPointer(y).assumingMemoryBound(to: Double.self),
+                             UnsafeMutableRawPointer(out).assumingMemoryBound(to: Double.self), count, op.attributes)
+        } else {
+            for i in 0..<count { out[i] = Scalar(op.apply(Double(x[i]), Double(y[i]))) }
         }
     }
 
-    /// `y[i] = a[i] + b[i]` for `i < count` (y may be a or b), on the C kernels' widest vectors.
+    /// `y[i] = a[i] + b[i]` for `i < count` (y may be a or b): biases.
     @inline(__always)
     static func add<Scalar: BinaryFloatingPoint>(_ a: UnsafePointer<Scalar>, _ b: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int) {
-        binary(a, b, y, count, rnnk_add_f32, rnnk_add_f64) { $0 + $1 }
-    }
-
-    /// `y[i] = a[i] * b[i]` for `i < count` (y may be a or b).
-    @inline(__always)
-    static func mul<Scalar: BinaryFloatingPoint>(_ a: UnsafePointer<Scalar>, _ b: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int) {
-        binary(a, b, y, count, rnnk_mul_f32, rnnk_mul_f64) { $0 * $1 }
-    }
-
-    @inline(__always)
-    private static func binary<Scalar: BinaryFloatingPoint>(
-        _ a: UnsafePointer<Scalar>, _ b: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, _ n: Int,
-        _ float: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int32) -> Void,
-        _ double: (UnsafePointer<Double>?, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, Int32) -> Void,
-        _ op: (Scalar, Scalar) -> Scalar
-    ) {
-        if Scalar.self == Float.self {
-            float(UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), UnsafeRawPointer(b).assumingMemoryBound(to: Float.self),
-                  UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self), Int32(n))
-        } else if Scalar.self == Double.self {
-            double(UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), UnsafeRawPointer(b).assumingMemoryBound(to: Double.self),
-                   UnsafeMutableRawPointer(y).assumingMemoryBound(to: Double.self), Int32(n))
-        } else {
-            for i in 0..<n { y[i] = op(a[i], b[i]) }
-        }
-    }
-
-    static func activateFloat(_ f: Activation, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-        switch f {
-        case .sigmoid: rnnk_activate_f32(RNNK_SIGMOID, x, y, Int32(count))
-        case .tanh: rnnk_activate_f32(RNNK_TANH, x, y, Int32(count))
-        case .exp: rnnk_activate_f32(RNNK_EXP, x, y, Int32(count))
-        case .silu: rnnk_activate_f32(RNNK_SILU, x, y, Int32(count))
-        case .log: for i in 0..<count { y[i] = logf(x[i]) }
-        case .softplus: for i in 0..<count { y[i] = x[i] > 20 ? x[i] : log1pf(expf(x[i])) }
-        case .sqrt: for i in 0..<count { y[i] = x[i].squareRoot() }
-        case .relu, .reciprocal: for i in 0..<count { y[i] = Float(f.apply(Double(x[i]))) }
-        }
+        apply(.add, a, b, y, count: count)
     }
 
     /// The instruction set the dense and activation kernels use on this CPU ("avx512",

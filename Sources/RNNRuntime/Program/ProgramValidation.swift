@@ -40,13 +40,13 @@ extension StepProgram {
 
     private func isConsistent(_ ins: Instruction) -> Bool {
         switch ins {
-        case .affine(let dst, let src, let m, let bias), .affineActivation(_, let dst, let src, let m, let bias):
-            guard m >= 0, m < matrices.count, let d = size(dst), let s = size(src) else { return false }
+        case .affine(let dst, let src, let m, let bias, let epilogue):
+            guard m >= 0, m < matrices.count, let d = size(dst), let s = size(src), epilogue?.arity ?? 1 == 1 else { return false }
             let w = matrices[m]
             return w.rows == d && w.cols == s && (bias == nil || vectorSize(bias) == d)
-        case .add(let d, let a, let b), .mul(let d, let a, let b):
-            guard let n = size(d) else { return false }
-            return size(a) == n && size(b) == n
+        case .elementwise(let op, let d, let a, let b):
+            guard let n = size(d), (b == nil ? 1 : 2) == op.arity else { return false }
+            return size(a) == n && (b.map { size($0) == n } ?? true)
         case .concat(let d, let parts):
             var sum = 0
             for p in parts {
@@ -57,8 +57,6 @@ extension StepProgram {
         case .slice(let d, let s, let start):
             guard let n = size(d), let m = size(s) else { return false }
             return start >= 0 && start <= m && n <= m - start
-        case .activation(_, let d, let s):
-            return size(d) != nil && size(d) == size(s)
         }
     }
 }

@@ -92,21 +92,25 @@ public struct ScanPlan: Codable, Sendable, Equatable {
 
 extension ScanPlan {
     /// A diagonal or affine recurrence's cycle may only scale, add, move and mix (affine) the
-    /// state: no nonlinearity of it and no product of two state-dependent values.
+    /// state: each op's linearity (from the op table) decides what it may do to the state.
     private func checkLinear(_ r: Recurrence, _ program: StepProgram) throws(RuntimeError) {
         var dependent = Set(r.states.map { program.states[$0].slot })
         for i in r.instructions {
             switch program.instructions[i] {
-            case .activation(_, let d, let s), .affineActivation(_, let d, let s, _, _):
-                if dependent.contains(s) { throw .invalidProgram("scan plan: a \(r.kind.rawValue) recurrence applies a nonlinearity to its state") }
+            case .affine(let d, let s, _, _, let f?):
+                if dependent.contains(s) { throw .invalidProgram("scan plan: a \(r.kind.rawValue) recurrence applies \(f.name) to its state") }
                 dependent.remove(d)
-            case .mul(let d, let a, let b):
-                if dependent.contains(a) && dependent.contains(b) { throw .invalidProgram("scan plan: a \(r.kind.rawValue) recurrence multiplies two state-dependent values") }
-                if dependent.contains(a) || dependent.contains(b) { dependent.insert(d) } else { dependent.remove(d) }
-            case .affine(let d, let s, _, _), .slice(let d, let s, _):
+            case .affine(let d, let s, _, _, nil), .slice(let d, let s, _):
                 if dependent.contains(s) { dependent.insert(d) } else { dependent.remove(d) }
-            case .add(let d, let a, let b):
-                if dependent.contains(a) || dependent.contains(b) { dependent.insert(d) } else { dependent.remove(d) }
+            case .elementwise(let op, let d, _, _):
+                let count = program.instructions[i].operands.filter(dependent.contains).count
+                switch op.entry.linearity {
+                case _ where count == 0: dependent.remove(d)
+                case .additive: dependent.insert(d)
+                case .multiplicative where count == 1: dependent.insert(d)
+                case .multiplicative: throw .invalidProgram("scan plan: a \(r.kind.rawValue) recurrence multiplies two state-dependent values")
+                case .nonlinear: throw .invalidProgram("scan plan: a \(r.kind.rawValue) recurrence applies \(op.name) to its state")
+                }
             case .concat(let d, let parts):
                 if parts.contains(where: dependent.contains) { dependent.insert(d) } else { dependent.remove(d) }
             }

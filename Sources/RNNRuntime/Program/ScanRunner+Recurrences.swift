@@ -58,11 +58,11 @@ extension ScanRunner {
         var u: Int?, product: Int?, v: Int, next: Int
         switch ins.count {
         case 1:
-            guard case .add(let n, let l, let rr) = ins[0], (l == s) != (rr == s) else { return false }
+            guard case .elementwise(let sum, let n, let l, let rr?) = ins[0], sum.kind == .add, (l == s) != (rr == s) else { return false }
             (next, v) = (n, l == s ? rr : l)
         case 2:
-            guard case .mul(let p, let ml, let mr) = ins[0], (ml == s) != (mr == s),
-                  case .add(let n, let al, let ar) = ins[1], (al == p) != (ar == p) else { return false }
+            guard case .elementwise(let gate, let p, let ml, let mr?) = ins[0], gate.kind == .mul, (ml == s) != (mr == s),
+                  case .elementwise(let sum, let n, let al, let ar?) = ins[1], sum.kind == .add, (al == p) != (ar == p) else { return false }
             (u, product, next, v) = (ml == s ? mr : ml, p, n, al == p ? ar : al)
             guard v != s, v != p, u != p else { return false }
         default: return false
@@ -153,7 +153,7 @@ extension ScanRunner {
         for i in r.instructions {
             let ins = program.instructions[i]
             switch ins {
-            case .affine(let dst, let src, _, let bias) where zero.contains(src):
+            case .affine(let dst, let src, _, let bias, nil) where zero.contains(src):
                 let n = program.slotSizes[dst]
                 for row in 0..<rows {
                     if let bias { b.row(dst, row).update(from: vectors[bias].baseAddress!, count: n) }
@@ -163,7 +163,8 @@ extension ScanRunner {
                 continue
             case .slice(let dst, let src, _) where zero.contains(src): zero.insert(dst)
             case .concat(let dst, let parts) where parts.allSatisfy(zero.contains): zero.insert(dst)
-            case .mul(let dst, let l, let rr) where zero.contains(l) || zero.contains(rr): zero.insert(dst)
+            case .elementwise(let op, let dst, _, _) where op.entry.linearity == .multiplicative && ins.operands.contains(where: zero.contains):
+                zero.insert(dst)
             default: zero.remove(ins.destination)
             }
             execute(ins, b, rows: 0..<rows)
@@ -181,21 +182,28 @@ extension ScanRunner {
         for slot in stateSlots { coef[slot] = [Scalar](repeating: 1, count: sizes[slot] * steps) }
         for i in r.instructions {
             switch program.instructions[i] {
-            case .affine(let dst, let src, let m, _):
+            case .affine(let dst, let src, let m, _, nil):
                 guard let c = coef[src] else { continue }
                 var out = [Scalar](repeating: 0, count: sizes[dst] * steps)
                 c.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { y in matrices[m].apply(x.baseAddress!, y.baseAddress!, count: steps, threads: b.threads) } }
                 coef[dst] = out
-            case .add(let dst, let l, let rr):
-                let zero = [Scalar](repeating: 0, count: sizes[dst] * steps)
-                guard coef[l] != nil || coef[rr] != nil else { continue }
-                coef[dst] = zip(coef[l] ?? zero, coef[rr] ?? zero).map(+)
-            case .mul(let dst, let l, let rr):
-                switch (coef[l], coef[rr]) {
-                case (let c?, nil): coef[dst] = zip(c, gather(rr, b)).map(*)
-                case (nil, let c?): coef[dst] = zip(gather(l, b), c).map(*)
-                case (nil, nil): continue
-                default: continue  // rejected by `ScanPlan.validate`
+            case .affine:
+                continue  // an epilogue of a state-dependent value is rejected by `ScanPlan.validate`
+            case .elementwise(let op, let dst, let l, let rr):
+                let r = rr ?? l
+                switch op.entry.linearity {
+                case .additive:
+                    let zero = [Scalar](repeating: 0, count: sizes[dst] * steps)
+                    guard coef[l] != nil || coef[r] != nil else { continue }
+                    coef[dst] = zip(coef[l] ?? zero, coef[r] ?? zero).map(+)
+                case .multiplicative:
+                    switch (coef[l], coef[r]) {
+                    case (let c?, nil): coef[dst] = zip(c, gather(r, b)).map(*)
+                    case (nil, let c?): coef[dst] = zip(gather(l, b), c).map(*)
+                    default: continue  // nothing of the state, or two state-dependent values (rejected by `ScanPlan.validate`)
+                    }
+                case .nonlinear:
+                    continue  // rejected by `ScanPlan.validate` on state-dependent operands
                 }
             case .concat(let dst, let parts):
                 guard parts.contains(where: { coef[$0] != nil }) else { continue }
@@ -212,8 +220,6 @@ extension ScanRunner {
                 guard let c = coef[src] else { continue }
                 let (n, m) = (sizes[dst], sizes[src])
                 coef[dst] = (0..<(n * steps)).map { c[($0 / n) * m + start + $0 % n] }
-            case .activation, .affineActivation:
-                continue  // rejected by `ScanPlan.validate` on state-dependent operands
             }
         }
         return r.nextSlots.map { coef[$0] ?? [Scalar](repeating: 0, count: sizes[$0] * steps) }

@@ -24,13 +24,13 @@ extension ScanRunner {
     /// running one costs no retain or release), over the columns `columns` of its
     /// destination: all of them, or one core's share (`ScanRunner+SplitSteps.swift`).
     struct StepOp {
-        enum Kind { case product, add, mul, activation, copy, stateCopy }
+        enum Kind { case product, elementwise, copy, stateCopy }
         var kind: Kind
         /// The destination (a product's y; for `stateCopy`, the state, written at row t + 1).
         var d: SlotRows
         /// The first operand (a product's x, an activation's or a copy's source).
         var l: SlotRows
-        /// The second operand of `add` and `mul` (`l` otherwise).
+        /// The second operand of a binary element-wise op (`l` otherwise).
         var r: SlotRows
         var columns: Range<Int>
         /// A product's panels of its matrix; nil: all of them, on the helper team when large.
@@ -38,8 +38,8 @@ extension ScanRunner {
         var matrix: Unmanaged<ConvertedMatrix<Scalar>>? = nil
         /// A product's bias, or nil.
         var bias: UnsafePointer<Scalar>? = nil
-        /// The activation of a product or an activation op.
-        var activation: Activation? = nil
+        /// A product's epilogue, or an element-wise op's op.
+        var op: ElementwiseOp? = nil
         /// Whether the cores meet at a barrier before a split step runs this op.
         var barrierBefore = false
 
@@ -57,22 +57,19 @@ extension ScanRunner {
     func resolveSteps(_ r: ScanPlan.Recurrence, _ b: Buffers) -> [StepOp] {
         let sizes = program.slotSizes
         var ops: [StepOp] = []
-        func product(_ dst: Int, _ src: Int, _ m: Int, _ bias: Int?, _ f: Activation?) -> StepOp {
+        func product(_ dst: Int, _ src: Int, _ m: Int, _ bias: Int?, _ f: ElementwiseOp?) -> StepOp {
             var op = StepOp(.product, slotRows(dst, b), slotRows(src, b))
             op.matrix = Unmanaged.passUnretained(matrices[m])  // `matrices` keeps it alive
             op.bias = bias.map { vectors[$0].baseAddress! }
-            op.activation = f
+            op.op = f
             return op
         }
         for i in r.instructions {
             switch program.instructions[i] {
-            case .affine(let dst, let src, let m, let bias): ops.append(product(dst, src, m, bias, nil))
-            case .affineActivation(let f, let dst, let src, let m, let bias): ops.append(product(dst, src, m, bias, f))
-            case .add(let dst, let l, let rr): ops.append(StepOp(.add, slotRows(dst, b), slotRows(l, b), slotRows(rr, b)))
-            case .mul(let dst, let l, let rr): ops.append(StepOp(.mul, slotRows(dst, b), slotRows(l, b), slotRows(rr, b)))
-            case .activation(let f, let dst, let src):
-                var op = StepOp(.activation, slotRows(dst, b), slotRows(src, b))
-                op.activation = f
+            case .affine(let dst, let src, let m, let bias, let f): ops.append(product(dst, src, m, bias, f))
+            case .elementwise(let f, let dst, let l, let rr):
+                var op = StepOp(.elementwise, slotRows(dst, b), slotRows(l, b), rr.map { slotRows($0, b) })
+                op.op = f
                 ops.append(op)
             case .slice(let dst, let src, let start):
                 if !sliceViews.contains(dst) { ops.append(StepOp(.copy, slotRows(dst, b), slotRows(src, b, column: start, width: sizes[dst]))) }
@@ -145,22 +142,17 @@ extension ScanRunner {
                     m.apply(l.row(0, t), d.row(0, t), count: batch, ldx: l.sequenceStride, ldy: d.sequenceStride, threads: b.threads)
                 }
             }
-            guard op.bias != nil || op.activation != nil else { return }
+            guard op.bias != nil || op.op != nil else { return }
             for q in 0..<batch {
                 let y = d.row(q, t) + at
                 if let bias = op.bias { Kernels.add(y, bias + at, y, count: n) }
-                if let f = op.activation { Kernels.activate(f, y, y, count: n) }
+                if let f = op.op { Kernels.apply(f, y, y, y, count: n) }
             }
-        case .add:
+        case .elementwise:
+            let f = op.op!
             for q in 0..<batch {
-                Kernels.add(l.row(q, t) + at, r.row(q, t) + at, d.row(q, t) + at, count: n)
+                Kernels.apply(f, l.row(q, t) + at, r.row(q, t) + at, d.row(q, t) + at, count: n)
             }
-        case .mul:
-            for q in 0..<batch {
-                Kernels.mul(l.row(q, t) + at, r.row(q, t) + at, d.row(q, t) + at, count: n)
-            }
-        case .activation:
-            for q in 0..<batch { Kernels.activate(op.activation!, l.row(q, t) + at, d.row(q, t) + at, count: n) }
         case .copy:
             for q in 0..<batch { (d.row(q, t) + at).update(from: l.row(q, t) + at, count: n) }
         case .stateCopy:

@@ -68,8 +68,8 @@ extension ScanRunner {
             guard !op.columns.isEmpty else { return [] }
             switch op.kind {
             case .product: return isStreamed(op.l) ? [(op.l, 0..<op.l.width)] : []
-            case .add, .mul: return [op.l, op.r].filter(isStreamed).map { ($0, op.columns) }
-            case .activation, .copy, .stateCopy: return isStreamed(op.l) ? [(op.l, op.columns)] : []
+            case .elementwise where op.op!.arity == 2: return [op.l, op.r].filter(isStreamed).map { ($0, op.columns) }
+            case .elementwise, .copy, .stateCopy: return isStreamed(op.l) ? [(op.l, op.columns)] : []
             }
         }
     }
@@ -221,8 +221,8 @@ extension ScanRunner {
             guard !c.isEmpty else { return ([], []) }
             let diagonal = op.matrix!._withUnsafeGuaranteedRef { $0.isDiagonal }
             return (bytes(op.l, diagonal ? c : 0..<op.l.width), bytes(op.d, c))
-        case .add, .mul: return (bytes(op.l, c) + bytes(op.r, c), bytes(op.d, c))
-        case .activation, .copy: return (bytes(op.l, c), bytes(op.d, c))
+        case .elementwise where op.op!.arity == 2: return (bytes(op.l, c) + bytes(op.r, c), bytes(op.d, c))
+        case .elementwise, .copy: return (bytes(op.l, c), bytes(op.d, c))
         case .stateCopy: return (bytes(op.l, c), bytes(op.d, c, row: 1))
         }
     }

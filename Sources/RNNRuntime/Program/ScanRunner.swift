@@ -315,12 +315,10 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     func execute(_ ins: Instruction, _ b: Buffers, rows: Range<Int>) {
         let sizes = program.slotSizes
         switch ins {
-        case .affine(let dst, let src, let m, let bias):
-            product(matrices[m], src, dst, bias: bias, activation: nil, b, rows)
-        case .add(let dst, let l, let r):
-            elementwise(dst, l, r, b, rows) { d, x, y, n in Kernels.add(x, y, d, count: n) }
-        case .mul(let dst, let l, let r):
-            elementwise(dst, l, r, b, rows) { d, x, y, n in Kernels.mul(x, y, d, count: n) }
+        case .affine(let dst, let src, let m, let bias, let epilogue):
+            product(matrices[m], src, dst, bias: bias, epilogue: epilogue, b, rows)
+        case .elementwise(let op, let dst, let l, let r):
+            elementwise(op, dst, l, r ?? l, b, rows)
         case .concat(let dst, let parts):
             for r in rows {
                 var at = 0
@@ -332,16 +330,12 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         case .slice(let dst, let src, let start):
             guard !sliceViews.contains(dst) else { return }
             for r in rows { b.row(dst, r).update(from: b.row(src, r) + start, count: sizes[dst]) }
-        case .affineActivation(let f, let dst, let src, let m, let bias):
-            product(matrices[m], src, dst, bias: bias, activation: f, b, rows)
-        case .activation(let f, let dst, let src):
-            activate(f, src, dst, b, rows)
         }
     }
 
-    /// `dst = f(W src + bias)` over rows; the bias and activation run on each block of rows
-    /// as the product finishes it, while it is in cache.
-    private func product(_ w: ConvertedMatrix<Scalar>, _ src: Int, _ dst: Int, bias: Int?, activation f: Activation?, _ b: Buffers, _ rows: Range<Int>) {
+    /// `dst = f(W src + bias)` over rows; the bias and the epilogue `f` run on each block of
+    /// rows as the product finishes it, while it is in cache.
+    private func product(_ w: ConvertedMatrix<Scalar>, _ src: Int, _ dst: Int, bias: Int?, epilogue f: ElementwiseOp?, _ b: Buffers, _ rows: Range<Int>) {
         let (first, ldy, n) = (rows.lowerBound, b.ld[dst], program.slotSizes[dst])
         let y = b.row(dst, first)
         let biasValues = bias.map { vectors[$0] }
@@ -349,32 +343,21 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
             for r in at..<(at + count) {
                 let yr = y + r * ldy
                 if let biasValues { Kernels.add(yr, biasValues.baseAddress!, yr, count: n) }
-                if let f, ldy != n { Kernels.activate(f, yr, yr, count: n) }
+                if let f, ldy != n { Kernels.apply(f, yr, yr, yr, count: n) }
             }
-            if let f, ldy == n { Kernels.activate(f, y + at * n, y + at * n, count: n * count) }
+            if let f, ldy == n { Kernels.apply(f, y + at * n, y + at * n, y + at * n, count: n * count) }
         }
         w.apply(b.row(src, first), y, count: rows.count, ldx: b.ld[src], ldy: ldy, threads: b.threads, epilogue: epilogue)
     }
 
-    /// `body(d, x, y, n)` over rows, as one run when all three slots are contiguous.
-    private func elementwise(_ dst: Int, _ l: Int, _ r: Int, _ b: Buffers, _ rows: Range<Int>,
-                             _ body: (UnsafeMutablePointer<Scalar>, UnsafeMutablePointer<Scalar>, UnsafeMutablePointer<Scalar>, Int) -> Void) {
+    /// `dst = op(l, r)` over rows (unary ops pass `r = l`), as one run when the slots are contiguous.
+    private func elementwise(_ op: ElementwiseOp, _ dst: Int, _ l: Int, _ r: Int, _ b: Buffers, _ rows: Range<Int>) {
         let n = program.slotSizes[dst]
         if b.ld[dst] == n, b.ld[l] == n, b.ld[r] == n {
             let (d, x, y) = (b.row(dst, rows.lowerBound), b.row(l, rows.lowerBound), b.row(r, rows.lowerBound))
-            inChunks(n * rows.count, threads: b.threads) { at, m in body(d + at, x + at, y + at, m) }
+            inChunks(n * rows.count, threads: b.threads) { at, m in Kernels.apply(op, x + at, y + at, d + at, count: m) }
         } else {
-            for row in rows { body(b.row(dst, row), b.row(l, row), b.row(r, row), n) }
-        }
-    }
-
-    private func activate(_ f: Activation, _ src: Int, _ dst: Int, _ b: Buffers, _ rows: Range<Int>) {
-        let n = program.slotSizes[dst]
-        if b.ld[dst] == n, b.ld[src] == n {
-            let (x, y) = (b.row(src, rows.lowerBound), b.row(dst, rows.lowerBound))
-            inChunks(n * rows.count, threads: b.threads) { at, m in Kernels.activate(f, x + at, y + at, count: m) }
-        } else {
-            for r in rows { Kernels.activate(f, b.row(src, r), b.row(dst, r), count: n) }
+            for row in rows { Kernels.apply(op, b.row(l, row), b.row(r, row), b.row(dst, row), count: n) }
         }
     }
 

@@ -101,17 +101,17 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     @inline(__always)
     private func execute(_ ins: Instruction, _ sizes: [Int]) {
         switch ins {
-        case .affine(let dst, let src, let m, let bias):
+        case .affine(let dst, let src, let m, let bias, let epilogue):
             let d = buffer + offsets[dst]
             matrices[m].apply(buffer + offsets[src], d, count: 1, threads: threads)
             if let bias {
                 let b = vectors[bias]
                 Kernels.add(d, b.baseAddress!, d, count: b.count)
             }
-        case .add(let dst, let a, let b):
-            Kernels.add(buffer + offsets[a], buffer + offsets[b], buffer + offsets[dst], count: sizes[dst])
-        case .mul(let dst, let a, let b):
-            Kernels.mul(buffer + offsets[a], buffer + offsets[b], buffer + offsets[dst], count: sizes[dst])
+            if let epilogue { Kernels.apply(epilogue, d, d, d, count: sizes[dst]) }
+        case .elementwise(let op, let dst, let l, let r):
+            let x = buffer + offsets[l]
+            Kernels.apply(op, x, r.map { buffer + offsets[$0] } ?? x, buffer + offsets[dst], count: sizes[dst])
         case .concat(let dst, let parts):
             var d = buffer + offsets[dst]
             for p in parts {
@@ -120,13 +120,6 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
             }
         case .slice(let dst, let src, let start):
             (buffer + offsets[dst]).update(from: buffer + offsets[src] + start, count: sizes[dst])
-        case .activation(let f, let dst, let src):
-            let (d, x) = (buffer + offsets[dst], buffer + offsets[src])
-            Kernels.activate(f, x, d, count: sizes[dst])
-        case .affineActivation(let f, let dst, let src, let m, let bias):
-            execute(.affine(dst: dst, src: src, matrix: m, bias: bias), sizes)
-            let d = buffer + offsets[dst]
-            Kernels.activate(f, d, d, count: sizes[dst])
         }
     }
 }

@@ -1,53 +1,29 @@
-/// Element-wise nonlinearities the runtime implements.
-public enum Activation: String, Codable, Sendable, CaseIterable {
-    case relu, sigmoid, tanh, exp, log, softplus, silu, sqrt, reciprocal
-
-    /// The reference definition, in Float64.
-    @inline(__always)
-    public func apply(_ x: Double) -> Double {
-        switch self {
-        case .relu: return x > 0 ? x : 0
-        case .sigmoid: return 1 / (1 + Foundation.exp(-x))
-        case .tanh: return Foundation.tanh(x)
-        case .exp: return Foundation.exp(x)
-        case .log: return Foundation.log(x)
-        case .softplus: return x > 20 ? x : Foundation.log1p(Foundation.exp(x))
-        case .silu: return x / (1 + Foundation.exp(-x))
-        case .sqrt: return x.squareRoot()
-        case .reciprocal: return 1 / x
-        }
-    }
-}
-
 import Foundation
 
-/// One instruction of a step program. Operands are slot numbers.
-public enum Instruction: Codable, Sendable, Equatable {
-    /// `dst = matrices[matrix] * src (+ vectors[bias])`
-    case affine(dst: Int, src: Int, matrix: Int, bias: Int?)
-    case add(dst: Int, lhs: Int, rhs: Int)
-    case mul(dst: Int, lhs: Int, rhs: Int)
+/// One instruction of a step program. Operands are slot numbers. Four structural kinds; what
+/// an element-wise op computes is its entry in the op table (`RNNOps`).
+public enum Instruction: Sendable, Equatable {
+    /// `dst = epilogue(matrices[matrix] * src (+ vectors[bias]))`; the epilogue, when there
+    /// is one, is a unary element-wise op applied while the product's rows are in cache.
+    case affine(dst: Int, src: Int, matrix: Int, bias: Int?, epilogue: ElementwiseOp?)
+    /// `dst = op(lhs, rhs)` element-wise; `rhs` is nil for a unary op.
+    case elementwise(ElementwiseOp, dst: Int, lhs: Int, rhs: Int?)
     case concat(dst: Int, parts: [Int])
     /// `dst = src[start ..< start + size(dst)]`
     case slice(dst: Int, src: Int, start: Int)
-    case activation(Activation, dst: Int, src: Int)
-    /// The fused kernel `dst = f(matrices[matrix] * src (+ vectors[bias]))`.
-    case affineActivation(Activation, dst: Int, src: Int, matrix: Int, bias: Int?)
 
     /// The slot this instruction writes.
     public var destination: Int {
         switch self {
-        case .affine(let d, _, _, _), .add(let d, _, _), .mul(let d, _, _), .concat(let d, _), .slice(let d, _, _),
-             .activation(_, let d, _), .affineActivation(_, let d, _, _, _):
-            return d
+        case .affine(let d, _, _, _, _), .elementwise(_, let d, _, _), .concat(let d, _), .slice(let d, _, _): return d
         }
     }
 
     /// The slots this instruction reads.
     public var operands: [Int] {
         switch self {
-        case .affine(_, let s, _, _), .slice(_, let s, _), .activation(_, _, let s), .affineActivation(_, _, let s, _, _): return [s]
-        case .add(_, let l, let r), .mul(_, let l, let r): return [l, r]
+        case .affine(_, let s, _, _, _), .slice(_, let s, _): return [s]
+        case .elementwise(_, _, let l, let r): return r.map { [l, $0] } ?? [l]
         case .concat(_, let parts): return parts
         }
     }
@@ -57,6 +33,9 @@ public enum Instruction: Codable, Sendable, Equatable {
 public struct Port: Codable, Sendable, Equatable {
     public var name: String
     public var size: Int
+
+    private enum CodingKeys: String, CodingKey { case name, size }
+
     public init(name: String, size: Int) {
         self.name = name
         self.size = size
@@ -71,6 +50,8 @@ public struct StateSlot: Codable, Sendable, Equatable {
     /// Index into `StepProgram.vectors` of the initial value.
     public var initial: Int
 
+    private enum CodingKeys: String, CodingKey { case name, slot, update, initial }
+
     public init(name: String, slot: Int, update: Int, initial: Int) {
         self.name = name
         self.slot = slot
@@ -83,6 +64,8 @@ public struct StateSlot: Codable, Sendable, Equatable {
 public struct ConstantSlot: Codable, Sendable, Equatable {
     public var slot: Int
     public var vector: Int
+
+    private enum CodingKeys: String, CodingKey { case slot, vector }
 
     public init(slot: Int, vector: Int) {
         self.slot = slot
@@ -109,8 +92,10 @@ public struct StepProgram: Codable, Sendable, Equatable {
     /// Biases, constants and initial states (stored as tensors in an artifact).
     public var vectors: [[Double]]
 
+    /// The artifact's field names (docs/artifact.md); matrices and vectors are tensors.
     enum CodingKeys: String, CodingKey {
-        case modelName, inputs, inputSlots, outputSlots, slotSizes, states, constants, instructions
+        case modelName = "model_name", inputs, inputSlots = "input_slots", outputSlots = "output_slots"
+        case slotSizes = "slot_sizes", states, constants, instructions
     }
 
     public init(modelName: String, inputs: [Port], inputSlots: [Int], outputSlots: [Int], slotSizes: [Int],
@@ -151,13 +136,13 @@ extension Instruction: CustomStringConvertible {
     public var description: String {
         func affine(_ src: Int, _ m: Int, _ bias: Int?) -> String { "M\(m) $\(src)" + (bias.map { " + v\($0)" } ?? "") }
         switch self {
-        case .affine(let d, let s, let m, let b): return "$\(d) = \(affine(s, m, b))"
-        case .affineActivation(let f, let d, let s, let m, let b): return "$\(d) = \(f.rawValue)(\(affine(s, m, b)))"
-        case .add(let d, let l, let r): return "$\(d) = $\(l) + $\(r)"
-        case .mul(let d, let l, let r): return "$\(d) = $\(l) * $\(r)"
+        case .affine(let d, let s, let m, let b, nil): return "$\(d) = \(affine(s, m, b))"
+        case .affine(let d, let s, let m, let b, let f?): return "$\(d) = " + f.call([affine(s, m, b)])
+        case .elementwise(let op, let d, let l, let r?) where op.kind == .add: return "$\(d) = $\(l) + $\(r)"
+        case .elementwise(let op, let d, let l, let r?) where op.kind == .mul: return "$\(d) = $\(l) * $\(r)"
+        case .elementwise(let op, let d, let l, let r): return "$\(d) = " + op.call(([l] + (r.map { [$0] } ?? [])).map { "$\($0)" })
         case .concat(let d, let parts): return "$\(d) = concat(" + parts.map { "$\($0)" }.joined(separator: ", ") + ")"
         case .slice(let d, let s, let start): return "$\(d) = $\(s)[\(start)...]"
-        case .activation(let f, let d, let s): return "$\(d) = \(f.rawValue)($\(s))"
         }
     }
 }
