@@ -4,7 +4,7 @@ import Testing
 @testable import RNNCompiler
 
 /// Generates well-formed random models as source text: inputs, states updated once,
-/// bindings over affine maps, activations, gates, slices and concatenations.
+/// bindings over affine maps, every op of the op table, gates, slices and concatenations.
 struct RandomProgramGenerator {
     var rng: SplitMix64
     var values: [(name: String, size: Int)] = []
@@ -23,7 +23,7 @@ struct RandomProgramGenerator {
         case 0 where !candidates.isEmpty:
             return candidates[int(0...(candidates.count - 1))].name
         case 2:
-            return "\(["relu", "tanh", "sigmoid"][int(0...2)])(\(expression(size: m, depth: depth - 1)))"
+            return elementwise(size: m, depth: depth - 1)
         case 3:
             return "(\(expression(size: m, depth: depth - 1)) + \(expression(size: m, depth: depth - 1)))"
         case 4:
@@ -43,6 +43,30 @@ struct RandomProgramGenerator {
             let bias = int(0...1) == 1 ? " + \(Double(int(-4...4)) / 4)" : ""
             return "normal(\(m), \(source.size), seed: \(int(0...1000)), std: \(0.8 / Double(source.size).squareRoot())) @ \(source.name)\(bias)"
         }
+    }
+
+    /// An op of the op table that a source calls by name, drawn uniformly, with random
+    /// attributes; operands of ops with a restricted domain or a fast growth are kept in
+    /// range (log, sqrt and reciprocal of values in (0.5, 1.5); exp of values in (-1, 1)).
+    mutating func elementwise(size m: Int, depth: Int) -> String {
+        let kinds = ElementwiseKind.allCases.filter(\.entry.callable)
+        let kind = kinds[int(0...(kinds.count - 1))]
+        var operands = (0..<kind.entry.arity).map { _ in expression(size: m, depth: depth) }
+        switch kind {
+        case .log, .sqrt, .reciprocal: operands = operands.map { "(sigmoid(\($0)) + 0.5)" }
+        case .exp: operands = operands.map { "tanh(\($0))" }
+        default: break
+        }
+        var attributes: [String] = []
+        switch kind {
+        case .hardtanh:
+            let low = Double(int(-8...0)) / 4
+            attributes = ["min: \(low)", "max: \(low + Double(int(0...8)) / 4)"]
+        case .leakyRelu: attributes = int(0...1) == 0 ? [] : ["\(Double(int(-4...4)) / 8)"]
+        case .elu: attributes = int(0...1) == 0 ? [] : ["alpha: \(Double(int(0...8)) / 4)"]
+        default: break
+        }
+        return "\(kind.name)(" + (operands + attributes).joined(separator: ", ") + ")"
     }
 
     mutating func fresh() -> String {
@@ -115,6 +139,7 @@ struct RandomProgramGenerator {
         let base = UInt64(ProcessInfo.processInfo.environment["RNNC_TEST_SEED"] ?? "") ?? 20261121
         var classesSeen = Set<String>()
         var planKinds = Set<ScanPlan.Recurrence.Kind>()
+        var opsSeen = Set<ElementwiseKind>()
         // Every sequential recurrence split over two cores, whatever its size.
         let split = ScanRunner<Double>.Workspace(threads: 2)
         split.minimumSplitWork = 0
@@ -134,6 +159,7 @@ struct RandomProgramGenerator {
                 }
             }
             for g in analysis { classesSeen.insert(g.kind.rawValue) }
+            for case .elementwise(let op, _) in ir.nodes.map(\.op) { opsSeen.insert(op.kind) }
             let steps = gen.maxDim > 6 ? gen.int(1...300) : gen.int(0...40)
             let tokens = (0..<steps).map { _ in (0..<width).map { _ in gen.rng.nextGaussian() } }
             let want = interpret(ir, tokens)
@@ -165,6 +191,7 @@ struct RandomProgramGenerator {
             #expect(loaded == model, "seed \(seed)")
         }
         #expect(classesSeen == Set([RecurrenceClass.affine, .diagonal, .nonlinear].map(\.rawValue)))
+        #expect(opsSeen == Set(ElementwiseKind.allCases), "ops never drawn: \(Set(ElementwiseKind.allCases).subtracting(opsSeen))")
         #expect(planKinds.isSuperset(of: [.diagonal, .modal, .sequential]), "\(planKinds)")
         #expect(Parallel.cores < 2 || split.splitRecurrences > 500, "\(split.splitRecurrences) recurrences ran split")
     }

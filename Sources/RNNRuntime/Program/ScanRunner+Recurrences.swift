@@ -35,8 +35,7 @@ extension ScanRunner {
     /// The cycle's instructions whose values something outside the cycle reads (an output, a
     /// later stage), with the cycle instructions those depend on, in order.
     private func instructionsReadOutside(_ r: ScanPlan.Recurrence) -> [Int] {
-        var readsInside: [Int: Int] = [:]
-        for i in r.instructions { for s in program.instructions[i].operands { readsInside[s, default: 0] += 1 } }
+        let readsInside = Self.readsInside(r, program)
         var needed = Set<Int>(), result: [Int] = []
         for i in r.instructions.reversed() {
             let ins = program.instructions[i]
@@ -68,10 +67,11 @@ extension ScanRunner {
         default: return false
         }
         guard v != s, next == r.nextSlots[0] else { return false }
-        // Who reads what besides the cycle: the cycle reads s (once) and p (once).
+        // Who reads what besides the cycle: the cycle reads s (once), p (once) and next (the
+        // state's own update).
         let keepState = readCounts[s, default: 0] > 1
         let keepProduct = product.map { readCounts[$0, default: 0] > 1 } ?? false
-        let keepNext = readCounts[next, default: 0] > 0
+        let keepNext = readCounts[next, default: 0] > 1
         let steps = b.steps
         for q in 0..<b.batch {
             let first = q * steps

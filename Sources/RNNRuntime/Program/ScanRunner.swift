@@ -43,6 +43,9 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
             for s in ins.operands { reads[s, default: 0] += 1 }
         }
         for s in program.outputSlots { reads[s, default: 0] += 1 }
+        // A state's update slot is read when the state takes its next value: another
+        // recurrence may solve that state from rows a cycle computed.
+        for s in program.states { reads[s.update, default: 0] += 1 }
         computedSlots = Set(writers.keys).subtracting(fixed)
         readCounts = reads
         sliceViews = Set(program.instructions.compactMap { ins in
@@ -51,12 +54,20 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         })
         var local: [Int] = []
         for case .recurrence(let r) in plan.stages where r.kind == .sequential {
-            var readsInside: [Int: Int] = [:]
-            for i in r.instructions { for s in program.instructions[i].operands { readsInside[s, default: 0] += 1 } }
+            let readsInside = Self.readsInside(r, program)
             let written = r.instructions.map { program.instructions[$0].destination }
             local += written.filter { readsInside[$0, default: 0] == reads[$0, default: 0] && !program.inputSlots.contains($0) }
         }
         recurrenceLocalSlots = local
+    }
+
+    /// How often the cycle of `r` reads each slot: its instructions' operands, and its own
+    /// states' next values.
+    static func readsInside(_ r: ScanPlan.Recurrence, _ program: StepProgram) -> [Int: Int] {
+        var reads: [Int: Int] = [:]
+        for i in r.instructions { for s in program.instructions[i].operands { reads[s, default: 0] += 1 } }
+        for slot in r.nextSlots { reads[slot, default: 0] += 1 }
+        return reads
     }
 
     /// The slots of one run: row `r` of slot `s` is at `slots[s] + r * ld[s]`; rows are
