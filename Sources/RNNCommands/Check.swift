@@ -27,7 +27,7 @@ extension RNNCommand {
                 }
                 if let scan = scanNote(group, ir) { lines.append("    scan: " + scan) }
             }
-            for p in ir.params { lines.append("  param \(p.name): \(p.shape.map(String.init).joined(separator: "x")) (\(p.source))") }
+            for p in ir.params { lines.append("  param \(p.name): \(p.shape.map(String.init).joined(separator: "x")) (\(p.origin))") }
             lines.append("  ir nodes: \(ir.nodes.count)")
             Console.out(lines.joined(separator: "\n") + "\n")
         }

@@ -111,7 +111,8 @@ import Testing
         let src = "model M {\n  input x: [3]\n  param W: [2, 3], b: [2]\n  output W @ x + b\n}"
         let ir = try #require(compileOK(src, options: ElaborationOptions(weights: weights)))
         #expect(interpret(ir, [[1, 1, 1]]) == [[6.5, 14.5]])
-        #expect(ir.params.map(\.source) == ["weights", "weights"])
+        #expect(ir.params.map(\.origin) == [.weightsFile(""), .weightsFile("")])
+        #expect(ir.params.map(\.dtype) == [.f32, .f64])  // as the fixture stores them
     }
 
     @Test func missingWeightIsNamed() throws {

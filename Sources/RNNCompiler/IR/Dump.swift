@@ -75,7 +75,7 @@ public enum Dump {
         for (i, s) in p.states.enumerated() {
             out.append("  state \(i) \(s.name): [\(s.size)] = \(vector(s.initial))")
         }
-        for param in p.params { out.append("  param \(param.name): \(Tensor.describe(param.shape)) from \(param.source)") }
+        for param in p.params { out.append("  param \(param.name): \(Tensor.describe(param.shape)) from \(param.origin)") }
         for (i, node) in p.nodes.enumerated() {
             out.append("  %\(i): [\(node.size)] = \(op(node.op, p))")
         }

@@ -70,11 +70,29 @@ public struct IRState: Sendable {
     public var range: SourceRange?
 }
 
-/// A param bound at compile time (recorded for reports; its values live in affine weights).
+/// One entry of the program's weights table: a param bound at compile time. Its values live
+/// in the weight matrices made from it, which carry its name (`WeightMatrix.name`).
 public struct IRParam: Sendable {
+    /// Where a param's values came from.
+    public enum Origin: Sendable, Equatable, CustomStringConvertible {
+        /// A tensor of the weights file at this path (`--weights`).
+        case weightsFile(String)
+        /// Its initializer in the source (`param W: [2, 2] = eye(2)`).
+        case source
+
+        public var description: String {
+            switch self {
+            case .weightsFile(let path): return "weights" + (path.isEmpty ? "" : " (\(path))")
+            case .source: return "initializer"
+            }
+        }
+    }
+
     public var name: String
     public var shape: [Int]
-    public var source: String
+    /// The dtype of the tensor it was read from (F64 for an initializer).
+    public var dtype: DType
+    public var origin: Origin
 }
 
 /// One model as a typed dataflow graph. Nodes are in topological order: every operand

@@ -2,11 +2,15 @@
 public struct Tensor: Sendable, Equatable {
     public let shape: [Int]
     public let data: [Double]
+    /// The param this value is (`weight_ih_l0`) or a block of rows of (`weight_ih_l0[0:4]`),
+    /// so the weight matrices made from it carry its name; nil for other values.
+    public var origin: String?
 
-    public init(shape: [Int], data: [Double]) {
+    public init(shape: [Int], data: [Double], origin: String? = nil) {
         precondition(shape.count <= 2 && shape.reduce(1, *) == data.count)
         self.shape = shape
         self.data = data
+        self.origin = origin
     }
 
     public static func scalar(_ x: Double) -> Tensor { Tensor(shape: [], data: [x]) }

@@ -110,7 +110,8 @@ public enum ScanLowering {
     /// thresholds need Float64; docs/runtime.md gives the counterexamples).
     public static func lowerModel(_ ir: IRProgram) -> Artifact.Model {
         let (program, plan) = lower(ir)
-        return Artifact.Model(program: program, plan: plan, precision: ir.params.isEmpty ? .float64 : .float32)
+        let trained = ir.params.contains { if case .weightsFile = $0.origin { return true } else { return false } }
+        return Artifact.Model(program: program, plan: plan, precision: trained ? .float32 : .float64)
     }
 
     /// Lowers an IR program to a step program that also carries its scan plan.

@@ -44,6 +44,15 @@ public enum StepLowering {
             }
         }
         var pendingAffine: [Int: (src: Int, matrix: Int, bias: Int?)] = [:]
+        // A weight used by several affine maps (`W @ x + W @ h`) is stored once.
+        var matricesByShape: [MatrixShape: [Int]] = [:]
+        func matrix(_ w: WeightMatrix) -> Int {
+            let shape = MatrixShape(name: w.name, rows: w.rows, cols: w.cols, stored: w.storedCount)
+            if let same = matricesByShape[shape]?.first(where: { matrices[$0] == w }) { return same }
+            matrices.append(w)
+            matricesByShape[shape, default: []].append(matrices.count - 1)
+            return matrices.count - 1
+        }
         func vector(_ v: [Double]) -> Int {
             vectors.append(v)
             return vectors.count - 1
@@ -69,12 +78,12 @@ public enum StepLowering {
             case .input, .stateRead: break
             case .constant(let v): constants.append(ConstantSlot(slot: dst, vector: vector(v)))
             case .affine(let w, let bias, let x):
-                matrices.append(w)
+                let m = matrix(w)
                 if fusedInto[i] != nil {
                     instructionOf[i] = nil
-                    pendingAffine[i] = (s(x), matrices.count - 1, bias.map(vector))
+                    pendingAffine[i] = (s(x), m, bias.map(vector))
                 } else {
-                    instructions.append(.affine(dst: dst, src: s(x), matrix: matrices.count - 1, bias: bias.map(vector), epilogue: nil))
+                    instructions.append(.affine(dst: dst, src: s(x), matrix: m, bias: bias.map(vector), epilogue: nil))
                 }
             case .elementwise(let op, let xs): instructions.append(.elementwise(op, dst: dst, lhs: s(xs[0]), rhs: xs.count > 1 ? s(xs[1]) : nil))
             case .concat(let parts): instructions.append(.concat(dst: dst, parts: parts.map(s)))
@@ -101,4 +110,13 @@ public enum StepLowering {
             states: states, constants: constants, instructions: instructions, matrices: matrices, vectors: vectors)
         return Lowered(program: program, slotOfNode: slotOf, instructionOfNode: instructionOf)
     }
+}
+
+/// What a weight matrix is checked by before comparing its values, when lowering looks for
+/// one stored already.
+private struct MatrixShape: Hashable {
+    var name: String?
+    var rows: Int
+    var cols: Int
+    var stored: Int
 }

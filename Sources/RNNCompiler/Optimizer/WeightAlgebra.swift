@@ -21,13 +21,13 @@ extension WeightMatrix {
     }
 
     /// Builds a matrix from per-row (column, value) lists, choosing storage by density.
-    static func fromRows(_ rowEntries: [[(Int, Double)]], cols: Int) -> WeightMatrix {
+    static func fromRows(_ rowEntries: [[(Int, Double)]], cols: Int, name: String? = nil) -> WeightMatrix {
         let rows = rowEntries.count
         let nnz = rowEntries.reduce(0) { $0 + $1.count }
-        if Double(nnz) > sparseDensityThreshold * Double(max(1, rows * cols)) {
+        if !prefersSparse(nonZeros: nnz, of: rows * cols) {
             var dense = [Double](repeating: 0, count: rows * cols)
             for (r, entries) in rowEntries.enumerated() { for (c, v) in entries { dense[r * cols + c] += v } }
-            return WeightMatrix(rows: rows, cols: cols, storage: .dense(dense))
+            return WeightMatrix(rows: rows, cols: cols, storage: .dense(dense), name: name)
         }
         var offsets = [0], columns: [Int] = [], values: [Double] = []
         columns.reserveCapacity(nnz)
@@ -39,7 +39,18 @@ extension WeightMatrix {
             }
             offsets.append(values.count)
         }
-        return WeightMatrix(rows: rows, cols: cols, storage: .sparse(rowOffsets: offsets, columns: columns, values: values))
+        return WeightMatrix(rows: rows, cols: cols, storage: .sparse(rowOffsets: offsets, columns: columns, values: values), name: name)
+    }
+
+    /// The name of a matrix made from `a` and `b`: both names joined by `|` (a named one
+    /// alone when the other has none).
+    static func fusedName(_ a: String?, _ b: String?) -> String? {
+        switch (a, b) {
+        case (let a?, let b?): return a == b ? a : "\(a)|\(b)"
+        case (let a?, nil): return a
+        case (nil, let b?): return b
+        case (nil, nil): return nil
+        }
     }
 
     func rowEntries() -> [[(Int, Double)]] {
@@ -67,7 +78,7 @@ extension WeightMatrix {
                 return (c, acc[c])
             })
         }
-        return .fromRows(result, cols: other.cols)
+        return .fromRows(result, cols: other.cols, name: Self.fusedName(name, other.name))
     }
 
     /// `self + other` (same shape).
@@ -78,12 +89,12 @@ extension WeightMatrix {
             var merged: [Int: Double] = [:]
             for (c, v) in entries { merged[c, default: 0] += v }
             return merged.map { ($0.key, $0.value) }
-        }, cols: cols)
+        }, cols: cols, name: Self.fusedName(name, other.name))
     }
 
     /// The matrix acting on a `width`-wide vector of which it reads `cols` elements from `offset`.
     func embeddingColumns(at offset: Int, width: Int) -> WeightMatrix {
-        .fromRows(rowEntries().map { $0.map { ($0.0 + offset, $0.1) } }, cols: width)
+        .fromRows(rowEntries().map { $0.map { ($0.0 + offset, $0.1) } }, cols: width, name: name)
     }
 
     /// Whether this is the identity.
@@ -99,5 +110,5 @@ extension WeightMatrix {
     }
 
     /// The same matrix, re-stored sparse or dense by density.
-    func restored() -> WeightMatrix { .fromRows(rowEntries(), cols: cols) }
+    func restored() -> WeightMatrix { .fromRows(rowEntries(), cols: cols, name: name) }
 }

@@ -195,7 +195,12 @@ extension Elaborator {
             var data: [Double] = []
             for i in r.start..<(r.start + r.count) { data += t.data[(i * t.cols + c.start)..<(i * t.cols + c.start + c.count)] }
             switch (r.isRange, c.isRange) {
-            case (true, true): return .constant(.matrix(rows: r.count, cols: c.count, data))
+            case (true, true) where r.count == t.rows && c.count == t.cols: return .constant(t)
+            case (true, true):
+                // A block of a param keeps its name (`W[0:4]`, `W[0:4, 2:6]`) for the weights it becomes.
+                let columns = c.count == t.cols ? "" : ", \(c.start):\(c.start + c.count)"
+                let origin = t.origin.map { "\($0)[\(r.start):\(r.start + r.count)\(columns)]" }
+                return .constant(Tensor(shape: [r.count, c.count], data: data, origin: origin))
             case (false, false): return .constant(.scalar(data[0]))
             default: return .constant(.vector(data))
             }

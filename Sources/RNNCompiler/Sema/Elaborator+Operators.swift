@@ -119,7 +119,7 @@ extension Elaborator {
                 return .error
             }
             let rows = w.rank == 2 ? w.rows : 1
-            let id = builder.affine(WeightMatrix(rows: rows, cols: n, dense: w.data), x, range: range)
+            let id = builder.affine(WeightMatrix(rows: rows, cols: n, dense: w.data, name: w.origin), x, range: range)
             return .runtime(id, size: rows)
         case .pow:
             error(.unsupportedRuntimeOp, "'^' is only defined on compile-time values; write x * x for a runtime square", at: range)

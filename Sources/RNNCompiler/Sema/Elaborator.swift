@@ -268,7 +268,10 @@ final class Elaborator {
         guard checkNew(item.name, in: scope) else { return }
         let value = paramValue(item, shape: shape, in: scope)
         if case .constant = value {
-            params.append(IRParam(name: item.name.name, shape: shape, source: usedWeights.contains(item.name.name) ? "weights" : "initializer"))
+            let fromFile = usedWeights.contains(item.name.name)
+            params.append(IRParam(name: item.name.name, shape: shape,
+                                  dtype: fromFile ? options.weights?[item.name.name]?.dtype ?? .f64 : .f64,
+                                  origin: fromFile ? .weightsFile(options.weightsPath ?? "") : .source))
         }
         scope.define(item.name.name, .value(value, item.name.range))
     }
@@ -286,7 +289,7 @@ final class Elaborator {
                 error(.weightShapeMismatch, "tensor '\(name)' in \(file) has shape \(Tensor.describe(tensor.shape)), but param '\(name)' is declared \(Tensor.describe(shape))", at: item.shape.range)
                 return .error
             }
-            return .constant(Tensor(shape: shape, data: tensor.doubles()))
+            return .constant(Tensor(shape: shape, data: tensor.doubles(), origin: name))
         }
         guard let initExpr = item.initializer else {
             let hint = options.weights == nil ? "give it an initializer ('= zeros()') or bind it with --weights FILE" : "the weights file has no tensor of that name"
@@ -295,9 +298,9 @@ final class Elaborator {
         }
         let value = evalInitializer(initExpr, shape: shape, in: scope)
         switch value {
-        case .constant(let t) where t.shape == shape: return value
+        case .constant(let t) where t.shape == shape: return .constant(Tensor(shape: shape, data: t.data, origin: name))
         case .constant(let t) where t.isScalar:
-            return .constant(Tensor(shape: shape, data: [Double](repeating: t.scalar, count: shape.reduce(1, *))))
+            return .constant(Tensor(shape: shape, data: [Double](repeating: t.scalar, count: shape.reduce(1, *)), origin: name))
         case .constant(let t):
             error(.paramInitMismatch, "param '\(name)' is declared \(Tensor.describe(shape)) but its initializer has shape \(t.shapeDescription)", at: initExpr.range)
             return .error

@@ -38,6 +38,14 @@ public struct NamedTensor: Sendable, Equatable {
         self.init(name: name, dtype: .f64, shape: shape, bytes: bytes)
     }
 
+    /// Values rounded to Float32.
+    public init(name: String, shape: [Int], float32 values: [Double]) {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(values.count * 4)
+        for v in values { withUnsafeBytes(of: Float(v).bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+        self.init(name: name, dtype: .f32, shape: shape, bytes: bytes)
+    }
+
     public init(name: String, shape: [Int], int64 values: [Int]) {
         var bytes = [UInt8]()
         bytes.reserveCapacity(values.count * 8)

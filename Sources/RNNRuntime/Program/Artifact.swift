@@ -1,33 +1,22 @@
 import Foundation
 
-/// The compiled artifact (`.rnnc`): a safetensors file.
-///
-/// `__metadata__` holds `format` = "rnnc", `format_version`, and `program`: the step program
-/// (slots, instructions, states) and its scan plan, as JSON. Weights are ordinary tensors: dense matrices as
-/// `matrix.N` (F64, [rows, cols]); sparse ones as `matrix.N.row_offsets` (I64, [rows+1]),
-/// `matrix.N.columns` (I64, [nnz]) and `matrix.N.values` (F64, [nnz]); vectors (biases,
-/// constants, initial states) as `vector.N` (F64, [n]). See docs/artifact.md.
 /// The arithmetic a model runs in.
 public enum Precision: String, Sendable, Codable, CaseIterable {
     case float32, float64
 }
 
+/// The compiled artifact (`.rnnc`): a safetensors file (docs/artifact.md).
+///
+/// `__metadata__` holds `format` = "rnnc", `format_version`, `precision`, and `program`: the
+/// step program, its scan plan and the list of its tensors, as JSON with explicit field
+/// names (`ArtifactHeader`). Weight matrices are tensors named after the params they were
+/// made from (`weight_ih_l0`, a block `weight_ih_l0[0:4]`, fused ones `a|b`; `matrix.N` for
+/// matrices written in the source), dense as one `[rows, cols]` tensor, sparse (CSR) as
+/// `NAME.row_offsets`, `NAME.columns` and `NAME.values`; vectors (biases, constants,
+/// initial states) as `vector.N`. Values are F32 when the model runs in Float32, else F64.
 public enum Artifact {
     public static let formatName = "rnnc"
     public static let formatVersion = 3
-
-    private struct MatrixInfo: Codable {
-        var rows: Int
-        var cols: Int
-        var sparse: Bool
-    }
-
-    private struct Header: Codable {
-        var program: StepProgram
-        var scanPlan: ScanPlan
-        var matrices: [MatrixInfo]
-        var vectorCount: Int
-    }
 
     /// A compiled model: its step program, the plan for running whole sequences, and the
     /// precision it runs in unless the caller asks for another (metadata `precision`).
@@ -45,23 +34,26 @@ public enum Artifact {
 
     public static func encode(_ model: Model, metadata extra: [String: String] = [:]) -> [UInt8] {
         let program = model.program
+        let names = tensorNames(program.matrices)
+        func floats(_ name: String, _ shape: [Int], _ values: [Double]) -> NamedTensor {
+            model.precision == .float32 ? NamedTensor(name: name, shape: shape, float32: values) : NamedTensor(name: name, shape: shape, float64: values)
+        }
         var tensors: [NamedTensor] = []
-        for (i, m) in program.matrices.enumerated() {
+        for (m, name) in zip(program.matrices, names) {
             switch m.storage {
             case .dense(let v):
-                tensors.append(NamedTensor(name: "matrix.\(i)", shape: [m.rows, m.cols], float64: v))
+                tensors.append(floats(name, [m.rows, m.cols], v))
             case .sparse(let offsets, let columns, let values):
-                tensors.append(NamedTensor(name: "matrix.\(i).row_offsets", shape: [offsets.count], int64: offsets))
-                tensors.append(NamedTensor(name: "matrix.\(i).columns", shape: [columns.count], int64: columns))
-                tensors.append(NamedTensor(name: "matrix.\(i).values", shape: [values.count], float64: values))
+                tensors.append(NamedTensor(name: name + ".row_offsets", shape: [offsets.count], int64: offsets))
+                tensors.append(NamedTensor(name: name + ".columns", shape: [columns.count], int64: columns))
+                tensors.append(floats(name + ".values", [values.count], values))
             }
         }
-        for (i, v) in program.vectors.enumerated() {
-            tensors.append(NamedTensor(name: "vector.\(i)", shape: [v.count], float64: v))
-        }
-        let header = Header(program: program, scanPlan: model.plan,
-                            matrices: program.matrices.map { MatrixInfo(rows: $0.rows, cols: $0.cols, sparse: $0.isSparse) },
-                            vectorCount: program.vectors.count)
+        for (i, v) in program.vectors.enumerated() { tensors.append(floats("vector.\(i)", [v.count], v)) }
+        let header = ArtifactHeader(
+            program: program, scanPlan: model.plan,
+            matrices: zip(program.matrices, names).map { ArtifactHeader.MatrixInfo(tensor: $1, rows: $0.rows, cols: $0.cols, sparse: $0.isSparse) },
+            vectorCount: program.vectors.count)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let json = String(decoding: (try? encoder.encode(header)) ?? Data(), as: UTF8.self)
@@ -71,6 +63,29 @@ public enum Artifact {
         metadata["program"] = json
         metadata["precision"] = model.precision.rawValue
         return SafeTensors.encode(SafeTensors.File(tensors: tensors, metadata: metadata))
+    }
+
+    /// Each matrix's tensor name: its own name, made unique with `#2`, `#3`, ... when two
+    /// different matrices share one; `matrix.N` when it has none.
+    static func tensorNames(_ matrices: [WeightMatrix]) -> [String] {
+        var used = Set<String>()
+        return matrices.enumerated().map { i, m in
+            let base = m.name.map(sanitized) ?? "matrix.\(i)"
+            var name = base, k = 1
+            while !used.insert(name).inserted {
+                k += 1
+                name = "\(base)#\(k)"
+            }
+            return name
+        }
+    }
+
+    /// A name safe in a safetensors header and as a prefix of `.row_offsets`: printable
+    /// ASCII, and short.
+    private static func sanitized(_ name: String) -> String {
+        let kept = name.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0 != "\"" && $0 != "\\" ? Character($0) : "_" }
+        let s = String(kept)
+        return s.count > 200 ? String(s.prefix(200)) + "..." : s
     }
 
     public static func load(path: String) throws(RuntimeError) -> Model {
@@ -96,22 +111,23 @@ public enum Artifact {
             guard let p = Precision(rawValue: name) else { throw bad("unknown precision \"\(name)\" (float32 or float64)") }
             return p
         } ?? .float64
-        let header: Header
+        let header: ArtifactHeader
         do {
-            header = try JSONDecoder().decode(Header.self, from: Data(json.utf8))
+            header = try JSONDecoder().decode(ArtifactHeader.self, from: Data(json.utf8))
         } catch {
             throw bad("the program metadata cannot be decoded (\(error))")
         }
         var program = header.program
-        guard header.vectorCount >= 0, header.vectorCount <= file.tensors.count else { throw bad("vector count \(header.vectorCount) is wrong") }
-        program.matrices = try header.matrices.enumerated().map { (i, info) throws(RuntimeError) in
-            try matrix(i, info, file, bad)
+        guard header.vectorCount >= 0, header.vectorCount <= file.tensors.count, header.matrices.count <= file.tensors.count else {
+            throw bad("the tensor counts are wrong")
         }
+        guard Set(header.matrices.map(\.tensor)).count == header.matrices.count else { throw bad("two matrices name the same tensor") }
+        program.matrices = try header.matrices.map { info throws(RuntimeError) in try matrix(info, file, bad) }
         program.vectors = try (0..<header.vectorCount).map { i throws(RuntimeError) in
-            try tensor("vector.\(i)", file, bad, dtype: .f64, rank: 1).doubles()
+            try floats("vector.\(i)", file, bad, rank: 1).doubles()
         }
-        let expected = Set(program.matrices.indices.flatMap { i in
-            program.matrices[i].isSparse ? ["matrix.\(i).row_offsets", "matrix.\(i).columns", "matrix.\(i).values"] : ["matrix.\(i)"]
+        let expected = Set(header.matrices.flatMap { info in
+            info.sparse ? [info.tensor + ".row_offsets", info.tensor + ".columns", info.tensor + ".values"] : [info.tensor]
         } + (0..<header.vectorCount).map { "vector.\($0)" })
         if let extra = file.tensors.first(where: { !expected.contains($0.name) }) { throw bad("unexpected tensor '\(extra.name)'") }
         do {
@@ -124,24 +140,54 @@ public enum Artifact {
     }
 
     private static func tensor(_ name: String, _ file: SafeTensors.File, _ bad: (String) -> RuntimeError,
-                               dtype: DType, rank: Int) throws(RuntimeError) -> NamedTensor {
+                               dtypes: Set<DType>, rank: Int) throws(RuntimeError) -> NamedTensor {
         guard let t = file[name] else { throw bad("tensor '\(name)' is missing") }
-        guard t.dtype == dtype, t.shape.count == rank else { throw bad("tensor '\(name)' should be \(dtype.rawValue) of rank \(rank)") }
+        guard dtypes.contains(t.dtype), t.shape.count == rank else {
+            throw bad("tensor '\(name)' should be \(dtypes.map(\.rawValue).sorted().joined(separator: " or ")) of rank \(rank)")
+        }
         return t
     }
 
-    private static func matrix(_ i: Int, _ info: MatrixInfo, _ file: SafeTensors.File, _ bad: (String) -> RuntimeError) throws(RuntimeError) -> WeightMatrix {
-        guard info.rows >= 0, info.cols >= 0 else { throw bad("matrix \(i) has a negative size") }
+    private static func floats(_ name: String, _ file: SafeTensors.File, _ bad: (String) -> RuntimeError, rank: Int) throws(RuntimeError) -> NamedTensor {
+        try tensor(name, file, bad, dtypes: [.f64, .f32], rank: rank)
+    }
+
+    private static func matrix(_ info: ArtifactHeader.MatrixInfo, _ file: SafeTensors.File, _ bad: (String) -> RuntimeError) throws(RuntimeError) -> WeightMatrix {
+        let name = info.tensor
+        guard info.rows >= 0, info.cols >= 0, !name.isEmpty else { throw bad("matrix '\(name)' has a negative size or no name") }
+        // Unnamed matrices (`matrix.N`) were written in the source.
+        let given = name.hasPrefix("matrix.") ? nil : String(name.split(separator: "#", maxSplits: 1).first ?? "")
         if !info.sparse {
-            let t = try tensor("matrix.\(i)", file, bad, dtype: .f64, rank: 2)
-            guard t.shape == [info.rows, info.cols] else { throw bad("matrix.\(i) has shape \(t.shape), expected [\(info.rows), \(info.cols)]") }
-            return WeightMatrix(rows: info.rows, cols: info.cols, storage: .dense(t.doubles()))
+            let t = try floats(name, file, bad, rank: 2)
+            guard t.shape == [info.rows, info.cols] else { throw bad("\(name) has shape \(t.shape), expected [\(info.rows), \(info.cols)]") }
+            return WeightMatrix(rows: info.rows, cols: info.cols, storage: .dense(t.doubles()), name: given)
         }
-        let offsets = try tensor("matrix.\(i).row_offsets", file, bad, dtype: .i64, rank: 1).integers()
-        let columns = try tensor("matrix.\(i).columns", file, bad, dtype: .i64, rank: 1).integers()
-        let values = try tensor("matrix.\(i).values", file, bad, dtype: .f64, rank: 1).doubles()
-        let m = WeightMatrix(rows: info.rows, cols: info.cols, storage: .sparse(rowOffsets: offsets, columns: columns, values: values))
-        if let problem = m.validate() { throw bad("matrix \(i): \(problem)") }
+        let offsets = try tensor(name + ".row_offsets", file, bad, dtypes: [.i64], rank: 1).integers()
+        let columns = try tensor(name + ".columns", file, bad, dtypes: [.i64], rank: 1).integers()
+        let values = try floats(name + ".values", file, bad, rank: 1).doubles()
+        let m = WeightMatrix(rows: info.rows, cols: info.cols, storage: .sparse(rowOffsets: offsets, columns: columns, values: values), name: given)
+        if let problem = m.validate() { throw bad("matrix '\(name)': \(problem)") }
         return m
+    }
+}
+
+/// The JSON in an artifact's `program` metadata, with the field names docs/artifact.md gives.
+struct ArtifactHeader: Codable {
+    struct MatrixInfo: Codable {
+        var tensor: String
+        var rows: Int
+        var cols: Int
+        var sparse: Bool
+
+        private enum CodingKeys: String, CodingKey { case tensor, rows, cols, sparse }
+    }
+
+    var program: StepProgram
+    var scanPlan: ScanPlan
+    var matrices: [MatrixInfo]
+    var vectorCount: Int
+
+    private enum CodingKeys: String, CodingKey {
+        case program, scanPlan = "scan_plan", matrices, vectorCount = "vector_count"
     }
 }

@@ -5,8 +5,8 @@
 /// a `batched` stage runs its instructions over all rows at once (matrix-matrix products for
 /// affine maps); a `recurrence` stage solves one group of coupled states over the sequence and
 /// then fills the rows of the instructions in its cycle.
-public struct ScanPlan: Codable, Sendable, Equatable {
-    public enum Stage: Codable, Sendable, Equatable {
+public struct ScanPlan: Sendable, Equatable {
+    public enum Stage: Sendable, Equatable {
         /// Instruction indices (into `StepProgram.instructions`) that do not depend on any
         /// unsolved state, run over all time steps.
         case batched([Int])
@@ -14,19 +14,19 @@ public struct ScanPlan: Codable, Sendable, Equatable {
     }
 
     /// One group of coupled states and the instructions on its cycle.
-    public struct Recurrence: Codable, Sendable, Equatable {
-        public enum Kind: String, Codable, Sendable {
+    public struct Recurrence: Sendable, Equatable {
+        public enum Kind: String, Sendable {
             /// `s_t = a_t * s_{t-1} + b_t` element-wise: an associative scan.
-            case diagonal
+            case diagonal = "diagonal"
             /// `s_t = A s_{t-1} + b_t` with a constant dense `A` (`transition`): input terms
             /// batched, then a sequential matrix-vector recurrence.
-            case affine
+            case affine = "affine"
             /// `s_t = A s_{t-1} + b_t` with `A = P D P⁻¹` diagonalized at compile time (`modes`):
             /// input terms batched and moved to modal coordinates by one product, an
             /// element-wise scan over the modes, and one product back.
-            case modal
+            case modal = "modal"
             /// Anything else: the cycle's instructions run step by step.
-            case sequential
+            case sequential = "sequential"
         }
 
         public var kind: Kind
@@ -55,7 +55,7 @@ public struct ScanPlan: Codable, Sendable, Equatable {
     /// `z = P⁻¹ s`, mode `j` steps as `z_j ← real[j] * z_j + imaginary[j] * z_partner + c_j`:
     /// a real eigenvalue has `imaginary[j] = 0` (its partner is itself); a complex pair
     /// `a ± ib` is modes `k, k+1` with `imaginary[k] = b > 0`, `imaginary[k+1] = -b`.
-    public struct Modes: Codable, Sendable, Equatable {
+    public struct Modes: Sendable, Equatable {
         /// Indices into `StepProgram.matrices` of `P` and `P⁻¹`.
         public var basis: Int
         public var inverse: Int

@@ -13,21 +13,32 @@ public struct WeightMatrix: Sendable, Equatable {
     public let rows: Int
     public let cols: Int
     public let storage: Storage
+    /// What the matrix was made from, for the artifact's tensor names and reports: a param's
+    /// name (`weight_ih_l0`), a part of one (`weight_ih_l0[0:4]`), or the names of the
+    /// matrices the optimizer fused into it joined by `|`; nil for matrices written as
+    /// constants in the source or made by the compiler.
+    public var name: String?
 
     /// Fraction of non-zeros at or below which sparse storage is chosen.
     public static let sparseDensityThreshold = 0.3
 
-    public init(rows: Int, cols: Int, storage: Storage) {
+    /// The density rule: whether `nonZeros` of `count` entries are stored sparse.
+    public static func prefersSparse(nonZeros: Int, of count: Int) -> Bool {
+        Double(nonZeros) <= sparseDensityThreshold * Double(max(1, count))
+    }
+
+    public init(rows: Int, cols: Int, storage: Storage, name: String? = nil) {
         self.rows = rows
         self.cols = cols
         self.storage = storage
+        self.name = name
     }
 
     /// Builds from row-major values, choosing sparse storage when density is low.
-    public init(rows: Int, cols: Int, dense: [Double]) {
+    public init(rows: Int, cols: Int, dense: [Double], name: String? = nil) {
         precondition(dense.count == rows * cols)
         let nnz = dense.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
-        if Double(nnz) <= Self.sparseDensityThreshold * Double(max(1, rows * cols)) {
+        if Self.prefersSparse(nonZeros: nnz, of: rows * cols) {
             var offsets = [0], columns: [Int] = [], values: [Double] = []
             columns.reserveCapacity(nnz)
             values.reserveCapacity(nnz)
@@ -38,9 +49,9 @@ public struct WeightMatrix: Sendable, Equatable {
                 }
                 offsets.append(values.count)
             }
-            self.init(rows: rows, cols: cols, storage: .sparse(rowOffsets: offsets, columns: columns, values: values))
+            self.init(rows: rows, cols: cols, storage: .sparse(rowOffsets: offsets, columns: columns, values: values), name: name)
         } else {
-            self.init(rows: rows, cols: cols, storage: .dense(dense))
+            self.init(rows: rows, cols: cols, storage: .dense(dense), name: name)
         }
     }
 
