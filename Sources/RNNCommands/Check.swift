@@ -16,7 +16,7 @@ extension RNNCommand {
         public init() {}
 
         public func run() throws {
-            let (ir, _) = try compile.compileIR(file, optimize: false)
+            let ir = try compile.compileModel(file).ir
             var lines = ["model \(ir.modelName): ok"]
             lines.append("  inputs:  " + ir.inputs.map { "\($0.name): [\($0.size)]" }.joined(separator: ", "))
             lines.append("  output:  [\(ir.outputWidth)]")

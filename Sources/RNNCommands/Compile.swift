@@ -44,17 +44,17 @@ extension RNNCommand {
                 if compiler.diagnostics.hasErrors { throw ExitStatus.dataError }
                 text = Dump.ast(ast)
             case .ir:
-                text = Dump.ir(try compile.compileIR(file, optimize: false).0)
+                text = Dump.ir(try compile.compileModel(file).ir)
             case .irOpt:
-                text = Dump.ir(try compile.compileIR(file).0)
+                text = Dump.ir(try compile.compileModel(file).optimized)
             case .step:
-                let model = ScanLowering.lowerModel(try compile.compileIR(file).0)
+                let model = try compile.compileModel(file).model
                 var lines = model.program.instructions.enumerated().map { "\($0): \($1)" }
                 lines.append("scan plan:")
                 lines += model.plan.stages.map { "  \($0)" }
                 text = lines.joined(separator: "\n") + "\n"
             case nil:
-                let model = ScanLowering.lowerModel(try compile.compileIR(file).0)
+                let model = try compile.compileModel(file).model
                 let path = output ?? ((file as NSString).deletingPathExtension + ".rnnc")
                 do {
                     try writeAtomically(Artifact.encode(model, metadata: ["source": (file as NSString).lastPathComponent]), to: path)

@@ -36,25 +36,24 @@ public struct CompileOptions: ParsableArguments {
         }
     }
 
-    /// Compiles `path` to IR, optimized unless `--no-optimize` (or `optimize` is false),
-    /// printing diagnostics; throws the matching exit code on failure.
-    func compileIR(_ path: String, optimize: Bool = true) throws -> (IRProgram, Compiler) {
+    /// Runs the pipeline (`Compiler.compile`) on `path` with these options, printing
+    /// diagnostics; throws the matching exit code on failure.
+    func compileModel(_ path: String) throws -> CompiledModel {
         let compiler = try makeCompiler()
         let source: SourceFile
         do { source = try Compiler.readSource(path: path) } catch { throw ExitStatus.report(error) }
-        guard let ir = compiler.compileToIR(source) else {
-            printDiagnostics(compiler)
-            throw ExitStatus.dataError
-        }
-        printDiagnostics(compiler)
-        guard optimize && !noOptimize else { return (ir, compiler) }
+        let trace: ((String) -> Void)? = printPasses ? { Console.err($0 + "\n") } : nil
+        let compiled: CompiledModel?
         do {
-            let trace: ((String) -> Void)? = printPasses ? { Console.err($0 + "\n") } : nil
-            return (try Optimizer.optimize(ir, verifyEach: verifyEach, trace: trace), compiler)
+            compiled = try compiler.compile(source, options: PipelineOptions(optimize: !noOptimize, verifyEach: verifyEach, trace: trace))
         } catch {
+            printDiagnostics(compiler)
             Console.err("internal error: \(error)\n")
             throw ExitStatus.runtimeError
         }
+        printDiagnostics(compiler)
+        guard let compiled else { throw ExitStatus.dataError }
+        return compiled
     }
 
     func makeCompiler() throws -> Compiler {

@@ -101,7 +101,7 @@ extension RNNCommand {
 
         private func loadModel() throws -> Artifact.Model {
             if file.hasSuffix(".rnnc") { return try Artifact.load(path: file) }
-            return ScanLowering.lowerModel(try compile.compileIR(file).0)
+            return try compile.compileModel(file).model
         }
 
         /// Whether a model runs in Float32: `--dtype`, or the model's own precision for auto.
@@ -120,7 +120,7 @@ extension RNNCommand {
                 let float32 = runsInFloat32(model)
                 return (try runModel(model, on: data, mode: mode, float32: float32), float32)
             }
-            let (ir, _) = try compile.compileIR(file, optimize: false)
+            let ir = try compile.compileModel(file).ir
             guard data.sequences.allSatisfy({ $0.isEmpty }) || data.width == ir.inputWidth else {
                 throw RuntimeError.inputMismatch("input tokens have \(data.width) values, but model '\(ir.modelName)' takes \(ir.inputWidth)")
             }

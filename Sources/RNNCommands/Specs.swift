@@ -133,7 +133,13 @@ public enum SpecRunner {
                 return failure("cannot load weights: \(error)")
             }
         }
-        let ir = compiler.diagnostics.hasErrors ? nil : compiler.compileToIR(SourceFile(path: spec.sourcePath, text: spec.source))
+        let compiled: CompiledModel?
+        do {
+            compiled = compiler.diagnostics.hasErrors ? nil : try compiler.compile(SourceFile(path: spec.sourcePath, text: spec.source), options: PipelineOptions(verifyEach: true))
+        } catch {
+            return failure("internal error: \(error)")
+        }
+        let ir = compiled?.ir
         let got = compiler.diagnostics.diagnostics
         if let expected = spec.expectedDiagnostics {
             var problems: [String] = []
@@ -146,14 +152,14 @@ public enum SpecRunner {
             }
             return []
         }
-        guard let ir else { return failure("does not compile:\n" + compiler.diagnostics.render()) }
+        guard let compiled else { return failure("does not compile:\n" + compiler.diagnostics.render()) }
         var failures: [Failure] = []
         let want = spec.expectedOutputs!
         for mode in spec.modes {
             for dtype in spec.dtypes where !(mode == "interpreter" && dtype == "float32") {
                 let outputs: [[[Double]]]
                 do {
-                    outputs = try execute(ir, spec.inputs, mode: mode, float32: dtype == "float32")
+                    outputs = try execute(compiled, spec.inputs, mode: mode, float32: dtype == "float32")
                 } catch {
                     failures.append(Failure(spec: "\(spec) [\(mode), \(dtype)]", detail: "  \(error)"))
                     continue
@@ -171,7 +177,8 @@ public enum SpecRunner {
         d.code.rawValue == e.code && (e.line == nil || d.range?.line == e.line) && (e.column == nil || d.range?.column == e.column)
     }
 
-    static func execute(_ ir: IRProgram, _ inputs: [[[Double]]], mode: String, float32: Bool) throws -> [[[Double]]] {
+    static func execute(_ compiled: CompiledModel, _ inputs: [[[Double]]], mode: String, float32: Bool) throws -> [[[Double]]] {
+        let ir = compiled.ir
         for seq in inputs { for token in seq where token.count != ir.inputWidth {
             throw SpecError(description: "a token has \(token.count) values, the model takes \(ir.inputWidth)")
         } }
@@ -180,9 +187,8 @@ public enum SpecRunner {
             var interpreter = Interpreter(program: ir)
             return inputs.map { interpreter.run($0) }
         default:
-            let model = ScanLowering.lowerModel(try Optimizer.optimize(ir, verifyEach: true))
             let data = SequenceData(sequences: inputs, width: ir.inputWidth, isBatch: true)
-            return try runModel(model, on: data, mode: mode == "scan" ? .scan : .step, float32: float32).sequences
+            return try runModel(compiled.model, on: data, mode: mode == "scan" ? .scan : .step, float32: float32).sequences
         }
     }
 

@@ -1,8 +1,8 @@
 import Foundation
 import RNNRuntime
 
-/// The compiler's entry points, one per stage:
-/// source --parse--> AST --elaborate--> IR --lower--> StepProgram --encode--> artifact.
+/// The compiler's entry points: `compile` runs the whole pipeline (Pipeline.swift); `parse`
+/// and `compileToIR` stop after a stage, for `--emit` and tools.
 public struct Compiler {
     public var stdlibPath: String?
     public var options: ElaborationOptions
@@ -27,11 +27,6 @@ public struct Compiler {
             if diagnostics.hasErrors { return nil }
             return Elaborator(modules: modules, diagnostics: diagnostics, options: options).elaborate()
         }
-    }
-
-    /// IR lowered to the runtime's step program.
-    public func compileToStepProgram(_ file: SourceFile) -> StepProgram? {
-        compileToIR(file).map(StepLowering.lower)
     }
 
     /// Reads a safetensors weights file into `options.weights`, reporting E0505 when it is

@@ -28,6 +28,16 @@ func compileOK(_ source: String, options: ElaborationOptions = ElaborationOption
     return r.ir
 }
 
+/// Runs the whole pipeline (`Compiler.compile`) on source text; fails the test (at the
+/// caller) with the diagnostics when it does not compile.
+func compileModel(_ source: String, options: ElaborationOptions = ElaborationOptions(), pipeline: PipelineOptions = PipelineOptions(verifyEach: true),
+                  sourceLocation: SourceLocation = #_sourceLocation) throws -> CompiledModel? {
+    let compiler = Compiler(stdlibPath: stdlibPath, options: options)
+    let compiled = try compiler.compile(SourceFile(path: "/virtual/test.rnn", text: source), options: pipeline)
+    #expect(compiled != nil, "\(compiler.diagnostics.render())", sourceLocation: sourceLocation)
+    return compiled
+}
+
 /// Runs a program in the reference interpreter on one sequence.
 func interpret(_ ir: IRProgram, _ tokens: [[Double]]) -> [[Double]] {
     var interpreter = Interpreter(program: ir)

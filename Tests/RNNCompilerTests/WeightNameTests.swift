@@ -10,8 +10,7 @@ import Testing
     private func lowered(_ source: String, weights: SafeTensors.File? = nil, optimize: Bool = true) throws -> Artifact.Model {
         var options = ElaborationOptions()
         options.weights = weights
-        let ir = try #require(compileOK(source, options: options))
-        return ScanLowering.lowerModel(optimize ? try Optimizer.optimize(ir) : ir)
+        return try #require(try compileModel(source, options: options, pipeline: PipelineOptions(optimize: optimize, verifyEach: true))).model
     }
 
     private func tensorNames(_ model: Artifact.Model) throws -> [String] {

@@ -110,8 +110,12 @@ public enum ScanLowering {
     /// thresholds need Float64; docs/runtime.md gives the counterexamples).
     public static func lowerModel(_ ir: IRProgram) -> Artifact.Model {
         let (program, plan) = lower(ir)
-        let trained = ir.params.contains { if case .weightsFile = $0.origin { return true } else { return false } }
-        return Artifact.Model(program: program, plan: plan, precision: trained ? .float32 : .float64)
+        return Artifact.Model(program: program, plan: plan, precision: precision(of: ir))
+    }
+
+    /// Float32 when any weight came from a weights file, Float64 otherwise (see `lowerModel`).
+    public static func precision(of ir: IRProgram) -> Precision {
+        ir.params.contains { if case .weightsFile = $0.origin { return true } else { return false } } ? .float32 : .float64
     }
 
     /// Lowers an IR program to a step program that also carries its scan plan.

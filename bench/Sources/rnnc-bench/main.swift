@@ -47,14 +47,15 @@ func compileModel(_ workload: String, weights: String? = nil, settings: [(name: 
             fatalError("cannot load \(options.data)/\(weights); run bench/peers/make_weights.py first\n\(compiler.diagnostics.render())")
         }
     }
-    guard let source = try? Compiler.readSource(path: "\(benchDir)/workloads/\(workload).rnn"),
-          let ir = compiler.compileToIR(source) else { fatalError("cannot compile \(workload): \(compiler.diagnostics.render())") }
-    guard let optimized = try? Optimizer.optimize(ir) else { fatalError("optimizer failed on \(workload)") }
-    guard diagonalize else {
-        let (program, plan) = ScanLowering.lower(optimized, diagonalize: false)
-        return Artifact.Model(program: program, plan: plan)
+    guard let source = try? Compiler.readSource(path: "\(benchDir)/workloads/\(workload).rnn") else { fatalError("cannot read \(workload)") }
+    do {
+        guard let compiled = try compiler.compile(source, options: PipelineOptions(diagonalize: diagonalize)) else {
+            fatalError("cannot compile \(workload): \(compiler.diagnostics.render())")
+        }
+        return compiled.model
+    } catch {
+        fatalError("optimizer failed on \(workload): \(error)")
     }
-    return ScanLowering.lowerModel(optimized)
 }
 
 /// Deterministic pseudo-random Floats in [lo, hi).

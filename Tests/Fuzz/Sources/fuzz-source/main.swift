@@ -13,16 +13,19 @@ private let stdlib = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 public func fuzzSource(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     let compiler = Compiler(stdlibPath: stdlib)
-    guard let ir = compiler.compileToIR(SourceFile(path: "fuzz.rnn", bytes: bytes)) else {
+    let compiled: CompiledModel?
+    do {
+        compiled = try compiler.compile(SourceFile(path: "fuzz.rnn", bytes: bytes), options: PipelineOptions(verifyEach: true))
+    } catch {
+        preconditionFailure("optimizer: \(error)")
+    }
+    guard let model = compiled?.model else {
         precondition(compiler.diagnostics.hasErrors, "rejected without an error")
         for d in compiler.diagnostics.diagnostics where d.range == nil && d.code != .modelSelection {
             preconditionFailure("unlocated diagnostic: \(d)")
         }
         return 0
     }
-    let optimized: IRProgram
-    do { optimized = try Optimizer.optimize(ir, verifyEach: true) } catch { preconditionFailure("optimizer: \(error)") }
-    let model = ScanLowering.lowerModel(optimized)
     let decoded: Artifact.Model
     do { decoded = try Artifact.decode(Artifact.encode(model), path: "fuzz") } catch { preconditionFailure("artifact round trip: \(error)") }
     precondition(decoded == model, "artifact round trip changed the model")
