@@ -200,14 +200,6 @@ extension ScanRunner {
         return piece
     }
 
-    /// Part `part` of `0 ..< width` cut into `parts` pieces of whole 64-byte lines (the last
-    /// ones shorter or empty).
-    static func columnShare(of width: Int, part: Int, parts: Int) -> Range<Int> {
-        let line = max(1, 64 / MemoryLayout<Scalar>.stride)
-        let chunk = ((width + parts - 1) / parts + line - 1) / line * line
-        return min(width, part * chunk)..<min(width, (part + 1) * chunk)
-    }
-
     /// The byte ranges a share of an op reads and writes at step 0 of the first sequence.
     private func touched(_ op: StepOp) -> (reads: [Range<Int>], writes: [Range<Int>]) {
         func bytes(_ rows: SlotRows, _ columns: Range<Int>, row: Int = 0) -> [Range<Int>] {
