@@ -119,8 +119,9 @@ public struct ExportSpelling: Sendable {
     }
 }
 
-/// Everything rnnc knows about one element-wise op.
-public struct OpEntry: Sendable {
+/// Everything rnnc knows about one element-wise op. A class: looking an entry up hands out
+/// one reference, not a copy of its strings, arrays and closures (a step runs many ops).
+public final class OpEntry: Sendable {
     public let kind: ElementwiseKind
     /// Runtime operands: 1 or 2, all of the result's size.
     public let arity: Int
