@@ -248,10 +248,20 @@ public enum Kernels {
         }
     }
 
-    /// `y[i] = a[i] + b[i]` for `i < count` (y may be a or b): biases.
+    /// `y[i] = a[i] + b[i]` for `i < count` (y may be a or b): an affine map's bias, part of
+    /// the product's structure rather than an op, so it calls the C sum directly (no entry
+    /// lookup once per product per step).
     @inline(__always)
     static func add<Scalar: BinaryFloatingPoint>(_ a: UnsafePointer<Scalar>, _ b: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int) {
-        apply(.add, a, b, y, count: count)
+        if Scalar.self == Float.self {
+            rnnk_add_f32(UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), UnsafeRawPointer(b).assumingMemoryBound(to: Float.self),
+                         UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self), Int32(count))
+        } else if Scalar.self == Double.self {
+            rnnk_add_f64(UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), UnsafeRawPointer(b).assumingMemoryBound(to: Double.self),
+                         UnsafeMutableRawPointer(y).assumingMemoryBound(to: Double.self), Int32(count))
+        } else {
+            for i in 0..<count { y[i] = a[i] + b[i] }
+        }
     }
 
     /// The instruction set the dense and activation kernels use on this CPU ("avx512",
