@@ -17,6 +17,11 @@ func sampleProgram() -> StepProgram {
         vectors: [[0, -1], [10, 20]])
 }
 
+/// `sampleProgram`'s scan plan: the relu layer batched, the counter step by step.
+func samplePlan() -> ScanPlan {
+    ScanPlan(stages: [.batched([0, 1]), .recurrence(ScanPlan.Recurrence(kind: .sequential, states: [0], nextSlots: [3], instructions: [2]))])
+}
+
 @Suite struct ArtifactTests {
     @Test func runsAndRoundTrips() throws {
         let program = sampleProgram()
@@ -25,8 +30,27 @@ func sampleProgram() -> StepProgram {
         #expect(try session.step([1, 0]) == [1, 1, 11, 22])
         session.reset()
         #expect(try session.step([0, 0]) == [0, 0, 10, 20])
-        let back = try Artifact.decode(Artifact.encode(Artifact.Model(program: program, plan: ScanPlan(stages: [.batched([0, 1, 2])]))), path: "mem.rnnc")
+        let back = try Artifact.decode(Artifact.encode(Artifact.Model(program: program, plan: samplePlan())), path: "mem.rnnc")
         #expect(back.program == program)
+        #expect(back.plan == samplePlan())
+        let scan = try ScanRunner<Double>(program: back.program, plan: back.plan)
+        #expect(try scan.run([[1, 2], [1, 0]]) == [[0, 2, 10, 20], [1, 1, 11, 22]])
+    }
+
+    /// Plans that would read rows nothing wrote, or write the caller's inputs, never run.
+    @Test func unsafePlansAreRejected() {
+        let program = sampleProgram()
+        var writesInput = program
+        writesInput.instructions.append(.elementwise(.add, dst: 0, lhs: 0, rhs: 0))
+        let cases: [(StepProgram, ScanPlan)] = [
+            (program, ScanPlan(stages: [.batched([0, 1, 2])])),  // reads the counter before it is solved
+            (program, ScanPlan(stages: [.batched([1, 0])])),  // relu before the product fills its slot
+            (program, ScanPlan(stages: [.batched([0, 1])])),  // never computes the counter's output rows
+            (writesInput, ScanPlan(stages: [.batched([0, 1, 3])] + samplePlan().stages.dropFirst())),
+        ]
+        for (program, plan) in cases {
+            #expect(throws: RuntimeError.self) { try ScanRunner<Double>(program: program, plan: plan) }
+        }
     }
 
     @Test func rejectsWrongTokenWidth() throws {
@@ -57,7 +81,7 @@ func sampleProgram() -> StepProgram {
     }
 
     @Test func corruptedArtifactsNeverCrash() {
-        let bytes = Artifact.encode(Artifact.Model(program: sampleProgram(), plan: ScanPlan(stages: [.batched([0, 1, 2])])))
+        let bytes = Artifact.encode(Artifact.Model(program: sampleProgram(), plan: samplePlan()))
         var state: UInt64 = 42
         for _ in 0..<2000 {
             var b = bytes

@@ -13,6 +13,7 @@ public enum ScanLowering {
     /// `diagonalize: false` keeps every dense `A` as a matrix recurrence (for comparisons).
     public static func plan(_ ir: IRProgram, _ lowered: StepLowering.Lowered, diagonalize: Bool = true) -> (ScanPlan, [WeightMatrix]) {
         let reads = RecurrenceAnalysis.stateDependencies(ir)
+        let slotReads = RecurrenceTerms.readCounts(lowered.program)
         let groups = RecurrenceAnalysis.analyze(ir)
         let cycles = groups.map { cycleNodes($0, ir, reads: reads) }
         var available = [Bool](repeating: false, count: ir.nodes.count)
@@ -64,13 +65,15 @@ public enum ScanLowering {
                 }
             }
             let instructions = cycles[g].compactMap { lowered.instructionOfNode[$0] }
-            stages.append(.recurrence(ScanPlan.Recurrence(
+            var recurrence = ScanPlan.Recurrence(
                 kind: kind,
                 states: group.states,
                 nextSlots: group.states.map { lowered.slotOfNode[ir.states[$0].next.index] },
                 instructions: instructions,
                 transition: transition,
-                modes: modes)))
+                modes: modes)
+            RecurrenceTerms.complete(&recurrence, program, reads: slotReads)
+            stages.append(.recurrence(recurrence))
             solved[g] = true
             for n in cycles[g] { available[n] = true }
             for (i, node) in ir.nodes.enumerated() {

@@ -4,7 +4,12 @@
 /// holds the state's value before step `t` (row 0 is the initial value). Stages run in order:
 /// a `batched` stage runs its instructions over all rows at once (matrix-matrix products for
 /// affine maps); a `recurrence` stage solves one group of coupled states over the sequence and
-/// then fills the rows of the instructions in its cycle.
+/// then fills the rows of the instructions in its cycle that something outside it reads.
+///
+/// The compiler decides everything here (`ScanLowering`): which recurrences are linear, how
+/// their coefficient and offset terms are computed, which shapes are scanned straight from
+/// their slots, which values are recomputed and which keep one row. The runtime follows the
+/// plan; it holds no rules about ops (`validate` checks only that a plan is safe to run).
 public struct ScanPlan: Sendable, Equatable {
     public enum Stage: Sendable, Equatable {
         /// Instruction indices (into `StepProgram.instructions`) that do not depend on any
@@ -40,14 +45,85 @@ public struct ScanPlan: Sendable, Equatable {
         public var transition: Int?
         /// The eigen-decomposition of `A` (kind `.modal`).
         public var modes: Modes?
+        /// How the offsets `b_t` are computed (linear kinds): run with the states at zero, they
+        /// leave `b_t` in the next slots.
+        public var offsets: [OffsetStep]
+        /// How the coefficients `a_t` are computed (kind `.diagonal` without `direct`).
+        public var coefficients: [CoefficientStep]
+        /// A one-state diagonal recurrence scanned straight from the slots holding `a_t` and `b_t`.
+        public var direct: Direct?
+        /// Cycle instructions run over all rows once the states are known (linear kinds): those
+        /// whose values something outside the cycle reads, and what they depend on, in order.
+        public var recompute: [Int]
+        /// Slots that only the cycle reads (kind `.sequential`): they keep one row per sequence,
+        /// reused each step, so a step works in cache.
+        public var localSlots: [Int]
 
-        public init(kind: Kind, states: [Int], nextSlots: [Int], instructions: [Int], transition: Int?, modes: Modes? = nil) {
+        public init(kind: Kind, states: [Int], nextSlots: [Int], instructions: [Int], transition: Int? = nil, modes: Modes? = nil,
+                    offsets: [OffsetStep] = [], coefficients: [CoefficientStep] = [], direct: Direct? = nil,
+                    recompute: [Int] = [], localSlots: [Int] = []) {
             self.kind = kind
             self.states = states
             self.nextSlots = nextSlots
             self.instructions = instructions
             self.transition = transition
             self.modes = modes
+            self.offsets = offsets
+            self.coefficients = coefficients
+            self.direct = direct
+            self.recompute = recompute
+            self.localSlots = localSlots
+        }
+    }
+
+    /// One step of the offset pass, over every row.
+    public enum OffsetStep: Sendable, Equatable {
+        /// Runs a cycle instruction as it is.
+        case instruction(Int)
+        /// Fills a slot with a vector (an affine map's bias, applied to a value known to be
+        /// zero) or with zeros.
+        case fill(slot: Int, vector: Int?)
+    }
+
+    /// One step of the coefficient pass. Each slot the state reaches has a coefficient buffer
+    /// (one value per row and element); a state's own is all ones; a slot without one is zero.
+    public enum CoefficientStep: Sendable, Equatable {
+        /// `c[dst] = M c[src]` (rows of `matrix`, without bias).
+        case product(dst: Int, src: Int, matrix: Int)
+        /// `c[dst] = c[lhs] + c[rhs]`.
+        case sum(dst: Int, lhs: Int, rhs: Int)
+        /// `c[dst] = c[coefficient] * (the rows of slot `by`)`.
+        case scale(dst: Int, coefficient: Int, by: Int)
+        /// `c[dst] = concat(c[parts])`.
+        case concat(dst: Int, parts: [Int])
+        /// `c[dst] = c[src][start ..< start + size(dst)]`.
+        case slice(dst: Int, src: Int, start: Int)
+
+        public var destination: Int {
+            switch self {
+            case .product(let d, _, _), .sum(let d, _, _), .scale(let d, _, _), .concat(let d, _), .slice(let d, _, _): return d
+            }
+        }
+    }
+
+    /// `next = coefficient * s + offset` (or `s + offset` without a coefficient), element-wise,
+    /// from row 0 of the state; every row of a written slot is filled.
+    public struct Direct: Sendable, Equatable {
+        public var coefficient: Int?
+        public var offset: Int
+        /// Where to write `coefficient * s` each step (something reads it), or nil.
+        public var product: Int?
+        /// Whether the state's rows `1 ..< T` are written (something reads them).
+        public var writesState: Bool
+        /// Whether the next slot's rows are written (something reads them).
+        public var writesNext: Bool
+
+        public init(coefficient: Int?, offset: Int, product: Int?, writesState: Bool, writesNext: Bool) {
+            self.coefficient = coefficient
+            self.offset = offset
+            self.product = product
+            self.writesState = writesState
+            self.writesNext = writesNext
         }
     }
 
@@ -87,71 +163,5 @@ public struct ScanPlan: Sendable, Equatable {
 
     public init(stages: [Stage]) {
         self.stages = stages
-    }
-}
-
-extension ScanPlan {
-    /// A diagonal or affine recurrence's cycle may only scale, add, move and mix (affine) the
-    /// state: each op's linearity (from the op table) decides what it may do to the state.
-    private func checkLinear(_ r: Recurrence, _ program: StepProgram) throws(RuntimeError) {
-        var dependent = Set(r.states.map { program.states[$0].slot })
-        for i in r.instructions {
-            switch program.instructions[i] {
-            case .affine(let d, let s, _, _, let f?):
-                if dependent.contains(s) { throw .invalidProgram("scan plan: a \(r.kind.rawValue) recurrence applies \(f.name) to its state") }
-                dependent.remove(d)
-            case .affine(let d, let s, _, _, nil), .slice(let d, let s, _):
-                if dependent.contains(s) { dependent.insert(d) } else { dependent.remove(d) }
-            case .elementwise(let op, let d, _, _):
-                let count = program.instructions[i].operands.filter(dependent.contains).count
-                switch op.entry.linearity {
-                case _ where count == 0: dependent.remove(d)
-                case .additive: dependent.insert(d)
-                case .multiplicative where count == 1: dependent.insert(d)
-                case .multiplicative: throw .invalidProgram("scan plan: a \(r.kind.rawValue) recurrence multiplies two state-dependent values")
-                case .nonlinear: throw .invalidProgram("scan plan: a \(r.kind.rawValue) recurrence applies \(op.name) to its state")
-                }
-            case .concat(let d, let parts):
-                if parts.contains(where: dependent.contains) { dependent.insert(d) } else { dependent.remove(d) }
-            }
-        }
-    }
-
-    /// Checks every reference against the program, so a bad plan is rejected before running.
-    public func validate(against program: StepProgram) throws(RuntimeError) {
-        var seen = Set<Int>()
-        func instruction(_ i: Int) throws(RuntimeError) {
-            guard i >= 0, i < program.instructions.count, seen.insert(i).inserted else {
-                throw .invalidProgram("scan plan names instruction \(i) twice or out of range")
-            }
-        }
-        for stage in stages {
-            switch stage {
-            case .batched(let list): for i in list { try instruction(i) }
-            case .recurrence(let r):
-                for i in r.instructions { try instruction(i) }
-                guard r.states.count == r.nextSlots.count, !r.states.isEmpty else { throw .invalidProgram("scan plan recurrence is malformed") }
-                var width = 0
-                for (s, next) in zip(r.states, r.nextSlots) {
-                    guard s >= 0, s < program.states.count, next >= 0, next < program.slotSizes.count,
-                          program.slotSizes[next] == program.slotSizes[program.states[s].slot]
-                    else { throw .invalidProgram("scan plan recurrence names a missing state or slot") }
-                    width += program.slotSizes[next]
-                }
-                if r.kind != .sequential { try checkLinear(r, program) }
-                func isSquare(_ m: Int?) -> Bool {
-                    guard let m, m >= 0, m < program.matrices.count else { return false }
-                    return program.matrices[m].rows == width && program.matrices[m].cols == width
-                }
-                if r.kind == .affine, !isSquare(r.transition) {
-                    throw .invalidProgram("scan plan recurrence has no valid transition matrix")
-                }
-                if r.kind == .modal {
-                    guard let modes = r.modes, isSquare(modes.basis), isSquare(modes.inverse),
-                          modes.real.count == width, modes.partners() != nil
-                    else { throw .invalidProgram("scan plan recurrence has no valid modal decomposition") }
-                }
-            }
-        }
     }
 }

@@ -1,7 +1,8 @@
 /// The artifact's spelling of a scan plan (format version 3, docs/artifact.md):
 /// `{"stages": [{"stage": "batched", "instructions": [...]}, {"stage": "recurrence",
 /// "kind": "diagonal", "states": [...], "next_slots": [...], "instructions": [...]}]}`,
-/// with `transition` (kind affine) or `modes` (kind modal) where they apply.
+/// with `transition` (kind affine) or `modes` (kind modal) where they apply, and the terms the
+/// compiler decided: `offsets`, `coefficients`, `direct`, `recompute`, `local_slots`.
 extension ScanPlan: Codable {
     private enum Key: String, CodingKey { case stages }
 
@@ -42,13 +43,20 @@ extension ScanPlan.Stage: Codable {
 }
 
 extension ScanPlan.Recurrence: Codable {
-    private enum Key: String, CodingKey { case kind, states, nextSlots = "next_slots", instructions, transition, modes }
+    private enum Key: String, CodingKey {
+        case kind, states, nextSlots = "next_slots", instructions, transition, modes
+        case offsets, coefficients, direct, recompute, localSlots = "local_slots"
+    }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
         self.init(kind: try c.decode(Kind.self, forKey: .kind), states: try c.decode([Int].self, forKey: .states),
                   nextSlots: try c.decode([Int].self, forKey: .nextSlots), instructions: try c.decode([Int].self, forKey: .instructions),
-                  transition: try c.decodeIfPresent(Int.self, forKey: .transition), modes: try c.decodeIfPresent(ScanPlan.Modes.self, forKey: .modes))
+                  transition: try c.decodeIfPresent(Int.self, forKey: .transition), modes: try c.decodeIfPresent(ScanPlan.Modes.self, forKey: .modes),
+                  offsets: try c.decode([ScanPlan.OffsetStep].self, forKey: .offsets),
+                  coefficients: try c.decode([ScanPlan.CoefficientStep].self, forKey: .coefficients),
+                  direct: try c.decodeIfPresent(ScanPlan.Direct.self, forKey: .direct),
+                  recompute: try c.decode([Int].self, forKey: .recompute), localSlots: try c.decode([Int].self, forKey: .localSlots))
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -59,6 +67,104 @@ extension ScanPlan.Recurrence: Codable {
         try c.encode(instructions, forKey: .instructions)
         try c.encodeIfPresent(transition, forKey: .transition)
         try c.encodeIfPresent(modes, forKey: .modes)
+        try c.encode(offsets, forKey: .offsets)
+        try c.encode(coefficients, forKey: .coefficients)
+        try c.encodeIfPresent(direct, forKey: .direct)
+        try c.encode(recompute, forKey: .recompute)
+        try c.encode(localSlots, forKey: .localSlots)
+    }
+}
+
+/// `{"step": "instruction", "instruction": 4}` or `{"step": "fill", "slot": 7, "vector": 2}`
+/// (`vector` absent: zeros).
+extension ScanPlan.OffsetStep: Codable {
+    private enum Key: String, CodingKey { case step, instruction, slot, vector }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        switch try c.decode(String.self, forKey: .step) {
+        case "instruction": self = .instruction(try c.decode(Int.self, forKey: .instruction))
+        case "fill": self = .fill(slot: try c.decode(Int.self, forKey: .slot), vector: try c.decodeIfPresent(Int.self, forKey: .vector))
+        case let other: throw DecodingError.dataCorruptedError(forKey: .step, in: c, debugDescription: "unknown offset step '\(other)'")
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        switch self {
+        case .instruction(let i):
+            try c.encode("instruction", forKey: .step)
+            try c.encode(i, forKey: .instruction)
+        case .fill(let slot, let vector):
+            try c.encode("fill", forKey: .step)
+            try c.encode(slot, forKey: .slot)
+            try c.encodeIfPresent(vector, forKey: .vector)
+        }
+    }
+}
+
+/// `{"step": "product", "dst": 5, "src": 2, "matrix": 0}`; `sum` has `lhs`, `rhs`; `scale` has
+/// `coefficient`, `by`; `concat` has `parts`; `slice` has `src`, `start`.
+extension ScanPlan.CoefficientStep: Codable {
+    private enum Key: String, CodingKey { case step, dst, src, matrix, lhs, rhs, coefficient, by, parts, start }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        func int(_ key: Key) throws -> Int { try c.decode(Int.self, forKey: key) }
+        switch try c.decode(String.self, forKey: .step) {
+        case "product": self = .product(dst: try int(.dst), src: try int(.src), matrix: try int(.matrix))
+        case "sum": self = .sum(dst: try int(.dst), lhs: try int(.lhs), rhs: try int(.rhs))
+        case "scale": self = .scale(dst: try int(.dst), coefficient: try int(.coefficient), by: try int(.by))
+        case "concat": self = .concat(dst: try int(.dst), parts: try c.decode([Int].self, forKey: .parts))
+        case "slice": self = .slice(dst: try int(.dst), src: try int(.src), start: try int(.start))
+        case let other: throw DecodingError.dataCorruptedError(forKey: .step, in: c, debugDescription: "unknown coefficient step '\(other)'")
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(destination, forKey: .dst)
+        switch self {
+        case .product(_, let src, let m):
+            try c.encode("product", forKey: .step)
+            try c.encode(src, forKey: .src)
+            try c.encode(m, forKey: .matrix)
+        case .sum(_, let l, let r):
+            try c.encode("sum", forKey: .step)
+            try c.encode(l, forKey: .lhs)
+            try c.encode(r, forKey: .rhs)
+        case .scale(_, let coefficient, let by):
+            try c.encode("scale", forKey: .step)
+            try c.encode(coefficient, forKey: .coefficient)
+            try c.encode(by, forKey: .by)
+        case .concat(_, let parts):
+            try c.encode("concat", forKey: .step)
+            try c.encode(parts, forKey: .parts)
+        case .slice(_, let src, let start):
+            try c.encode("slice", forKey: .step)
+            try c.encode(src, forKey: .src)
+            try c.encode(start, forKey: .start)
+        }
+    }
+}
+
+extension ScanPlan.Direct: Codable {
+    private enum Key: String, CodingKey { case coefficient, offset, product, writesState = "writes_state", writesNext = "writes_next" }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        self.init(coefficient: try c.decodeIfPresent(Int.self, forKey: .coefficient), offset: try c.decode(Int.self, forKey: .offset),
+                  product: try c.decodeIfPresent(Int.self, forKey: .product), writesState: try c.decode(Bool.self, forKey: .writesState),
+                  writesNext: try c.decode(Bool.self, forKey: .writesNext))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encodeIfPresent(coefficient, forKey: .coefficient)
+        try c.encode(offset, forKey: .offset)
+        try c.encodeIfPresent(product, forKey: .product)
+        try c.encode(writesState, forKey: .writesState)
+        try c.encode(writesNext, forKey: .writesNext)
     }
 }
 

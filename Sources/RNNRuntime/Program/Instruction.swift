@@ -1,0 +1,44 @@
+/// One instruction of a step program. Operands are slot numbers. Four structural kinds; what
+/// an element-wise op computes is its entry in the op table (`RNNOps`).
+public enum Instruction: Sendable, Equatable {
+    /// `dst = epilogue(matrices[matrix] * src (+ vectors[bias]))`; the epilogue, when there
+    /// is one, is a unary element-wise op applied while the product's rows are in cache.
+    case affine(dst: Int, src: Int, matrix: Int, bias: Int?, epilogue: ElementwiseOp?)
+    /// `dst = op(lhs, rhs)` element-wise; `rhs` is nil for a unary op.
+    case elementwise(ElementwiseOp, dst: Int, lhs: Int, rhs: Int?)
+    case concat(dst: Int, parts: [Int])
+    /// `dst = src[start ..< start + size(dst)]`
+    case slice(dst: Int, src: Int, start: Int)
+
+    /// The slot this instruction writes.
+    public var destination: Int {
+        switch self {
+        case .affine(let d, _, _, _, _), .elementwise(_, let d, _, _), .concat(let d, _), .slice(let d, _, _): return d
+        }
+    }
+
+    /// The slots this instruction reads.
+    public var operands: [Int] {
+        switch self {
+        case .affine(_, let s, _, _, _), .slice(_, let s, _): return [s]
+        case .elementwise(_, _, let l, let r): return r.map { [l, $0] } ?? [l]
+        case .concat(_, let parts): return parts
+        }
+    }
+}
+
+extension Instruction: CustomStringConvertible {
+    /// `$2 = sigmoid(M0 $0 + v0)`: slots as `$n`, matrices as `Mn`, vectors as `vn`.
+    public var description: String {
+        func affine(_ src: Int, _ m: Int, _ bias: Int?) -> String { "M\(m) $\(src)" + (bias.map { " + v\($0)" } ?? "") }
+        switch self {
+        case .affine(let d, let s, let m, let b, nil): return "$\(d) = \(affine(s, m, b))"
+        case .affine(let d, let s, let m, let b, let f?): return "$\(d) = " + f.call([affine(s, m, b)])
+        case .elementwise(let op, let d, let l, let r?) where op.kind == .add: return "$\(d) = $\(l) + $\(r)"
+        case .elementwise(let op, let d, let l, let r?) where op.kind == .mul: return "$\(d) = $\(l) * $\(r)"
+        case .elementwise(let op, let d, let l, let r): return "$\(d) = " + op.call(([l] + (r.map { [$0] } ?? [])).map { "$\($0)" })
+        case .concat(let d, let parts): return "$\(d) = concat(" + parts.map { "$\($0)" }.joined(separator: ", ") + ")"
+        case .slice(let d, let s, let start): return "$\(d) = $\(s)[\(start)...]"
+        }
+    }
+}

@@ -1,0 +1,194 @@
+/// Checks that a scan plan is safe to run against its program: every index exists, every
+/// size agrees, and every row a stage reads was written before (an artifact is untrusted,
+/// and the runner's buffers are not zeroed). It checks no rule about ops: a plan whose
+/// terms are wrong gives wrong numbers, never a bad read or write.
+extension ScanPlan {
+    public func validate(against program: StepProgram) throws(RuntimeError) {
+        var check = PlanCheck(program)
+        for stage in stages {
+            switch stage {
+            case .batched(let list):
+                for i in list {
+                    try check.claim(i)
+                    try check.run(i, &check.defined)
+                }
+            case .recurrence(let r):
+                try check.recurrence(r)
+            }
+        }
+        for s in program.outputSlots where !check.defined.contains(s) {
+            throw .invalidProgram("scan plan never computes output slot \(s)")
+        }
+    }
+}
+
+/// The state of one plan's check: what has run and which slots hold every row.
+private struct PlanCheck {
+    let program: StepProgram
+    let sizes: [Int]
+    let views: Set<Int>
+    /// Slots a plan may not write: the caller's inputs, constants and states.
+    let fixed: Set<Int>
+    /// Slots whose every row holds its value.
+    var defined: Set<Int>
+    var claimed = Set<Int>()
+    var solved = Set<Int>()
+
+    init(_ program: StepProgram) {
+        self.program = program
+        sizes = program.slotSizes
+        views = program.sliceViews
+        fixed = Set(program.inputSlots + program.constants.map(\.slot) + program.states.map(\.slot))
+        defined = Set(program.inputSlots + program.constants.map(\.slot))
+    }
+
+    func fail(_ message: String) -> RuntimeError { .invalidProgram("scan plan: " + message) }
+
+    func size(_ slot: Int) -> Int? { slot >= 0 && slot < sizes.count ? sizes[slot] : nil }
+
+    mutating func claim(_ i: Int) throws(RuntimeError) {
+        guard i >= 0, i < program.instructions.count, claimed.insert(i).inserted else {
+            throw fail("names instruction \(i) twice or out of range")
+        }
+        guard !fixed.contains(program.instructions[i].destination) else { throw fail("instruction \(i) writes an input, constant or state") }
+    }
+
+    /// Instruction `i` over all rows: its operands must hold every row.
+    func run(_ i: Int, _ known: inout Set<Int>) throws(RuntimeError) {
+        let ins = program.instructions[i]
+        for s in ins.operands where !known.contains(s) { throw fail("instruction \(i) reads slot \(s) before it is computed") }
+        known.insert(ins.destination)
+    }
+
+    mutating func recurrence(_ r: ScanPlan.Recurrence) throws(RuntimeError) {
+        for i in r.instructions { try claim(i) }
+        let width = try checkStates(r)
+        let stateSlots = r.states.map { program.states[$0].slot }
+        var cycle = defined.union(stateSlots)
+        for i in r.instructions { try run(i, &cycle) }
+        for s in r.nextSlots where !cycle.contains(s) { throw fail("a recurrence's next value \(s) is never computed") }
+        switch r.kind {
+        case .sequential:
+            defined.formUnion(try sequentialResult(r, stateSlots))
+            return
+        case .affine:
+            guard isSquare(r.transition, width) else { throw fail("an affine recurrence has no valid transition matrix") }
+        case .modal:
+            guard let modes = r.modes, isSquare(modes.basis, width), isSquare(modes.inverse, width),
+                  modes.real.count == width, modes.partners() != nil
+            else { throw fail("a modal recurrence has no valid modal decomposition") }
+        case .diagonal:
+            break
+        }
+        var known = defined
+        if let direct = r.direct {
+            known.formUnion(try directResult(direct, r, stateSlots))
+        } else {
+            try checkOffsets(r, stateSlots)
+            if r.kind == .diagonal { try checkCoefficients(r) }
+            known.formUnion(stateSlots)
+        }
+        let cycleSet = Set(r.instructions)
+        for i in r.recompute {
+            guard cycleSet.contains(i) else { throw fail("recomputes instruction \(i), which is not on its cycle") }
+            try run(i, &known)
+        }
+        defined = known
+    }
+
+    /// Checks the states and next slots; returns the width of the concatenated state.
+    mutating func checkStates(_ r: ScanPlan.Recurrence) throws(RuntimeError) -> Int {
+        guard r.states.count == r.nextSlots.count, !r.states.isEmpty else { throw fail("a recurrence is malformed") }
+        var width = 0
+        for (s, next) in zip(r.states, r.nextSlots) {
+            guard s >= 0, s < program.states.count, let n = size(next), n == sizes[program.states[s].slot]
+            else { throw fail("a recurrence names a missing state or slot") }
+            guard solved.insert(s).inserted else { throw fail("state \(s) is solved twice") }
+            width += n
+        }
+        return width
+    }
+
+    func isSquare(_ m: Int?, _ width: Int) -> Bool {
+        guard let m, m >= 0, m < program.matrices.count else { return false }
+        return program.matrices[m].rows == width && program.matrices[m].cols == width
+    }
+
+    /// A sequential cycle computes all its slots, but local ones keep one row (so do views of them).
+    func sequentialResult(_ r: ScanPlan.Recurrence, _ stateSlots: [Int]) throws(RuntimeError) -> Set<Int> {
+        let written = Set(r.instructions.map { program.instructions[$0].destination })
+        var local = Set(r.localSlots)
+        guard local.isSubset(of: written) else { throw fail("a local slot is not computed by its cycle") }
+        for case .slice(let dst, let src, _) in program.instructions where views.contains(dst) && local.contains(src) { local.insert(dst) }
+        return written.subtracting(local).union(stateSlots)
+    }
+
+    /// The slots a direct scan writes, after checking what it reads.
+    func directResult(_ d: ScanPlan.Direct, _ r: ScanPlan.Recurrence, _ stateSlots: [Int]) throws(RuntimeError) -> Set<Int> {
+        let n = sizes[stateSlots[0]]
+        guard r.kind == .diagonal, r.states.count == 1, size(d.offset) == n, defined.contains(d.offset),
+              d.coefficient.map({ size($0) == n && defined.contains($0) }) ?? true,
+              d.product.map({ size($0) == n && !fixed.contains($0) }) ?? true,
+              !d.writesNext || !fixed.contains(r.nextSlots[0])
+        else { throw fail("a direct scan names missing or unsafe slots") }
+        var written = Set(d.product.map { [$0] } ?? [])
+        if d.writesState { written.formUnion(stateSlots) }
+        if d.writesNext { written.insert(r.nextSlots[0]) }
+        return written
+    }
+
+    /// The offset pass runs cycle instructions or fills cycle slots, in an order that computes
+    /// what it reads, and leaves every next value computed.
+    func checkOffsets(_ r: ScanPlan.Recurrence, _ stateSlots: [Int]) throws(RuntimeError) {
+        let cycleSet = Set(r.instructions)
+        let written = Set(r.instructions.map { program.instructions[$0].destination })
+        var known = defined.union(stateSlots)
+        for step in r.offsets {
+            switch step {
+            case .instruction(let i):
+                guard cycleSet.contains(i) else { throw fail("an offset pass runs instruction \(i), which is not on its cycle") }
+                try run(i, &known)
+            case .fill(let slot, let vector):
+                guard written.contains(slot), vector.map({ $0 >= 0 && $0 < program.vectors.count && program.vectors[$0].count == sizes[slot] }) ?? true
+                else { throw fail("an offset pass fills slot \(slot) wrongly") }
+                known.insert(slot)
+            }
+        }
+        for s in r.nextSlots where !known.contains(s) { throw fail("an offset pass leaves next value \(s) uncomputed") }
+    }
+
+    /// Coefficient steps only need consistent sizes; `scale` reads rows computed before the cycle.
+    func checkCoefficients(_ r: ScanPlan.Recurrence) throws(RuntimeError) {
+        for step in r.coefficients {
+            let ok: Bool
+            switch step {
+            case .product(let d, let s, let m):
+                ok = m >= 0 && m < program.matrices.count && program.matrices[m].rows == size(d) && program.matrices[m].cols == size(s)
+            case .sum(let d, let l, let rr):
+                ok = size(d) != nil && size(l) == size(d) && size(rr) == size(d)
+            case .scale(let d, let c, let by):
+                ok = size(d) != nil && size(c) == size(d) && size(by) == size(d) && defined.contains(by)
+            case .concat(let d, let parts):
+                let partSizes = parts.compactMap(size)
+                ok = partSizes.count == parts.count && size(d) == partSizes.reduce(0, +)
+            case .slice(let d, let s, let start):
+                if let n = size(d), let m = size(s) { ok = start >= 0 && start <= m && n <= m - start } else { ok = false }
+            }
+            guard ok else { throw fail("a coefficient step (\(step)) names a missing slot or has inconsistent sizes") }
+        }
+    }
+}
+
+extension StepProgram {
+    /// Slices run as views into their source in a scan program, never copied: those whose
+    /// destination only that slice writes (and is no input, constant or state).
+    public var sliceViews: Set<Int> {
+        let fixed = Set(inputSlots + constants.map(\.slot) + states.map(\.slot))
+        var writers: [Int: Int] = [:]
+        for ins in instructions { writers[ins.destination, default: 0] += 1 }
+        return Set(instructions.compactMap { ins in
+            guard case .slice(let dst, _, _) = ins, writers[dst] == 1, !fixed.contains(dst) else { return nil }
+            return dst
+        })
+    }
+}
