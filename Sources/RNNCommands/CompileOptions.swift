@@ -78,7 +78,7 @@ public struct CompileOptions: ParsableArguments {
 
     func printDiagnostics(_ compiler: Compiler) {
         guard !compiler.diagnostics.diagnostics.isEmpty else { return }
-        Console.err(compiler.diagnostics.render() + "\n")
+        Console.err(compiler.diagnostics.render(color: Console.colorsErrors) + "\n")
         let errors = compiler.diagnostics.errorCount
         if errors > 0 { Console.err("\(errors) error\(errors == 1 ? "" : "s")\n") }
     }

@@ -41,6 +41,14 @@ public enum Console {
         FileHandle.standardOutput.write(Data(s.utf8))
     }
 
+    /// Whether diagnostics on standard error are coloured: on a terminal, unless `NO_COLOR` is
+    /// set (no-color.org) or `TERM` is `dumb`; never when captured.
+    static var colorsErrors: Bool {
+        guard capture == nil, isatty(STDERR_FILENO) == 1 else { return false }
+        let env = ProcessInfo.processInfo.environment
+        return env["NO_COLOR"].map(\.isEmpty) ?? true && env["TERM"] != "dumb"
+    }
+
     static func err(_ s: String) {
         if let capture { capture.append(err: s); return }
         FileHandle.standardError.write(Data(s.utf8))

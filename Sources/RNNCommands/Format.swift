@@ -39,7 +39,7 @@ extension RNNCommand {
                 let diagnostics = DiagnosticEngine()
                 let ast = Parser.parse(source, diagnostics: diagnostics)
                 if diagnostics.hasErrors {
-                    Console.err(diagnostics.render() + "\n")
+                    Console.err(diagnostics.render(color: Console.colorsErrors) + "\n")
                     throw ExitStatus.dataError
                 }
                 let formatted = Formatter.format(ast)

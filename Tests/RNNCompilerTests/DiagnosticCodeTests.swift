@@ -113,4 +113,16 @@ let diagnosticCases: [DiagnosticCase] = [
         #expect(d.range?.line == 2)
         #expect(d.message.contains("a.rnn -> b.rnn -> a.rnn"))
     }
+
+    /// On a terminal the severity, location, message and caret are coloured; without the
+    /// escapes the text is exactly the plain rendering.
+    @Test func colouredRenderingIsThePlainTextWithEscapes() throws {
+        let d = try #require(compile(model("  output y")).errors.first)
+        let coloured = d.render(color: true)
+        #expect(coloured.contains("\u{1B}[1;31merror[E0201]\u{1B}[0m"))
+        #expect(coloured.contains("\u{1B}[1;31m^\u{1B}[0m"))
+        let plain = coloured.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression)
+        #expect(plain == d.render(color: false))
+        #expect(!d.render(color: false).contains("\u{1B}"))
+    }
 }

@@ -22,36 +22,56 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
     /// `path:line:col: error[E0102]: message`, then the source line with a caret.
     public var description: String { render(color: false) }
 
+    /// The text of `description`; with `color`, ANSI colours as rustc and swiftc use them on a
+    /// terminal (the severity in red, yellow or cyan, the location and message in bold).
     public func render(color: Bool) -> String {
+        let style = Style(color: color)
         var out = ""
-        out += Self.header(code: code, severity: severity, message: message, range: range)
-        if let range { out += Self.snippet(range) }
+        out += Self.header(code: code, severity: severity, message: message, range: range, style)
+        if let range { out += Self.snippet(range, severity: severity, style) }
         for note in notes {
-            out += "\n" + Self.header(code: nil, severity: .note, message: note.message, range: note.range)
-            out += Self.snippet(note.range)
+            out += "\n" + Self.header(code: nil, severity: .note, message: note.message, range: note.range, style)
+            out += Self.snippet(note.range, severity: .note, style)
         }
         return out
     }
 
-    static func header(code: DiagnosticCode?, severity: Severity, message: String, range: SourceRange?) -> String {
+    /// ANSI escapes, or nothing when colour is off.
+    struct Style {
+        let color: Bool
+
+        func paint(_ text: String, _ codes: String) -> String { color ? "\u{1B}[\(codes)m\(text)\u{1B}[0m" : text }
+        func bold(_ text: String) -> String { paint(text, "1") }
+        func severity(_ text: String, _ severity: Severity) -> String {
+            switch severity {
+            case .error: return paint(text, "1;31")
+            case .warning: return paint(text, "1;33")
+            case .note: return paint(text, "1;36")
+            }
+        }
+    }
+
+    static func header(code: DiagnosticCode?, severity: Severity, message: String, range: SourceRange?, _ style: Style = Style(color: false)) -> String {
         var loc = ""
         if let range {
             let (line, col) = range.file.lineColumn(of: range.start)
-            loc = "\(range.file.path):\(line):\(col): "
+            loc = style.bold("\(range.file.path):\(line):\(col):") + " "
         }
         let tag = code.map { "\(severity.rawValue)[\($0.rawValue)]" } ?? severity.rawValue
-        return "\(loc)\(tag): \(message)"
+        return "\(loc)\(style.severity(tag, severity))\(style.bold(": " + message))"
     }
 
-    static func snippet(_ range: SourceRange) -> String {
+    static func snippet(_ range: SourceRange, severity: Severity = .error, _ style: Style = Style(color: false)) -> String {
         let (line, col) = range.file.lineColumn(of: range.start)
         let text = range.file.lineText(line).replacingTabs()
         let (endLine, endCol) = range.file.lineColumn(of: max(range.start, range.end - 1))
         let width = endLine == line ? max(1, endCol - col + 1) : 1
         let gutter = String(line)
         let pad = String(repeating: " ", count: gutter.count)
-        let caret = String(repeating: " ", count: col - 1) + "^" + String(repeating: "~", count: max(0, min(width, 200) - 1))
-        return "\n\(pad) |\n\(gutter) | \(text)\n\(pad) | \(caret)"
+        let indent = String(repeating: " ", count: col - 1)
+        let caret = "^" + String(repeating: "~", count: max(0, min(width, 200) - 1))
+        let bar = style.paint("|", "1;34")
+        return "\n\(pad) \(bar)\n\(style.paint(gutter, "1;34")) \(bar) \(text)\n\(pad) \(bar) \(indent)\(style.severity(caret, severity))"
     }
 }
 

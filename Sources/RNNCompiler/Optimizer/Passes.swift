@@ -4,14 +4,13 @@ import RNNRuntime
 /// against the reference interpreter by the optimizer tests).
 public struct Pass: Sendable {
     public let name: String
-    public let summary: String
     let run: @Sendable (IRProgram) -> IRProgram
 }
 
 extension Pass {
     /// Evaluates nodes whose operands are all constants, and turns operations with one
     /// constant operand into affine maps (`x + c`, `x * c`) so later passes can fuse them.
-    static let constantFolding = Pass(name: "constant-folding", summary: "evaluate constant nodes; make x+c and x*c affine") { p in
+    static let constantFolding = Pass(name: "constant-folding") { p in
         IRRewriter.rewrite(p) { r, node, _ in
             func constant(_ id: ValueID) -> [Double]? {
                 if case .constant(let v) = r[id].op { return v }
@@ -41,7 +40,7 @@ extension Pass {
 
     /// Removes identity slices and affines, looks through concatenations and nested slices,
     /// flattens nested concatenations and joins adjacent slices of one value.
-    static let concatSliceSimplification = Pass(name: "concat-slice", summary: "simplify slices of concatenations, nested slices and concatenations") { p in
+    static let concatSliceSimplification = Pass(name: "concat-slice") { p in
         IRRewriter.rewrite(p) { r, node, _ in
             switch node.op {
             case .slice(let x, 0) where r[x].size == node.size:
@@ -92,7 +91,7 @@ extension Pass {
     /// of the affine map that reads it; moves a bias added to a sum of affine maps into one of
     /// them (one that does not read a state when there is one, so that it is time-batched).
     /// A fusion is done only when it stores no more weights.
-    static let affineFusion = Pass(name: "affine-fusion", summary: "fuse affine(affine(x)), affine(x) + affine(x), affine(slice(x)), (affine + y) + c") { p in
+    static let affineFusion = Pass(name: "affine-fusion") { p in
         let uses = p.useCounts()
         let readsState = p.readsState()
         return IRRewriter.rewrite(p) { r, node, original in
@@ -139,7 +138,7 @@ extension Pass {
     }
 
     /// Replaces a node by an identical earlier one (same op, same operands).
-    static let commonSubexpressions = Pass(name: "cse", summary: "reuse identical computations") { p in
+    static let commonSubexpressions = Pass(name: "cse") { p in
         var seen: [IROpKey: ValueID] = [:]
         return IRRewriter.rewrite(p) { r, node, _ in
             if case .stateRead = node.op { return r.add(node.op, size: node.size, range: node.range) }
@@ -152,7 +151,7 @@ extension Pass {
     }
 
     /// Removes nodes that no output needs, and states that no output depends on.
-    static let deadCodeElimination = Pass(name: "dce", summary: "remove values and states no output needs") { p in
+    static let deadCodeElimination = Pass(name: "dce") { p in
         var live = [Bool](repeating: false, count: p.nodes.count)
         var liveStates = [Bool](repeating: false, count: p.states.count)
         var work = p.outputs.map(\.index)
@@ -183,7 +182,7 @@ extension Pass {
     }
 
     /// Stores each weight matrix dense or sparse by its density.
-    static let sparsity = Pass(name: "sparsity", summary: "store each matrix dense or sparse by density") { p in
+    static let sparsity = Pass(name: "sparsity") { p in
         var out = p
         for i in out.nodes.indices {
             if case .affine(let w, let b, let x) = out.nodes[i].op { out.nodes[i].op = .affine(w.restored(), bias: b, x) }

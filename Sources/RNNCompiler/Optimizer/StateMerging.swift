@@ -4,7 +4,7 @@ extension Pass {
     /// state-dependency graph (so neither reads the other) and are both affine time-invariant
     /// or both diagonal time-varying. The merged state is read through slices and updated
     /// with the concatenation of the updates, so one scan serves them all.
-    static let stateMerging = Pass(name: "state-merging", summary: "merge independent states of one class into a block-diagonal state") { p in
+    static let stateMerging = Pass(name: "state-merging") { p in
         let reads = RecurrenceAnalysis.stateDependencies(p)
         let groups = RecurrenceAnalysis.analyze(p)
         var groupOf: [Int: Int] = [:]

@@ -1,0 +1,165 @@
+import Dispatch
+import Foundation
+
+/// Runs a `StepProgram` one token at a time in `Scalar` precision (Float or Double): the
+/// streaming session.
+///
+/// Memory layout: all slots live back to back in one buffer, slot `i` at `offsets[i]`,
+/// allocated once. Nothing is allocated per step except the returned output array (use
+/// `step(_:into:)` to avoid that too). Dense matrices are packed for the C kernels once, and
+/// every instruction is resolved once to the addresses and kernel it uses (`Op`), so a step
+/// does no slot lookups and no op-table lookups.
+public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
+    public let program: StepProgram
+    private let buffer: UnsafeMutablePointer<Scalar>
+    private let offsets: [Int]
+    private let matrices: [ConvertedMatrix<Scalar>]
+    private let vectors: ConvertedVectors<Scalar>
+    private var ops: [Op] = []
+    /// Cores one step's matrix products may use.
+    public let threads: Int
+
+    /// Creates a session; the program is validated first, so a bad program never runs.
+    /// `threads`: cores one step's matrix products may use (all by default; pass 1 when you
+    /// run sessions on several threads yourself).
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
+    public init(program: StepProgram, threads: Int? = nil) throws(RuntimeError) {
+        try program.validate()
+        self.program = program
+        self.threads = max(1, threads ?? Parallel.cores)
+        var offsets: [Int] = []
+        var total = 0
+        for s in program.slotSizes {
+            offsets.append(total)
+            total += s
+        }
+        self.offsets = offsets
+        buffer = .allocate(capacity: max(1, total))
+        buffer.initialize(repeating: 0, count: max(1, total))
+        matrices = program.matrices.map { ConvertedMatrix<Scalar>($0) }
+        vectors = ConvertedVectors(program.vectors)
+        ops = program.instructions.flatMap(resolve)
+        reset()
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// Restores every state to its initial value.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
+    public func reset() {
+        for c in program.constants { store(vectors[c.vector], into: c.slot) }
+        for s in program.states { store(vectors[s.initial], into: s.slot) }
+    }
+
+    private func store(_ v: UnsafeBufferPointer<Scalar>, into slot: Int) {
+        (buffer + offsets[slot]).update(from: v.baseAddress!, count: v.count)
+    }
+
+    /// Feeds one token (the model's inputs concatenated) and returns the output vector.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
+    public func step(_ token: [Double]) throws(RuntimeError) -> [Double] {
+        var out = [Double](repeating: 0, count: program.outputWidth)
+        try step(token, into: &out)
+        return out
+    }
+
+    /// Feeds one token and writes the output into `output` (`outputWidth` values).
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
+    public func step(_ token: [Double], into output: inout [Double]) throws(RuntimeError) {
+        guard token.count == program.inputWidth else {
+            throw .inputMismatch("token has \(token.count) values, the model's input has \(program.inputWidth)")
+        }
+        precondition(output.count == program.outputWidth, "output must hold \(program.outputWidth) values")
+        let sizes = program.slotSizes
+        var k = 0
+        for slot in program.inputSlots {
+            let p = buffer + offsets[slot]
+            for i in 0..<sizes[slot] { p[i] = Scalar(token[k]); k += 1 }
+        }
+        ops.withUnsafeBufferPointer { ops in for op in ops { perform(op) } }
+        k = 0
+        for slot in program.outputSlots {
+            let p = buffer + offsets[slot]
+            for i in 0..<sizes[slot] { output[k] = Double(p[i]); k += 1 }
+        }
+        for s in program.states {
+            (buffer + offsets[s.slot]).update(from: buffer + offsets[s.update], count: sizes[s.slot])
+        }
+    }
+
+    /// Runs a whole sequence from the initial state.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
+    public func run(_ sequence: [[Double]]) throws(RuntimeError) -> [[Double]] {
+        reset()
+        var outs: [[Double]] = []
+        outs.reserveCapacity(sequence.count)
+        for token in sequence { outs.append(try step(token)) }
+        return outs
+    }
+
+    /// One instruction (or one part of a concatenation) resolved to plain addresses and a
+    /// bound kernel.
+    private struct Op {
+        enum Kind { case product, elementwise, copy }
+        let kind: Kind
+        let dst: UnsafeMutablePointer<Scalar>
+        /// A product's x, an element-wise op's first operand, a copy's source.
+        let x: UnsafeMutablePointer<Scalar>
+        /// An element-wise op's second operand (`x` for a unary op).
+        var y: UnsafeMutablePointer<Scalar>
+        let count: Int
+        var matrix: Unmanaged<ConvertedMatrix<Scalar>>? = nil
+        var bias: UnsafePointer<Scalar>? = nil
+        /// A product's epilogue or an element-wise op.
+        var kernel: BoundKernel<Scalar>? = nil
+
+        init(_ kind: Kind, dst: UnsafeMutablePointer<Scalar>, x: UnsafeMutablePointer<Scalar>, count: Int) {
+            (self.kind, self.dst, self.x, self.y, self.count) = (kind, dst, x, x, count)
+        }
+    }
+
+    private func resolve(_ ins: Instruction) -> [Op] {
+        let sizes = program.slotSizes
+        func at(_ slot: Int) -> UnsafeMutablePointer<Scalar> { buffer + offsets[slot] }
+        switch ins {
+        case .affine(let dst, let src, let m, let bias, let epilogue):
+            var op = Op(.product, dst: at(dst), x: at(src), count: sizes[dst])
+            op.matrix = Unmanaged.passUnretained(matrices[m])  // `matrices` keeps it alive
+            op.bias = bias.map { UnsafePointer(vectors[$0].baseAddress!) }
+            op.kernel = epilogue.map { Kernels.bind($0, to: Scalar.self) }
+            return [op]
+        case .elementwise(let f, let dst, let l, let r):
+            var op = Op(.elementwise, dst: at(dst), x: at(l), count: sizes[dst])
+            if let r { op.y = at(r) }
+            op.kernel = Kernels.bind(f, to: Scalar.self)
+            return [op]
+        case .concat(let dst, let parts):
+            var offset = 0
+            return parts.map { p in
+                defer { offset += sizes[p] }
+                return Op(.copy, dst: at(dst) + offset, x: at(p), count: sizes[p])
+            }
+        case .slice(let dst, let src, let start):
+            return [Op(.copy, dst: at(dst), x: at(src) + start, count: sizes[dst])]
+        }
+    }
+
+    @inline(__always)
+    private func perform(_ op: Op) {
+        switch op.kind {
+        case .product:
+            op.matrix!._withUnsafeGuaranteedRef { $0.apply(op.x, op.dst, count: 1, threads: threads) }
+            if let bias = op.bias { Kernels.add(op.dst, bias, op.dst, count: op.count) }
+            if let f = op.kernel { f(op.dst, op.dst, op.dst, op.count) }
+        case .elementwise:
+            op.kernel!(op.x, op.y, op.dst, op.count)
+        case .copy:
+            op.dst.update(from: op.x, count: op.count)
+        }
+    }
+}
