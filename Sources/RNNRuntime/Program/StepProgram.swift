@@ -47,7 +47,7 @@ public struct ConstantSlot: Codable, Sendable, Equatable {
 /// One time step of a model as a flat instruction list over preplanned slots.
 ///
 /// Memory: every slot is a fixed-size vector; slots are laid out back to back in one buffer
-/// (see `StepExecutor`). Inputs are copied into `inputSlots`, the instructions run in order,
+/// (see `StepSession`). Inputs are copied into `inputSlots`, the instructions run in order,
 /// the output is the concatenation of `outputSlots`, then every state copies its update.
 public struct StepProgram: Codable, Sendable, Equatable {
     public var modelName: String
