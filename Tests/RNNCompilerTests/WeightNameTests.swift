@@ -32,6 +32,30 @@ import Testing
         #expect(!names.contains { $0.hasPrefix("matrix.") }, "\(names)")
     }
 
+    /// Vectors are named after what uses them, and the scan plan's matrices after their states.
+    @Test func vectorsAndPlanMatricesAreNamed() throws {
+        let source = """
+            model M {
+              input x: [2]
+              param W: [2, 2] = [[1, 2], [3, 4]]
+              state h: [2] = [1, -1]
+              state r: [2] = 0
+              h <- [[0.5, 0.1], [-0.2, 0.3]] @ h + x
+              r <- sigmoid(W @ x + [1, 2]) * r + x
+              output [h, r, W @ x + 3]
+            }
+            """
+        let model = try lowered(source)
+        let names = try tensorNames(model)
+        #expect(names.contains("h.initial") && names.contains("r.initial"), "\(names)")
+        #expect(names.contains { $0.hasPrefix("W") && $0.hasSuffix(".bias") }, "\(names)")
+        #expect(names.contains("h.modes.basis") && names.contains("h.modes.inverse"), "\(names)")
+        #expect(!names.contains { $0.hasPrefix("vector.") }, "\(names)")
+        #expect(names.filter { $0.hasPrefix("matrix.") } == ["matrix.0"], "only the literal matrix is unnamed: \(names)")
+        let back = try Artifact.decode(Artifact.encode(model), path: "mem.rnnc")
+        #expect(back.program.vectors == model.program.vectors)
+    }
+
     @Test func aWeightUsedTwiceIsStoredOnce() throws {
         let source = """
             model M {

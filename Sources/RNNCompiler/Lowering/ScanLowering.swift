@@ -45,7 +45,11 @@ public enum ScanLowering {
             let kind: ScanPlan.Recurrence.Kind
             var transition: Int?
             var modes: ScanPlan.Modes?
-            func add(_ matrix: WeightMatrix) -> Int {
+            // Named after the group's states: `h.transition`, `h|c.modes.basis`.
+            let groupName = group.states.map { ir.states[$0].name }.joined(separator: "|")
+            func add(_ matrix: WeightMatrix, _ role: String) -> Int {
+                var matrix = matrix
+                matrix.name = groupName + "." + role
                 extraMatrices.append(matrix)
                 return program.matrices.count + extraMatrices.count - 1
             }
@@ -57,11 +61,11 @@ public enum ScanLowering {
                 let width = group.states.reduce(0) { $0 + ir.states[$1].size }
                 if diagonalize, case .success(let f) = modalForm(group, width: width) {
                     kind = .modal
-                    modes = ScanPlan.Modes(basis: add(.fromDense(f.basis, n: width)), inverse: add(.fromDense(f.inverse, n: width)),
+                    modes = ScanPlan.Modes(basis: add(.fromDense(f.basis, n: width), "modes.basis"), inverse: add(.fromDense(f.inverse, n: width), "modes.inverse"),
                                            real: f.real, imaginary: f.imaginary)
                 } else {
                     kind = .affine
-                    transition = add(.fromRows(group.transition!.map { $0.map { ($0.key, $0.value) } }, cols: width))
+                    transition = add(.fromRows(group.transition!.map { $0.map { ($0.key, $0.value) } }, cols: width), "transition")
                 }
             }
             let instructions = cycles[g].compactMap { lowered.instructionOfNode[$0] }

@@ -13,7 +13,7 @@ public enum Precision: String, Sendable, Codable, CaseIterable {
 /// made from (`weight_ih_l0`, a block `weight_ih_l0[0:4]`, fused ones `a|b`; `matrix.N` for
 /// matrices written in the source), dense as one `[rows, cols]` tensor, sparse (CSR) as
 /// `NAME.row_offsets`, `NAME.columns` and `NAME.values`; vectors (biases, constants,
-/// initial states) as `vector.N`. Values are F32 when the model runs in Float32, else F64.
+/// initial states) named after what uses them (`tensorNames`). Values are F32 when the model runs in Float32, else F64.
 public enum Artifact {
     public static let formatName = "rnnc"
     public static let formatVersion = 3
@@ -34,7 +34,7 @@ public enum Artifact {
 
     public static func encode(_ model: Model, metadata extra: [String: String] = [:]) -> [UInt8] {
         let program = model.program
-        let names = tensorNames(program.matrices)
+        let (names, vectorNames) = tensorNames(program)
         func floats(_ name: String, _ shape: [Int], _ values: [Double]) -> NamedTensor {
             model.precision == .float32 ? NamedTensor(name: name, shape: shape, float32: values) : NamedTensor(name: name, shape: shape, float64: values)
         }
@@ -49,11 +49,11 @@ public enum Artifact {
                 tensors.append(floats(name + ".values", [values.count], values))
             }
         }
-        for (i, v) in program.vectors.enumerated() { tensors.append(floats("vector.\(i)", [v.count], v)) }
+        for (v, name) in zip(program.vectors, vectorNames) { tensors.append(floats(name, [v.count], v)) }
         let header = ArtifactHeader(
             program: program, scanPlan: model.plan,
             matrices: zip(program.matrices, names).map { ArtifactHeader.MatrixInfo(tensor: $1, rows: $0.rows, cols: $0.cols, sparse: $0.isSparse) },
-            vectorCount: program.vectors.count)
+            vectors: vectorNames)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let json = String(decoding: (try? encoder.encode(header)) ?? Data(), as: UTF8.self)
@@ -65,19 +65,31 @@ public enum Artifact {
         return SafeTensors.encode(SafeTensors.File(tensors: tensors, metadata: metadata))
     }
 
-    /// Each matrix's tensor name: its own name, made unique with `#2`, `#3`, ... when two
-    /// different matrices share one; `matrix.N` when it has none.
-    static func tensorNames(_ matrices: [WeightMatrix]) -> [String] {
+    /// The tensor names of the matrices and of the vectors. A matrix is named after its own
+    /// name (`matrix.N` when it has none); a vector after what uses it: `STATE.initial`, `M.bias`
+    /// (the bias of matrix `M`'s product), `constant`; `vector.N` when nothing does. A name
+    /// taken already gets `#2`, `#3`, ...
+    static func tensorNames(_ program: StepProgram) -> (matrices: [String], vectors: [String]) {
         var used = Set<String>()
-        return matrices.enumerated().map { i, m in
-            let base = m.name.map(sanitized) ?? "matrix.\(i)"
+        func unique(_ base: String, sparse: Bool = false) -> String {
             var name = base, k = 1
-            while !used.insert(name).inserted {
+            func parts(_ n: String) -> [String] { sparse ? [n, n + ".row_offsets", n + ".columns", n + ".values"] : [n] }
+            while !parts(name).allSatisfy({ !used.contains($0) }) {
                 k += 1
                 name = "\(base)#\(k)"
             }
+            used.formUnion(parts(name))
             return name
         }
+        let matrices = program.matrices.enumerated().map { i, m in unique(m.name.map(sanitized) ?? "matrix.\(i)", sparse: m.isSparse) }
+        var uses = [String?](repeating: nil, count: program.vectors.count)
+        func use(_ v: Int, _ name: String) { if v >= 0, v < uses.count, uses[v] == nil { uses[v] = name } }
+        for state in program.states { use(state.initial, sanitized(state.name) + ".initial") }
+        for ins in program.instructions {
+            if case .affine(_, _, let m, let bias?, _) = ins, m >= 0, m < matrices.count { use(bias, matrices[m] + ".bias") }
+        }
+        for c in program.constants { use(c.vector, "constant") }
+        return (matrices, uses.enumerated().map { i, name in unique(name ?? "vector.\(i)") })
     }
 
     /// A name safe in a safetensors header and as a prefix of `.row_offsets`: printable
@@ -118,17 +130,16 @@ public enum Artifact {
             throw bad("the program metadata cannot be decoded (\(error))")
         }
         var program = header.program
-        guard header.vectorCount >= 0, header.vectorCount <= file.tensors.count, header.matrices.count <= file.tensors.count else {
+        guard header.vectors.count <= file.tensors.count, header.matrices.count <= file.tensors.count else {
             throw bad("the tensor counts are wrong")
         }
-        guard Set(header.matrices.map(\.tensor)).count == header.matrices.count else { throw bad("two matrices name the same tensor") }
+        let named = header.matrices.map(\.tensor) + header.vectors
+        guard Set(named).count == named.count else { throw bad("two matrices or vectors name the same tensor") }
         program.matrices = try header.matrices.map { info throws(RuntimeError) in try matrix(info, file, bad) }
-        program.vectors = try (0..<header.vectorCount).map { i throws(RuntimeError) in
-            try floats("vector.\(i)", file, bad, rank: 1).doubles()
-        }
+        program.vectors = try header.vectors.map { name throws(RuntimeError) in try floats(name, file, bad, rank: 1).doubles() }
         let expected = Set(header.matrices.flatMap { info in
             info.sparse ? [info.tensor + ".row_offsets", info.tensor + ".columns", info.tensor + ".values"] : [info.tensor]
-        } + (0..<header.vectorCount).map { "vector.\($0)" })
+        } + header.vectors)
         if let extra = file.tensors.first(where: { !expected.contains($0.name) }) { throw bad("unexpected tensor '\(extra.name)'") }
         do {
             try program.validate()
@@ -185,9 +196,10 @@ struct ArtifactHeader: Codable {
     var program: StepProgram
     var scanPlan: ScanPlan
     var matrices: [MatrixInfo]
-    var vectorCount: Int
+    /// The vectors' tensor names, in index order.
+    var vectors: [String]
 
     private enum CodingKeys: String, CodingKey {
-        case program, scanPlan = "scan_plan", matrices, vectorCount = "vector_count"
+        case program, scanPlan = "scan_plan", matrices, vectors
     }
 }
