@@ -10,6 +10,10 @@ import Foundation
 /// layout allows: a slice is a view into its source (same `ld`, shifted start); for a single
 /// sequence, input slots are views into the caller's tokens and output slots computed by
 /// instructions are written straight into the result (`ld` = the input or output width).
+///
+/// The entry points are specialized for Float and Double inside the module, and the generic
+/// entry dispatches to those at run time. The specializations are not `exported`: Swift 6.3's
+/// release builds left their symbols undefined at link time.
 public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecked Sendable {
     public let program: StepProgram
     public let plan: ScanPlan
@@ -22,8 +26,8 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     /// The plan's slots local to sequential recurrences (`ScanPlan.Recurrence.localSlots`).
     let recurrenceLocalSlots: [Int]
 
-    @_specialize(exported: true, where Scalar == Float)
-    @_specialize(exported: true, where Scalar == Double)
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public init(program: StepProgram, plan: ScanPlan) throws(RuntimeError) {
         try program.validate()
         try plan.validate(against: program)
@@ -40,8 +44,8 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     }
 
     /// Runs one sequence from the initial states; returns one output vector per token.
-    @_specialize(exported: true, where Scalar == Float)
-    @_specialize(exported: true, where Scalar == Double)
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func run(_ sequence: [[Double]], workspace: Workspace = Workspace()) throws(RuntimeError) -> [[Double]] {
         try run(batch: [sequence], workspace: workspace)[0]
     }
@@ -49,8 +53,8 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     /// Runs sequences of equal length in lockstep (state-independent work as one product over
     /// all of them, each recurrence step as one product over the batch); each sequence starts
     /// from the initial states. Returns one output vector per token of each sequence.
-    @_specialize(exported: true, where Scalar == Float)
-    @_specialize(exported: true, where Scalar == Double)
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func run(batch sequences: [[[Double]]], workspace: Workspace = Workspace()) throws(RuntimeError) -> [[[Double]]] {
         let width = program.inputWidth
         let steps = sequences.first?.count ?? 0
@@ -76,8 +80,8 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     /// Runs one sequence given as `steps` tokens back to back (`[T, inputWidth]`, row-major);
     /// returns the outputs the same way (`[T, outputWidth]`). Pass a `workspace` to reuse
     /// memory across runs.
-    @_specialize(exported: true, where Scalar == Float)
-    @_specialize(exported: true, where Scalar == Double)
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func run(flat tokens: [Scalar], steps: Int, workspace: Workspace = Workspace()) -> [Scalar] {
         [Scalar](unsafeUninitializedCapacity: steps * program.outputWidth) { y, count in
             run(flat: tokens, steps: steps, into: y, workspace: workspace)
@@ -88,8 +92,6 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     /// Like `run(flat:steps:workspace:)`, writing the `[T, outputWidth]` outputs into
     /// `output` (which must hold exactly that many values), so a caller that runs long
     /// sequences repeatedly can keep one output buffer. Every value of `output` is written.
-    // Not `exported`: Swift 6.3 emits no symbol for the exported specializations of this
-    // signature; the generic entry dispatches to these specializations at run time instead.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func run(flat tokens: [Scalar], steps: Int, into output: UnsafeMutableBufferPointer<Scalar>, workspace: Workspace = Workspace()) {
@@ -105,8 +107,8 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     }
 
     /// Runs several sequences of `steps` tokens each in lockstep (see `run(batch:workspace:)`).
-    @_specialize(exported: true, where Scalar == Float)
-    @_specialize(exported: true, where Scalar == Double)
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func run(flat sequences: [[Scalar]], steps: Int, workspace: Workspace = Workspace()) -> [[Scalar]] {
         if sequences.count == 1 { return [run(flat: sequences[0], steps: steps, workspace: workspace)] }
         let n = steps * program.outputWidth

@@ -9,6 +9,10 @@ import Foundation
 /// `step(_:into:)` to avoid that too). Dense matrices are packed for the C kernels once, and
 /// every instruction is resolved once to the addresses and kernel it uses (`Op`), so a step
 /// does no slot lookups and no op-table lookups.
+///
+/// The entry points are specialized for Float and Double inside the module, and the generic
+/// entry dispatches to those at run time. The specializations are not `exported`: Swift 6.3's
+/// release builds left their symbols undefined at link time.
 public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     public let program: StepProgram
     private let buffer: UnsafeMutablePointer<Scalar>
@@ -22,8 +26,8 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     /// Creates a session; the program is validated first, so a bad program never runs.
     /// `threads`: cores one step's matrix products may use (all by default; pass 1 when you
     /// run sessions on several threads yourself).
-    @_specialize(exported: true, where Scalar == Float)
-    @_specialize(exported: true, where Scalar == Double)
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public init(program: StepProgram, threads: Int? = nil) throws(RuntimeError) {
         try program.validate()
         self.program = program
@@ -46,8 +50,8 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     deinit { buffer.deallocate() }
 
     /// Restores every state to its initial value.
-    @_specialize(exported: true, where Scalar == Float)
-    @_specialize(exported: true, where Scalar == Double)
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func reset() {
         for c in program.constants { store(vectors[c.vector], into: c.slot) }
         for s in program.states { store(vectors[s.initial], into: s.slot) }
@@ -58,8 +62,8 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     }
 
     /// Feeds one token (the model's inputs concatenated) and returns the output vector.
-    @_specialize(exported: true, where Scalar == Float)
-    @_specialize(exported: true, where Scalar == Double)
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step(_ token: [Double]) throws(RuntimeError) -> [Double] {
         var out = [Double](repeating: 0, count: program.outputWidth)
         try step(token, into: &out)
@@ -67,8 +71,8 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     }
 
     /// Feeds one token and writes the output into `output` (`outputWidth` values).
-    @_specialize(exported: true, where Scalar == Float)
-    @_specialize(exported: true, where Scalar == Double)
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step(_ token: [Double], into output: inout [Double]) throws(RuntimeError) {
         guard token.count == program.inputWidth else {
             throw .inputMismatch("token has \(token.count) values, the model's input has \(program.inputWidth)")
@@ -92,8 +96,8 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     }
 
     /// Runs a whole sequence from the initial state.
-    @_specialize(exported: true, where Scalar == Float)
-    @_specialize(exported: true, where Scalar == Double)
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func run(_ sequence: [[Double]]) throws(RuntimeError) -> [[Double]] {
         reset()
         var outs: [[Double]] = []
