@@ -57,21 +57,35 @@ public enum RecurrenceAnalysis {
         var index = [Int?](repeating: nil, count: n), low = [Int](repeating: 0, count: n)
         var onStack = [Bool](repeating: false, count: n), stack: [Int] = [], counter = 0
         var groups: [[Int]] = []
-        func visit(_ v: Int) {
-            index[v] = counter; low[v] = counter; counter += 1
-            stack.append(v); onStack[v] = true
-            for w in edges[v] {
-                if index[w] == nil { visit(w); low[v] = min(low[v], low[w]) }
-                else if onStack[w] { low[v] = min(low[v], index[w]!) }
-            }
-            if low[v] == index[v] {
-                var group: [Int] = []
-                while let w = stack.popLast() {
-                    onStack[w] = false
-                    group.append(w)
-                    if w == v { break }
+        // Iterative: a chain of thousands of states must not recurse once per state.
+        func visit(_ root: Int) {
+            var work: [(v: Int, next: Int)] = [(root, 0)]
+            index[root] = counter; low[root] = counter; counter += 1
+            stack.append(root); onStack[root] = true
+            while let (v, k) = work.last {
+                if k < edges[v].count {
+                    work[work.count - 1].next = k + 1
+                    let w = edges[v][k]
+                    if index[w] == nil {
+                        index[w] = counter; low[w] = counter; counter += 1
+                        stack.append(w); onStack[w] = true
+                        work.append((w, 0))
+                    } else if onStack[w] {
+                        low[v] = min(low[v], index[w]!)
+                    }
+                    continue
                 }
-                groups.append(group.sorted())
+                work.removeLast()
+                if let parent = work.last?.v { low[parent] = min(low[parent], low[v]) }
+                if low[v] == index[v] {
+                    var group: [Int] = []
+                    while let w = stack.popLast() {
+                        onStack[w] = false
+                        group.append(w)
+                        if w == v { break }
+                    }
+                    groups.append(group.sorted())
+                }
             }
         }
         for v in 0..<n where index[v] == nil { visit(v) }

@@ -39,31 +39,35 @@ struct Lexer {
 
     private func range(_ start: Int) -> SourceRange { SourceRange(file: file, start: start, end: pos) }
 
+    /// The next token. A character that starts no token is reported and skipped; the loop
+    /// (not a recursive call) keeps a long run of them from exhausting the stack.
     mutating func next() -> Token {
-        skipTrivia()
-        let start = pos
-        let startsLine = sawNewline
-        sawNewline = false
-        guard let c = peek() else {
-            return Token(kind: .eof, range: range(start), startsLine: true)
+        while true {
+            skipTrivia()
+            let start = pos
+            let startsLine = sawNewline
+            sawNewline = false
+            guard let c = peek() else {
+                return Token(kind: .eof, range: range(start), startsLine: true)
+            }
+            let kind: TokenKind
+            if isIdentStart(c) {
+                while let d = peek(), isIdentStart(d) || isDigit(d) { pos += 1 }
+                let word = String(decoding: bytes[start..<pos], as: UTF8.self)
+                kind = Keyword(rawValue: word).map { .keyword($0) } ?? .identifier(word)
+            } else if isDigit(c) || (c == UInt8(ascii: ".") && peek(1).map(isDigit) == true) {
+                kind = lexNumber(start)
+            } else if c == UInt8(ascii: "\"") {
+                kind = lexString(start)
+            } else if let p = lexPunct() {
+                kind = .punct(p)
+            } else {
+                pos += utf8Length(c)
+                diagnostics.error(.unexpectedCharacter, "unexpected character '\(file.text(range(start)))'", at: range(start))
+                continue
+            }
+            return Token(kind: kind, range: range(start), startsLine: startsLine)
         }
-        let kind: TokenKind
-        if isIdentStart(c) {
-            while let d = peek(), isIdentStart(d) || isDigit(d) { pos += 1 }
-            let word = String(decoding: bytes[start..<pos], as: UTF8.self)
-            kind = Keyword(rawValue: word).map { .keyword($0) } ?? .identifier(word)
-        } else if isDigit(c) || (c == UInt8(ascii: ".") && peek(1).map(isDigit) == true) {
-            kind = lexNumber(start)
-        } else if c == UInt8(ascii: "\"") {
-            kind = lexString(start)
-        } else if let p = lexPunct() {
-            kind = .punct(p)
-        } else {
-            pos += utf8Length(c)
-            diagnostics.error(.unexpectedCharacter, "unexpected character '\(file.text(range(start)))'", at: range(start))
-            return next()
-        }
-        return Token(kind: kind, range: range(start), startsLine: startsLine)
     }
 
     private mutating func skipTrivia() {

@@ -1,0 +1,31 @@
+import Testing
+@testable import RNNCompiler
+
+/// Walks over user-sized structures are loops, not recursion (issue #14, class 1): each
+/// input here crashed a recursive walk on an ordinary thread's stack.
+@Suite struct DeepInputTests {
+    /// 300,000 characters that start no token: one diagnostic each (up to the limit), and
+    /// the lexer reaches the end.
+    @Test func longRunsOfBadCharactersLex() {
+        let diagnostics = DiagnosticEngine()
+        var lexer = Lexer(file: SourceFile(path: "bad.rnn", text: String(repeating: "$", count: 300_000) + " x"), diagnostics: diagnostics)
+        #expect(lexer.next().kind == .identifier("x"))
+        #expect(lexer.next().kind == .eof)
+        #expect(diagnostics.errorCount == 300_000)
+    }
+
+    /// 200,000 states, each reading the next: the strongly connected components come out in
+    /// dependency order, one state each, and a cycle closing the chain makes one group.
+    @Test func longStateChainsAreGrouped() {
+        let n = 200_000
+        let nodes = (0..<n).map { IRNode(op: .stateRead($0), size: 1, range: nil) }
+        let states = (0..<n).map { IRState(name: "s\($0)", size: 1, initial: [0], next: ValueID(index: $0), range: nil) }
+        let program = IRProgram(modelName: "Chain", inputs: [], states: states, params: [], nodes: nodes, outputs: [])
+        var reads = (0..<n).map { i in i + 1 < n ? Set([i + 1]) : Set<Int>() }
+        let chain = RecurrenceAnalysis.coupledGroups(program, reads: reads)
+        #expect(chain.count == n)
+        #expect(chain.first == [n - 1] && chain.last == [0], "each state after the ones it reads")
+        reads[n - 1] = [0]
+        #expect(RecurrenceAnalysis.coupledGroups(program, reads: reads).map(\.count) == [n])
+    }
+}
