@@ -28,4 +28,26 @@ import Testing
         reads[n - 1] = [0]
         #expect(RecurrenceAnalysis.coupledGroups(program, reads: reads).map(\.count) == [n])
     }
+
+    /// Chains nest without parentheses: at the limit every walk (format, dump, compile)
+    /// finishes; past it, and far past it, the parser reports E0108 instead of recursing.
+    @Test func longChainsAreBoundedByTheParser() throws {
+        let terms = CompilerLimits.maxExpressionDepth / 2
+        let atLimit = "model M {\n  input x: [1]\n  output " + Array(repeating: "x", count: terms).joined(separator: " + ") + "\n}\n"
+        let diagnostics = DiagnosticEngine()
+        let ast = Parser.parse(SourceFile(path: "chain.rnn", text: atLimit), diagnostics: diagnostics)
+        #expect(!diagnostics.hasErrors)
+        #expect(Formatter.format(ast).count > terms)
+        #expect(!Dump.ast(ast).isEmpty)
+        #expect(compileOK(atLimit) != nil)
+        let tooLong = [
+            Array(repeating: "x", count: 200_000).joined(separator: " + "),
+            "x" + String(repeating: "[0]", count: 100_000),
+            Array(repeating: "x", count: 100_000).joined(separator: " * ") + String(repeating: "[0]", count: 3),
+        ]
+        for body in tooLong {
+            let errors = compile("model M {\n  input x: [1]\n  output \(body)\n}\n").errors
+            #expect(errors.map(\.code) == [.nestingTooDeep])
+        }
+    }
 }

@@ -117,10 +117,33 @@ public final class Expr: Sendable {
     }
     public let kind: Kind
     public let range: SourceRange
+    /// Levels of the tree below and including this node (a name or number is 1). Every
+    /// recursive walk over an expression is bounded by it; the parser caps it
+    /// (`CompilerLimits.maxExpressionDepth`).
+    public let depth: Int
 
     public init(_ kind: Kind, _ range: SourceRange) {
         self.kind = kind
         self.range = range
+        depth = 1 + Self.children(of: kind).reduce(0) { max($0, $1.depth) }
+    }
+
+    private static func children(of kind: Kind) -> [Expr] {
+        switch kind {
+        case .number, .name: return []
+        case .unary(_, let x): return [x]
+        case .binary(_, let l, let r): return [l, r]
+        case .call(_, let args): return args.map(\.value)
+        case .index(let x, let subs):
+            return [x] + subs.flatMap { sub -> [Expr] in
+                switch sub {
+                case .index(let i): return [i]
+                case .range(let lo, let hi): return [lo, hi].compactMap { $0 }
+                }
+            }
+        case .list(let items): return items
+        case .comprehension(_, let lower, let upper, let body): return [lower, upper, body]
+        }
     }
 
     /// True for `[...]` literals and comprehensions (used to tell matrix rows from concatenation).

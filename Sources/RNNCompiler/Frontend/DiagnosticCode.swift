@@ -68,6 +68,9 @@ public enum CompilerLimits {
     public static let maxNodes = 1 << 20
     /// Deepest nesting of expressions in the parser, and of inlined calls in sema.
     public static let maxNesting = 200
+    /// Deepest expression tree, however it is written: long chains `a + b + c + ...` and
+    /// `x[0][0]...` nest without parentheses.
+    public static let maxExpressionDepth = 2_000
     public static let maxInlineDepth = 64
     /// Most expressions evaluated while elaborating one model (inlining multiplies them).
     public static let maxEvaluations = 1 << 22

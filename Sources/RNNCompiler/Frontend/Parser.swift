@@ -299,6 +299,16 @@ public struct Parser {
         return try parse(&self)
     }
 
+    /// A new operation node, failing when its tree grows deeper than
+    /// `CompilerLimits.maxExpressionDepth` (a chain nests without parentheses).
+    private func node(_ kind: Expr.Kind, _ range: SourceRange) throws -> Expr {
+        let e = Expr(kind, range)
+        if e.depth > CompilerLimits.maxExpressionDepth {
+            throw fail(.nestingTooDeep, "expression more than \(CompilerLimits.maxExpressionDepth) operations deep: split it with bindings")
+        }
+        return e
+    }
+
     private mutating func parseAdditive() throws -> Expr {
         var lhs = try parseMultiplicative()
         while true {
@@ -306,7 +316,7 @@ public struct Parser {
             if check(.plus) { op = .add } else if check(.minus) { op = .sub } else { return lhs }
             _ = advance()
             let rhs = try parseMultiplicative()
-            lhs = Expr(.binary(op, lhs, rhs), lhs.range.to(rhs.range))
+            lhs = try node(.binary(op, lhs, rhs), lhs.range.to(rhs.range))
         }
     }
 
@@ -317,7 +327,7 @@ public struct Parser {
             if check(.star) { op = .mul } else if check(.slash) { op = .div } else if check(.at) { op = .matmul } else { return lhs }
             _ = advance()
             let rhs = try parseUnary()
-            lhs = Expr(.binary(op, lhs, rhs), lhs.range.to(rhs.range))
+            lhs = try node(.binary(op, lhs, rhs), lhs.range.to(rhs.range))
         }
     }
 
@@ -325,7 +335,7 @@ public struct Parser {
         if check(.minus) || check(.plus) {
             let t = advance()
             let operand = try nested { try $0.parseUnary() }
-            return Expr(.unary(t.kind == .punct(.minus) ? .neg : .plus, operand), t.range.to(operand.range))
+            return try node(.unary(t.kind == .punct(.minus) ? .neg : .plus, operand), t.range.to(operand.range))
         }
         return try parsePower()
     }
@@ -334,7 +344,7 @@ public struct Parser {
         let base = try parsePostfix()
         guard accept(.caret) else { return base }
         let exponent = try nested { try $0.parseUnary() }
-        return Expr(.binary(.pow, base, exponent), base.range.to(exponent.range))
+        return try node(.binary(.pow, base, exponent), base.range.to(exponent.range))
     }
 
     private mutating func parsePostfix() throws -> Expr {
@@ -344,7 +354,7 @@ public struct Parser {
             var subs = [try parseSubscript()]
             while accept(.comma) { subs.append(try parseSubscript()) }
             let close = try expect(.rbracket, "to close the subscript").range
-            e = Expr(.index(e, subs), e.range.to(close))
+            e = try node(.index(e, subs), e.range.to(close))
         }
         return e
     }
@@ -379,7 +389,7 @@ public struct Parser {
                 if !accept(.comma) { break }
             }
             let close = try expect(.rparen, "to close the argument list of '\(name)'").range
-            return Expr(.call(Identifier(name: name, range: t.range), args), t.range.to(close))
+            return try node(.call(Identifier(name: name, range: t.range), args), t.range.to(close))
         case .punct(.lparen):
             _ = advance()
             let inner = try parseExpr()
@@ -394,7 +404,7 @@ public struct Parser {
                 if !accept(.comma) { break }
             }
             let close = try expect(.rbracket, "to close the list").range
-            return Expr(.list(items), t.range.to(close))
+            return try node(.list(items), t.range.to(close))
         default:
             throw fail(.expectedExpression, "expected an expression, found \(t.kind.display)")
         }
@@ -411,6 +421,6 @@ public struct Parser {
         try expect(.colon, "after the range of the comprehension")
         let body = try parseExpr()
         let close = try expect(.rbracket, "to close the comprehension").range
-        return Expr(.comprehension(variable: variable, lower: lower, upper: upper, body: body), open.to(close))
+        return try node(.comprehension(variable: variable, lower: lower, upper: upper, body: body), open.to(close))
     }
 }
