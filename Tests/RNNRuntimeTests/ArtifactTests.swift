@@ -53,6 +53,21 @@ func samplePlan() -> ScanPlan {
         }
     }
 
+    /// Sizes from a file are checked before any arithmetic on them could overflow or narrow.
+    @Test func extremeSizesAreRejectedNotTrapped() {
+        var bad: [StepProgram] = []
+        var p = sampleProgram(); p.slotSizes[1] = Int.max; bad.append(p)
+        p = sampleProgram(); p.slotSizes = [2, 2, 2, 2, 1 << 28]; bad.append(p)
+        p = sampleProgram(); p.matrices.append(WeightMatrix(rows: Int.max, cols: 0, storage: .dense([]))); bad.append(p)
+        p = sampleProgram(); p.matrices.append(WeightMatrix(rows: 1 << 40, cols: 0, storage: .dense([]))); bad.append(p)
+        p = sampleProgram(); p.matrices.append(WeightMatrix(rows: Int.max, cols: 2, storage: .sparse(rowOffsets: [0], columns: [], values: []))); bad.append(p)
+        p = sampleProgram(); p.matrices.append(WeightMatrix(rows: 3, cols: Int.max, storage: .dense([1, 2, 3]))); bad.append(p)
+        for program in bad {
+            #expect(throws: RuntimeError.self) { try StepSession<Float>(program: program) }
+            #expect(throws: RuntimeError.self) { try Artifact.decode(Artifact.encode(Artifact.Model(program: program, plan: samplePlan())), path: "big.rnnc") }
+        }
+    }
+
     @Test func rejectsWrongTokenWidth() throws {
         #expect(throws: RuntimeError.self) { try StepSession<Float>(program: sampleProgram()).step([1]) }
     }

@@ -46,7 +46,7 @@ let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
         #expect(throws: RuntimeError.self) { try SafeTensors.decode(bytes, path: name) }
     }
 
-    @Test func rejectsBadTensorEntries() {
+    @Test func rejectsBadTensorEntries() throws {
         func file(_ header: String, data: Int) -> [UInt8] {
             var h = Array(header.utf8)
             while h.count % 8 != 0 { h.append(32) }
@@ -66,6 +66,18 @@ let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
         for header in bad {
             #expect(throws: RuntimeError.self, "\(header)") { try SafeTensors.decode(file(header, data: 8), path: "bad") }
         }
+        // The data must be indexed entirely: overlaps, holes and trailing bytes are refused.
+        let unindexed = [
+            (#"{"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]},"b":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}"#, 8),
+            (#"{"a":{"dtype":"F64","shape":[1],"data_offsets":[8,16]}}"#, 16),
+            (#"{"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}"#, 9),
+            (#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#, 12),
+        ]
+        for (header, data) in unindexed {
+            #expect(throws: RuntimeError.self, "\(header)") { try SafeTensors.decode(file(header, data: data), path: "bad") }
+        }
+        let outOfOrder = #"{"b":{"dtype":"F64","shape":[1],"data_offsets":[8,16]},"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}"#
+        #expect(try SafeTensors.decode(file(outOfOrder, data: 16), path: "ok").tensors.count == 2, "any order of entries is fine")
     }
 
     @Test func randomBytesNeverCrash() {

@@ -148,6 +148,7 @@ public enum SafeTensors {
         let dataSize = bytes.count - headerEnd
         var file = File(tensors: [])
         var seen = Set<String>()
+        var spans: [(name: String, range: Range<Int>)] = []
         for (key, entry) in members {
             guard seen.insert(key).inserted else { throw bad("tensor '\(key)' appears twice") }
             if key == "__metadata__" {
@@ -158,13 +159,25 @@ public enum SafeTensors {
                 }
                 continue
             }
-            file.tensors.append(try tensor(key, entry, bytes: bytes, base: headerEnd, dataSize: dataSize, bad: bad))
+            let (t, span) = try tensor(key, entry, bytes: bytes, base: headerEnd, dataSize: dataSize, bad: bad)
+            file.tensors.append(t)
+            spans.append((key, span))
         }
+        // The format requires the data to be indexed entirely: no overlaps, no holes, no
+        // trailing bytes (which could hide data no tensor claims).
+        var at = 0
+        for (name, span) in spans.sorted(by: { ($0.range.lowerBound, $0.range.upperBound) < ($1.range.lowerBound, $1.range.upperBound) }) {
+            guard span.lowerBound == at else {
+                throw bad(span.lowerBound < at ? "tensor '\(name)' overlaps another tensor's bytes" : "bytes \(at)..<\(span.lowerBound) of the data belong to no tensor")
+            }
+            at = span.upperBound
+        }
+        guard at == dataSize else { throw bad("bytes \(at)..<\(dataSize) of the data belong to no tensor") }
         return file
     }
 
     private static func tensor(_ name: String, _ entry: JSONValue, bytes: [UInt8], base: Int, dataSize: Int,
-                               bad: (String) -> RuntimeError) throws(RuntimeError) -> NamedTensor {
+                               bad: (String) -> RuntimeError) throws(RuntimeError) -> (NamedTensor, Range<Int>) {
         guard case .object(let info, _) = entry else { throw bad("tensor '\(name)' is not an object") }
         func field(_ k: String) -> JSONValue? { info.first { $0.key == k }?.value }
         guard case .string(let dtypeName, _)? = field("dtype"),
@@ -187,7 +200,7 @@ public enum SafeTensors {
         guard end - begin == count * dtype.byteSize else {
             throw bad("tensor '\(name)' has \(end - begin) bytes but shape \(shape) of \(dtypeName) needs \(count * dtype.byteSize)")
         }
-        return NamedTensor(name: name, dtype: dtype, shape: shape, bytes: Array(bytes[(base + begin)..<(base + end)]))
+        return (NamedTensor(name: name, dtype: dtype, shape: shape, bytes: Array(bytes[(base + begin)..<(base + end)])), begin..<end)
     }
 
     private static func exactInt(_ v: JSONValue) -> Int? {

@@ -15,8 +15,8 @@ extension StepProgram {
         var total = 0
         for (i, s) in slotSizes.enumerated() {
             guard s >= 0 else { return "slot \(i) has negative size \(s)" }
+            guard s <= Self.maxSlotElements - total else { return "slots hold more than \(Self.maxSlotElements) values" }
             total += s
-            guard total <= Self.maxSlotElements else { return "slots hold more than \(Self.maxSlotElements) values" }
         }
         guard inputs.count == inputSlots.count else { return "inputs and input slots differ in number" }
         for (port, s) in zip(inputs, inputSlots) where size(s) == nil || size(s) != port.size {

@@ -110,8 +110,16 @@ public struct WeightMatrix: Sendable, Equatable {
         return y
     }
 
-    /// Checks CSR invariants; returns a description of the first violation.
+    /// Largest number of rows or columns: a matrix maps between slots, which hold at most
+    /// `StepProgram.maxSlotElements` values (and the kernels take 32-bit sizes).
+    public static let maxDimension = StepProgram.maxSlotElements
+
+    /// Checks the sizes and CSR invariants; returns a description of the first violation.
+    /// No arithmetic here can overflow, whatever the sizes (they come from untrusted files).
     public func validate() -> String? {
+        guard (0...Self.maxDimension).contains(rows), (0...Self.maxDimension).contains(cols) else {
+            return "matrix is \(rows) x \(cols); each side must be between 0 and \(Self.maxDimension)"
+        }
         switch storage {
         case .dense(let v):
             return v.count == rows * cols ? nil : "dense matrix has \(v.count) values, expected \(rows)x\(cols)"
