@@ -78,19 +78,10 @@ extension SequenceData {
         }
     }
 
-    /// Writes atomically: to a temporary file beside `path`, then renamed over it.
+    /// Writes to `path` as `OutputFile.write` does: atomically for a regular file, in place
+    /// for a device or pipe, `-` for standard output.
     public func write(path: String, format: DataFormat, float32: Bool = false, precision: Int? = nil) throws(RuntimeError) {
         try writeAtomically(try encode(format: format, float32: float32, precision: precision), to: path)
-    }
-}
-
-/// Writes bytes to a temporary file in the destination's folder and renames it into place,
-/// so a reader never sees a half-written file and a failure leaves the old file intact.
-public func writeAtomically(_ bytes: [UInt8], to path: String) throws(RuntimeError) {
-    do {
-        try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
-    } catch {
-        throw .io("cannot write '\(path)': \(error.localizedDescription)")
     }
 }
 
