@@ -152,10 +152,15 @@ extension RNNCommand {
                 if fields.isEmpty { continue }
                 var token: [Double] = []
                 for f in fields {
-                    guard let v = Double(f) else {
-                        throw RuntimeError.badFile(path: "<stdin>", line: lineNumber, column: 1, message: "expected numbers, found '\(f)'", lineText: line)
+                    guard let v = parseNumber(f) else {
+                        let column = line.distance(from: line.startIndex, to: f.startIndex) + 1
+                        throw RuntimeError.badFile(path: "<stdin>", line: lineNumber, column: column, message: "expected a number, found '\(f.prefix(40))'", lineText: line)
                     }
                     token.append(v)
+                }
+                guard token.count == session.program.inputWidth else {
+                    throw RuntimeError.badFile(path: "<stdin>", line: lineNumber, column: 1,
+                                               message: "token has \(token.count) values, the model's input has \(session.program.inputWidth)", lineText: line)
                 }
                 let out = try session.step(token)
                 Console.out(out.map { formatNumber($0, float32: Scalar.self == Float.self, precision: digits) }.joined(separator: " ") + "\n")

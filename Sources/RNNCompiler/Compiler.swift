@@ -64,9 +64,13 @@ public struct Compiler {
 
     /// Reads a source file from disk.
     public static func readSource(path: String) throws(RuntimeError) -> SourceFile {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .io("cannot read '\(path)': no such file or not readable")
+        let bytes = try InputFile.read(path)
+        // An artifact or weights file given where a source belongs: say what it is, instead
+        // of lexing it (thousands of errors).
+        if InputFile.isBinary(bytes) {
+            let what = (try? SafeTensors.decode(bytes, path: path)).map { $0.metadata["format"] == Artifact.formatName ? "a compiled rnnc artifact (run it with 'rnnc run')" : "a safetensors weights file (bind it with --weights)" } ?? "a binary file"
+            throw .badFile(path: path, line: nil, column: nil, message: "this is \(what), not an .rnn source", lineText: nil)
         }
-        return SourceFile(path: path, bytes: [UInt8](data))
+        return SourceFile(path: path, bytes: bytes)
     }
 }

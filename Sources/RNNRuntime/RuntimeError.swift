@@ -12,15 +12,28 @@ public enum RuntimeError: Error, Equatable, CustomStringConvertible {
             guard let line, let column else { return "\(path): error: \(message)" }
             var s = "\(path):\(line):\(column): error: \(message)"
             if let lineText {
+                let (shown, caret) = Self.excerpt(lineText, column: column)
                 let gutter = String(line)
                 let pad = String(repeating: " ", count: gutter.count)
-                s += "\n\(pad) |\n\(gutter) | \(lineText)\n\(pad) | \(String(repeating: " ", count: max(0, column - 1)))^"
+                s += "\n\(pad) |\n\(gutter) | \(shown)\n\(pad) | \(String(repeating: " ", count: caret - 1))^"
             }
             return s
         case .invalidProgram(let m): return "error: invalid program: \(m)"
         case .inputMismatch(let m): return "error: \(m)"
         case .io(let m): return "error: \(m)"
         }
+    }
+
+    /// At most 120 characters of a long line around the column (a data file's line may be
+    /// megabytes), with `...` where it is cut, and the caret's column in the excerpt.
+    static func excerpt(_ text: String, column: Int) -> (String, Int) {
+        let count = text.count
+        let at = max(0, min(column - 1, count))
+        guard count > 120 else { return (text, at + 1) }
+        let start = max(0, at - 60), end = min(count, start + 120)
+        let from = text.index(text.startIndex, offsetBy: start), to = text.index(from, offsetBy: end - start)
+        let head = start > 0 ? "..." : "", tail = end < count ? "..." : ""
+        return (head + String(text[from..<to]) + tail, at - start + head.count + 1)
     }
 
     /// An error at a byte offset of a text file; computes line, column and the line's text.

@@ -199,8 +199,47 @@ let stdlibArgs = ["--stdlib", repoRoot + "/stdlib"]
         // "1, 0" is one token of two values: the model takes one, so the run stops there.
         #expect(capture.stdout == "0\n0\n")
         #expect(code == 65)
-        #expect(capture.stderr.contains("token has 2 values"))
+        #expect(capture.stderr.contains("<stdin>:4:1: error: token has 2 values"), "the line is named: \(capture.stderr)")
         #expect(rnnc(["run", example + ".rnn", "--stream", "--input", example + ".json"] + stdlibArgs).code == 64)
+    }
+
+    /// A NUL byte inside a number ends no number early (C's strtod would read "1" of "1\09").
+    @Test func numbersWithNulBytesAreRefused() throws {
+        let capture = CapturedOutput()
+        Console.$input.withValue(ScriptedInput(["1\u{0}9"])) {
+            Console.$capture.withValue(capture) {
+                var command = try? RNNCommand.parseAsRoot(["run", example + ".rnn", "--stream"] + stdlibArgs)
+                #expect(throws: (any Error).self) { try command?.run() }
+            }
+        }
+        #expect(capture.stdout.isEmpty && capture.stderr.contains("expected a number"), "\(capture.stderr)")
+        let csv = tempPath("nul.csv")
+        try Data("x\n1\u{0}9\n".utf8).write(to: URL(fileURLWithPath: csv))
+        #expect(rnnc(["run", example + ".rnn", "--input", csv] + stdlibArgs).code == 65)
+    }
+
+    /// Files given where a source belongs, and unreadable paths, say what they are.
+    @Test func inputsThatAreNotSourcesSayWhatTheyAre() throws {
+        let artifact = tempPath("m.rnnc")
+        #expect(rnnc(["compile", example + ".rnn", "-o", artifact] + stdlibArgs).code == 0)
+        let check = rnnc(["check", artifact] + stdlibArgs)
+        #expect(check.code == 65 && check.stderr.contains("compiled rnnc artifact"), "\(check.stderr)")
+        #expect(check.stderr.count < 300, "one message, not the artifact lexed as source")
+        let weights = rnnc(["check", repoRoot + "/examples/gru2.safetensors"] + stdlibArgs)
+        #expect(weights.code == 65 && weights.stderr.contains("safetensors weights file"), "\(weights.stderr)")
+        let folder = rnnc(["check", FileManager.default.temporaryDirectory.path] + stdlibArgs)
+        #expect(folder.code == 66 && folder.stderr.contains("is a directory"), "\(folder.stderr)")
+        let missing = rnnc(["check", "/nonexistent/m.rnn"] + stdlibArgs)
+        #expect(missing.code == 66 && missing.stderr.contains("no such file"), "\(missing.stderr)")
+    }
+
+    /// A bad value on a megabyte line is quoted with at most 120 characters around it.
+    @Test func longLinesAreQuotedInPart() throws {
+        let csv = tempPath("long.csv")
+        try Data(("x\n" + String(repeating: "1,", count: 500_000) + "oops\n").utf8).write(to: URL(fileURLWithPath: csv))
+        let r = rnnc(["run", example + ".rnn", "--input", csv] + stdlibArgs)
+        #expect(r.code == 65)
+        #expect(r.stderr.count < 1_000 && r.stderr.contains("...1,1,"), "\(r.stderr.prefix(500))")
     }
 
     @Test func formatChecksAndRewritesInPlace() throws {

@@ -1,3 +1,4 @@
+import RNNRuntime
 import Foundation
 
 /// All declarations reachable from a root file through `use`.
@@ -92,11 +93,12 @@ final class ModuleLoader {
                 continue
             }
             if loaded[key] != nil { continue }
-            guard let data = FileManager.default.contents(atPath: path) else {
-                diagnostics.error(.importNotFound, "cannot read imported file '\(path)'", at: use.range)
+            let bytes: [UInt8]
+            do { bytes = try InputFile.read(path) } catch {
+                diagnostics.error(.importNotFound, "cannot read imported file '\(path)': \(error)", at: use.range)
                 continue
             }
-            _ = visit(SourceFile(path: path, bytes: [UInt8](data)), canonicalPath: key)
+            _ = visit(SourceFile(path: path, bytes: bytes), canonicalPath: key)
         }
         inProgress.removeLast()
         loaded[canonicalPath] = ast

@@ -86,9 +86,9 @@ enum CSVData {
             var isHeader = false
             for (i, field) in line.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).enumerated() {
                 let text = String(decoding: field, as: UTF8.self).trimmingCharacters(in: .whitespaces)
-                if let v = Double(text) {
+                if let v = parseNumber(text) {
                     row.append(v)
-                } else if isFirstRow, i == 0, Double(text) == nil, !text.isEmpty, text.first!.isLetter {
+                } else if isFirstRow, i == 0, parseNumber(text) == nil, !text.isEmpty, text.first!.isLetter {
                     isHeader = true
                     break
                 } else {

@@ -143,7 +143,7 @@ private struct JSONParser {
             guard digits() > 0 else { throw error("invalid number: digits expected in exponent", at: start) }
         }
         let text = String(decoding: bytes[start..<pos], as: UTF8.self)
-        guard let v = Double(text) else { throw error("invalid number '\(text)'", at: start) }
+        guard let v = parseNumber(text) else { throw error("invalid number '\(text)'", at: start) }
         return .number(v, offset: start)
     }
 

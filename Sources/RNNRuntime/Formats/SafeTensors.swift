@@ -121,10 +121,7 @@ public enum SafeTensors {
     }
 
     public static func read(path: String) throws(RuntimeError) -> File {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .io("cannot read '\(path)': no such file or not readable")
-        }
-        return try decode([UInt8](data), path: path)
+        try decode(try InputFile.read(path), path: path)
     }
 
     public static func decode(_ bytes: [UInt8], path: String) throws(RuntimeError) -> File {

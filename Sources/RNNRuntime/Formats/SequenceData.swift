@@ -39,10 +39,7 @@ public enum DataFormat: String, Sendable, CaseIterable {
 extension SequenceData {
     /// Reads a data file in the given format (text is write-only).
     public static func read(path: String, format: DataFormat) throws(RuntimeError) -> SequenceData {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .io("cannot read '\(path)': no such file or not readable")
-        }
-        return try decode([UInt8](data), path: path, format: format)
+        try decode(try InputFile.read(path), path: path, format: format)
     }
 
     public static func decode(_ bytes: [UInt8], path: String, format: DataFormat) throws(RuntimeError) -> SequenceData {

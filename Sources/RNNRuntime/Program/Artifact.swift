@@ -101,10 +101,7 @@ public enum Artifact {
     }
 
     public static func load(path: String) throws(RuntimeError) -> Model {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .io("cannot read '\(path)': no such file or not readable")
-        }
-        return try decode([UInt8](data), path: path)
+        try decode(try InputFile.read(path), path: path)
     }
 
     public static func decode(_ bytes: [UInt8], path: String) throws(RuntimeError) -> Model {
