@@ -31,8 +31,14 @@ public struct CompileOptions: ParsableArguments {
     public init() {}
 
     public func validate() throws {
-        for s in settings where !s.contains("=") {
-            throw ValidationError("--set expects name=value, found '\(s)'")
+        for s in settings {
+            let parts = s.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2 else { throw ValidationError("--set expects name=value, found '\(s.prefix(80))'") }
+            let name = parts[0]
+            guard let first = name.first, first.isLetter || first == "_", name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), name.allSatisfy(\.isASCII) else {
+                throw ValidationError("--set \(s.prefix(80)): '\(name.prefix(80))' is not a parameter name")
+            }
+            guard !parts[1].isEmpty else { throw ValidationError("--set \(s.prefix(80)): no value after '='") }
         }
     }
 

@@ -142,6 +142,10 @@ let stdlibArgs = ["--stdlib", repoRoot + "/stdlib"]
         #expect(bad.code == 65)
         #expect(bad.stderr.contains("E0505"))
         #expect(rnnc(["check", src, "--set", "k"]).code == 64)
+        for malformed in ["=1", "k=", "1k=2", "k-1=2"] {
+            let r = rnnc(["check", src, "--set", malformed])
+            #expect(r.code == 64 && !r.stderr.contains("no parameter"), "--set \(malformed): \(r.stderr)")
+        }
         #expect(rnnc(["check", src, "--weights", weights, "--set", "j=2"]).stderr.contains("E0209"))
     }
 
