@@ -36,11 +36,42 @@ public struct SpecError: Error, CustomStringConvertible {
 }
 
 extension Spec {
+    /// The most YAML nodes one spec file may expand to.
+    static let maxNodes = 1_000_000
+
+    /// Whether `node`, with its aliases expanded, has at most `budget` nodes; stops counting
+    /// once over, so the walk is bounded however large the expansion is.
+    static func fits(_ node: Node, budget: Int) -> Bool {
+        var left = budget
+        var work = [node]
+        while let n = work.popLast() {
+            left -= 1
+            if left < 0 { return false }
+            switch n {
+            case .scalar, .alias: break
+            case .mapping(let m): for (k, v) in m { work.append(k); work.append(v) }
+            case .sequence(let items): work += items
+            }
+        }
+        return true
+    }
+
     /// Reads a spec file: one spec (a mapping) or several (`specs:` followed by a list).
     public static func load(path: String) throws -> [Spec] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw SpecError(description: "\(path): cannot read") }
         let node: Any?
-        do { node = try Yams.load(yaml: text) } catch { throw SpecError(description: "\(path): not valid YAML: \(error)") }
+        do {
+            // Aliases share their anchor's node, so a few lines can stand for billions of
+            // nodes ("billion laughs"); count the expanded nodes up to a budget before building them.
+            if let composed = try Yams.compose(yaml: text), !Self.fits(composed, budget: Self.maxNodes) {
+                throw SpecError(description: "\(path): the YAML expands (through aliases) to more than \(Self.maxNodes) nodes")
+            }
+            node = try Yams.load(yaml: text)
+        } catch let error as SpecError {
+            throw error
+        } catch {
+            throw SpecError(description: "\(path): not valid YAML: \(error)")
+        }
         guard let root = node as? [String: Any] else { throw SpecError(description: "\(path): expected a mapping at the top") }
         let dir = (path as NSString).deletingLastPathComponent
         if let list = root["specs"] {

@@ -64,4 +64,17 @@ func loadAllSpecs() -> [SpecCase] {
         try "name: typo\nprogram: x\nexpct: {}\n".write(toFile: dir + "/typo.yaml", atomically: true, encoding: .utf8)
         #expect(rnnc(["test", dir + "/typo.yaml"]).stdout.contains("unknown key 'expct'"))
     }
+
+    /// Nine levels of ten aliases each stand for 10^9 strings; the spec is refused at once.
+    @Test func aliasBombsAreRefused() throws {
+        var yaml = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+        for k in 1...9 { yaml += "a\(k): &a\(k) [" + Array(repeating: "*a\(k - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bomb-\(UUID().uuidString).yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect {
+            _ = try Spec.load(path: path)
+        } throws: { error in
+            "\(error)".contains("expands (through aliases) to more than")
+        }
+    }
 }
