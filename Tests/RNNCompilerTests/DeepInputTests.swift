@@ -1,4 +1,5 @@
 import Testing
+import RNNRuntime
 @testable import RNNCompiler
 
 /// Walks over user-sized structures are loops, not recursion (issue #14, class 1): each
@@ -50,4 +51,38 @@ import Testing
             #expect(errors.map(\.code) == [.nestingTooDeep])
         }
     }
+}
+
+/// Every phase checks its budget before the allocation or the loop (issue #14, class 2).
+@Suite struct BudgetTests {
+    @Test func eyeCountsItsSquare() {
+        let errors = compile("model M {\n  input x: [1]\n  output x + sum(eye(100000))[0:1]\n}\n").errors
+        #expect(errors.map(\.code) == [.tooLarge], "\(errors)")
+    }
+
+    /// A wide non-diagonal affine state is not copied dense to be diagonalized.
+    @Test func wideAffineStatesKeepTheMatrixRecurrence() throws {
+        let n = 3_000
+        let source = "model M {\n  input x: [\(n)]\n  state s: [\(n)] = 0\n  s <- 0.5 * [s[1:\(n)], s[0:1]] + x\n  output s\n}\n"
+        let model = try #require(try compileModel(source)).model
+        let kinds = model.plan.stages.compactMap { stage -> ScanPlan.Recurrence.Kind? in
+            if case .recurrence(let r) = stage { return r.kind } else { return nil }
+        }
+        #expect(kinds == [.affine])
+        let ir = try #require(compileOK(source))
+        let group = try #require(RecurrenceAnalysis.analyze(ir).first)
+        #expect(ScanLowering.modalForm(group, width: n).failure == .tooWide(n))
+    }
+
+    /// Fusing `B @ (A @ x)` would cost 4096³ multiply-adds: the maps stay apart.
+    @Test func costlyFusionsAreSkipped() throws {
+        let n = 1_024
+        let source = "model M {\n  input x: [\(n)]\n  param A: [\(n), \(n)] = normal(\(n), \(n), seed: 1), B: [\(n), \(n)] = normal(\(n), \(n), seed: 2)\n  output B @ (A @ x)\n}\n"
+        let ir = try Optimizer.optimize(try #require(compileOK(source)))
+        #expect(ir.nodes.filter { if case .affine = $0.op { true } else { false } }.count == 2)
+    }
+}
+
+extension Result {
+    var failure: Failure? { if case .failure(let f) = self { f } else { nil } }
 }

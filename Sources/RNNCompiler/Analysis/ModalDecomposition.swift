@@ -31,12 +31,15 @@ public struct ModalForm: Sendable, Equatable {
 public enum ModalDecomposition {
     public static let maxCondition = 1e3
     public static let maxBlock = 512
+    /// Widest `A` diagonalized: the basis is inverted and checked as a whole, O(n³).
+    public static let maxWidth = 1024
     public static let residualTolerance = 1e-9
 
     /// Why a matrix keeps the matrix recurrence.
     public enum Refusal: Error, Equatable, CustomStringConvertible {
         case integerMatrix
         case blockTooLarge(Int)
+        case tooWide(Int)
         case noConvergence
         case illConditioned(Double)
         case inaccurate(Double)
@@ -45,6 +48,7 @@ public enum ModalDecomposition {
             switch self {
             case .integerMatrix: "A has integer entries, which the matrix recurrence keeps exact"
             case .blockTooLarge(let m): "a coupled block of A is \(m) wide (at most \(maxBlock) are diagonalized)"
+            case .tooWide(let n): "A is \(n) wide (at most \(maxWidth) are diagonalized)"
             case .noConvergence: "the eigenvalue iteration did not converge"
             case .illConditioned(let c): "its eigenvector matrix is ill-conditioned (condition \(formatted(c)) > \(formatted(maxCondition)))"
             case .inaccurate(let r): "the eigen-decomposition is inaccurate (relative residual \(formatted(r)))"

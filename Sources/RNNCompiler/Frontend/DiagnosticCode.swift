@@ -74,6 +74,9 @@ public enum CompilerLimits {
     public static let maxInlineDepth = 64
     /// Most expressions evaluated while elaborating one model (inlining multiplies them).
     public static let maxEvaluations = 1 << 22
+    /// Most multiply-adds the optimizer spends on fusing one pair of affine maps (it keeps
+    /// them apart beyond that).
+    public static let maxFusionWork = 1 << 28
     /// Most constant elements computed while elaborating one model.
     public static let maxElementWork = 1 << 28
 }

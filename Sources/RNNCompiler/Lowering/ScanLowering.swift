@@ -91,6 +91,8 @@ public enum ScanLowering {
     /// The eigen-decomposition a dense affine group's scan uses, or why it keeps the matrix
     /// recurrence (`ModalDecomposition` states the rule).
     public static func modalForm(_ group: StateRecurrence, width: Int) -> Result<ModalForm, ModalDecomposition.Refusal> {
+        // Checked before the dense copy of `A`: a wide state must not cost width² memory here.
+        guard width <= ModalDecomposition.maxWidth else { return .failure(.tooWide(width)) }
         var a = [Double](repeating: 0, count: width * width)
         for (i, row) in (group.transition ?? []).enumerated() { for (j, v) in row { a[i * width + j] += v } }
         return ModalDecomposition.decompose(a, n: width)

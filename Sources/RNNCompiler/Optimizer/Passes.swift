@@ -114,7 +114,10 @@ extension Pass {
             }
             switch node.op {
             case .affine(let w2, let b2, let x):
-                if case .affine(let w1, let b1, let y) = r[x].op, uses[original.op.operands[0].index] == 1 {
+                // The product's cost is checked first: `B @ (A @ x)` of two dense 4096-wide
+                // matrices is 69 G multiply-adds, and would be refused for its size after.
+                if case .affine(let w1, let b1, let y) = r[x].op, uses[original.op.operands[0].index] == 1,
+                   w2.productWork(w1) <= CompilerLimits.maxFusionWork {
                     let fused = w2.times(w1)
                     if fused.storedCount <= w1.storedCount + w2.storedCount {
                         var bias = b1.map { w2.apply($0) }

@@ -59,6 +59,16 @@ extension WeightMatrix {
         return out
     }
 
+    /// The multiply-adds of `self.times(other)` (and a bound on the entries it builds),
+    /// counted from the stored entries without multiplying.
+    func productWork(_ other: WeightMatrix) -> Int {
+        var perRow = [Int](repeating: 0, count: other.rows)
+        other.forEachEntry { r, _, _ in perRow[r] += 1 }
+        var work = 0
+        forEachEntry { _, j, _ in work &+= perRow[j] }
+        return work
+    }
+
     /// `self · other`.
     func times(_ other: WeightMatrix) -> WeightMatrix {
         let right = other.rowEntries()

@@ -123,7 +123,13 @@ enum Builtins {
         case "eye":
             guard c.expect(1...2), let shape = c.shape() else { return .error }
             let (r, k) = (shape[0], shape.count == 2 ? shape[1] : shape[0])
-            var data = [Double](repeating: 0, count: r * k)
+            // `eye(n)` is n x n although its shape argument is one number: check the matrix.
+            let (elements, overflow) = r.multipliedReportingOverflow(by: k)
+            guard !overflow, elements <= CompilerLimits.maxTensorElements else {
+                return c.fail(.tooLarge, "eye(\(r)) is \(r) x \(k), more than the limit of \(CompilerLimits.maxTensorElements) elements")
+            }
+            guard shape.count == 2 || c.elaborator.spend(elements, at: c.range) else { return .error }
+            var data = [Double](repeating: 0, count: elements)
             for i in 0..<min(r, k) { data[i * k + i] = 1 }
             return .constant(.matrix(rows: r, cols: k, data))
         case "diag":
