@@ -44,6 +44,9 @@ extension RNNCommand {
         @Option(help: "Execution: step, scan or auto.")
         public var mode: ExecutionMode = .auto
 
+        @Option(help: ArgumentHelp("Most memory the scan program's buffers may take, in GiB: beyond it auto runs step by step and scan fails.", valueName: "GiB"))
+        public var scanMemory: Double = Double(ExecutionMode.defaultScanMemoryLimit) / Double(1 << 30)
+
         @Option(help: "The input format when the extension does not say: json, csv or npy.")
         public var inputFormat: DataFormat?
 
@@ -73,6 +76,7 @@ extension RNNCommand {
             if stream == (input != nil) { throw ValidationError(stream ? "--stream reads standard input; drop --input" : "give --input PATH, or --stream") }
             if let digits, !(1...17).contains(digits) { throw ValidationError("--digits must be between 1 and 17") }
             if inputFormat == .text { throw ValidationError("the text format is for output only") }
+            if !(scanMemory > 0 && scanMemory <= 1_048_576) { throw ValidationError("--scan-memory takes a number of GiB above 0 (at most 1048576)") }
             if engine == .interpreter && dtype == .float32 { throw ValidationError("the interpreter runs in float64 only") }
             if engine == .interpreter && file.hasSuffix(".rnnc") { throw ValidationError("the interpreter runs .rnn sources; an artifact runs on the step engine") }
             if outputFormat == .npy && output == nil { throw ValidationError("--output-format npy writes a binary file; give it --output PATH") }
@@ -118,7 +122,7 @@ extension RNNCommand {
             guard engine == .interpreter else {
                 let model = try loadModel()
                 let float32 = runsInFloat32(model)
-                return (try runModel(model, on: data, mode: mode, float32: float32), float32)
+                return (try runModel(model, on: data, mode: mode, float32: float32, scanMemoryLimit: Int(scanMemory * Double(1 << 30))), float32)
             }
             let ir = try compile.compileModel(file).ir
             guard data.sequences.allSatisfy({ $0.isEmpty }) || data.width == ir.inputWidth else {

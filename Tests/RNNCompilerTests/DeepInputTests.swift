@@ -86,3 +86,20 @@ import RNNRuntime
 extension Result {
     var failure: Failure? { if case .failure(let f) = self { f } else { nil } }
 }
+
+extension BudgetTests {
+    /// The scan program keeps a row per token of every value: past the memory limit `auto`
+    /// runs step by step (same outputs) and `scan` refuses with a message.
+    @Test func scanMemoryStaysWithinItsLimit() throws {
+        let source = "model M {\n  input x: [64]\n  state s: [64] = 0\n  s <- tanh(s * 0.5 + x)\n  output s\n}\n"
+        let model = try #require(try compileModel(source)).model
+        let tokens = (0..<200).map { t in (0..<64).map { Double(($0 + t) % 7) / 7 } }
+        let data = SequenceData(sequences: [tokens, tokens], width: 64, isBatch: true)
+        let runner = try ScanRunner<Double>(program: model.program, plan: model.plan)
+        let limit = runner.workspaceBytes(steps: 200, batch: 1) - 1
+        let stepped = try runModel(model, on: data, mode: .step, float32: false)
+        #expect(try runModel(model, on: data, mode: .auto, float32: false, scanMemoryLimit: limit).sequences == stepped.sequences)
+        #expect(throws: RuntimeError.self) { try runModel(model, on: data, mode: .scan, float32: false, scanMemoryLimit: limit) }
+        #expect(runner.workspaceBytes(steps: Int.max, batch: 2) == Int.max)
+    }
+}

@@ -1,6 +1,15 @@
 /// Where a run keeps each slot's rows: the run's buffers, the workspace they come from, and
 /// the views that avoid copies (slices, the caller's inputs and outputs, shared rows).
 extension ScanRunner {
+    /// The bytes a run of `batch` sequences of `steps` tokens allocates for its slots (the
+    /// caller's inputs and outputs included, as the worst case); `Int.max` when that overflows.
+    public func workspaceBytes(steps: Int, batch: Int) -> Int {
+        let (rows, o1) = max(1, steps).multipliedReportingOverflow(by: max(1, batch))
+        let (perRow, o2) = program.slotSizes.reduce(0, +).multipliedReportingOverflow(by: MemoryLayout<Scalar>.stride)
+        let (bytes, o3) = rows.multipliedReportingOverflow(by: perRow)
+        return o1 || o2 || o3 ? Int.max : bytes
+    }
+
     /// The slots of one run: row `r` of slot `s` is at `slots[s] + r * ld[s]`; rows are
     /// `sequence * steps + t`.
     struct Buffers {
