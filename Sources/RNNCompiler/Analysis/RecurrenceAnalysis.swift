@@ -102,14 +102,33 @@ public enum RecurrenceAnalysis {
         case nonlinear(String)
     }
 
+    /// Each node's dependence on one group; nodes not stored have none.
+    struct DependenceMap {
+        var known: [Int: Dependence] = [:]
+        subscript(_ i: Int) -> Dependence {
+            get { known[i] ?? .none }
+            set { known[i] = newValue }
+        }
+    }
+
     static func classify(_ group: [Int], _ program: IRProgram, reads: [Set<Int>]) -> StateRecurrence {
         var offset: [Int: Int] = [:]
         var width = 0
         for s in group { offset[s] = width; width += program.states[s].size }
+        // Only the nodes between the group's states and their next values matter (not, say,
+        // an output concatenating every state): walking back from the next values keeps
+        // thousands of small states linear in time, not states x nodes.
         let members = Set(group)
-        var dep = [Dependence](repeating: .none, count: program.nodes.count)
-        for (i, node) in program.nodes.enumerated() where !reads[i].isDisjoint(with: members) {
-            dep[i] = dependence(of: node, offset: offset, dep: dep, nodes: program.nodes)
+        var cycle = Set<Int>()
+        var work = group.map { program.states[$0].next.index }
+        while let i = work.popLast() {
+            guard !cycle.contains(i), !reads[i].isDisjoint(with: members) else { continue }
+            cycle.insert(i)
+            work += program.nodes[i].op.operands.map(\.index)
+        }
+        var dep = DependenceMap()
+        for i in cycle.sorted() {
+            dep[i] = dependence(of: program.nodes[i], offset: offset, dep: dep, nodes: program.nodes)
         }
         var rows: [[Int: Double]] = []
         var varying = false
@@ -147,7 +166,7 @@ public enum RecurrenceAnalysis {
         return " at \((r.file.path as NSString).lastPathComponent):\(r.line):\(r.column)"
     }
 
-    static func dependence(of node: IRNode, offset: [Int: Int], dep: [Dependence], nodes: [IRNode]) -> Dependence {
+    static func dependence(of node: IRNode, offset: [Int: Int], dep: DependenceMap, nodes: [IRNode]) -> Dependence {
         let at = location(node)
         switch node.op {
         case .input, .constant: return .none

@@ -47,7 +47,7 @@ public enum StepLowering {
         // A weight used by several affine maps (`W @ x + W @ h`) is stored once.
         var matricesByShape: [MatrixShape: [Int]] = [:]
         func matrix(_ w: WeightMatrix) -> Int {
-            let shape = MatrixShape(name: w.name, rows: w.rows, cols: w.cols, stored: w.storedCount)
+            let shape = MatrixShape(name: w.name, rows: w.rows, cols: w.cols, stored: w.storedCount, content: w.contentHash)
             if let same = matricesByShape[shape]?.first(where: { matrices[$0] == w }) { return same }
             matrices.append(w)
             matricesByShape[shape, default: []].append(matrices.count - 1)
@@ -113,10 +113,12 @@ public enum StepLowering {
 }
 
 /// What a weight matrix is checked by before comparing its values, when lowering looks for
-/// one stored already.
+/// one stored already (with a hash of its entries, so thousands of small maps of one shape do
+/// not make the search quadratic).
 private struct MatrixShape: Hashable {
     var name: String?
     var rows: Int
     var cols: Int
     var stored: Int
+    var content: Int
 }

@@ -206,8 +206,13 @@ struct IROpKey: Hashable {
         switch op {
         case .input(let i): h.combine(0); h.combine(i)
         case .stateRead(let s): h.combine(1); h.combine(s)
-        case .constant(let v): h.combine(2); h.combine(v.count); h.combine(v.first)
-        case .affine(let w, _, let x): h.combine(3); h.combine(x); h.combine(w.rows); h.combine(w.cols); h.combine(w.nonZeroCount)
+        // A few values besides the shape, so that thousands of same-shaped constants and maps
+        // (`x * 1`, `x * 2`, ...) do not all share one hash and make CSE quadratic.
+        case .constant(let v): h.combine(2); h.combine(v.count); for x in v.prefix(8) { h.combine(x) }
+        case .affine(let w, let b, let x):
+            h.combine(3); h.combine(x); h.combine(w.rows); h.combine(w.cols); h.combine(w.nonZeroCount)
+            for v in w.leadingValues(8) { h.combine(v) }
+            for v in (b ?? []).prefix(8) { h.combine(v) }
         case .elementwise(let f, let xs): h.combine(4); h.combine(f); h.combine(xs)
         case .concat(let xs): h.combine(6); h.combine(xs)
         case .slice(let x, let s): h.combine(7); h.combine(x); h.combine(s)

@@ -12,6 +12,24 @@ extension WeightMatrix {
         }
     }
 
+    /// A hash of every stored entry (values, and positions of a sparse matrix's).
+    var contentHash: Int {
+        var h = Hasher()
+        switch storage {
+        case .dense(let v): h.combine(0); for x in v { h.combine(x) }
+        case .sparse(let offsets, let columns, let values): h.combine(1); h.combine(offsets); h.combine(columns); for x in values { h.combine(x) }
+        }
+        return h.finalize()
+    }
+
+    /// The first `k` stored values (for hashing).
+    func leadingValues(_ k: Int) -> ArraySlice<Double> {
+        switch storage {
+        case .dense(let v): return v.prefix(k)
+        case .sparse(_, _, let values): return values.prefix(k)
+        }
+    }
+
     /// Entries stored: all of a dense matrix, the non-zeros of a sparse one.
     var storedCount: Int { isSparse ? nonZeroCount : rows * cols }
 
