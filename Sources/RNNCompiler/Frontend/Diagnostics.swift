@@ -63,13 +63,14 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
 
     static func snippet(_ range: SourceRange, severity: Severity = .error, _ style: Style = Style(color: false)) -> String {
         let (line, col) = range.file.lineColumn(of: range.start)
-        let text = range.file.lineText(line).replacingTabs()
+        let (excerpt, at) = range.file.lineExcerpt(line, column: col)
+        let text = excerpt.replacingTabs()
         let (endLine, endCol) = range.file.lineColumn(of: max(range.start, range.end - 1))
         let width = endLine == line ? max(1, endCol - col + 1) : 1
         let gutter = String(line)
         let pad = String(repeating: " ", count: gutter.count)
-        let indent = String(repeating: " ", count: col - 1)
-        let caret = "^" + String(repeating: "~", count: max(0, min(width, 200) - 1))
+        let indent = String(repeating: " ", count: at - 1)
+        let caret = "^" + String(repeating: "~", count: max(0, min(width, 120) - 1))
         let bar = style.paint("|", "1;34")
         return "\n\(pad) \(bar)\n\(style.paint(gutter, "1;34")) \(bar) \(text)\n\(pad) \(bar) \(indent)\(style.severity(caret, severity))"
     }

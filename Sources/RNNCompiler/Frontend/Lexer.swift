@@ -62,12 +62,25 @@ struct Lexer {
             } else if let p = lexPunct() {
                 kind = .punct(p)
             } else {
+                // One diagnostic for a run of characters that start no token.
                 pos += utf8Length(c)
-                diagnostics.error(.unexpectedCharacter, "unexpected character '\(file.text(range(start)))'", at: range(start))
+                while let d = peek(), startsNoToken(d) { pos += utf8Length(d) }
+                let text = file.text(SourceRange(file: file, start: start, end: min(pos, start + 40)))
+                let message = pos - start > utf8Length(c) ? "unexpected characters '\(text)\(pos - start > 40 ? "..." : "")'" : "unexpected character '\(text)'"
+                diagnostics.error(.unexpectedCharacter, message, at: range(start))
                 continue
             }
             return Token(kind: kind, range: range(start), startsLine: startsLine)
         }
+    }
+
+    /// Whether the byte at the current position starts neither a token nor trivia.
+    private mutating func startsNoToken(_ c: UInt8) -> Bool {
+        if isIdentStart(c) || isDigit(c) || c == UInt8(ascii: ".") || c == UInt8(ascii: "\"") || c == UInt8(ascii: "#") { return false }
+        if c == UInt8(ascii: " ") || c == UInt8(ascii: "\t") || c == UInt8(ascii: "\r") || c == UInt8(ascii: "\n") { return false }
+        let save = pos
+        defer { pos = save }
+        return lexPunct() == nil
     }
 
     private mutating func skipTrivia() {

@@ -32,11 +32,28 @@ public final class SourceFile: Sendable {
 
     /// The text of a 1-based line, without its newline; invalid UTF-8 is replaced.
     public func lineText(_ line: Int) -> String {
-        guard line >= 1, line <= lineStarts.count else { return "" }
+        String(decoding: lineBytes(line), as: UTF8.self)
+    }
+
+    /// The bytes of a 1-based line, without its newline.
+    func lineBytes(_ line: Int) -> ArraySlice<UInt8> {
+        guard line >= 1, line <= lineStarts.count else { return [] }
         let start = lineStarts[line - 1]
         var end = line < lineStarts.count ? lineStarts[line] : bytes.count
         while end > start, bytes[end - 1] == UInt8(ascii: "\n") || bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-        return String(decoding: bytes[start..<end], as: UTF8.self)
+        return bytes[start..<end]
+    }
+
+    /// At most 120 bytes of a line around a 1-based byte column, with `...` where it is cut (a
+    /// line may be megabytes long), and the column's place in the excerpt.
+    func lineExcerpt(_ line: Int, column: Int) -> (text: String, column: Int) {
+        let all = lineBytes(line)
+        guard all.count > 120 else { return (String(decoding: all, as: UTF8.self), column) }
+        let at = max(0, min(column - 1, all.count))
+        let lo = max(0, at - 60), hi = min(all.count, lo + 120)
+        let head = lo > 0 ? "..." : "", tail = hi < all.count ? "..." : ""
+        let window = all[(all.startIndex + lo)..<(all.startIndex + hi)]
+        return (head + String(decoding: window, as: UTF8.self) + tail, at - lo + head.count + 1)
     }
 
     public func text(_ range: SourceRange) -> String {
