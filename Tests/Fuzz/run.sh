@@ -45,7 +45,7 @@ for target in $targets; do
     dict=()
     [ "$target" = source ] && dict=(-dict="$work/rnn.dict")
     echo "== fuzz-$target for ${seconds}s"
-    .build/release/fuzz-$target "${dict[@]}" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=6144 -detect_leaks=0 \
+    .build/release/fuzz-$target "${dict[@]}" -max_total_time="$seconds" -max_len=1048576 -timeout=20 -rss_limit_mb=6144 -detect_leaks=0 \
         -print_final_stats=1 -artifact_prefix="crashes/$target-" "$work/corpus/$target" "$work/seeds/$target" \
         > "$work/$target.log" 2>&1 || { status=1; tail -60 "$work/$target.log"; }
     grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)" "$work/$target.log" || true

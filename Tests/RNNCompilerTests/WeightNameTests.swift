@@ -32,6 +32,25 @@ import Testing
         #expect(!names.contains { $0.hasPrefix("matrix.") }, "\(names)")
     }
 
+    /// A state declared in a function is named `rot#1.p`: the `#` in its plan matrices' names
+    /// survives an artifact round trip (found by fuzz-source on `modulo_counter`).
+    @Test func namesWithHashesRoundTrip() throws {
+        let source = """
+            fn rot(v) {
+              state p: [2] = [1, 0]
+              p <- [[0.6, -0.8], [0.8, 0.6]] @ p + v
+              return p
+            }
+            model M {
+              input x: [2]
+              output rot(x)
+            }
+            """
+        let model = try lowered(source)
+        #expect(model.program.matrices.contains { $0.name == "rot#1.p.modes.basis" }, "\(model.program.matrices.map(\.name))")
+        #expect(try Artifact.decode(Artifact.encode(model), path: "mem.rnnc") == model)
+    }
+
     /// Vectors are named after what uses them, and the scan plan's matrices after their states.
     @Test func vectorsAndPlanMatricesAreNamed() throws {
         let source = """

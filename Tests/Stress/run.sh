@@ -6,6 +6,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 rnnc=${RNNC:-.build/release/rnnc}
+# GNU time measures each case's peak memory (Debian package "time").
+[[ -x /usr/bin/time ]] || { apt-get update -q && apt-get install -y -q time; } > /dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failures=0

@@ -52,7 +52,7 @@ public enum Artifact {
         for (v, name) in zip(program.vectors, vectorNames) { tensors.append(floats(name, [v.count], v)) }
         let header = ArtifactHeader(
             program: program, scanPlan: model.plan,
-            matrices: zip(program.matrices, names).map { ArtifactHeader.MatrixInfo(tensor: $1, rows: $0.rows, cols: $0.cols, sparse: $0.isSparse) },
+            matrices: zip(program.matrices, names).map { ArtifactHeader.MatrixInfo(tensor: $1, name: $0.name, rows: $0.rows, cols: $0.cols, sparse: $0.isSparse) },
             vectors: vectorNames)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -163,8 +163,9 @@ public enum Artifact {
     private static func matrix(_ info: ArtifactHeader.MatrixInfo, _ file: SafeTensors.File, _ bad: (String) -> RuntimeError) throws(RuntimeError) -> WeightMatrix {
         let name = info.tensor
         guard info.rows >= 0, info.cols >= 0, !name.isEmpty else { throw bad("matrix '\(name)' has a negative size or no name") }
-        // Unnamed matrices (`matrix.N`) were written in the source.
-        let given = name.hasPrefix("matrix.") ? nil : String(name.split(separator: "#", maxSplits: 1).first ?? "")
+        // The matrix's own name is stored beside its tensor's (which may carry `#2` to be unique,
+        // while a state's name may itself contain `#`).
+        let given = info.name
         if !info.sparse {
             let t = try floats(name, file, bad, rank: 2)
             guard t.shape == [info.rows, info.cols] else { throw bad("\(name) has shape \(t.shape), expected [\(info.rows), \(info.cols)]") }
@@ -183,11 +184,13 @@ public enum Artifact {
 struct ArtifactHeader: Codable {
     struct MatrixInfo: Codable {
         var tensor: String
+        /// What the matrix was made from (`WeightMatrix.name`); absent for literal matrices.
+        var name: String?
         var rows: Int
         var cols: Int
         var sparse: Bool
 
-        private enum CodingKeys: String, CodingKey { case tensor, rows, cols, sparse }
+        private enum CodingKeys: String, CodingKey { case tensor, name, rows, cols, sparse }
     }
 
     var program: StepProgram
