@@ -177,8 +177,10 @@ public enum SpecRunner {
             for e in expected where !got.contains(where: { matches($0, e) }) {
                 problems.append("  expected \(e)")
             }
-            if !problems.isEmpty || ir != nil {
-                problems.append(ir != nil ? "  but the program compiled" : "  got:\n" + got.map { "    " + $0.description.replacingOccurrences(of: "\n", with: "\n    ") }.joined(separator: "\n"))
+            // A program expected to give only warnings compiles; one expected to give an error must not.
+            let compiledWrongly = ir != nil && expected.contains { DiagnosticCode(rawValue: $0.code)?.isWarning != true }
+            if !problems.isEmpty || compiledWrongly {
+                problems.append(compiledWrongly ? "  but the program compiled" : "  got:\n" + got.map { "    " + $0.description.replacingOccurrences(of: "\n", with: "\n    ") }.joined(separator: "\n"))
                 return failure(problems.joined(separator: "\n"))
             }
             return []

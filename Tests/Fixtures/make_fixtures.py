@@ -23,6 +23,8 @@ save_file(
     metadata={"note": "W has an integer dtype"},
 )
 save_file({"h": np.array([1.5, -2.25, 3.0], dtype=np.float16)}, os.path.join(here, "half.safetensors"))
+# A weight with a NaN and an infinity (warning W0501).
+save_file({"W": np.array([np.nan, 1.0, np.inf], dtype=np.float32)}, os.path.join(here, "nonfinite.safetensors"))
 
 # Input data as .npy: one [T, n] float32 sequence and one [B, T, n] float64 batch.
 np.save(os.path.join(here, "seq_f4.npy"), np.array([[0], [1], [1], [0]], dtype=np.float32))

@@ -54,6 +54,12 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     // MARK: Limits and model structure (E06xx)
     case tooLarge = "E0601"
     case modelStructure = "E0602"
+
+    // MARK: Warnings (Wxxxx): reported, but the program compiles
+    case nonFiniteWeights = "W0501"
+
+    /// Whether the code is a warning (the program still compiles) rather than an error.
+    public var isWarning: Bool { rawValue.hasPrefix("W") }
 }
 
 /// Hard limits that keep the compiler from exhausting memory or time on hostile input.

@@ -289,7 +289,12 @@ final class Elaborator {
                 error(.weightShapeMismatch, "tensor '\(name)' in \(file) has shape \(Tensor.describe(tensor.shape)), but param '\(name)' is declared \(Tensor.describe(shape))", at: item.shape.range)
                 return .error
             }
-            return .constant(Tensor(shape: shape, data: tensor.doubles(), origin: name))
+            let values = tensor.doubles()
+            let nonFinite = values.count { !$0.isFinite }
+            if nonFinite > 0 {
+                diagnostics.warning(.nonFiniteWeights, "tensor '\(name)' in \(file) has \(nonFinite) NaN or infinite value\(nonFinite == 1 ? "" : "s"); every output they reach will be NaN or infinite", at: item.name.range)
+            }
+            return .constant(Tensor(shape: shape, data: values, origin: name))
         }
         guard let initExpr = item.initializer else {
             let hint = options.weights == nil ? "give it an initializer ('= zeros()') or bind it with --weights FILE" : "the weights file has no tensor of that name"
