@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 import RNNRuntime
 @testable import RNNCompiler
 
@@ -103,5 +104,21 @@ extension BudgetTests {
         #expect(try runModel(model, on: data, mode: .auto, float32: false, scanMemoryLimit: limit).sequences == stepped.sequences)
         #expect(throws: RuntimeError.self) { try runModel(model, on: data, mode: .scan, float32: false, scanMemoryLimit: limit) }
         #expect(runner.workspaceBytes(steps: Int.max, batch: 2) == Int.max)
+    }
+}
+
+extension DeepInputTests {
+    /// A chain of 300 files, each importing the next: E0601 at the 256th, no recursion past it.
+    @Test func longImportChainsAreBounded() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rnnc-chain-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for i in 0..<300 {
+            try "use m\(i + 1)\nfn f\(i)(v) = v\n".write(toFile: dir + "/m\(i).rnn", atomically: true, encoding: .utf8)
+        }
+        try "fn f300(v) = v\n".write(toFile: dir + "/m300.rnn", atomically: true, encoding: .utf8)
+        let r = compile("use m0\nmodel M {\n  input x: [1]\n  output f0(x)\n}\n", path: dir + "/main.rnn")
+        #expect(r.errors.map(\.code) == [.tooLarge], "\(r.errors)")
+        #expect(r.errors.first?.message.contains("256 files deep") == true)
     }
 }

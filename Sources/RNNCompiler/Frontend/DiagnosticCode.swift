@@ -78,6 +78,8 @@ public enum CompilerLimits {
     /// `x[0][0]...` nest without parentheses.
     public static let maxExpressionDepth = 2_000
     public static let maxInlineDepth = 64
+    /// Deepest chain of `use` imports (a imports b imports c ...).
+    public static let maxImportDepth = 256
     /// Most expressions evaluated while elaborating one model (inlining multiplies them).
     public static let maxEvaluations = 1 << 22
     /// Most multiply-adds the optimizer spends on fusing one pair of affine maps (it keeps

@@ -93,6 +93,12 @@ final class ModuleLoader {
                 continue
             }
             if loaded[key] != nil { continue }
+            // Each level of imports is a level of recursion here: a chain of thousands of
+            // files must be an error, not a stack overflow.
+            guard inProgress.count < CompilerLimits.maxImportDepth else {
+                diagnostics.error(.tooLarge, "imports nested more than \(CompilerLimits.maxImportDepth) files deep", at: use.range)
+                continue
+            }
             let bytes: [UInt8]
             do { bytes = try InputFile.read(path) } catch {
                 diagnostics.error(.importNotFound, "cannot read imported file '\(path)': \(error)", at: use.range)
