@@ -22,5 +22,7 @@ let package = Package(
         .executableTarget(name: "fuzz-artifact", dependencies: rnnc),
         // Input and weights files: JSON, CSV, text, .npy and .safetensors decoders.
         .executableTarget(name: "fuzz-input", dependencies: rnnc),
+        // Scan plans of compiled models with fields mutated against their programs.
+        .executableTarget(name: "fuzz-plan", dependencies: rnnc),
     ]
 )
