@@ -16,8 +16,8 @@ import Foundation
 ///   only SIGKILL can leave one behind, named `.NAME.rnnc-tmp-*`;
 /// - a symbolic link is followed: its target is replaced, the link kept.
 public enum OutputFile {
-    /// Called once the temporary file exists (tests deliver a signal here).
-    nonisolated(unsafe) static var temporaryCreated: (() -> Void)?
+    /// Called with the destination once its temporary file exists (tests deliver a signal here).
+    nonisolated(unsafe) static var temporaryCreated: ((String) -> Void)?
 
     public static func write(_ bytes: [UInt8], to path: String) throws(RuntimeError) {
         if path == "-" { return try writeAll(bytes, to: STDOUT_FILENO, path: "standard output") }
@@ -79,7 +79,7 @@ public enum OutputFile {
         guard fd >= 0 else { throw failure(shown, errnoText()) }
         PendingTemporary.set(temporary)
         defer { PendingTemporary.clear() }
-        temporaryCreated?()
+        temporaryCreated?(path)
         var closed = false
         do throws(RuntimeError) {
             // The new file keeps the permissions of the one it replaces (open applied the umask).
