@@ -4,7 +4,7 @@ import Testing
 
 /// Output paths: regular files replaced atomically with their permissions, special files
 /// written in place, links followed, clear errors, nothing left behind.
-@Suite struct OutputFileTests {
+@Suite(.serialized) struct OutputFileTests {
     let folder: String = {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rnnc-out-\(UUID().uuidString)").path
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -102,6 +102,28 @@ extension OutputFileTests {
         #expect(hangups == 1)
         #expect(try leftovers().isEmpty)
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "old")
+    }
+}
+
+extension OutputFileTests {
+    /// Under `nohup` SIGHUP is ignored: a hangup mid-write changes nothing, the write completes.
+    @Test func anIgnoredSignalDoesNotStopTheWrite() throws {
+        let path = folder + "/nohup.json"
+        let before = signal(SIGHUP, SIG_IGN)
+        defer { signal(SIGHUP, before) }
+        OutputFile.temporaryCreated = { destination in
+            guard destination == path else { return }
+            var set = sigset_t(), old = sigset_t()
+            sigemptyset(&set)
+            sigaddset(&set, SIGHUP)
+            pthread_sigmask(SIG_UNBLOCK, &set, &old)
+            raise(SIGHUP)
+            pthread_sigmask(SIG_SETMASK, &old, nil)
+        }
+        defer { OutputFile.temporaryCreated = nil }
+        try OutputFile.write(Array("written".utf8), to: path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "written")
+        #expect(try leftovers().isEmpty)
     }
 }
 

@@ -120,7 +120,20 @@ private enum PendingTemporary {
         action.__sigaction_u.__sa_handler = { sig in PendingTemporary.interrupted(sig) }
         #endif
         sigemptyset(&action.sa_mask)
-        for (k, sig) in signals.enumerated() { sigaction(sig, &action, previous + k) }
+        for (k, sig) in signals.enumerated() {
+            sigaction(sig, &action, previous + k)
+            // A signal the process ignores (SIGHUP under nohup) stays ignored: the write goes on.
+            if ignores(previous[k]) { sigaction(sig, previous + k, nil) }
+        }
+    }
+
+    private static func ignores(_ action: sigaction) -> Bool {
+        #if canImport(Glibc)
+        let handler = action.__sigaction_handler.sa_handler
+        #else
+        let handler = action.__sigaction_u.__sa_handler
+        #endif
+        return unsafeBitCast(handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
     }
 
     static func clear() {
