@@ -78,18 +78,12 @@ import Testing
 nonisolated(unsafe) private var hangups = 0
 
 extension OutputFileTests {
-    /// A signal while the temporary file exists removes it and reaches the handler that was
-    /// there before (here the test's own, which counts), and the old file stays whole.
-    @Test func anInterruptedWriteLeavesNothingBehind() throws {
-        let path = folder + "/kept.json"
-        try "old".write(toFile: path, atomically: false, encoding: .utf8)
-        let before = signal(SIGHUP) { _ in hangups += 1 }
-        defer { signal(SIGHUP, before) }
-        OutputFile.temporaryCreated = { destination in
-            // Other tests write files in parallel: only this one's write is interrupted.
+    /// A hook that sends SIGHUP while `path`'s temporary file exists. Other suites write files
+    /// in parallel: only this write is interrupted. Test threads (dispatch workers) block
+    /// signals, so it unblocks SIGHUP first; a real interrupt reaches a thread that does not.
+    func hangUp(writing path: String) -> (String) -> Void {
+        { destination in
             guard destination == path else { return }
-            // Test threads (dispatch workers) block signals; a real interrupt reaches a thread
-            // that does not.
             var set = sigset_t(), old = sigset_t()
             sigemptyset(&set)
             sigaddset(&set, SIGHUP)
@@ -97,6 +91,16 @@ extension OutputFileTests {
             raise(SIGHUP)
             pthread_sigmask(SIG_SETMASK, &old, nil)
         }
+    }
+
+    /// A signal while the temporary file exists removes it and reaches the handler that was
+    /// there before (here the test's own, which counts), and the old file stays whole.
+    @Test func anInterruptedWriteLeavesNothingBehind() throws {
+        let path = folder + "/kept.json"
+        try "old".write(toFile: path, atomically: false, encoding: .utf8)
+        let before = signal(SIGHUP) { _ in hangups += 1 }
+        defer { signal(SIGHUP, before) }
+        OutputFile.temporaryCreated = hangUp(writing: path)
         defer { OutputFile.temporaryCreated = nil }
         #expect(throws: RuntimeError.self) { try OutputFile.write(Array("new".utf8), to: path) }
         #expect(hangups == 1)
@@ -111,15 +115,7 @@ extension OutputFileTests {
         let path = folder + "/nohup.json"
         let before = signal(SIGHUP, SIG_IGN)
         defer { signal(SIGHUP, before) }
-        OutputFile.temporaryCreated = { destination in
-            guard destination == path else { return }
-            var set = sigset_t(), old = sigset_t()
-            sigemptyset(&set)
-            sigaddset(&set, SIGHUP)
-            pthread_sigmask(SIG_UNBLOCK, &set, &old)
-            raise(SIGHUP)
-            pthread_sigmask(SIG_SETMASK, &old, nil)
-        }
+        OutputFile.temporaryCreated = hangUp(writing: path)
         defer { OutputFile.temporaryCreated = nil }
         try OutputFile.write(Array("written".utf8), to: path)
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "written")
