@@ -24,5 +24,8 @@ let package = Package(
         .executableTarget(name: "fuzz-input", dependencies: rnnc),
         // Scan plans of compiled models with fields mutated against their programs.
         .executableTarget(name: "fuzz-plan", dependencies: rnnc),
+        // Generated sources of one stressed shape (chains, nesting, wide and many states,
+        // products to fuse) at sizes up to millions, with a `--set` value from the bytes.
+        .executableTarget(name: "fuzz-shape", dependencies: rnnc),
     ]
 )

@@ -2,12 +2,12 @@
 # Builds the libFuzzer targets and runs each for a while (docs/testing.md). From anywhere:
 #   bash Tests/Fuzz/run.sh              # 60 seconds per target (what CI runs)
 #   bash Tests/Fuzz/run.sh 3600         # an hour per target
-#   bash Tests/Fuzz/run.sh 600 source   # one target: source, artifact, input or plan
+#   bash Tests/Fuzz/run.sh 600 source   # one target: source, artifact, input, plan or shape
 # A crash leaves its input in Tests/Fuzz/crashes/ and makes this script fail.
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-60}
-targets=${2:-"source artifact input plan"}
+targets=${2:-"source artifact input plan shape"}
 root=../..
 work=.build/fuzz
 mkdir -p "$work" crashes
@@ -19,9 +19,12 @@ rnnc="$(swift build --package-path "$root" --show-bin-path)/rnnc"
 
 # Seeds: every .rnn file, every spec's program, artifacts of the examples, and the
 # project's input and weights files. The dictionary is the grammar's quoted terminals.
-rm -rf "$work/seeds" && mkdir -p "$work/seeds"/{source,artifact,input,plan}
+rm -rf "$work/seeds" && mkdir -p "$work/seeds"/{source,artifact,input,plan,shape}
 # Plan mutations: a model number, then (field, action) byte pairs.
 for m in 0 1 2 3 4 5; do printf "\\x0$m" > "$work/seeds/plan/model$m"; printf "\\x0$m\\x07\\x01\\x13\\x02" > "$work/seeds/plan/mutated$m"; done
+# Shapes: a shape number, a size exponent and mantissa, then an optional `--set n=` value.
+for shape in 0 1 2 3 4 5 6 7 8; do printf "\\x0$shape\\x04\\x00" > "$work/seeds/shape/small$shape"; printf "\\x0$shape\\x10\\x07" > "$work/seeds/shape/large$shape"; done
+printf '\x06\x02\x00100000' > "$work/seeds/shape/set-eye"
 find "$root"/{examples,stdlib,specs,bench/workloads,Tests/Fixtures} -name '*.rnn' -exec cp {} "$work/seeds/source/" \;
 if command -v python3 >/dev/null; then
     python3 "$root/specs/tools/extract_programs.py" "$root"/specs/*.yaml "$work/seeds/source"

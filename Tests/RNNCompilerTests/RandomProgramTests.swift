@@ -175,6 +175,10 @@ struct RandomProgramGenerator {
                     planKinds.insert(r.kind)
                     if r.kind == .sequential { sequentialRuns += 2 }  // alone and in lockstep, split
                 }
+                var probe = SplitMix64(seed: seed)
+                #expect(throws: Never.self, "seed \(seed): a compiled plan fails the agreement check") {
+                    try plan.checkAgreement(with: scanProgram, using: &probe)
+                }
                 let scan64 = try ScanRunner<Double>(program: scanProgram, plan: plan).run(tokens)
                 #expect(close(scan64, want, tolerance: 1e-9), "seed \(seed) scan (replay: RNNC_TEST_SEED=\(seed)):\n\(source)")
                 let scan32 = try ScanRunner<Float>(program: scanProgram, plan: plan).run(tokens)

@@ -57,4 +57,72 @@ import Testing
         }
         #expect(tried > 0, "each program has a fact to break")
     }
+
+    /// Ways to make one recurrence's terms wrong while every structural fact still holds:
+    /// what `validate` cannot see and `checkAgreement` must.
+    static func wrongTerms(_ r: ScanPlan.Recurrence, _ program: inout StepProgram) -> [(String, ScanPlan.Recurrence)] {
+        var result: [(String, ScanPlan.Recurrence)] = []
+        func wrong(_ name: String, _ change: (inout ScanPlan.Recurrence) -> Void) {
+            var copy = r
+            change(&copy)
+            result.append((name, copy))
+        }
+        switch r.kind {
+        case .affine:
+            wrong("a matrix recurrence labelled diagonal") { $0.kind = .diagonal; $0.transition = nil }
+            let width = program.matrices[r.transition!].rows
+            program.matrices.append(WeightMatrix(rows: width, cols: width, storage: .dense((0..<width * width).map { $0 % (width + 1) == 0 ? 0.5 : 0 })))
+            let other = program.matrices.count - 1
+            wrong("another transition") { $0.transition = other }
+        case .modal:
+            wrong("shifted eigenvalues") { $0.modes!.real = $0.modes!.real.map { $0 + 0.25 } }
+            wrong("modes in another basis") { $0.modes!.inverse = $0.modes!.basis; $0.modes!.real = $0.modes!.real.map { -$0 } }
+        case .diagonal:
+            for k in r.coefficients.indices { wrong("coefficient step \(k) left out") { $0.coefficients.remove(at: k) } }
+            for (k, step) in r.offsets.enumerated() {
+                if case .instruction(let i) = step { wrong("offset step \(k) zeroed") { $0.offsets[k] = .fill(slot: program.instructions[i].destination, vector: nil) } }
+            }
+            if let d = r.direct, let c = d.coefficient { wrong("coefficient and offset swapped") { ($0.direct!.coefficient, $0.direct!.offset) = (d.offset, c) } }
+        case .sequential:
+            break
+        }
+        return result
+    }
+
+    @Test(arguments: [
+        "model M {\n  input ab: [6]\n  state h: [3] = [1, 2, 3]\n  h <- ab[0:3] * h + ab[3:6]\n  output h\n}",
+        "model M {\n  input x: [2]\n  state h: [2] = 1\n  u = x * (h + x)\n  h <- u + x\n  output [u, h]\n}",
+        "model M {\n  input x: [2]\n  state b: [2] = [1, 1]\n  b <- [[0.9, 0.1], [-0.2, 0.8]] @ b + x\n  output b\n}",
+        "model M {\n  input x: [2]\n  state b: [2] = [1, 1]\n  b <- [[0.6, -0.8], [0.8, 0.6]] @ b + x\n  output b\n}",
+        "model M {\n  input x: [2]\n  state b: [2] = [1, 1]\n  b <- [[0, -1], [1, 0]] @ b + x\n  output b\n}",
+    ])
+    func wrongTermsAreRejected(_ source: String) throws {
+        let model = ScanLowering.lowerModel(try Optimizer.optimize(try #require(compileOK(source))))
+        var random = SplitMix64(seed: 11)
+        try model.plan.checkAgreement(with: model.program, using: &random)
+        var tried = 0
+        for (k, stage) in model.plan.stages.enumerated() {
+            guard case .recurrence(let r) = stage else { continue }
+            var program = model.program
+            for (name, wrong) in Self.wrongTerms(r, &program) {
+                var plan = model.plan
+                plan.stages[k] = .recurrence(wrong)
+                try plan.validate(against: program)
+                #expect(throws: RuntimeError.self, "\(name) in \(r.kind) recurrence") { try plan.checkAgreement(with: program, using: &random) }
+                tried += 1
+            }
+        }
+        #expect(tried > 0, "each program has a term to get wrong")
+    }
+
+    /// Through the artifact, as a user loads it: the relabelled rotation is refused.
+    @Test func anArtifactWithAWrongPlanIsRefused() throws {
+        let source = "model M {\n  input x: [2]\n  state b: [2] = [1, 1]\n  b <- [[0, -1], [1, 0]] @ b + x\n  output b\n}"
+        var model = try #require(try Compiler(stdlibPath: nil).compile(SourceFile(path: "m.rnn", text: source))?.model)
+        let k = try #require(model.plan.stages.firstIndex { if case .recurrence = $0 { true } else { false } })
+        guard case .recurrence(var r) = model.plan.stages[k] else { return }
+        (r.kind, r.transition) = (.diagonal, nil)
+        model.plan.stages[k] = .recurrence(r)
+        #expect(throws: RuntimeError.self) { try Artifact.decode(Artifact.encode(model), path: "crafted.rnnc") }
+    }
 }

@@ -141,6 +141,7 @@ public enum Artifact {
         do {
             try program.validate()
             try header.scanPlan.validate(against: program)
+            try header.scanPlan.checkAgreement(with: program)
         } catch {
             throw bad("\(error)")
         }

@@ -1,0 +1,76 @@
+import FuzzSupport
+import Foundation
+import RNNCompiler
+import RNNRuntime
+
+/// Structure-aware source fuzzing (issue #14): the bytes choose a shape that stresses one
+/// limit of the compiler — long operator and subscript chains, deep nesting, many chained
+/// states, wide states and identities, matrix products to fuse, many stateful calls — and its
+/// size, up to millions of terms or elements; the rest of the bytes is a `--set n=...` value.
+/// Each input must end in a located error or a compiled model, within the fuzzer's time and
+/// memory limits (a budget must refuse what is too big before it allocates or loops).
+private enum Shape: UInt8, CaseIterable {
+    case sumChain, subscriptChain, negationChain, parentheses, stateChain, wideAffine, eye, fusedProducts, statefulCalls
+
+    /// A program of this shape with `size` repetitions, reading the model parameter `n`.
+    func source(_ size: Int) -> String {
+        func repeated(_ s: String, _ k: Int, separator: String = "") -> String { Array(repeating: s, count: k).joined(separator: separator) }
+        switch self {
+        case .sumChain:
+            return "model M(n = 2) {\n  input x: [n]\n  output " + repeated("x", size, separator: " + ") + "\n}\n"
+        case .subscriptChain:
+            return "model M(n = 2) {\n  input x: [n]\n  output [x" + repeated("[0:1]", size) + "]\n}\n"
+        case .negationChain:
+            return "model M(n = 2) {\n  input x: [n]\n  output " + repeated("-", size) + "x\n}\n"
+        case .parentheses:
+            return "model M(n = 2) {\n  input x: [n]\n  output " + repeated("(", size) + "x" + repeated(")", size) + "\n}\n"
+        case .stateChain:
+            let states = (0..<size).map { "  state s\($0): [n] = 0\n" }.joined()
+            let updates = (0..<size).map { "  s\($0) <- " + ($0 == 0 ? "x" : "s\($0 - 1)") + " * 0.5\n" }.joined()
+            return "model M(n = 1) {\n  input x: [n]\n" + states + updates + "  output s\(size - 1)\n}\n"
+        case .wideAffine:
+            return "model M(n = \(size)) {\n  input x: [n]\n  state h: [n] = 0\n  h <- (eye(n) * 0.5 + 0.01) @ h + x\n  output h\n}\n"
+        case .eye:
+            return "model M(n = \(size)) {\n  input x: [n]\n  output eye(n) @ x\n}\n"
+        case .fusedProducts:
+            return "model M(n = \(size)) {\n  input x: [n]\n  output (eye(n) * 2 + 1) @ ((eye(n) + 0.5) @ x)\n}\n"
+        case .statefulCalls:
+            let calls = (0..<size).map { "  y\($0) = counter(x)\n" }.joined()
+            return "fn counter(v: [1]) -> [1] {\n  state c: [1] = 0\n  c <- c + v\n  return c\n}\nmodel M(n = 1) {\n  input x: [1]\n"
+                + calls + "  output y\(size - 1)\n}\n"
+        }
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzShape(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    guard bytes.count >= 3 else { return 0 }
+    let shape = Shape.allCases[Int(bytes[0]) % Shape.allCases.count]
+    // 1 ... about 2^21: a power of two and a fraction of the next one.
+    let power = 1 << Int(bytes[1] % 21)
+    let repetitions = power + power * Int(bytes[2]) / 256
+    let setting = bytes.count > 3 ? String(decoding: bytes[3...], as: UTF8.self) : nil
+    let options = ElaborationOptions(settings: setting.map { [(name: "n", value: $0)] } ?? [])
+    let compiler = Compiler(stdlibPath: nil, options: options)
+    let text = shape.source(repetitions)
+    // `rnnc fmt` and `compile --emit ast` walk the syntax tree on the main thread's stack.
+    let parser = Compiler(stdlibPath: nil)
+    let ast = parser.parse(SourceFile(path: "shape.rnn", text: text))
+    if !parser.diagnostics.hasErrors {
+        _ = Formatter.format(ast)
+        _ = Dump.ast(ast)
+    }
+    guard let model = try? compiler.compile(SourceFile(path: "shape.rnn", text: text))?.model else {
+        precondition(compiler.diagnostics.hasErrors, "rejected without an error")
+        return 0
+    }
+    runBriefly(model)
+    return 0
+}
+
+// SwiftPM links an executable with main=fuzz_shape_main; hand that entry point to libFuzzer.
+@_cdecl("fuzz_shape_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    runFuzzer(argc, argv, fuzzShape)
+}
