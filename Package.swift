@@ -7,11 +7,13 @@ let package = Package(
         .executable(name: "rnnc", targets: ["rnnc"]),
         .library(name: "RNNCompiler", targets: ["RNNCompiler"]),
         .library(name: "RNNRuntime", targets: ["RNNRuntime"]),
+        .library(name: "RNNExport", targets: ["RNNExport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // Dense matrix, activation and element-wise kernels in C (AVX-512 or AVX2/FMA chosen at run time).
@@ -25,20 +27,26 @@ let package = Package(
             name: "RNNCompiler",
             dependencies: ["RNNOps", "RNNRuntime", .product(name: "ComplexModule", package: "swift-numerics")]
         ),
+        // Exporters: ONNX (protobuf messages generated from onnx.proto, see ONNX/generate.sh).
+        .target(
+            name: "RNNExport",
+            dependencies: ["RNNOps", "RNNRuntime", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["ONNX/onnx.proto", "ONNX/generate.sh"]
+        ),
         // Reads grammar/rnn.ebnf: recognizer, sentence generator and coverage (tests, `rnnc test --coverage`).
         .target(name: "RNNGrammar"),
         // The CLI's commands, as a library so tests run them in-process.
         .target(
             name: "RNNCommands",
             dependencies: [
-                "RNNCompiler", "RNNRuntime", "RNNGrammar",
+                "RNNCompiler", "RNNRuntime", "RNNGrammar", "RNNExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(name: "rnnc", dependencies: ["RNNCommands"]),
         .testTarget(name: "RNNRuntimeTests", dependencies: ["RNNOps", "RNNRuntime", "RNNKernels"]),
-        .testTarget(name: "RNNCompilerTests", dependencies: ["RNNOps", "RNNCompiler", "RNNRuntime", "RNNGrammar"]),
+        .testTarget(name: "RNNCompilerTests", dependencies: ["RNNOps", "RNNCompiler", "RNNRuntime", "RNNGrammar", "RNNExport"]),
         .testTarget(name: "RNNCommandsTests", dependencies: ["RNNCommands", "RNNCompiler", "RNNRuntime", "RNNGrammar"]),
     ]
 )

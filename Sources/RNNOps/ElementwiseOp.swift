@@ -108,14 +108,33 @@ public typealias ElementwiseKernel<Scalar> = @Sendable (
 ) -> Void
 
 /// An op's spelling in PyTorch (a Python expression over `{x}`, `{y}` and the attribute
-/// names in braces) and in ONNX (the operator types, in order, that the exporter emits).
+/// names in braces) and in ONNX (an expression of standard operators).
 public struct ExportSpelling: Sendable {
     public let torch: String
-    public let onnx: [String]
+    public let onnx: ONNXSpelling
 
-    public init(torch: String, onnx: [String]) {
+    public init(torch: String, onnx: ONNXSpelling) {
         self.torch = torch
         self.onnx = onnx
+    }
+}
+
+/// An op written with ONNX operators (default domain, opset 17) that onnxruntime runs on the
+/// CPU in Float32 and Float64: the exporter emits one node per `.node`, in order.
+public indirect enum ONNXSpelling: Sendable {
+    /// The first and second operands.
+    case x, y
+    /// A scalar of the model's element type.
+    case constant(Double)
+    /// The op's attribute at this index (`hardtanh`'s min is 0), as a scalar.
+    case attribute(Int)
+    /// An operator applied to inputs (a `Bool` result, of `Greater`, feeds `Where`).
+    case node(String, [ONNXSpelling])
+
+    /// The operator types, in the order the exporter emits them.
+    public var operators: [String] {
+        guard case .node(let op, let inputs) = self else { return [] }
+        return inputs.flatMap(\.operators) + [op]
     }
 }
 

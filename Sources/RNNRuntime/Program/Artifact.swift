@@ -68,8 +68,8 @@ public enum Artifact {
     /// The tensor names of the matrices and of the vectors. A matrix is named after its own
     /// name (`matrix.N` when it has none); a vector after what uses it: `STATE.initial`, `M.bias`
     /// (the bias of matrix `M`'s product), `constant`; `vector.N` when nothing does. A name
-    /// taken already gets `#2`, `#3`, ...
-    static func tensorNames(_ program: StepProgram) -> (matrices: [String], vectors: [String]) {
+    /// taken already gets `#2`, `#3`, ... The exporters name their weights the same way.
+    public static func tensorNames(_ program: StepProgram) -> (matrices: [String], vectors: [String]) {
         var used = Set<String>()
         func unique(_ base: String, sparse: Bool = false) -> String {
             var name = base, k = 1

@@ -61,6 +61,23 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
         (buffer + offsets[slot]).update(from: v.baseAddress!, count: v.count)
     }
 
+    /// Each state's current value, in the order of `program.states`.
+    public func stateValues() -> [[Double]] {
+        program.states.map { s in (0..<program.slotSizes[s.slot]).map { Double(buffer[offsets[s.slot] + $0]) } }
+    }
+
+    /// Sets every state's value, in the order of `program.states` (to resume a sequence, or
+    /// to start from states other than the initial ones).
+    public func setStates(_ values: [[Double]]) throws(RuntimeError) {
+        guard values.count == program.states.count else {
+            throw .inputMismatch("\(values.count) state values given, the model has \(program.states.count) states")
+        }
+        for (s, v) in zip(program.states, values) where v.count != program.slotSizes[s.slot] {
+            throw .inputMismatch("state '\(s.name)' has \(program.slotSizes[s.slot]) values, \(v.count) given")
+        }
+        for (s, v) in zip(program.states, values) { for (i, x) in v.enumerated() { buffer[offsets[s.slot] + i] = Scalar(x) } }
+    }
+
     /// Feeds one token (the model's inputs concatenated) and returns the output vector.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)

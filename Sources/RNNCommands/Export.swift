@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import RNNCompiler
+import RNNExport
+import RNNRuntime
+
+extension RNNCommand {
+    /// `rnnc export FILE --format onnx -o OUT.onnx`.
+    public struct Export: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            abstract: "Export a model (.rnn source or .rnnc artifact) for another engine.",
+            discussion: """
+                --format onnx writes an ONNX model (opset 17) that onnxruntime and other ONNX \
+                engines run. --form step exports one time step (inputs x [B, n] and each state \
+                [B, k]; outputs y [B, m] and each state's next value, NAME.next) for streaming; \
+                --form sequence exports whole sequences (input x [B, T, n] and optional initial \
+                states; outputs y [B, T, m] and each state's final value, NAME.final), with the \
+                recurrences as ONNX Loop operators and state-independent work batched over time. \
+                Weights keep the artifact's tensor names. See docs/export.md.
+                """)
+
+        public enum Format: String, ExpressibleByArgument, CaseIterable {
+            case onnx
+        }
+
+        public enum DType: String, ExpressibleByArgument, CaseIterable {
+            case auto, float32, float64
+        }
+
+        @Argument(help: "A .rnn source file or a .rnnc artifact.")
+        public var file: String
+
+        @Option(help: "The target format: onnx.")
+        public var format: Format = .onnx
+
+        @Option(help: "What the ONNX graph computes: step (one time step) or sequence (whole sequences).")
+        public var form: ONNXExporter.Form = .sequence
+
+        @Option(help: "Element type of the exported tensors: float32, float64, or auto (the model's own precision).")
+        public var dtype: DType = .auto
+
+        @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the model (default: FILE with the extension .onnx).", valueName: "path"))
+        public var output: String?
+
+        @OptionGroup public var compile: CompileOptions
+
+        public init() {}
+
+        public func run() throws {
+            let model: Artifact.Model
+            if file.hasSuffix(".rnnc") {
+                do { model = try Artifact.load(path: file) } catch { throw ExitStatus.report(error) }
+            } else {
+                model = try compile.compileModel(file).model
+            }
+            let precision: Precision = switch dtype {
+            case .auto: model.precision
+            case .float32: .float32
+            case .float64: .float64
+            }
+            let bytes: Data
+            do {
+                bytes = try ONNXExporter.export(model, form: form, precision: precision)
+            } catch {
+                Console.err("\(error)\n")
+                throw ExitStatus.dataError
+            }
+            let path = output ?? ((file as NSString).deletingPathExtension + ".onnx")
+            do { try writeAtomically(Array(bytes), to: path) } catch { throw ExitStatus.report(error) }
+            Console.out("wrote \(path)\n")
+        }
+    }
+}
+
+extension ONNXExporter.Form: ExpressibleByArgument {}

@@ -1,0 +1,112 @@
+import Foundation
+import RNNRuntime
+import SwiftProtobuf
+
+/// Writes a compiled model as an ONNX model (docs/export.md).
+///
+/// - `step`: one time step, for streaming servers. Inputs `x [B, n]` (the model's inputs
+///   concatenated, as `rnnc run` reads a token) and one `[B, k]` tensor per state, named after
+///   it; outputs `y [B, m]` and each state's next value, `NAME.next`.
+/// - `sequence`: whole sequences. Inputs `x [B, T, n]` and each state's initial value, named
+///   after it; outputs `y [B, T, m]` and each state's final value, `NAME.final`. The scan
+///   plan's stages become the graph: state-independent work runs over all time steps at once
+///   (time-batched `MatMul`s), each recurrence is an ONNX `Loop` whose body is its cycle.
+///
+/// A state input has the state's initial value as its default (an initializer of shape
+/// `[1, k]`, broadcast over the batch), so a caller may leave it out. Weights are stored
+/// under the artifact's tensor names, matrices transposed for `MatMul` (`[in, out]`).
+public enum ONNXExporter {
+    public enum Form: String, CaseIterable, Sendable {
+        case step, sequence
+    }
+
+    /// The opset the graphs use: every operator the op table spells exists there unchanged.
+    public static let opset: Int64 = 17
+
+    /// The names of the state inputs, in the order of `program.states`: each state's name,
+    /// made unique against `x`, `y` and each other by a `_1`, `_2`, ... suffix.
+    public static func stateNames(_ program: StepProgram) -> [String] {
+        PublicNames(program, ONNXGraph(precision: .float64), resultSuffix: ".next").states
+    }
+
+    public static func export(_ model: Artifact.Model, form: Form, precision: Precision) throws(ExportError) -> Data {
+        let graph = ONNXGraph(precision: precision)
+        let lowering = ONNXLowering(model.program, graph: graph)
+        let body: Onnx_GraphProto
+        switch form {
+        case .step: body = try StepGraph(lowering).build()
+        case .sequence: body = try SequenceGraph(lowering, plan: model.plan).build()
+        }
+        let onnx = Onnx_ModelProto.with {
+            $0.irVersion = 8
+            $0.producerName = "rnnc"
+            $0.opsetImport = [.with { $0.domain = ""; $0.version = opset }]
+            $0.graph = body
+            $0.graph.name = model.program.modelName
+            $0.docString = "\(model.program.modelName), exported by rnnc (\(form.rawValue) form, \(precision.rawValue))"
+        }
+        do {
+            return try onnx.serializedData()
+        } catch {
+            throw ExportError("the ONNX model cannot be serialized (\(error))")
+        }
+    }
+}
+
+/// Names shared by both forms: the model's input and output, and each state's tensors.
+struct PublicNames {
+    let x: String
+    let y: String
+    let states: [String]
+    let results: [String]
+
+    init(_ program: StepProgram, _ graph: ONNXGraph, resultSuffix: String) {
+        x = graph.reserve("x")
+        y = graph.reserve("y")
+        states = program.states.map { graph.reserve($0.name) }
+        results = program.states.map { graph.reserve($0.name + resultSuffix) }
+    }
+}
+
+extension ONNXLowering {
+    /// The model input's ports, sliced from `x` along its last axis.
+    func bindInputs(_ x: String, _ values: inout [Int: String]) {
+        var offset = 0
+        for (port, slot) in zip(program.inputs, program.inputSlots) {
+            values[slot] = graph.node("Slice", [x, graph.int64s([offset]), graph.int64s([offset + port.size]), graph.int64s([-1])],
+                                      hint: port.name)
+            offset += port.size
+        }
+    }
+
+    /// `x`'s leading dimensions (all but the last), as a 1-D int64 tensor.
+    func leadingDimensions(of x: String) -> String {
+        graph.node("Slice", [graph.node("Shape", [x], hint: "shape"), graph.int64s([0]), graph.int64s([-1])], hint: "lead")
+    }
+
+    /// A state input with the state's initial value as its default: `[1, k]`, to broadcast.
+    func stateInput(_ k: Int, name: String) -> (Onnx_ValueInfoProto, Onnx_TensorProto) {
+        let state = program.states[k]
+        let size = program.slotSizes[state.slot]
+        let info = graph.valueInfo(name, [.symbol("B"), .size(size)])
+        let tensor = Onnx_TensorProto.with {
+            $0.name = name
+            $0.dims = [1, Int64(size)]
+            $0.dataType = Int32(graph.elementType.rawValue)
+            let values = program.vectors[state.initial]
+            $0.rawData = graph.elementType == .float ? values.map(Float.init).withUnsafeBytes { Data($0) } : values.withUnsafeBytes { Data($0) }
+        }
+        return (info, tensor)
+    }
+
+    /// The concatenated outputs (or an empty tensor for a model without outputs).
+    func outputs(_ values: [Int: String], lead: String) throws(ExportError) -> String {
+        var parts: [String] = []
+        for s in program.outputSlots {
+            guard let v = values[s] else { throw ExportError("output slot \(s) is never computed") }
+            parts.append(v)
+        }
+        if parts.isEmpty { return graph.node("Expand", [graph.scalar(0), shape(lead: lead, 0)], hint: "y") }
+        return parts.count == 1 ? graph.node("Identity", parts, hint: "y") : graph.node("Concat", parts, attributes: [.int("axis", -1)], hint: "y")
+    }
+}

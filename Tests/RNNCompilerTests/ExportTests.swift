@@ -1,0 +1,67 @@
+import Foundation
+import RNNExport
+import RNNRuntime
+import Testing
+@testable import RNNCompiler
+
+/// ONNX exports run in onnxruntime (Tests/Python/check_onnx.py) and agree with rnnc: every
+/// example, every stdlib cell fixture, and 200 random programs drawing every op of the table,
+/// in both forms and both precisions, over batches, from initial and from given states.
+@Suite(.serialized) struct ONNXExportTests {
+    static let modules = ["numpy", "onnx", "onnxruntime"]
+
+    @Test func exportsAgreeInONNXRuntime() throws {
+        guard pythonHas(Self.modules) else {
+            #expect(!pythonChecksRequired, "python3 with \(Self.modules) is required (RNNC_REQUIRE_PYTHON_CHECKS=1)")
+            return
+        }
+        var cases = try ExportCases()
+        var rng = SplitMix64(seed: 20261201)
+        try addExamples(&cases, &rng)
+        try addCellFixtures(&cases, &rng)
+        try addRandomPrograms(&cases, &rng, count: 200)
+        let (status, output) = try cases.check()
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("\(cases.count) cases"), "\(output)")
+        try? FileManager.default.removeItem(at: cases.directory)
+    }
+
+    /// Each example on its own input file, twice over as a batch of two.
+    func addExamples(_ cases: inout ExportCases, _ rng: inout SplitMix64) throws {
+        let examples = try FileManager.default.contentsOfDirectory(atPath: repoRoot + "/examples").filter { $0.hasSuffix(".rnn") }.sorted()
+        for file in examples {
+            let base = repoRoot + "/examples/" + (file as NSString).deletingPathExtension
+            var compiler = Compiler(stdlibPath: stdlibPath)
+            if FileManager.default.fileExists(atPath: base + ".safetensors") { _ = try compiler.loadWeights(path: base + ".safetensors") }
+            let compiled = try #require(try compiler.compile(try Compiler.readSource(path: base + ".rnn")), "\(file)")
+            let data = try SequenceData.read(path: base + ".json", format: .json)
+            let sequence = try #require(data.sequences.first)
+            try cases.add("example \(file)", model: compiled.model, batch: [sequence, sequence], rng: &rng) { interpret(compiled.ir, $0) }
+        }
+    }
+
+    /// The cells on their torch-made inputs.
+    func addCellFixtures(_ cases: inout ExportCases, _ rng: inout SplitMix64) throws {
+        for fixture in cellFixtures {
+            let (ir, xs, _) = try CellFixtureTests.load(fixture.name)
+            let model = ScanLowering.lowerModel(try Optimizer.optimize(ir))
+            try cases.add("cell \(fixture.name)", model: model, batch: Array(xs.prefix(3)), rng: &rng) { interpret(ir, $0) }
+        }
+    }
+
+    func addRandomPrograms(_ cases: inout ExportCases, _ rng: inout SplitMix64, count: Int) throws {
+        var opsSeen = Set<ElementwiseKind>()
+        for k in 0..<count {
+            let seed = 7_000 + UInt64(k)
+            var gen = RandomProgramGenerator(seed: seed)
+            let (source, width, _) = gen.model()
+            let ir = try #require(compileOK(source), "seed \(seed)")
+            for case .elementwise(let op, _) in ir.nodes.map(\.op) { opsSeen.insert(op.kind) }
+            let model = ScanLowering.lowerModel(try Optimizer.optimize(ir))
+            let steps = gen.int(0...8)
+            let batch = (0..<gen.int(1...3)).map { _ in (0..<steps).map { _ in (0..<width).map { _ in gen.rng.nextGaussian() } } }
+            try cases.add("random \(seed)", model: model, batch: batch, rng: &rng) { interpret(ir, $0) }
+        }
+        #expect(opsSeen == Set(ElementwiseKind.allCases), "ops never drawn: \(Set(ElementwiseKind.allCases).subtracting(opsSeen))")
+    }
+}
