@@ -46,7 +46,7 @@ let package = Package(
         ),
         .executableTarget(name: "rnnc", dependencies: ["RNNCommands"]),
         .testTarget(name: "RNNRuntimeTests", dependencies: ["RNNOps", "RNNRuntime", "RNNKernels"]),
-        .testTarget(name: "RNNCompilerTests", dependencies: ["RNNOps", "RNNCompiler", "RNNRuntime", "RNNGrammar", "RNNExport"]),
+        .testTarget(name: "RNNCompilerTests", dependencies: ["RNNOps", "RNNCompiler", "RNNRuntime", "RNNGrammar", "RNNExport", "RNNCommands"]),
         .testTarget(name: "RNNCommandsTests", dependencies: ["RNNCommands", "RNNCompiler", "RNNRuntime", "RNNGrammar"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import RNNCommands
 import RNNExport
 import RNNRuntime
 import Testing
@@ -19,6 +20,7 @@ import Testing
         var rng = SplitMix64(seed: 20261201)
         try addExamples(&cases, &rng)
         try addCellFixtures(&cases, &rng)
+        try addSpecs(&cases, &rng)
         try addRandomPrograms(&cases, &rng, count: 200)
         let (status, output) = try cases.check()
         #expect(status == 0, "\(output)")
@@ -47,6 +49,24 @@ import Testing
             let model = ScanLowering.lowerModel(try Optimizer.optimize(ir))
             try cases.add("cell \(fixture.name)", model: model, batch: Array(xs.prefix(3)), rng: &rng) { interpret(ir, $0) }
         }
+    }
+
+    /// The stdlib logic specs and the example specs: their programs on their inputs.
+    func addSpecs(_ cases: inout ExportCases, _ rng: inout SplitMix64) throws {
+        var added = 0
+        for file in ["stdlib_logic.yaml", "examples.yaml"] {
+            for spec in try Spec.load(path: repoRoot + "/specs/" + file) where spec.expectedOutputs != nil && spec.weights == nil {
+                let compiler = Compiler(stdlibPath: stdlibPath, options: ElaborationOptions(modelName: spec.model, settings: spec.settings))
+                guard let compiled = try compiler.compile(SourceFile(path: spec.sourcePath, text: spec.source)) else { continue }
+                let lengths = Set(spec.inputs.map(\.count))
+                for (k, length) in lengths.sorted().enumerated() {
+                    let batch = spec.inputs.filter { $0.count == length }
+                    try cases.add("spec \(spec.name) \(k)", model: compiled.model, batch: batch, rng: &rng) { interpret(compiled.ir, $0) }
+                    added += 1
+                }
+            }
+        }
+        #expect(added >= 23, "the logic specs are all there")
     }
 
     func addRandomPrograms(_ cases: inout ExportCases, _ rng: inout SplitMix64, count: Int) throws {

@@ -128,3 +128,26 @@ import Testing
         #expect(docs.contains(OpTableDocs.markdown()), "docs/language.md should contain:\n\(OpTableDocs.markdown())")
     }
 }
+
+@Suite struct ExportDocsTests {
+    /// docs/export.md lists every op's ONNX and PyTorch spelling, as the op table has them.
+    @Test func exportDocsListEveryOp() throws {
+        let docs = try String(contentsOfFile: repoRoot + "/docs/export.md", encoding: .utf8)
+        #expect(docs.contains(OpTableDocs.exportMarkdown()), "docs/export.md should contain:\n\(OpTableDocs.exportMarkdown())")
+    }
+
+    /// The guide's commands and Python program run as written (from a copy of the examples),
+    /// with the rnnc this test suite built.
+    @Test func exportGuideRunsAsWritten() throws {
+        guard pythonHas(["numpy", "onnxruntime"]) else {
+            #expect(!pythonChecksRequired, "python3 with numpy and onnxruntime is required (RNNC_REQUIRE_PYTHON_CHECKS=1)")
+            return
+        }
+        let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+        let rnnc = try #require([bin, repoRoot + "/.build/debug"].first { FileManager.default.isExecutableFile(atPath: $0 + "/rnnc") },
+                                "the rnnc binary is built beside the tests")
+        let (status, output) = try python([repoRoot + "/Tests/Python/run_doc_blocks.py", repoRoot + "/docs/export.md", rnnc])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("onnxruntime agrees with rnnc"), "\(output)")
+    }
+}
