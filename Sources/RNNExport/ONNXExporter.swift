@@ -23,6 +23,9 @@ public enum ONNXExporter {
     /// The opset the graphs use: every operator the op table spells exists there unchanged.
     public static let opset: Int64 = 17
 
+    /// Room for the weights in one protobuf message (2 GiB), less 64 MiB for the graph.
+    static let maxWeightBytes = (1 << 31) - (64 << 20)
+
     /// The names of the state inputs, in the order of `program.states`: each state's name,
     /// made unique against `x`, `y` and each other by a `_1`, `_2`, ... suffix.
     public static func stateNames(_ program: StepProgram) -> [String] {
@@ -36,6 +39,11 @@ public enum ONNXExporter {
         switch form {
         case .step: body = try StepGraph(lowering).build()
         case .sequence: body = try SequenceGraph(lowering, plan: model.plan).build()
+        }
+        // A protobuf message is at most 2 GiB; larger models need ONNX's external data.
+        let weightBytes = body.initializer.reduce(0) { $0 + $1.rawData.count + 8 * $1.int64Data.count }
+        guard weightBytes < maxWeightBytes else {
+            throw ExportError("the weights take \(weightBytes) bytes; an ONNX file holds at most 2 GiB (external data is not supported yet)")
         }
         let onnx = Onnx_ModelProto.with {
             $0.irVersion = 8

@@ -71,6 +71,32 @@ let stdlibArgs = ["--stdlib", repoRoot + "/stdlib"]
         #expect(file.metadata["format"] == "rnnc")
     }
 
+    /// `export` reads sources and artifacts, names its default output after the input, and
+    /// fails with the usual exit codes.
+    @Test func exportWritesONNXModels() throws {
+        let artifact = tempPath("more_ones.rnnc")
+        #expect(rnnc(["compile", example + ".rnn", "-o", artifact] + stdlibArgs).code == 0)
+        for (input, extra) in [(example + ".rnn", stdlibArgs), (artifact, [])] {
+            for form in ["step", "sequence"] {
+                let out = tempPath("m.onnx")
+                let r = rnnc(["export", input, "--format", "onnx", "--form", form, "--dtype", "float64", "-o", out] + extra)
+                #expect(r.code == 0 && r.stdout == "wrote \(out)\n", "\(r.stderr)")
+                let bytes = try Data(contentsOf: URL(fileURLWithPath: out))
+                #expect(bytes.count > 100 && String(decoding: bytes, as: UTF8.self).contains("rnnc"), "a protobuf naming its producer")
+            }
+        }
+        let copy = tempPath("more_ones.rnnc")
+        try FileManager.default.copyItem(atPath: artifact, toPath: copy)
+        #expect(rnnc(["export", copy]).code == 0)
+        #expect(FileManager.default.fileExists(atPath: (copy as NSString).deletingPathExtension + ".onnx"), "FILE.onnx by default")
+        #expect(rnnc(["export", repoRoot + "/no/such.rnn"] + stdlibArgs).code == 66)
+        #expect(rnnc(["export", example + ".rnn", "--format", "tflite"] + stdlibArgs).code == 64)
+        #expect(rnnc(["export", example + ".rnn", "-o", "/no/such/dir/m.onnx"] + stdlibArgs).code != 0)
+        let bad = tempPath("bad.rnnc")
+        try Data("not an artifact".utf8).write(to: URL(fileURLWithPath: bad))
+        #expect(rnnc(["export", bad]).code == 65)
+    }
+
     @Test func emitStages() {
         let ast = rnnc(["compile", example + ".rnn", "--emit", "ast"] + stdlibArgs)
         #expect(ast.stdout.hasPrefix("(use logic)\n(model MoreOnes ()"))
@@ -263,7 +289,7 @@ let stdlibArgs = ["--stdlib", repoRoot + "/stdlib"]
     }
 
     @Test func everyCommandHasHelp() {
-        let commands: [ParsableCommand.Type] = [RNNCommand.self, RNNCommand.Check.self, RNNCommand.Compile.self, RNNCommand.Run.self, RNNCommand.Format.self]
+        let commands: [ParsableCommand.Type] = [RNNCommand.self, RNNCommand.Check.self, RNNCommand.Compile.self, RNNCommand.Run.self, RNNCommand.Export.self, RNNCommand.Format.self, RNNCommand.Test.self]
         for command in commands {
             #expect(RNNCommand.helpMessage(for: command).contains("USAGE"), "\(command)")
         }
