@@ -27,10 +27,10 @@ let package = Package(
             name: "RNNCompiler",
             dependencies: ["RNNOps", "RNNRuntime", .product(name: "ComplexModule", package: "swift-numerics")]
         ),
-        // Exporters: ONNX (protobuf messages generated from onnx.proto, see ONNX/generate.sh).
+        // Exporters: ONNX (protobuf messages generated from onnx.proto, see ONNX/generate.sh) and PyTorch.
         .target(
             name: "RNNExport",
-            dependencies: ["RNNOps", "RNNRuntime", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["RNNOps", "RNNRuntime", "RNNCompiler", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["ONNX/onnx.proto", "ONNX/generate.sh"]
         ),
         // Reads grammar/rnn.ebnf: recognizer, sentence generator and coverage (tests, `rnnc test --coverage`).

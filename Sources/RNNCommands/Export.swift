@@ -16,11 +16,15 @@ extension RNNCommand {
                 --form sequence exports whole sequences (input x [B, T, n] and optional initial \
                 states; outputs y [B, T, m] and each state's final value, NAME.final), with the \
                 recurrences as ONNX Loop operators and state-independent work batched over time. \
-                Weights keep the artifact's tensor names. See docs/export.md.
+                Weights keep the artifact's tensor names. \
+                --format torch writes a PyTorch module (one Python file that needs only torch) \
+                whose parameters are the source's params, by name and shape, with its tensors in \
+                a safetensors file of the same name beside it; it needs the .rnn source. See \
+                docs/export.md.
                 """)
 
         public enum Format: String, ExpressibleByArgument, CaseIterable {
-            case onnx
+            case onnx, torch
         }
 
         public enum DType: String, ExpressibleByArgument, CaseIterable {
@@ -30,7 +34,7 @@ extension RNNCommand {
         @Argument(help: "A .rnn source file or a .rnnc artifact.")
         public var file: String
 
-        @Option(help: "The target format: onnx.")
+        @Option(help: "The target format: onnx, or torch (a PyTorch module: OUT.py and its weights, OUT.safetensors).")
         public var format: Format = .onnx
 
         @Option(help: "What the ONNX graph computes: step (one time step) or sequence (whole sequences).")
@@ -39,28 +43,44 @@ extension RNNCommand {
         @Option(help: "Element type of the exported tensors: float32, float64, or auto (the model's own precision).")
         public var dtype: DType = .auto
 
-        @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the model (default: FILE with the extension .onnx).", valueName: "path"))
+        @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the model (default: FILE with the extension .onnx, or .py for torch).", valueName: "path"))
         public var output: String?
 
         @OptionGroup public var compile: CompileOptions
 
         public init() {}
 
+        public func validate() throws {
+            if format == .torch && file.hasSuffix(".rnnc") {
+                throw ValidationError("--format torch needs the .rnn source: an artifact holds the fused step program, not the params")
+            }
+        }
+
         public func run() throws {
+            switch format {
+            case .onnx: try exportONNX()
+            case .torch: try exportTorch()
+            }
+        }
+
+        private func precision(_ model: Precision) -> Precision {
+            switch dtype {
+            case .auto: model
+            case .float32: .float32
+            case .float64: .float64
+            }
+        }
+
+        private func exportONNX() throws {
             let model: Artifact.Model
             if file.hasSuffix(".rnnc") {
                 do { model = try Artifact.load(path: file) } catch { throw ExitStatus.report(error) }
             } else {
                 model = try compile.compileModel(file).model
             }
-            let precision: Precision = switch dtype {
-            case .auto: model.precision
-            case .float32: .float32
-            case .float64: .float64
-            }
             let bytes: Data
             do {
-                bytes = try ONNXExporter.export(model, form: form, precision: precision)
+                bytes = try ONNXExporter.export(model, form: form, precision: precision(model.precision))
             } catch {
                 Console.err("\(error)\n")
                 throw ExitStatus.dataError
@@ -68,6 +88,29 @@ extension RNNCommand {
             let path = output ?? ((file as NSString).deletingPathExtension + ".onnx")
             do { try writeAtomically(Array(bytes), to: path) } catch { throw ExitStatus.report(error) }
             Console.out("wrote \(path)\n")
+        }
+
+        private func exportTorch() throws {
+            let compiled = try compile.compileModel(file)
+            let path = output ?? ((file as NSString).deletingPathExtension + ".py")
+            let stem = (path as NSString).deletingPathExtension
+            let weightsPath = stem + ".safetensors"
+            let exported: TorchExporter.Output
+            do {
+                exported = try TorchExporter.export(compiled.ir, className: TorchExporter.className(compiled.ir.modelName),
+                                                    weightsFile: (weightsPath as NSString).lastPathComponent,
+                                                    dtype: precision(compiled.model.precision))
+            } catch {
+                Console.err("\(error)\n")
+                throw ExitStatus.dataError
+            }
+            do {
+                try writeAtomically(SafeTensors.encode(exported.tensors), to: weightsPath)
+                try writeAtomically(Array(exported.python.utf8), to: path)
+            } catch {
+                throw ExitStatus.report(error)
+            }
+            Console.out("wrote \(path) and \(weightsPath)\n")
         }
     }
 }

@@ -115,3 +115,90 @@ func pythonHas(_ modules: [String]) -> Bool {
 }
 
 var pythonChecksRequired: Bool { ProcessInfo.processInfo.environment["RNNC_REQUIRE_PYTHON_CHECKS"] == "1" }
+
+/// Writes cases for Tests/Python/check_torch.py: each model exported as a PyTorch module, a
+/// batch of inputs, and the reference interpreter's outputs and final states from the
+/// initial states and from given ones. A case may ask for a fine-tuning round trip: Python
+/// tunes the params and writes them, and `tunedAgree` runs them back through rnnc.
+struct TorchCases {
+    let directory: URL
+    private var manifest: [[String: Any]] = []
+    /// Cases whose tuned params come back: how to compile with a weights file, and the batch.
+    private var tuned: [(name: String, weights: String, y: String, batch: [[[Double]]], compile: (String) throws -> IRProgram)] = []
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("rnnc-torch-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    var count: Int { manifest.count }
+
+    /// Adds a case. `float32`: also check the module in Float32 (models meant to run in it:
+    /// LSRL programs' large constants amplify Float32 rounding past any useful tolerance, which
+    /// is why rnnc runs them in Float64). `script`: also run under torch.jit.script.
+    /// `recompile`: compiles the model with a weights file, for the tuning round trip.
+    mutating func add(_ name: String, ir: IRProgram, batch: [[[Double]]], rng: inout SplitMix64, float32: Bool, script: Bool = false,
+                      recompile: ((String) throws -> IRProgram)? = nil) throws {
+        let file = "m_" + name.map { $0.isLetter || $0.isNumber ? $0 : "_" }.map(String.init).joined()
+        let className = TorchExporter.className(ir.modelName)
+        let exported = try TorchExporter.export(ir, className: className, weightsFile: file + ".safetensors", dtype: .float64)
+        try Data(exported.python.utf8).write(to: directory.appendingPathComponent(file + ".py"))
+        try Data(SafeTensors.encode(exported.tensors)).write(to: directory.appendingPathComponent(file + ".safetensors"))
+        let steps = batch.first?.count ?? 0
+        try write("\(file).x.npy", [batch.count, steps, ir.inputWidth], batch.flatMap { $0.flatMap { $0 } })
+        let sizes = ir.states.map(\.size)
+        let given = batch.map { _ in sizes.map { k in (0..<k).map { _ in 2 * rng.nextUnit() - 1 } } }
+        var runs: [[String: Any]] = []
+        for (tag, initial) in [("default", nil), ("given", given)] as [(String, [[[Double]]]?)] {
+            var ys: [[[Double]]] = [], finals: [[[Double]]] = []
+            for (b, sequence) in batch.enumerated() {
+                var interpreter = Interpreter(program: ir)
+                if let initial { interpreter.states = initial[b] }
+                ys.append(sequence.map { interpreter.step($0) })
+                finals.append(interpreter.states)
+            }
+            var run: [String: Any] = ["name": tag + " states", "y": "\(file).\(tag).y.npy", "initial": NSNull()]
+            try write("\(file).\(tag).y.npy", [batch.count, steps, ir.outputWidth], ys.flatMap { $0.flatMap { $0 } })
+            run["finals"] = try sizes.indices.map { k in
+                try write("\(file).\(tag).final\(k).npy", [batch.count, sizes[k]], finals.flatMap { $0[k] })
+                return "\(file).\(tag).final\(k).npy"
+            }
+            if let initial {
+                run["initial"] = try sizes.indices.map { k in
+                    try write("\(file).\(tag).initial\(k).npy", [batch.count, sizes[k]], initial.flatMap { $0[k] })
+                    return "\(file).\(tag).initial\(k).npy"
+                }
+            }
+            runs.append(run)
+        }
+        var entry: [String: Any] = ["name": name, "module": file + ".py", "class": className, "x": "\(file).x.npy", "runs": runs, "script": script, "float32": float32]
+        if let recompile {
+            entry["tune"] = ["weights": "\(file).tuned.safetensors", "y": "\(file).tuned.y.npy"]
+            tuned.append((name, "\(file).tuned.safetensors", "\(file).tuned.y.npy", batch, recompile))
+        }
+        manifest.append(entry)
+    }
+
+    private func write(_ path: String, _ shape: [Int], _ values: [Double]) throws {
+        try Data(NumPy.encode(shape: shape, values: values, float32: false)).write(to: directory.appendingPathComponent(path))
+    }
+
+    func check() throws -> (status: Int32, output: String) {
+        try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted]).write(to: directory.appendingPathComponent("manifest.json"))
+        return try python(["\(repoRoot)/Tests/Python/check_torch.py", directory.path])
+    }
+
+    /// After `check`: each tuned model, compiled with the params torch wrote, gives torch's
+    /// tuned outputs. Returns the disagreements.
+    func tunedAgree() throws -> [String] {
+        var problems: [String] = []
+        for t in tuned {
+            let ir = try t.compile(directory.appendingPathComponent(t.weights).path)
+            let want = try NumPy.decode(Array(Data(contentsOf: directory.appendingPathComponent(t.y))), path: t.y).values
+            let got = t.batch.flatMap { interpret(ir, $0).flatMap { $0 } }
+            let worst = zip(got, want).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+            if got.count != want.count || worst > 1e-10 { problems.append("\(t.name): tuned weights give outputs off by \(worst) in rnnc") }
+        }
+        return problems
+    }
+}

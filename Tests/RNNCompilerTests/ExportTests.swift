@@ -85,3 +85,88 @@ import Testing
         #expect(opsSeen == Set(ElementwiseKind.allCases), "ops never drawn: \(Set(ElementwiseKind.allCases).subtracting(opsSeen))")
     }
 }
+
+/// PyTorch exports run in torch (Tests/Python/check_torch.py) and agree with the reference
+/// interpreter: every example, every stdlib cell fixture, the logic and example specs, and
+/// 200 random programs drawing every op, in Float64 and Float32, through forward, step and
+/// (examples and cells) TorchScript, from initial and from given states. Models with params
+/// make the fine-tuning round trip: tuned in torch, saved, run back through rnnc --weights.
+@Suite(.serialized) struct TorchExportTests {
+    @Test func exportsAgreeInTorch() throws {
+        guard pythonHas(["numpy", "torch"]) else {
+            #expect(!pythonChecksRequired, "python3 with numpy and torch is required (RNNC_REQUIRE_PYTHON_CHECKS=1)")
+            return
+        }
+        var cases = try TorchCases()
+        var rng = SplitMix64(seed: 20261202)
+        try addExamples(&cases, &rng)
+        try addCells(&cases, &rng)
+        try addSpecs(&cases, &rng)
+        try addRandomPrograms(&cases, &rng, count: 200)
+        let (status, output) = try cases.check()
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("\(cases.count) modules"), "\(output)")
+        if status == 0 {
+            let problems = try cases.tunedAgree()
+            #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+        }
+        try? FileManager.default.removeItem(at: cases.directory)
+    }
+
+    func addExamples(_ cases: inout TorchCases, _ rng: inout SplitMix64) throws {
+        let examples = try FileManager.default.contentsOfDirectory(atPath: repoRoot + "/examples").filter { $0.hasSuffix(".rnn") }.sorted()
+        for file in examples {
+            let base = repoRoot + "/examples/" + (file as NSString).deletingPathExtension
+            let hasWeights = FileManager.default.fileExists(atPath: base + ".safetensors")
+            func compile(_ weights: String?) throws -> IRProgram {
+                var compiler = Compiler(stdlibPath: stdlibPath)
+                if let weights { _ = try compiler.loadWeights(path: weights) }
+                return try #require(compiler.compileToIR(try Compiler.readSource(path: base + ".rnn")), "\(file)")
+            }
+            let data = try SequenceData.read(path: base + ".json", format: .json)
+            let sequence = try #require(data.sequences.first)
+            try cases.add("example \(file)", ir: try compile(hasWeights ? base + ".safetensors" : nil), batch: [sequence, sequence], rng: &rng,
+                          float32: hasWeights, script: true, recompile: hasWeights ? { try compile($0) } : nil)
+        }
+    }
+
+    /// The stdlib logic specs and the example specs: their programs on their inputs.
+    func addSpecs(_ cases: inout TorchCases, _ rng: inout SplitMix64) throws {
+        var added = 0
+        for file in ["stdlib_logic.yaml", "examples.yaml"] {
+            for spec in try Spec.load(path: repoRoot + "/specs/" + file) where spec.expectedOutputs != nil && spec.weights == nil {
+                let compiler = Compiler(stdlibPath: stdlibPath, options: ElaborationOptions(modelName: spec.model, settings: spec.settings))
+                guard let ir = compiler.compileToIR(SourceFile(path: spec.sourcePath, text: spec.source)) else { continue }
+                for (k, length) in Set(spec.inputs.map(\.count)).sorted().enumerated() {
+                    try cases.add("spec \(spec.name) \(k)", ir: ir, batch: spec.inputs.filter { $0.count == length }, rng: &rng, float32: false)
+                    added += 1
+                }
+            }
+        }
+        #expect(added >= 23, "the logic specs are all there")
+    }
+
+    func addCells(_ cases: inout TorchCases, _ rng: inout SplitMix64) throws {
+        for fixture in cellFixtures {
+            let (ir, xs, _) = try CellFixtureTests.load(fixture.name)
+            let recompile = { (weights: String) throws -> IRProgram in
+                var compiler = Compiler(stdlibPath: stdlibPath)
+                _ = try compiler.loadWeights(path: weights)
+                return try #require(compiler.compileToIR(try Compiler.readSource(path: "\(CellFixtureTests.dir)/\(fixture.name).rnn")))
+            }
+            try cases.add("cell \(fixture.name)", ir: ir, batch: Array(xs.prefix(3)), rng: &rng, float32: true, script: true, recompile: recompile)
+        }
+    }
+
+    func addRandomPrograms(_ cases: inout TorchCases, _ rng: inout SplitMix64, count: Int) throws {
+        for k in 0..<count {
+            let seed = 9_000 + UInt64(k)
+            var gen = RandomProgramGenerator(seed: seed)
+            let (source, width, _) = gen.model()
+            let ir = try #require(compileOK(source), "seed \(seed)")
+            let steps = gen.int(0...8)
+            let batch = (0..<gen.int(1...3)).map { _ in (0..<steps).map { _ in (0..<width).map { _ in gen.rng.nextGaussian() } } }
+            try cases.add("random \(seed)", ir: ir, batch: batch, rng: &rng, float32: true)
+        }
+    }
+}

@@ -93,6 +93,23 @@ public struct IRParam: Sendable {
     /// The dtype of the tensor it was read from (F64 for an initializer).
     public var dtype: DType
     public var origin: Origin
+    /// Its values, row-major.
+    public var values: [Double]
+}
+
+/// Which params an elaborated node's compile-time data is (for exporters that keep params
+/// trainable). An affine node's `weight` is its matrix's origin — or, when the matrix is the
+/// diagonal of a vector (`x * b`), that vector's — and `bias` its bias's; a constant node's
+/// `weight` is its vector's. Nil where the data was computed from a param by more than
+/// slicing (`2 * W`), or comes from no param.
+public struct ParamUse: Sendable, Equatable {
+    public var weight: ParamSlice?
+    public var bias: ParamSlice?
+
+    public init(weight: ParamSlice? = nil, bias: ParamSlice? = nil) {
+        self.weight = weight
+        self.bias = bias
+    }
 }
 
 /// One model as a typed dataflow graph. Nodes are in topological order: every operand
@@ -104,6 +121,9 @@ public struct IRProgram: Sendable {
     public var params: [IRParam]
     public var nodes: [IRNode]
     public var outputs: [ValueID]
+    /// The params each node's data is, by node index, as elaborated. Passes that rewrite
+    /// nodes drop it (the optimized IR folds params together).
+    public var paramUses: [Int: ParamUse] = [:]
 
     public subscript(id: ValueID) -> IRNode { nodes[id.index] }
 

@@ -3,6 +3,8 @@ import RNNRuntime
 /// Appends nodes to an IR program under construction, enforcing the size limits.
 final class IRBuilder {
     private(set) var nodes: [IRNode] = []
+    /// The params nodes are made from (`IRProgram.paramUses`).
+    private(set) var paramUses: [Int: ParamUse] = [:]
     /// Total weight entries stored in affine nodes (dense entries or sparse non-zeros).
     private(set) var storedWeights = 0
     private(set) var overLimit = false
@@ -33,28 +35,33 @@ final class IRBuilder {
         return ValueID(index: nodes.count - 1)
     }
 
-    func constant(_ v: [Double], range: SourceRange?) -> ValueID {
-        add(.constant(v), size: v.count, range: range)
+    func constant(_ v: [Double], range: SourceRange?, origin: ParamSlice? = nil) -> ValueID {
+        record(add(.constant(v), size: v.count, range: range), ParamUse(weight: origin))
     }
 
-    func affine(_ w: WeightMatrix, bias: [Double]? = nil, _ x: ValueID, range: SourceRange?) -> ValueID {
-        add(.affine(w, bias: bias, x), size: w.rows, range: range)
+    func affine(_ w: WeightMatrix, bias: [Double]? = nil, _ x: ValueID, range: SourceRange?, origin: ParamUse = ParamUse()) -> ValueID {
+        record(add(.affine(w, bias: bias, x), size: w.rows, range: range), origin)
     }
 
     /// `c * x` element-wise for a per-element (or single) constant `c`.
-    func scale(_ x: ValueID, by c: [Double], range: SourceRange?) -> ValueID {
+    func scale(_ x: ValueID, by c: [Double], range: SourceRange?, origin: ParamSlice? = nil) -> ValueID {
         let n = size(x)
         let d = c.count == 1 ? [Double](repeating: c[0], count: n) : c
-        return affine(.diagonal(d), x, range: range)
+        return affine(.diagonal(d), x, range: range, origin: ParamUse(weight: c.count == n ? origin : nil))
     }
 
     /// `x + b` for a constant `b` of the same size.
-    func addConstant(_ x: ValueID, _ b: [Double], range: SourceRange?) -> ValueID {
-        affine(.diagonal([Double](repeating: 1, count: size(x))), bias: b, x, range: range)
+    func addConstant(_ x: ValueID, _ b: [Double], range: SourceRange?, origin: ParamSlice? = nil) -> ValueID {
+        affine(.diagonal([Double](repeating: 1, count: size(x))), bias: b, x, range: range, origin: ParamUse(bias: origin))
     }
 
     /// Repeats a one-element vector `n` times.
     func broadcast(_ x: ValueID, to n: Int, range: SourceRange?) -> ValueID {
         affine(.broadcastColumn(n), x, range: range)
+    }
+
+    private func record(_ id: ValueID, _ use: ParamUse) -> ValueID {
+        if use != ParamUse() { paramUses[id.index] = use }
+        return id
     }
 }

@@ -5,7 +5,9 @@ import RNNRuntime
 /// is tested against it.
 public struct Interpreter {
     public let program: IRProgram
-    public private(set) var states: [[Double]]
+    /// Each state's current value (settable, to start from other than the initial values;
+    /// sizes must match the program's states).
+    public var states: [[Double]]
 
     public init(program: IRProgram) {
         self.program = program

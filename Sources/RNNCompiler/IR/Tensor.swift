@@ -2,11 +2,11 @@
 public struct Tensor: Sendable, Equatable {
     public let shape: [Int]
     public let data: [Double]
-    /// The param this value is (`weight_ih_l0`) or a block of rows of (`weight_ih_l0[0:4]`),
-    /// so the weight matrices made from it carry its name; nil for other values.
-    public var origin: String?
+    /// The param this value is (`weight_ih_l0`) or a block of (`weight_ih_l0[0:4]`), so the
+    /// weights made from it carry its name and exporters keep it a param; nil for other values.
+    public var origin: ParamSlice?
 
-    public init(shape: [Int], data: [Double], origin: String? = nil) {
+    public init(shape: [Int], data: [Double], origin: ParamSlice? = nil) {
         precondition(shape.count <= 2 && shape.reduce(1, *) == data.count)
         self.shape = shape
         self.data = data
@@ -34,4 +34,45 @@ public struct Tensor: Sendable, Equatable {
 
     /// Row `r` of a matrix as a vector.
     public func row(_ r: Int) -> [Double] { Array(data[(r * cols)..<((r + 1) * cols)]) }
+}
+
+/// A block of a param: a compile-time value that is the param itself or a slice of it.
+/// Values computed from a param by anything else (`2 * W`, `exp(A)`) have no origin.
+public struct ParamSlice: Sendable, Equatable, CustomStringConvertible {
+    public var param: String
+    /// The param's shape (a vector's or a matrix's).
+    public var paramShape: [Int]
+    /// The block's elements (of a vector) or rows (of a matrix).
+    public var rows: Range<Int>
+    /// The block's columns, for a matrix.
+    public var columns: Range<Int>?
+
+    /// The whole param.
+    public init(param: String, shape: [Int]) {
+        self.param = param
+        paramShape = shape
+        rows = 0..<(shape.first ?? 1)
+        columns = shape.count == 2 ? 0..<shape[1] : nil
+    }
+
+    public init(param: String, paramShape: [Int], rows: Range<Int>, columns: Range<Int>?) {
+        (self.param, self.paramShape, self.rows, self.columns) = (param, paramShape, rows, columns)
+    }
+
+    public var isWhole: Bool { self == ParamSlice(param: param, shape: paramShape) }
+
+    /// `W`, `W[0:4]` (rows), `W[0:4, 2:6]`, `b[2:6]`.
+    public var description: String {
+        if isWhole { return param }
+        var s = "\(param)[\(rows.lowerBound):\(rows.upperBound)"
+        if let c = columns, paramShape.count == 2, c != 0..<paramShape[1] { s += ", \(c.lowerBound):\(c.upperBound)" }
+        return s + "]"
+    }
+
+    /// The block `rows` of this block's rows (and `columns` of its columns).
+    func block(rows r: Range<Int>, columns c: Range<Int>?) -> ParamSlice {
+        let start = rows.lowerBound, cstart = columns?.lowerBound ?? 0
+        return ParamSlice(param: param, paramShape: paramShape, rows: (start + r.lowerBound)..<(start + r.upperBound),
+                          columns: c.map { (cstart + $0.lowerBound)..<(cstart + $0.upperBound) } ?? columns)
+    }
 }

@@ -172,6 +172,7 @@ extension Pass {
         var out = p
         var map = [Int](repeating: -1, count: p.nodes.count)
         out.nodes = []
+        out.paramUses = [:]
         for (i, node) in p.nodes.enumerated() where live[i] {
             var n = node
             n.op = node.op.mapOperands { ValueID(index: map[$0.index]) }

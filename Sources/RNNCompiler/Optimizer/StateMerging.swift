@@ -68,6 +68,7 @@ extension Pass {
             states[merged].next = ValueID(index: nodes.count - 1)
         }
         out.nodes = nodes
+        out.paramUses = [:]
         out.states = states
         return out
     }

@@ -125,7 +125,7 @@ extension Elaborator {
         for (v, r) in zip(pieces, ranges) {
             switch v {
             case .runtime(let id, let n): ids.append(id); total += n
-            case .constant(let t) where !t.data.isEmpty: ids.append(builder.constant(t.data, range: r)); total += t.data.count
+            case .constant(let t) where !t.data.isEmpty: ids.append(builder.constant(t.data, range: r, origin: t.rank == 1 ? t.origin : nil)); total += t.data.count
             default: break
             }
         }
@@ -189,7 +189,8 @@ extension Elaborator {
             if t.rank == 1 {
                 let s = selections[0]
                 let part = Array(t.data[s.start..<(s.start + s.count)])
-                return .constant(s.isRange ? .vector(part) : .scalar(part[0]))
+                guard s.isRange else { return .constant(.scalar(part[0])) }
+                return .constant(Tensor(shape: [s.count], data: part, origin: t.origin?.block(rows: s.start..<(s.start + s.count), columns: nil)))
             }
             let (r, c) = (selections[0], selections[1])
             var data: [Double] = []
@@ -197,9 +198,8 @@ extension Elaborator {
             switch (r.isRange, c.isRange) {
             case (true, true) where r.count == t.rows && c.count == t.cols: return .constant(t)
             case (true, true):
-                // A block of a param keeps its name (`W[0:4]`, `W[0:4, 2:6]`) for the weights it becomes.
-                let columns = c.count == t.cols ? "" : ", \(c.start):\(c.start + c.count)"
-                let origin = t.origin.map { "\($0)[\(r.start):\(r.start + r.count)\(columns)]" }
+                // A block of a param keeps its origin (`W[0:4]`, `W[0:4, 2:6]`) for the weights it becomes.
+                let origin = t.origin?.block(rows: r.start..<(r.start + r.count), columns: c.start..<(c.start + c.count))
                 return .constant(Tensor(shape: [r.count, c.count], data: data, origin: origin))
             case (false, false): return .constant(.scalar(data[0]))
             default: return .constant(.vector(data))

@@ -119,7 +119,7 @@ extension Elaborator {
                 return .error
             }
             let rows = w.rank == 2 ? w.rows : 1
-            let id = builder.affine(WeightMatrix(rows: rows, cols: n, dense: w.data, name: w.origin), x, range: range)
+            let id = builder.affine(WeightMatrix(rows: rows, cols: n, dense: w.data, name: w.origin?.description), x, range: range, origin: ParamUse(weight: w.origin))
             return .runtime(id, size: rows)
         case .pow:
             error(.unsupportedRuntimeOp, "'^' is only defined on compile-time values; write x * x for a runtime square", at: range)
@@ -144,7 +144,7 @@ extension Elaborator {
         case (.runtime(let x, let m), .constant(let t)), (.constant(let t), .runtime(let x, let m)):
             guard t.rank <= 1, let w = broadcastWidth(m, t.data.count) else { return mismatch(a, "+", b, range) }
             let bias = t.data.count == w ? t.data : [Double](repeating: t.data[0], count: w)
-            if m == w { return .runtime(builder.addConstant(x, bias, range: range), size: w) }
+            if m == w { return .runtime(builder.addConstant(x, bias, range: range, origin: t.data.count == w ? t.origin : nil), size: w) }
             return .runtime(builder.affine(.broadcastColumn(w), bias: bias, x, range: range), size: w)
         default: return .error
         }
@@ -157,7 +157,7 @@ extension Elaborator {
             return .runtime(builder.add(.mul(widen(x, to: w, range: range), widen(y, to: w, range: range)), size: w, range: range), size: w)
         case (.runtime(let x, let m), .constant(let t)), (.constant(let t), .runtime(let x, let m)):
             guard t.rank <= 1, let w = broadcastWidth(m, t.data.count) else { return mismatch(a, "*", b, range) }
-            if m == w { return .runtime(builder.scale(x, by: t.data, range: range), size: w) }
+            if m == w { return .runtime(builder.scale(x, by: t.data, range: range, origin: t.origin), size: w) }
             // A one-element runtime value times a constant vector: a single column.
             let column = WeightMatrix(rows: w, cols: 1, storage: .sparse(rowOffsets: Array(0...w), columns: Array(repeating: 0, count: w), values: t.data))
             return .runtime(builder.affine(column, x, range: range), size: w)
@@ -202,7 +202,7 @@ extension Elaborator {
     private func runtimeOperand(_ v: Value, range: SourceRange) -> (ValueID, Int)? {
         switch v {
         case .runtime(let id, let n): return (id, n)
-        case .constant(let t) where t.rank <= 1: return (builder.constant(t.data, range: range), t.data.count)
+        case .constant(let t) where t.rank <= 1: return (builder.constant(t.data, range: range, origin: t.origin), t.data.count)
         default: return nil
         }
     }

@@ -116,7 +116,7 @@ final class Elaborator {
                 sawOutput = true
                 switch eval(expr, in: scope) {
                 case .runtime(let id, _): outputs.append(id)
-                case .constant(let t) where t.rank <= 1: outputs.append(builder.constant(t.data, range: expr.range))
+                case .constant(let t) where t.rank <= 1: outputs.append(builder.constant(t.data, range: expr.range, origin: t.rank == 1 ? t.origin : nil))
                 case .constant(let t): error(.shapeMismatch, "an output must be a vector, found a \(t.shapeDescription) matrix", at: expr.range)
                 case .error: break
                 }
@@ -134,7 +134,7 @@ final class Elaborator {
         return IRProgram(
             modelName: model.name.name, inputs: inputs,
             states: states.map { IRState(name: $0.name, size: $0.size, initial: $0.initial, next: $0.next!, range: $0.range) },
-            params: params, nodes: builder.nodes, outputs: outputs)
+            params: params, nodes: builder.nodes, outputs: outputs, paramUses: builder.paramUses)
     }
 
     private func bindModelParams(_ model: ModelDecl, in scope: Scope) {
@@ -232,7 +232,7 @@ final class Elaborator {
         case .runtime(let id, let m) where m == n: next = id
         case .runtime(let id, 1): next = builder.broadcast(id, to: n, range: expr.range)
         case .constant(let t) where t.isScalar: next = builder.constant([Double](repeating: t.scalar, count: n), range: expr.range)
-        case .constant(let t) where t.rank == 1 && t.data.count == n: next = builder.constant(t.data, range: expr.range)
+        case .constant(let t) where t.rank == 1 && t.data.count == n: next = builder.constant(t.data, range: expr.range, origin: t.origin)
         case .error: next = builder.constant([Double](repeating: 0, count: n), range: expr.range)
         default:
             error(.shapeMismatch, "state '\(name.name)' has shape [\(n)] but is updated with a value of shape \(value.shapeDescription)", at: expr.range)
@@ -267,11 +267,11 @@ final class Elaborator {
         }
         guard checkNew(item.name, in: scope) else { return }
         let value = paramValue(item, shape: shape, in: scope)
-        if case .constant = value {
+        if case .constant(let t) = value {
             let fromFile = usedWeights.contains(item.name.name)
             params.append(IRParam(name: item.name.name, shape: shape,
                                   dtype: fromFile ? options.weights?[item.name.name]?.dtype ?? .f64 : .f64,
-                                  origin: fromFile ? .weightsFile(options.weightsPath ?? "") : .source))
+                                  origin: fromFile ? .weightsFile(options.weightsPath ?? "") : .source, values: t.data))
         }
         scope.define(item.name.name, .value(value, item.name.range))
     }
@@ -294,7 +294,7 @@ final class Elaborator {
             if nonFinite > 0 {
                 diagnostics.warning(.nonFiniteWeights, "tensor '\(name)' in \(file) has \(nonFinite) NaN or infinite value\(nonFinite == 1 ? "" : "s"); every output they reach will be NaN or infinite", at: item.name.range)
             }
-            return .constant(Tensor(shape: shape, data: values, origin: name))
+            return .constant(Tensor(shape: shape, data: values, origin: ParamSlice(param: name, shape: shape)))
         }
         guard let initExpr = item.initializer else {
             let hint = options.weights == nil ? "give it an initializer ('= zeros()') or bind it with --weights FILE" : "the weights file has no tensor of that name"
@@ -303,9 +303,9 @@ final class Elaborator {
         }
         let value = evalInitializer(initExpr, shape: shape, in: scope)
         switch value {
-        case .constant(let t) where t.shape == shape: return .constant(Tensor(shape: shape, data: t.data, origin: name))
+        case .constant(let t) where t.shape == shape: return .constant(Tensor(shape: shape, data: t.data, origin: ParamSlice(param: name, shape: shape)))
         case .constant(let t) where t.isScalar:
-            return .constant(Tensor(shape: shape, data: [Double](repeating: t.scalar, count: shape.reduce(1, *)), origin: name))
+            return .constant(Tensor(shape: shape, data: [Double](repeating: t.scalar, count: shape.reduce(1, *)), origin: ParamSlice(param: name, shape: shape)))
         case .constant(let t):
             error(.paramInitMismatch, "param '\(name)' is declared \(Tensor.describe(shape)) but its initializer has shape \(t.shapeDescription)", at: initExpr.range)
             return .error
