@@ -97,6 +97,21 @@ let stdlibArgs = ["--stdlib", repoRoot + "/stdlib"]
         #expect(rnnc(["export", bad]).code == 65)
     }
 
+    /// `export --format torch` writes the module and its weights beside it, from sources only.
+    @Test func exportWritesTorchModules() throws {
+        let out = tempPath("more_ones.py")
+        let r = rnnc(["export", example + ".rnn", "--format", "torch", "-o", out] + stdlibArgs)
+        let weights = (out as NSString).deletingPathExtension + ".safetensors"
+        #expect(r.code == 0 && r.stdout == "wrote \(out) and \(weights)\n", "\(r.stderr)")
+        let python = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(python.contains("class MoreOnes(nn.Module):") && python.contains("more_ones.safetensors"))
+        #expect(try SafeTensors.read(path: weights).tensors.count > 0)
+        let artifact = tempPath("more_ones.rnnc")
+        #expect(rnnc(["compile", example + ".rnn", "-o", artifact] + stdlibArgs).code == 0)
+        let refused = rnnc(["export", artifact, "--format", "torch"])
+        #expect(refused.code == 64 && refused.stderr.contains("needs the .rnn source"), "\(refused.stderr)")
+    }
+
     @Test func emitStages() {
         let ast = rnnc(["compile", example + ".rnn", "--emit", "ast"] + stdlibArgs)
         #expect(ast.stdout.hasPrefix("(use logic)\n(model MoreOnes ()"))
