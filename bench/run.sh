@@ -9,7 +9,7 @@ quick=${1:-}
 data=bench/.data
 mkdir -p "$data"
 
-python3 -c "import numpy, torch, jax, safetensors" 2>/dev/null || python3 -m pip install -q numpy torch jax safetensors
+python3 -c "import numpy, torch, jax, safetensors, onnx, onnxruntime" 2>/dev/null || python3 -m pip install -q numpy torch jax safetensors onnx onnxruntime
 command -v cc >/dev/null || { apt-get update -q && apt-get install -y -q gcc; }
 
 python3 bench/peers/make_weights.py "$data"
@@ -18,6 +18,12 @@ python3 bench/peers/make_weights.py "$data"
 rm -rf bench/.build
 (cd bench && swift build -c release)
 cc -O3 -march=native -fopenmp bench/peers/c_scan.c -o "$data/c_scan"
+# rnnc's own ONNX exports of W3 and W4, for onnxruntime to run beside rnnc.
+swift build -c release --product rnnc
+for cell in gru lstm; do
+    .build/release/rnnc export bench/workloads/w3_$cell.rnn --weights "$data/w3_$cell.safetensors" -o "$data/w3_${cell}_rnnc.onnx"
+done
+.build/release/rnnc export bench/workloads/w3_gru.rnn --weights "$data/w3_gru.safetensors" --form step -o "$data/w3_gru_rnnc_step.onnx"
 
 results="$data/results.jsonl"
 : > "$results"
@@ -30,6 +36,7 @@ for pass in $(seq "$passes"); do
     "$data/c_scan" $quick | tee -a "$results"
     python3 bench/peers/jax_bench.py "$data" $quick | tee -a "$results"
     python3 bench/peers/torch_bench.py "$data" $quick | tee -a "$results"
+    python3 bench/peers/ort_bench.py "$data" $quick | tee -a "$results"
     python3 bench/peers/gemm_peak.py | tee -a "$results"
 done
 
