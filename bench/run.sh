@@ -22,6 +22,7 @@ cc -O3 -march=native -fopenmp bench/peers/c_scan.c -o "$data/c_scan"
 swift build -c release --product rnnc
 for cell in gru lstm; do
     .build/release/rnnc export bench/workloads/w3_$cell.rnn --weights "$data/w3_$cell.safetensors" -o "$data/w3_${cell}_rnnc.onnx"
+    .build/release/rnnc export bench/workloads/w3_$cell.rnn --weights "$data/w3_$cell.safetensors" --onnx-native-cells -o "$data/w3_${cell}_rnnc_native.onnx"
 done
 .build/release/rnnc export bench/workloads/w3_gru.rnn --weights "$data/w3_gru.safetensors" --form step -o "$data/w3_gru_rnnc_step.onnx"
 

@@ -40,6 +40,9 @@ extension RNNCommand {
         @Option(help: "What the ONNX graph computes: step (one time step) or sequence (whole sequences).")
         public var form: ONNXExporter.Form = .sequence
 
+        @Flag(help: "ONNX: emit ONNX's own GRU, LSTM and RNN ops for calls of the stdlib's gru, lstm, elman and elman_relu (every state must belong to one).")
+        public var onnxNativeCells = false
+
         @Option(help: "Element type of the exported tensors: float32, float64, or auto (the model's own precision).")
         public var dtype: DType = .auto
 
@@ -53,6 +56,9 @@ extension RNNCommand {
         public func validate() throws {
             if format == .torch && file.hasSuffix(".rnnc") {
                 throw ValidationError("--format torch needs the .rnn source: an artifact holds the fused step program, not the params")
+            }
+            if onnxNativeCells && (format != .onnx || file.hasSuffix(".rnnc")) {
+                throw ValidationError("--onnx-native-cells needs --format onnx and the .rnn source (an artifact does not record the cells)")
             }
         }
 
@@ -72,6 +78,7 @@ extension RNNCommand {
         }
 
         private func exportONNX() throws {
+            if onnxNativeCells { return try exportNativeCells() }
             let model: Artifact.Model
             if file.hasSuffix(".rnnc") {
                 do { model = try Artifact.load(path: file) } catch { throw ExitStatus.report(error) }
@@ -81,6 +88,20 @@ extension RNNCommand {
             let bytes: Data
             do {
                 bytes = try ONNXExporter.export(model, form: form, precision: precision(model.precision))
+            } catch {
+                Console.err("\(error)\n")
+                throw ExitStatus.dataError
+            }
+            let path = output ?? ((file as NSString).deletingPathExtension + ".onnx")
+            do { try writeAtomically(Array(bytes), to: path) } catch { throw ExitStatus.report(error) }
+            Console.out("wrote \(path)\n")
+        }
+
+        private func exportNativeCells() throws {
+            let compiled = try compile.compileModel(file)
+            let bytes: Data
+            do {
+                bytes = try ONNXExporter.exportNativeCells(compiled.ir, form: form, precision: precision(compiled.model.precision))
             } catch {
                 Console.err("\(error)\n")
                 throw ExitStatus.dataError

@@ -1,4 +1,5 @@
 import Foundation
+import RNNCompiler
 import RNNRuntime
 import SwiftProtobuf
 
@@ -40,6 +41,19 @@ public enum ONNXExporter {
         case .step: body = try StepGraph(lowering).build()
         case .sequence: body = try SequenceGraph(lowering, plan: model.plan).build()
         }
+        return try serialize(body, name: model.program.modelName, form: form, precision: precision)
+    }
+
+    /// The export with ONNX's own `GRU`, `LSTM` and `RNN` ops for the stdlib's cells
+    /// (`--onnx-native-cells`), from the elaborated program (`CompiledModel.ir`), whose every
+    /// state must belong to a call of `gru`, `lstm`, `elman` or `elman_relu`.
+    public static func exportNativeCells(_ ir: IRProgram, form: Form, precision: Precision) throws(ExportError) -> Data {
+        let graph = ONNXGraph(precision: precision)
+        let body = try NativeCellGraph(ir, form: form, graph: graph).build()
+        return try serialize(body, name: ir.modelName, form: form, precision: precision)
+    }
+
+    private static func serialize(_ body: Onnx_GraphProto, name: String, form: Form, precision: Precision) throws(ExportError) -> Data {
         // A protobuf message is at most 2 GiB; larger models need ONNX's external data.
         let weightBytes = body.initializer.reduce(0) { $0 + $1.rawData.count + 8 * $1.int64Data.count }
         guard weightBytes < maxWeightBytes else {
@@ -50,8 +64,8 @@ public enum ONNXExporter {
             $0.producerName = "rnnc"
             $0.opsetImport = [.with { $0.domain = ""; $0.version = opset }]
             $0.graph = body
-            $0.graph.name = model.program.modelName
-            $0.docString = "\(model.program.modelName), exported by rnnc (\(form.rawValue) form, \(precision.rawValue))"
+            $0.graph.name = name
+            $0.docString = "\(name), exported by rnnc (\(form.rawValue) form, \(precision.rawValue))"
         }
         do {
             return try onnx.serializedData()

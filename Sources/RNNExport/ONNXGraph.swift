@@ -143,6 +143,10 @@ extension Onnx_AttributeProto {
         .with { $0.name = name; $0.type = .ints; $0.ints = values.map(Int64.init) }
     }
 
+    static func strings(_ name: String, _ values: [String]) -> Onnx_AttributeProto {
+        .with { $0.name = name; $0.type = .strings; $0.strings = values.map { Data($0.utf8) } }
+    }
+
     static func graph(_ name: String, _ graph: Onnx_GraphProto) -> Onnx_AttributeProto {
         .with { $0.name = name; $0.type = .graph; $0.g = graph }
     }

@@ -97,6 +97,15 @@ let stdlibArgs = ["--stdlib", repoRoot + "/stdlib"]
         #expect(rnnc(["export", bad]).code == 65)
     }
 
+    /// `--onnx-native-cells` needs every state in a stdlib cell, and the source.
+    @Test func nativeCellsNeedCells() throws {
+        let gru = ["export", repoRoot + "/examples/gru2.rnn", "--weights", repoRoot + "/examples/gru2.safetensors", "--onnx-native-cells"] + stdlibArgs
+        #expect(rnnc(gru + ["-o", tempPath("gru2.onnx")]).code == 0)
+        let refused = rnnc(["export", example + ".rnn", "--onnx-native-cells", "-o", tempPath("m.onnx")] + stdlibArgs)
+        #expect(refused.code == 65 && refused.stderr.contains("is not a state of a stdlib cell"), "\(refused.stderr)")
+        #expect(rnnc(["export", example + ".rnn", "--format", "torch", "--onnx-native-cells"] + stdlibArgs).code == 64)
+    }
+
     /// `export --format torch` writes the module and its weights beside it, from sources only.
     @Test func exportWritesTorchModules() throws {
         let out = tempPath("more_ones.py")

@@ -22,16 +22,20 @@ struct ExportCases {
 
     var count: Int { manifest.count }
 
-    /// Adds a case: `reference` runs one sequence from the initial states.
-    mutating func add(_ name: String, model: Artifact.Model, batch: [[[Double]]], rng: inout SplitMix64,
+    /// Adds a case: `reference` runs one sequence from the initial states. With `nativeCells`
+    /// (the elaborated program `model` was lowered from, unoptimized), the exports use ONNX's
+    /// own cell ops, in Float32 only (onnxruntime's GRU, LSTM and RNN have no Float64 kernels).
+    mutating func add(_ name: String, model: Artifact.Model, batch: [[[Double]]], rng: inout SplitMix64, nativeCells: IRProgram? = nil,
                       reference: ([[Double]]) -> [[Double]]) throws {
         let program = model.program
         let file = name.map { $0.isLetter || $0.isNumber ? $0 : "_" }.map(String.init).joined()
         var models: [[String: Any]] = []
         for form in ONNXExporter.Form.allCases {
-            for precision in Precision.allCases {
+            for precision in Precision.allCases where nativeCells == nil || precision == .float32 {
                 let path = "\(file).\(form.rawValue).\(precision.rawValue).onnx"
-                try ONNXExporter.export(model, form: form, precision: precision).write(to: directory.appendingPathComponent(path))
+                let bytes = try nativeCells.map { ir throws in try ONNXExporter.exportNativeCells(ir, form: form, precision: precision) }
+                    ?? ONNXExporter.export(model, form: form, precision: precision)
+                try bytes.write(to: directory.appendingPathComponent(path))
                 models.append(["file": path, "form": form.rawValue, "precision": precision.rawValue])
             }
         }

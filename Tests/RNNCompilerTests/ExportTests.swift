@@ -39,16 +39,29 @@ import Testing
             let data = try SequenceData.read(path: base + ".json", format: .json)
             let sequence = try #require(data.sequences.first)
             try cases.add("example \(file)", model: compiled.model, batch: [sequence, sequence], rng: &rng) { interpret(compiled.ir, $0) }
+            let ir = compiled.ir
+            if !ir.cells.isEmpty, ir.cells.flatMap(\.states).count == ir.states.count {
+                try cases.add("example \(file) native", model: ScanLowering.lowerModel(ir), batch: [sequence, sequence], rng: &rng,
+                              nativeCells: ir) { interpret(ir, $0) }
+            }
         }
     }
 
-    /// The cells on their torch-made inputs.
+    /// The cells on their torch-made inputs; those that are stdlib GRUs, LSTMs and Elman RNNs
+    /// also with ONNX's own ops.
     func addCellFixtures(_ cases: inout ExportCases, _ rng: inout SplitMix64) throws {
+        var nativeCells = 0
         for fixture in cellFixtures {
             let (ir, xs, _) = try CellFixtureTests.load(fixture.name)
             let model = ScanLowering.lowerModel(try Optimizer.optimize(ir))
             try cases.add("cell \(fixture.name)", model: model, batch: Array(xs.prefix(3)), rng: &rng) { interpret(ir, $0) }
+            if !ir.cells.isEmpty, ir.cells.flatMap(\.states).count == ir.states.count {
+                try cases.add("cell \(fixture.name) native", model: ScanLowering.lowerModel(ir), batch: Array(xs.prefix(3)), rng: &rng,
+                              nativeCells: ir) { interpret(ir, $0) }
+                nativeCells += 1
+            }
         }
+        #expect(nativeCells == 6, "the GRU, LSTM and Elman fixtures export with ONNX's own ops")
     }
 
     /// The stdlib logic specs and the example specs: their programs on their inputs.

@@ -1,6 +1,6 @@
 """onnxruntime peers (CPU, 2 intra-op threads) on W3 and W4, with the same weights as
-rnnc-bench: torch.onnx.export of nn.GRU / nn.LSTM / a GRU step, and rnnc's own ONNX export
-of the same workloads (bench/run.sh writes them to DATA). Prints one JSON line per result.
+rnnc-bench: torch.onnx.export of nn.GRU / nn.LSTM / a GRU step, and rnnc's own ONNX exports
+of the same workloads, plain and with ONNX's own cell ops (bench/run.sh writes them to DATA). Prints one JSON line per result.
 
     python3 bench/peers/ort_bench.py DATA [--quick]
 """
@@ -56,11 +56,14 @@ for name, cls in [("GRU", torch.nn.GRU), ("LSTM", torch.nn.LSTM)]:
     layer.load_state_dict(load_file(os.path.join(data, f"w3_{name.lower()}.safetensors")))
     exported = session(torch_onnx(layer, (torch.zeros(4, 2, 256),), ["x"], {"x": {0: "T", 1: "B"}}))
     ours = session(os.path.join(data, f"w3_{name.lower()}_rnnc.onnx"))
+    native = session(os.path.join(data, f"w3_{name.lower()}_rnnc_native.onnx"))
     for B in [1, 8]:
         x = rng.standard_normal((T, B, 256), dtype=np.float32)
         batch_major = np.ascontiguousarray(x.transpose(1, 0, 2))
         report(f"W3 {name} B={B}", "onnxruntime (torch.onnx.export)", T * B, best(lambda: exported.run(None, {"x": x}), repeats=2))
         report(f"W3 {name} B={B}", "onnxruntime (rnnc export)", T * B, best(lambda: ours.run(None, {"x": batch_major}), repeats=2))
+        report(f"W3 {name} B={B}", "onnxruntime (rnnc export, native cells)", T * B,
+               best(lambda: native.run(None, {"x": batch_major}), repeats=2))
 
 
 # W4: per-token latency of one GRU step, with every buffer allocated before the loop: the

@@ -97,6 +97,33 @@ public struct IRParam: Sendable {
     public var values: [Double]
 }
 
+/// A call of one of the stdlib's standard cells (`cells.gru`'s `gru`), as elaborated, so an
+/// exporter may emit an engine's own op for it (ONNX's `GRU`): the cell's input and returned
+/// value, its states (in declaration order: `h`, then `c` for an LSTM) and its weights as
+/// bound (`W_ih`, `W_hh`, `b_ih`, `b_hh`, in PyTorch's gate order).
+public struct CellCall: Sendable {
+    public enum Kind: String, Sendable {
+        case gru, lstm, elman, elmanRelu = "elman_relu"
+    }
+
+    public var kind: Kind
+    public var input: ValueID
+    public var output: ValueID
+    public var states: [Int]
+    public var weights: [Tensor]
+
+    /// The cell a stdlib function is, by its module and name.
+    static func kind(module: String, function: String) -> Kind? {
+        switch (module, function) {
+        case ("cells.gru", "gru"): .gru
+        case ("cells.lstm", "lstm"): .lstm
+        case ("cells.rnn", "elman"): .elman
+        case ("cells.rnn", "elman_relu"): .elmanRelu
+        default: nil
+        }
+    }
+}
+
 /// Which params an elaborated node's compile-time data is (for exporters that keep params
 /// trainable). An affine node's `weight` is its matrix's origin — or, when the matrix is the
 /// diagonal of a vector (`x * b`), that vector's — and `bias` its bias's; a constant node's
@@ -124,6 +151,8 @@ public struct IRProgram: Sendable {
     /// The params each node's data is, by node index, as elaborated. Passes that rewrite
     /// nodes drop it (the optimized IR folds params together).
     public var paramUses: [Int: ParamUse] = [:]
+    /// The standard cells called, as elaborated; passes that rewrite nodes drop them.
+    public var cells: [CellCall] = []
 
     public subscript(id: ValueID) -> IRNode { nodes[id.index] }
 

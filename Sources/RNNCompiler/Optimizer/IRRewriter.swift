@@ -29,6 +29,7 @@ struct IRRewriter {
         var out = program
         out.nodes = r.nodes
         out.paramUses = [:]
+        out.cells = []
         out.states = program.states.map { var s = $0; s.next = map[s.next.index]; return s }
         out.outputs = program.outputs.map { map[$0.index] }
         return out

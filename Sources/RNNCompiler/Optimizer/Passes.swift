@@ -173,6 +173,7 @@ extension Pass {
         var map = [Int](repeating: -1, count: p.nodes.count)
         out.nodes = []
         out.paramUses = [:]
+        out.cells = []
         for (i, node) in p.nodes.enumerated() where live[i] {
             var n = node
             n.op = node.op.mapOperands { ValueID(index: map[$0.index]) }

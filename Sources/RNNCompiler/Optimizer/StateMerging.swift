@@ -69,6 +69,7 @@ extension Pass {
         }
         out.nodes = nodes
         out.paramUses = [:]
+        out.cells = []
         out.states = states
         return out
     }

@@ -58,7 +58,20 @@ extension Elaborator {
         }
         let result = decl.result.map { eval($0, in: scope) } ?? .error
         checkAllUpdated(from: firstState, declaredIn: decl.name.name)
+        recordCell(decl, scope: scope, states: Array(firstState..<states.count), result: result)
         return result
+    }
+
+    /// Notes a call of a stdlib cell with a runtime input and compile-time weights.
+    private func recordCell(_ decl: FunctionDecl, scope: Scope, states: [Int], result: Value) {
+        guard let module = modules.stdlibModule(of: decl.range), let kind = CellCall.kind(module: module, function: decl.name.name),
+              case .runtime(let output, _) = result, case .value(.runtime(let input, _), _)? = scope.lookup("x") else { return }
+        var weights: [Tensor] = []
+        for name in ["W_ih", "W_hh", "b_ih", "b_hh"] {
+            guard case .value(.constant(let t), _)? = scope.lookup(name) else { return }
+            weights.append(t)
+        }
+        cells.append(CellCall(kind: kind, input: input, output: output, states: states, weights: weights))
     }
 
     /// Binds positional, then named arguments; returns the parameters left to their defaults

@@ -42,6 +42,8 @@ final class Elaborator {
     /// Functions being inlined, innermost last, with the instance name of each call.
     var callStack: [(name: String, instance: String)] = []
     var instanceCounters: [String: Int] = [:]
+    /// The stdlib cells called (`IRProgram.cells`).
+    var cells: [CellCall] = []
     /// Compile-time work done so far (expressions evaluated, constant elements built).
     var evaluations = 0
     var elementWork = 0
@@ -134,7 +136,7 @@ final class Elaborator {
         return IRProgram(
             modelName: model.name.name, inputs: inputs,
             states: states.map { IRState(name: $0.name, size: $0.size, initial: $0.initial, next: $0.next!, range: $0.range) },
-            params: params, nodes: builder.nodes, outputs: outputs, paramUses: builder.paramUses)
+            params: params, nodes: builder.nodes, outputs: outputs, paramUses: builder.paramUses, cells: cells)
     }
 
     private func bindModelParams(_ model: ModelDecl, in scope: Scope) {

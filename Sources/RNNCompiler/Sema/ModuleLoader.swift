@@ -9,6 +9,16 @@ public struct ModuleSet {
     public var functions: [String: FunctionDecl]
     /// Every model of every loaded file, by name.
     public var models: [String: ModelDecl]
+    /// The standard library's folder (canonical), when one was given.
+    public var stdlib: String? = nil
+
+    /// The stdlib module a declaration comes from (`cells.gru`), or nil for the user's files.
+    func stdlibModule(of range: SourceRange) -> String? {
+        guard let stdlib else { return nil }
+        let path = ModuleLoader.canonical(range.file.path)
+        guard path.hasPrefix(stdlib + "/"), path.hasSuffix(".rnn") else { return nil }
+        return String(path.dropFirst(stdlib.count + 1).dropLast(4)).replacingOccurrences(of: "/", with: ".")
+    }
 }
 
 /// Finds the standard library: `--stdlib`, then `RNNC_STDLIB`, then a `stdlib` folder next to
@@ -78,7 +88,7 @@ final class ModuleLoader {
                 }
             }
         }
-        return ModuleSet(root: rootAST, files: order, functions: functions, models: models)
+        return ModuleSet(root: rootAST, files: order, functions: functions, models: models, stdlib: stdlib.map(Self.canonical))
     }
 
     private func visit(_ file: SourceFile, canonicalPath: String) -> SourceFileAST {
