@@ -64,25 +64,22 @@ struct NativeCellGraph {
             defaults.append(value)
             initial[k] = graph.node("Expand", [names.states[k], lowering.shape(lead: batch, info.size)], hint: state.name)
         }
-        // The cells' internals (what depends on their states) are the native op's business.
-        var insideCells = Set(cells.flatMap(\.stateSlots))
+        let (insideCells, live) = liveInstructions()
         var results: [Int: String] = [:]
-        for (i, ins) in program.instructions.enumerated() {
-            guard ins.operands.contains(where: insideCells.contains) else {
+        for (i, ins) in program.instructions.enumerated() where live[i] {
+            guard insideCells.contains(ins.destination) else {
                 try lowering.emit(i, &values)
                 continue
             }
-            insideCells.insert(ins.destination)
             if let cell = cells.first(where: { $0.output == ins.destination }) {
                 guard let input = values[cell.input] else { throw ExportError("cell \(cell.name)'s input is not computed before it") }
                 let (sequence, finals) = emit(cell, input: input, initial: cell.call.states.map { initial[$0]! })
                 values[cell.output] = sequence
-                insideCells.remove(cell.output)
                 for (k, final) in zip(cell.call.states, finals) { results[k] = final }
             }
         }
-        for s in program.outputSlots where insideCells.contains(s) {
-            throw ExportError("--onnx-native-cells: an output reads a cell's insideCells value; export without the flag")
+        for s in program.outputSlots where values[s] == nil {
+            throw ExportError("--onnx-native-cells: an output reads a value inside a cell; export without the flag")
         }
         var y = try lowering.outputs(values, lead: lead)
         let yDims: [ONNXGraph.Dimension]
@@ -104,6 +101,28 @@ struct NativeCellGraph {
             $0.input = inputs
             $0.output = outputs
         }
+    }
+
+    /// The slots inside the cells (what depends on their states, their outputs included,
+    /// which the native ops give), and which instructions to emit: those the outputs need,
+    /// through the cells' inputs — not, say, a cell's input projection, which its native op
+    /// computes itself.
+    private func liveInstructions() -> (inside: Set<Int>, live: [Bool]) {
+        let program = lowering.program
+        var inside = Set(cells.flatMap(\.stateSlots))
+        for ins in program.instructions where ins.operands.contains(where: inside.contains) { inside.insert(ins.destination) }
+        var needed = Set(program.outputSlots)
+        var live = [Bool](repeating: false, count: program.instructions.count)
+        for (i, ins) in program.instructions.enumerated().reversed() where needed.contains(ins.destination) {
+            if let cell = cells.first(where: { $0.output == ins.destination }) {
+                live[i] = true
+                needed.insert(cell.input)
+            } else if !inside.contains(ins.destination) {
+                live[i] = true
+                needed.formUnion(ins.operands)
+            }
+        }
+        return (inside, live)
     }
 
     /// The cell's native op. `input`: `[T, B, n]` (or `[B, n]` in the step form); `initial`:

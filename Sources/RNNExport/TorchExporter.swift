@@ -77,7 +77,15 @@ struct TorchWriter {
                   "        self.input_width = \(ir.inputWidth)",
                   "        self.output_width = \(ir.outputWidth)",
                   "        self.state_names: List[str] = [\(ir.states.map { pythonString($0.name) }.joined(separator: ", "))]",
-                  "        tensors = read_safetensors(weights or os.path.join(os.path.dirname(os.path.abspath(__file__)), \(pythonString(weightsFile))))",
+                  "        # Each param's attribute, by its name in the source.",
+                  "        self.param_names: Dict[str, str] = {\(ir.params.compactMap { p in paramAttributes[p.name].map { "\(pythonString(p.name)): \(pythonString($0))" } }.joined(separator: ", "))}",
+                  "        tensors = read_safetensors(os.path.join(os.path.dirname(os.path.abspath(__file__)), \(pythonString(weightsFile))))",
+                  "        if weights is not None:  # params by their source names, as save_weights writes them",
+                  "            for name, value in read_safetensors(weights).items():",
+                  "                if name in self.param_names:",
+                  "                    if list(value.shape) != list(tensors[self.param_names[name]].shape):",
+                  "                        raise ValueError(f\"{weights}: {name} has shape {list(value.shape)}, the param {list(tensors[self.param_names[name]].shape)}\")",
+                  "                    tensors[self.param_names[name]] = value",
                   "        # The params of the source, as it names and shapes them."]
         lines += params.isEmpty ? ["        # (none)"] : params
         lines += ["        # Values the compiler computed, and the initial states: moved with the module, not trained."]
@@ -90,7 +98,7 @@ struct TorchWriter {
                   "        \"\"\"One token per sequence: x [B, \(ir.inputWidth)] and the states -> y [B, \(ir.outputWidth)] and the next states.\"\"\"",
                   "        batch = x.shape[0]"]
         lines += body.map { "        " + $0 }
-        lines += [""] + forward() + [""] + saveWeights() + [""] + safetensorsHelpers()
+        lines += [""] + forward() + [""] + saveWeights() + [""] + Self.safetensorsHelpers
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -268,84 +276,4 @@ struct TorchWriter {
             "        write_safetensors(path, {" + pairs.joined(separator: ", ") + "})",
         ]
     }
-
-    private func safetensorsHelpers() -> [String] {
-        [
-            "",
-            "_DTYPES = {\"F64\": torch.float64, \"F32\": torch.float32, \"F16\": torch.float16, \"BF16\": torch.bfloat16, \"I64\": torch.int64}",
-            "",
-            "",
-            "def read_safetensors(path: str) -> Dict[str, Tensor]:",
-            "    \"\"\"The tensors of a safetensors file (the format is an 8-byte header length, a JSON header, the data).\"\"\"",
-            "    with open(path, \"rb\") as f:",
-            "        data = f.read()",
-            "    length = int.from_bytes(data[:8], \"little\")",
-            "    header = json.loads(data[8:8 + length])",
-            "    body = data[8 + length:]",
-            "    tensors = {}",
-            "    for name, info in header.items():",
-            "        if name == \"__metadata__\":",
-            "            continue",
-            "        start, end = info[\"data_offsets\"]",
-            "        flat = torch.frombuffer(bytearray(body[start:end]), dtype=_DTYPES[info[\"dtype\"]]) if end > start else torch.zeros(0, dtype=_DTYPES[info[\"dtype\"]])",
-            "        tensors[name] = flat.reshape(info[\"shape\"]).clone()",
-            "    return tensors",
-            "",
-            "",
-            "def write_safetensors(path: str, tensors: Dict[str, Tensor]) -> None:",
-            "    \"\"\"Writes tensors as a safetensors file (Float64), as rnnc --weights reads it.\"\"\"",
-            "    header, chunks, offset = {}, [], 0",
-            "    for name, tensor in tensors.items():",
-            "        flat = tensor.detach().to(torch.float64).cpu().contiguous().reshape(-1).view(torch.uint8)",
-            "        try:",
-            "            raw = flat.numpy().tobytes()",
-            "        except (RuntimeError, ImportError):  # torch without NumPy",
-            "            raw = bytes(flat.tolist())",
-            "        header[name] = {\"dtype\": \"F64\", \"shape\": list(tensor.shape), \"data_offsets\": [offset, offset + len(raw)]}",
-            "        chunks.append(raw)",
-            "        offset += len(raw)",
-            "    encoded = json.dumps(header).encode()",
-            "    encoded += b\" \" * (-len(encoded) % 8)",
-            "    with open(path, \"wb\") as f:",
-            "        f.write(len(encoded).to_bytes(8, \"little\") + encoded + b\"\".join(chunks))",
-        ]
-    }
-}
-
-/// A Python string literal.
-func pythonString(_ s: String) -> String {
-    "\"" + s.unicodeScalars.map { c -> String in
-        switch c {
-        case "\"": return "\\\""
-        case "\\": return "\\\\"
-        case _ where c.value < 0x20 || c.value > 0x7E: return String(format: "\\U%08x", c.value)
-        default: return String(c)
-        }
-    }.joined() + "\""
-}
-
-/// A Python float literal that reads back as the same Double.
-func pythonNumber(_ x: Double) -> String {
-    if x.isNaN { return "float('nan')" }
-    if x.isInfinite { return x > 0 ? "float('inf')" : "float('-inf')" }
-    return "\(x)"
-}
-
-extension WeightMatrix {
-    /// Whether only diagonal entries are non-zero.
-    var isDiagonal: Bool {
-        switch storage {
-        case .dense(let v): return v.indices.allSatisfy { v[$0] == 0 || $0 / cols == $0 % cols }
-        case .sparse(let offsets, let columns, let values):
-            return (0..<rows).allSatisfy { r in (offsets[r]..<offsets[r + 1]).allSatisfy { columns[$0] == r || values[$0] == 0 } }
-        }
-    }
-
-    /// The diagonal, for a square matrix.
-    var diagonalValues: [Double] {
-        let dense = denseValues()
-        return (0..<rows).map { dense[$0 * cols + $0] }
-    }
-
-    var isIdentity: Bool { rows == cols && isDiagonal && diagonalValues.allSatisfy { $0 == 1 } }
 }

@@ -26,8 +26,13 @@ def main(document, bin_dir):
         for folder in ("examples", "stdlib"):
             shutil.copytree(os.path.join(root, folder), os.path.join(scratch, folder))
         env = dict(os.environ, PATH=os.path.abspath(bin_dir) + os.pathsep + os.environ["PATH"], RNNC_STDLIB=os.path.join(scratch, "stdlib"))
-        for language, code in found:
-            command = ["bash", "-euo", "pipefail", "-c", code] if language == "sh" else [sys.executable, "-c", code]
+        for k, (language, code) in enumerate(found):
+            # A Python block runs as a file of its own, so multiprocessing can import its functions.
+            script = os.path.join(scratch, f"doc_block_{k}.py")
+            if language == "python":
+                with open(script, "w") as f:
+                    f.write(code)
+            command = ["bash", "-euo", "pipefail", "-c", code] if language == "sh" else [sys.executable, script]
             result = subprocess.run(command, cwd=scratch, env=env, capture_output=True, text=True)
             sys.stdout.write(result.stdout)
             if result.returncode != 0:
