@@ -7,8 +7,8 @@ public struct CompileOptions: ParsableArguments {
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a model parameter, e.g. --set d=64 (repeatable; the value is an rnn constant expression).", valueName: "name=value"))
     public var settings: [String] = []
 
-    @Option(help: ArgumentHelp("A safetensors file whose tensors bind the model's params by name.", valueName: "file"))
-    public var weights: String?
+    @Option(help: ArgumentHelp("A safetensors file whose tensors bind the model's params by name (repeatable: the files' tensors merge; a param two files bind is an error).", valueName: "file"))
+    public var weights: [String] = []
 
     @Option(help: ArgumentHelp("Bind only the weights whose names start with this prefix, with the prefix removed (e.g. 'encoder.'). Dots in names become underscores.", valueName: "prefix"))
     public var weightsPrefix: String = ""
@@ -29,6 +29,29 @@ public struct CompileOptions: ParsableArguments {
     public var printPasses = false
 
     public init() {}
+
+    /// The options given that only a .rnn source uses (an artifact is compiled already).
+    public var sourceOnlyOptionsGiven: [String] {
+        var given: [String] = []
+        if !settings.isEmpty { given.append("--set") }
+        if !weights.isEmpty { given.append("--weights") }
+        if !weightsPrefix.isEmpty { given.append("--weights-prefix") }
+        if model != nil { given.append("--model") }
+        if stdlib != nil { given.append("--stdlib") }
+        if noOptimize { given.append("--no-optimize") }
+        if verifyEach { given.append("--verify-each") }
+        if printPasses { given.append("--print-passes") }
+        return given
+    }
+
+    /// Refuses source-only options for an artifact, rather than ignoring them.
+    public func validate(for file: String) throws {
+        try validate()
+        let given = sourceOnlyOptionsGiven
+        if file.hasSuffix(".rnnc"), !given.isEmpty {
+            throw ValidationError("\(given.joined(separator: ", ")) \(given.count == 1 ? "applies" : "apply") to .rnn sources; '\(file)' is an artifact, compiled already")
+        }
+    }
 
     public func validate() throws {
         for s in settings {
@@ -69,9 +92,9 @@ public struct CompileOptions: ParsableArguments {
             return (String(parts[0]).trimmingCharacters(in: .whitespaces), parts.count > 1 ? String(parts[1]) : "")
         }
         var compiler = Compiler(stdlibPath: StdlibLocator.locate(override: stdlib), options: options)
-        if let weights {
+        for path in weights {
             do {
-                guard try compiler.loadWeights(path: weights, prefix: weightsPrefix) else {
+                guard try compiler.loadWeights(path: path, prefix: weightsPrefix) else {
                     printDiagnostics(compiler)
                     throw ExitStatus.dataError
                 }

@@ -73,6 +73,10 @@ extension RNNCommand {
         public init() {}
 
         public func validate() throws {
+            try compile.validate(for: file)
+            if let output, outputFormat == nil, !(output as NSString).pathExtension.isEmpty, DataFormat(path: output) == nil {
+                throw ValidationError("cannot tell the output format from '\(output)': use .json, .csv, .npy or .txt, or pass --output-format")
+            }
             if stream == (input != nil) { throw ValidationError(stream ? "--stream reads standard input; drop --input" : "give --input PATH, or --stream") }
             if let digits, !(1...17).contains(digits) { throw ValidationError("--digits must be between 1 and 17") }
             if inputFormat == .text { throw ValidationError("the text format is for output only") }

@@ -36,6 +36,7 @@ public struct Compiler {
     /// ignored), the prefix is removed, and every `.` becomes `_` — so PyTorch's
     /// `weight_ih_l0` binds `param weight_ih_l0`, and `encoder.rnn.weight_ih_l0` with prefix
     /// `encoder.` binds `param rnn_weight_ih_l0`.
+    /// Called again, it adds another file's tensors (a param two files bind is an error).
     public mutating func loadWeights(path: String, prefix: String = "") throws(RuntimeError) -> Bool {
         let file: SafeTensors.File
         do {
@@ -45,7 +46,9 @@ public struct Compiler {
             diagnostics.error(.weightsFile, "cannot load weights: \(error)", at: nil)
             return false
         }
-        var mapped = SafeTensors.File(tensors: [], metadata: file.metadata)
+        // A second file adds its tensors to the first's; a param two files bind is an error.
+        var mapped = options.weights ?? SafeTensors.File(tensors: [], metadata: file.metadata)
+        let earlier = Set(mapped.tensors.map(\.name))
         var origin: [String: String] = [:]
         for var tensor in file.tensors where tensor.name.hasPrefix(prefix) {
             let original = tensor.name
@@ -54,11 +57,15 @@ public struct Compiler {
                 diagnostics.error(.weightsFile, "tensors '\(other)' and '\(original)' in \(path) both map to param name '\(tensor.name)'", at: nil)
                 return false
             }
+            if earlier.contains(tensor.name) {
+                diagnostics.error(.weightsFile, "param name '\(tensor.name)' is bound by both \(options.weightsPath ?? "an earlier file") and \(path)", at: nil)
+                return false
+            }
             origin[tensor.name] = original
             mapped.tensors.append(tensor)
         }
         options.weights = mapped
-        options.weightsPath = path
+        options.weightsPath = options.weightsPath.map { $0 + ", " + path } ?? path
         return true
     }
 

@@ -97,6 +97,41 @@ let stdlibArgs = ["--stdlib", repoRoot + "/stdlib"]
         #expect(rnnc(["export", bad]).code == 65)
     }
 
+    /// Options that do not apply are errors, not ignored; several weights files merge.
+    @Test func optionsAreNeverIgnored() throws {
+        let artifact = tempPath("more_ones.rnnc")
+        #expect(rnnc(["compile", example + ".rnn", "-o", artifact] + stdlibArgs).code == 0)
+        for extra in [["--set", "n=3"], ["--weights", "w.safetensors"], ["--model", "M"], ["--no-optimize"]] {
+            let r = rnnc(["run", artifact, "--input", example + ".json"] + extra)
+            #expect(r.code == 64 && r.stderr.contains("applies to .rnn sources"), "\(extra): \(r.stderr)")
+            #expect(rnnc(["export", artifact] + extra).code == 64, "\(extra)")
+        }
+        let bin = rnnc(["run", example + ".rnn", "--input", example + ".json", "--output", tempPath("y.bin")] + stdlibArgs)
+        #expect(bin.code == 64 && bin.stderr.contains("cannot tell the output format"), "\(bin.stderr)")
+        #expect(rnnc(["run", example + ".rnn", "--input", example + ".json", "--output", tempPath("y.bin"), "--output-format", "csv"] + stdlibArgs).code == 0)
+
+        let gru = repoRoot + "/examples/gru2"
+        let all = try SafeTensors.read(path: gru + ".safetensors")
+        let (first, second) = (tempPath("layer0.safetensors"), tempPath("layer1.safetensors"))
+        for (path, layer) in [(first, "l0"), (second, "l1")] {
+            let part = SafeTensors.File(tensors: all.tensors.filter { $0.name.hasSuffix(layer) })
+            try Data(SafeTensors.encode(part)).write(to: URL(fileURLWithPath: path))
+        }
+        let whole = rnnc(["run", gru + ".rnn", "--weights", gru + ".safetensors", "--input", gru + ".json"] + stdlibArgs)
+        let merged = rnnc(["run", gru + ".rnn", "--weights", first, "--weights", second, "--input", gru + ".json"] + stdlibArgs)
+        #expect(merged.code == 0 && merged.stdout == whole.stdout, "\(merged.stderr)")
+        let twice = rnnc(["run", gru + ".rnn", "--weights", gru + ".safetensors", "--weights", first, "--input", gru + ".json"] + stdlibArgs)
+        #expect(twice.code == 65 && twice.stderr.contains("is bound by both"), "\(twice.stderr)")
+    }
+
+    @Test func mistypedCommandsGetASuggestion() {
+        #expect(RNNCommand.mistypedSubcommand(["chek", "x.rnn"])?.contains("did you mean 'check'?") == true)
+        #expect(RNNCommand.mistypedSubcommand(["exprot"])?.contains("'export'") == true)
+        #expect(RNNCommand.mistypedSubcommand(["check", "x.rnn"]) == nil)
+        #expect(RNNCommand.mistypedSubcommand(["--help"]) == nil)
+        #expect(RNNCommand.mistypedSubcommand(["zzzzzzzz"]) == nil)
+    }
+
     /// `--onnx-native-cells` needs every state in a stdlib cell, and the source.
     @Test func nativeCellsNeedCells() throws {
         let gru = ["export", repoRoot + "/examples/gru2.rnn", "--weights", repoRoot + "/examples/gru2.safetensors", "--onnx-native-cells"] + stdlibArgs
