@@ -68,6 +68,9 @@ extension RNNCommand {
         @Option(help: "Print numbers with this many significant digits (default: shortest exact form).")
         public var digits: Int?
 
+        @Option(help: ArgumentHelp("The cores to use (default: all).", valueName: "n"))
+        public var threads: Int?
+
         @OptionGroup public var compile: CompileOptions
 
         public init() {}
@@ -79,6 +82,7 @@ extension RNNCommand {
             }
             if stream == (input != nil) { throw ValidationError(stream ? "--stream reads standard input; drop --input" : "give --input PATH, or --stream") }
             if let digits, !(1...17).contains(digits) { throw ValidationError("--digits must be between 1 and 17") }
+            if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be between 1 and 1024") }
             if inputFormat == .text { throw ValidationError("the text format is for output only") }
             if !(scanMemory > 0 && scanMemory <= 1_048_576) { throw ValidationError("--scan-memory takes a number of GiB above 0 (at most 1048576)") }
             if engine == .interpreter && dtype == .float32 { throw ValidationError("the interpreter runs in float64 only") }
@@ -126,7 +130,7 @@ extension RNNCommand {
             guard engine == .interpreter else {
                 let model = try loadModel()
                 let float32 = runsInFloat32(model)
-                return (try runModel(model, on: data, mode: mode, float32: float32, scanMemoryLimit: Int(scanMemory * Double(1 << 30))), float32)
+                return (try runModel(model, on: data, mode: mode, float32: float32, scanMemoryLimit: Int(scanMemory * Double(1 << 30)), threads: threads), float32)
             }
             let ir = try compile.compileModel(file).ir
             guard data.sequences.allSatisfy({ $0.isEmpty }) || data.width == ir.inputWidth else {
@@ -143,9 +147,9 @@ extension RNNCommand {
             do { model = try loadModel() } catch let error as RuntimeError { throw ExitStatus.report(error) }
             do {
                 if runsInFloat32(model) {
-                    try stream(StepSession<Float>(program: model.program))
+                    try stream(StepSession<Float>(program: model.program, threads: threads))
                 } else {
-                    try stream(StepSession<Double>(program: model.program))
+                    try stream(StepSession<Double>(program: model.program, threads: threads))
                 }
             } catch let error as RuntimeError {
                 throw ExitStatus.report(error)

@@ -124,6 +124,12 @@ let stdlibArgs = ["--stdlib", repoRoot + "/stdlib"]
         #expect(twice.code == 65 && twice.stderr.contains("is bound by both"), "\(twice.stderr)")
     }
 
+    @Test func threadsAreAnOption() {
+        let one = rnnc(["run", example + ".rnn", "--input", example + ".json", "--threads", "1"] + stdlibArgs)
+        #expect(one.code == 0 && one.stdout == "0\n0\n1\n0\n0\n0\n0\n0\n0\n0\n", "\(one.stderr)")
+        #expect(rnnc(["run", example + ".rnn", "--input", example + ".json", "--threads", "0"] + stdlibArgs).code == 64)
+    }
+
     @Test func mistypedCommandsGetASuggestion() {
         #expect(RNNCommand.mistypedSubcommand(["chek", "x.rnn"])?.contains("did you mean 'check'?") == true)
         #expect(RNNCommand.mistypedSubcommand(["exprot"])?.contains("'export'") == true)

@@ -25,14 +25,16 @@ public enum ExecutionMode: String, Sendable, CaseIterable {
 /// sequences are shared out over the cores (each core with its own session and workspace).
 /// The scan program's buffers stay within `scanMemoryLimit` bytes: `auto` runs sequences one
 /// at a time per core, then step by step, rather than exceed it; `scan` fails instead.
+/// `threads`: the cores to use (all by default).
 public func runModel(_ model: Artifact.Model, on data: SequenceData, mode: ExecutionMode = .auto, float32: Bool,
-                     scanMemoryLimit: Int = ExecutionMode.defaultScanMemoryLimit) throws(RuntimeError) -> SequenceData {
+                     scanMemoryLimit: Int = ExecutionMode.defaultScanMemoryLimit, threads: Int? = nil) throws(RuntimeError) -> SequenceData {
     let program = model.program
     guard data.sequences.allSatisfy({ $0.isEmpty }) || data.width == program.inputWidth else {
         throw .inputMismatch("input tokens have \(data.width) values, but model '\(program.modelName)' takes \(program.inputWidth) (\(program.inputs.map { "\($0.name): [\($0.size)]" }.joined(separator: ", ")))")
     }
-    let outputs = float32 ? try runBatch(Float.self, model, data.sequences, mode, scanMemoryLimit)
-                          : try runBatch(Double.self, model, data.sequences, mode, scanMemoryLimit)
+    let cores = max(1, threads ?? Parallel.cores)
+    let outputs = float32 ? try runBatch(Float.self, model, data.sequences, mode, scanMemoryLimit, cores)
+                          : try runBatch(Double.self, model, data.sequences, mode, scanMemoryLimit, cores)
     return SequenceData(sequences: outputs, width: program.outputWidth, isBatch: data.isBatch)
 }
 
@@ -45,12 +47,12 @@ private final class BatchResults: @unchecked Sendable {
 }
 
 private func runBatch<Scalar: BinaryFloatingPoint & Sendable>(_: Scalar.Type, _ model: Artifact.Model, _ sequences: [[[Double]]],
-                                                              _ mode: ExecutionMode, _ memoryLimit: Int) throws(RuntimeError) -> [[[Double]]] {
+                                                              _ mode: ExecutionMode, _ memoryLimit: Int, _ cores: Int) throws(RuntimeError) -> [[[Double]]] {
     // Validate once, up front, so the workers cannot fail on the program itself.
     let scan = mode == .step ? nil : try ScanRunner<Scalar>(program: model.program, plan: model.plan)
     _ = try StepSession<Scalar>(program: model.program)
-    let workers = min(Parallel.cores, max(1, sequences.count))
-    let threadsPerWorker = max(1, Parallel.cores / workers)
+    let workers = min(cores, max(1, sequences.count))
+    let threadsPerWorker = max(1, cores / workers)
     let results = BatchResults(count: sequences.count)
     // Whether `workers` runs of `batch` sequences of `steps` tokens each fit the budget.
     @Sendable func fits(steps: Int, batch: Int) -> Bool {
