@@ -28,6 +28,13 @@ extension RNNCommand {
             case auto, float32, float64
         }
 
+        /// The formats an input file may have (text is written, not read).
+        public enum InputFormat: String, ExpressibleByArgument, CaseIterable {
+            case json, csv, npy
+
+            var dataFormat: DataFormat { DataFormat(rawValue: rawValue)! }
+        }
+
         public enum Engine: String, ExpressibleByArgument, CaseIterable {
             case step, interpreter
         }
@@ -48,7 +55,7 @@ extension RNNCommand {
         public var scanMemory: Double = Double(ExecutionMode.defaultScanMemoryLimit) / Double(1 << 30)
 
         @Option(help: "The input format when the extension does not say: json, csv or npy.")
-        public var inputFormat: DataFormat?
+        public var inputFormat: InputFormat?
 
         @Option(help: ArgumentHelp("Write outputs here instead of standard output.", valueName: "path"))
         public var output: String?
@@ -83,7 +90,6 @@ extension RNNCommand {
             if stream == (input != nil) { throw ValidationError(stream ? "--stream reads standard input; drop --input" : "give --input PATH, or --stream") }
             if let digits, !(1...17).contains(digits) { throw ValidationError("--digits must be between 1 and 17") }
             if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be between 1 and 1024") }
-            if inputFormat == .text { throw ValidationError("the text format is for output only") }
             if !(scanMemory > 0 && scanMemory <= 1_048_576) { throw ValidationError("--scan-memory takes a number of GiB above 0 (at most 1048576)") }
             if engine == .interpreter && dtype == .float32 { throw ValidationError("the interpreter runs in float64 only") }
             if engine == .interpreter && file.hasSuffix(".rnnc") { throw ValidationError("the interpreter runs .rnn sources; an artifact runs on the step engine") }
@@ -94,7 +100,7 @@ extension RNNCommand {
             if stream { return try runStream() }
             guard let input else { return }
             do {
-                guard let inFormat = inputFormat ?? DataFormat(path: input) else {
+                guard let inFormat = inputFormat?.dataFormat ?? DataFormat(path: input) else {
                     throw ValidationError("cannot tell the format of '\(input)' from its extension; pass --input-format")
                 }
                 let data = try SequenceData.read(path: input, format: inFormat)
