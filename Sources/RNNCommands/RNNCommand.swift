@@ -1,4 +1,5 @@
 import ArgumentParser
+import RNNCompiler
 
 /// The `rnnc` command line.
 public struct RNNCommand: ParsableCommand {
@@ -23,24 +24,7 @@ extension RNNCommand {
         guard let first = arguments.first, !first.hasPrefix("-") else { return nil }
         let names = configuration.subcommands.map { $0._commandName } + ["help"]
         guard !names.contains(first) else { return nil }
-        let close = names.map { ($0, editDistance(first, $0)) }.filter { $0.1 <= 2 }.min { $0.1 < $1.1 }
-        guard let (name, _) = close else { return nil }
+        guard let name = Suggestions.closest(to: first, among: names) else { return nil }
         return "error: unknown command '\(first)'; did you mean '\(name)'? (commands: \(names.dropLast().joined(separator: ", ")))"
-    }
-
-    /// Levenshtein distance.
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        var row = Array(0...b.count)
-        for i in 1...max(1, a.count) where !a.isEmpty {
-            var previous = row[0]
-            row[0] = i
-            for j in 1...max(1, b.count) where !b.isEmpty {
-                let substitution = previous + (a[i - 1] == b[j - 1] ? 0 : 1)
-                previous = row[j]
-                row[j] = min(substitution, row[j] + 1, row[j - 1] + 1)
-            }
-        }
-        return a.isEmpty ? b.count : row[b.count]
     }
 }

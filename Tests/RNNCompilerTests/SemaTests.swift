@@ -170,3 +170,31 @@ import Testing
         #expect(compile(lines.joined(separator: "\n")).errors.first?.code == .tooLarge)
     }
 }
+
+@Suite struct SuggestionTests {
+    func message(_ source: String) -> String {
+        let compiler = Compiler(stdlibPath: stdlibPath)
+        _ = compiler.compileToIR(SourceFile(path: "m.rnn", text: source))
+        return compiler.diagnostics.render()
+    }
+
+    @Test func unknownNamesGetTheClosestKnownOne() {
+        #expect(message("use logic\nmodel M {\n  input x: [1]\n  state ones: [1] = 0\n  ones <- ones + x\n  output lager(ones, x)\n}\n")
+            .contains("no function named 'lager'; did you mean 'larger'?"))
+        #expect(message("model M {\n  input x: [1]\n  state ones: [1] = 0\n  ones <- ones + x\n  output onse\n}\n")
+            .contains("'onse' is not defined; did you mean 'ones'?"))
+        #expect(!message("model M {\n  input x: [1]\n  output zzzzzz\n}\n").contains("did you mean"), "nothing close, no guess")
+    }
+
+    @Test func stdlibFunctionsNotImportedNameTheirModule() {
+        #expect(message("model M {\n  input x: [1]\n  output gru(x, eye(3, 1), eye(3), zeros(3), zeros(3))\n}\n")
+            .contains("the standard library's module cells.gru defines it: add 'use cells.gru'"))
+    }
+
+    @Test func editDistance() {
+        #expect(Suggestions.editDistance("chek", "check") == 1)
+        #expect(Suggestions.editDistance("", "abc") == 3)
+        #expect(Suggestions.editDistance("kitten", "sitting") == 3)
+        #expect(Suggestions.closest(to: "exprot", among: ["export", "run", "check"]) == "export")
+    }
+}

@@ -5,7 +5,12 @@ extension Elaborator {
             return inline(decl, args, range: range, in: scope)
         }
         guard Builtins.names.contains(callee.name) else {
-            let hint = scope.lookup(callee.name) != nil ? " ('\(callee.name)' is a value, not a function)" : ""
+            var hint = scope.lookup(callee.name) != nil ? " ('\(callee.name)' is a value, not a function)" : ""
+            if hint.isEmpty, let module = Suggestions.stdlibModule(defining: callee.name, stdlib: modules.stdlib) {
+                hint = "; the standard library's module \(module) defines it: add 'use \(module)'"
+            } else if hint.isEmpty {
+                hint = Suggestions.didYouMean(callee.name, among: Set(modules.functions.keys).union(Builtins.names))
+            }
             error(.undefinedFunction, "no function named '\(callee.name)'\(hint)", at: callee.range)
             return .error
         }

@@ -39,7 +39,9 @@ extension Elaborator {
         }
         if name == "pi" { return .constant(.scalar(Double.pi)) }
         if name == "e" { return .constant(.scalar(M_E)) }
-        let hint = modules.functions[name] != nil || Builtins.names.contains(name) ? " ('\(name)' is a function; call it with arguments)" : ""
+        let hint = modules.functions[name] != nil || Builtins.names.contains(name)
+            ? " ('\(name)' is a function; call it with arguments)"
+            : Suggestions.didYouMean(name, among: scope.visibleNames.union(["pi", "e"]))
         error(.undefinedName, "'\(name)' is not defined\(hint)", at: range)
         return .error
     }

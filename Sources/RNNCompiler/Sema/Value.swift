@@ -45,6 +45,11 @@ final class Scope {
         entries[name] ?? parent?.lookup(name)
     }
 
+    /// Every name visible here, for suggestions.
+    var visibleNames: Set<String> {
+        Set(entries.keys).union(parent?.visibleNames ?? [])
+    }
+
     /// The range of an existing definition in this scope itself, for redefinition errors.
     func localDefinition(_ name: String) -> Entry? { entries[name] }
 
