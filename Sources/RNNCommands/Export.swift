@@ -93,9 +93,7 @@ extension RNNCommand {
                 Console.err("\(error)\n")
                 throw ExitStatus.dataError
             }
-            let path = output ?? ((file as NSString).deletingPathExtension + ".onnx")
-            do { try writeAtomically(Array(bytes), to: path) } catch { throw ExitStatus.report(error) }
-            Console.out("wrote \(path)\n")
+            try write(bytes)
         }
 
         private func exportNativeCells() throws {
@@ -107,6 +105,11 @@ extension RNNCommand {
                 Console.err("\(error)\n")
                 throw ExitStatus.dataError
             }
+            try write(bytes)
+        }
+
+        /// Writes an ONNX model to -o, or beside the input.
+        private func write(_ bytes: Data) throws {
             let path = output ?? ((file as NSString).deletingPathExtension + ".onnx")
             do { try writeAtomically(Array(bytes), to: path) } catch { throw ExitStatus.report(error) }
             Console.out("wrote \(path)\n")

@@ -106,6 +106,36 @@ extension ONNXLowering {
         graph.node("Slice", [graph.node("Shape", [x], hint: "shape"), graph.int64s([0]), graph.int64s([-1])], hint: "lead")
     }
 
+    /// The graph's state inputs, each with its initial value as its default, and each state
+    /// as a `[B, k]` tensor (`batch`: the batch size as a 1-D int64 tensor).
+    func stateInputs(_ names: PublicNames, batch: String) -> (infos: [Onnx_ValueInfoProto], defaults: [Onnx_TensorProto], values: [String]) {
+        var result: (infos: [Onnx_ValueInfoProto], defaults: [Onnx_TensorProto], values: [String]) = ([], [], [])
+        for (k, state) in program.states.enumerated() {
+            let (info, initial) = stateInput(k, name: names.states[k])
+            result.infos.append(info)
+            result.defaults.append(initial)
+            result.values.append(graph.node("Expand", [names.states[k], shape(lead: batch, info.size)], hint: state.name))
+        }
+        return result
+    }
+
+    /// The finished graph: inputs `x` and the states, outputs `y` and each state's result.
+    func graphProto(_ names: PublicNames, x xDims: [ONNXGraph.Dimension], y: String, yDims: [ONNXGraph.Dimension], results: [String],
+                    states: (infos: [Onnx_ValueInfoProto], defaults: [Onnx_TensorProto], values: [String])) -> Onnx_GraphProto {
+        graph.node("Identity", [y], output: names.y)
+        var outputs = [graph.valueInfo(names.y, yDims)]
+        for (k, state) in program.states.enumerated() {
+            graph.node("Identity", [results[k]], output: names.results[k])
+            outputs.append(graph.valueInfo(names.results[k], [.symbol("B"), .size(program.slotSizes[state.slot])]))
+        }
+        return Onnx_GraphProto.with {
+            $0.node = graph.nodes
+            $0.initializer = states.defaults + graph.initializers
+            $0.input = [graph.valueInfo(names.x, xDims)] + states.infos
+            $0.output = outputs
+        }
+    }
+
     /// A state input with the state's initial value as its default: `[1, k]`, to broadcast.
     func stateInput(_ k: Int, name: String) -> (Onnx_ValueInfoProto, Onnx_TensorProto) {
         let state = program.states[k]

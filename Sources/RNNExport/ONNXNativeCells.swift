@@ -54,16 +54,7 @@ struct NativeCellGraph {
         let lead = lowering.leadingDimensions(of: x)
         let batch = form == .step ? lead : graph.node("Slice", [lead, graph.int64s([1]), graph.int64s([2])], hint: "batch")
         for c in program.constants { values[c.slot] = lowering.constant(c, lead: lead) }
-        let xDims: [ONNXGraph.Dimension] = form == .step ? [.symbol("B"), .size(program.inputWidth)] : [.symbol("B"), .symbol("T"), .size(program.inputWidth)]
-        var inputs = [graph.valueInfo(names.x, xDims)]
-        var defaults: [Onnx_TensorProto] = []
-        var initial: [Int: String] = [:]
-        for (k, state) in program.states.enumerated() {
-            let (info, value) = lowering.stateInput(k, name: names.states[k])
-            inputs.append(info)
-            defaults.append(value)
-            initial[k] = graph.node("Expand", [names.states[k], lowering.shape(lead: batch, info.size)], hint: state.name)
-        }
+        let states = lowering.stateInputs(names, batch: batch)
         let (insideCells, live) = liveInstructions()
         var results: [Int: String] = [:]
         for (i, ins) in program.instructions.enumerated() where live[i] {
@@ -73,7 +64,7 @@ struct NativeCellGraph {
             }
             if let cell = cells.first(where: { $0.output == ins.destination }) {
                 guard let input = values[cell.input] else { throw ExportError("cell \(cell.name)'s input is not computed before it") }
-                let (sequence, finals) = emit(cell, input: input, initial: cell.call.states.map { initial[$0]! })
+                let (sequence, finals) = emit(cell, input: input, initial: cell.call.states.map { states.values[$0] })
                 values[cell.output] = sequence
                 for (k, final) in zip(cell.call.states, finals) { results[k] = final }
             }
@@ -82,25 +73,13 @@ struct NativeCellGraph {
             throw ExportError("--onnx-native-cells: an output reads a value inside a cell; export without the flag")
         }
         var y = try lowering.outputs(values, lead: lead)
-        let yDims: [ONNXGraph.Dimension]
+        var (xDims, yDims): ([ONNXGraph.Dimension], [ONNXGraph.Dimension]) = ([.symbol("B")], [.symbol("B")])
         if form == .sequence {
             y = graph.node("Transpose", [y], attributes: [.ints("perm", [1, 0, 2])], hint: "y")
-            yDims = [.symbol("B"), .symbol("T"), .size(program.outputWidth)]
-        } else {
-            yDims = [.symbol("B"), .size(program.outputWidth)]
+            (xDims, yDims) = ([.symbol("B"), .symbol("T")], [.symbol("B"), .symbol("T")])
         }
-        graph.node("Identity", [y], output: names.y)
-        var outputs = [graph.valueInfo(names.y, yDims)]
-        for (k, state) in program.states.enumerated() {
-            graph.node("Identity", [results[k]!], output: names.results[k])
-            outputs.append(graph.valueInfo(names.results[k], [.symbol("B"), .size(program.slotSizes[state.slot])]))
-        }
-        return Onnx_GraphProto.with {
-            $0.node = graph.nodes
-            $0.initializer = defaults + graph.initializers
-            $0.input = inputs
-            $0.output = outputs
-        }
+        return lowering.graphProto(names, x: xDims + [.size(program.inputWidth)], y: y, yDims: yDims + [.size(program.outputWidth)],
+                                   results: program.states.indices.map { results[$0]! }, states: states)
     }
 
     /// The slots inside the cells (what depends on their states, their outputs included,

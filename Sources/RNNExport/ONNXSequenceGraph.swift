@@ -22,15 +22,8 @@ struct SequenceGraph {
         let lead = lowering.leadingDimensions(of: xt)
         let batch = graph.node("Slice", [lead, graph.int64s([1]), graph.int64s([2])], hint: "batch")
         for c in program.constants { values[c.slot] = lowering.constant(c, lead: lead) }
-        var inputs = [graph.valueInfo(names.x, [.symbol("B"), .symbol("T"), .size(program.inputWidth)])]
-        var defaults: [Onnx_TensorProto] = []
-        var carried: [Int: String] = [:]
-        for (k, state) in program.states.enumerated() {
-            let (info, initial) = lowering.stateInput(k, name: names.states[k])
-            inputs.append(info)
-            defaults.append(initial)
-            carried[k] = graph.node("Expand", [names.states[k], lowering.shape(lead: batch, info.size)], hint: state.name)
-        }
+        let states = lowering.stateInputs(names, batch: batch)
+        let carried = Dictionary(uniqueKeysWithValues: states.values.enumerated().map { ($0, $1) })
         var finals: [Int: String] = [:]
         for stage in plan.stages {
             switch stage {
@@ -40,20 +33,14 @@ struct SequenceGraph {
                 try loop(r, &values, carried: carried, finals: &finals, lead: lead)
             }
         }
-        let y = try lowering.outputs(values, lead: lead)
-        graph.node("Transpose", [y], attributes: [.ints("perm", [1, 0, 2])], output: names.y)
-        var outputs = [graph.valueInfo(names.y, [.symbol("B"), .symbol("T"), .size(program.outputWidth)])]
+        var results: [String] = []
         for (k, state) in program.states.enumerated() {
             guard let final = finals[k] else { throw ExportError("the scan plan never solves state '\(state.name)'") }
-            graph.node("Identity", [final], output: names.results[k])
-            outputs.append(graph.valueInfo(names.results[k], [.symbol("B"), .size(program.slotSizes[state.slot])]))
+            results.append(final)
         }
-        return Onnx_GraphProto.with {
-            $0.node = graph.nodes
-            $0.initializer = defaults + graph.initializers
-            $0.input = inputs
-            $0.output = outputs
-        }
+        let y = graph.node("Transpose", [try lowering.outputs(values, lead: lead)], attributes: [.ints("perm", [1, 0, 2])], hint: "y")
+        return lowering.graphProto(names, x: [.symbol("B"), .symbol("T"), .size(program.inputWidth)], y: y,
+                                   yDims: [.symbol("B"), .symbol("T"), .size(program.outputWidth)], results: results, states: states)
     }
 
     /// One recurrence as a `Loop` over the time steps (a `Scan` would do, but onnxruntime's

@@ -13,28 +13,16 @@ struct StepGraph {
         lowering.bindInputs(names.x, &values)
         let lead = lowering.leadingDimensions(of: names.x)
         for c in program.constants { values[c.slot] = lowering.constant(c, lead: lead) }
-        var inputs = [graph.valueInfo(names.x, [.symbol("B"), .size(program.inputWidth)])]
-        var defaults: [Onnx_TensorProto] = []
-        for (k, state) in program.states.enumerated() {
-            let (info, initial) = lowering.stateInput(k, name: names.states[k])
-            inputs.append(info)
-            defaults.append(initial)
-            values[state.slot] = graph.node("Expand", [names.states[k], lowering.shape(lead: lead, info.size)], hint: state.name)
-        }
+        let states = lowering.stateInputs(names, batch: lead)
+        for (state, value) in zip(program.states, states.values) { values[state.slot] = value }
         for i in program.instructions.indices { try lowering.emit(i, &values) }
-        graph.node("Identity", [try lowering.outputs(values, lead: lead)], output: names.y)
-        var outputs = [graph.valueInfo(names.y, [.symbol("B"), .size(program.outputWidth)])]
-        for (k, state) in program.states.enumerated() {
-            guard let next = values[state.update] else { throw ExportError("state '\(state.name)' has no next value") }
-            graph.node("Identity", [next], output: names.results[k])
-            outputs.append(graph.valueInfo(names.results[k], [.symbol("B"), .size(program.slotSizes[state.slot])]))
+        var next: [String] = []
+        for state in program.states {
+            guard let v = values[state.update] else { throw ExportError("state '\(state.name)' has no next value") }
+            next.append(v)
         }
-        return Onnx_GraphProto.with {
-            $0.node = graph.nodes
-            $0.initializer = defaults + graph.initializers
-            $0.input = inputs
-            $0.output = outputs
-        }
+        return lowering.graphProto(names, x: [.symbol("B"), .size(program.inputWidth)], y: try lowering.outputs(values, lead: lead),
+                                   yDims: [.symbol("B"), .size(program.outputWidth)], results: next, states: states)
     }
 }
 

@@ -130,12 +130,6 @@ public indirect enum ONNXSpelling: Sendable {
     case attribute(Int)
     /// An operator applied to inputs (a `Bool` result, of `Greater`, feeds `Where`).
     case node(String, [ONNXSpelling])
-
-    /// The operator types, in the order the exporter emits them.
-    public var operators: [String] {
-        guard case .node(let op, let inputs) = self else { return [] }
-        return inputs.flatMap(\.operators) + [op]
-    }
 }
 
 /// Everything rnnc knows about one element-wise op. A class: looking an entry up hands out

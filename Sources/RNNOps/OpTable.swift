@@ -73,7 +73,8 @@ enum OpTable {
                            float: { x, _ in logf(x) }) { x, _ in Foundation.log(x) }
 
     /// torch's softplus with its default threshold: x itself above 20.
-    static let softplus = unary(.softplus, "log(1 + e^x); x for x > 20", torch: "torch.nn.functional.softplus({x})", onnx: n("Where", n("Greater", .x, .constant(20)), .x, n("Log", n("Add", n("Exp", .x), .constant(1)))),
+    static let softplus = unary(.softplus, "log(1 + e^x); x for x > 20", torch: "torch.nn.functional.softplus({x})",
+                                onnx: n("Where", n("Greater", .x, .constant(20)), .x, n("Log", n("Add", n("Exp", .x), .constant(1)))),
                                 float: { x, _ in x > 20 ? x : log1pf(expf(x)) }) { x, _ in
         x > 20 ? x : Foundation.log1p(Foundation.exp(x))
     }
@@ -89,14 +90,19 @@ enum OpTable {
 
     /// The exact form, with the error function.
     static let gelu = unary(.gelu, "x * Φ(x) = x/2 (1 + erf(x/√2))", torch: "torch.nn.functional.gelu({x})",
-                            onnx: n("Mul", n("Mul", .x, .constant(0.5)), n("Add", n("Erf", n("Div", .x, .constant(2.0.squareRoot()))), .constant(1)))) { x, _ in 0.5 * x * (1 + Foundation.erf(x / 2.0.squareRoot())) }
+                            onnx: n("Mul", n("Mul", .x, .constant(0.5)), n("Add", n("Erf", n("Div", .x, .constant(2.0.squareRoot()))), .constant(1)))) { x, _ in
+        0.5 * x * (1 + Foundation.erf(x / 2.0.squareRoot()))
+    }
 
     static let geluTanh = unary(.geluTanh, "x/2 (1 + tanh(√(2/π) (x + 0.044715 x³))), GELU's tanh form",
-                                torch: "torch.nn.functional.gelu({x}, approximate='tanh')", onnx: n("Mul", n("Mul", .x, .constant(0.5)), n("Add", .constant(1), n("Tanh", n("Mul", .constant((2 / Double.pi).squareRoot()), n("Add", .x, n("Mul", .constant(0.044715), n("Mul", n("Mul", .x, .x), .x)))))))) { x, _ in
+                                torch: "torch.nn.functional.gelu({x}, approximate='tanh')",
+                                onnx: n("Mul", n("Mul", .x, .constant(0.5)), n("Add", .constant(1), n("Tanh", n("Mul", .constant((2 / Double.pi).squareRoot()),
+                                    n("Add", .x, n("Mul", .constant(0.044715), n("Mul", n("Mul", .x, .x), .x)))))))) { x, _ in
         0.5 * x * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
     }
 
-    static let softsign = unary(.softsign, "x / (1 + |x|)", torch: "torch.nn.functional.softsign({x})", onnx: n("Div", .x, n("Add", n("Abs", .x), .constant(1)))) { x, _ in
+    static let softsign = unary(.softsign, "x / (1 + |x|)", torch: "torch.nn.functional.softsign({x})",
+                                onnx: n("Div", .x, n("Add", n("Abs", .x), .constant(1)))) { x, _ in
         x / (1 + Swift.abs(x))
     }
 
@@ -108,12 +114,14 @@ enum OpTable {
     }
 
     static let leakyRelu = unary(.leakyRelu, "x for x > 0, else slope * x", attributes: [OpAttribute("slope", default: 0.01)],
-                                 torch: "torch.nn.functional.leaky_relu({x}, {slope})", onnx: n("Where", n("Greater", .x, .constant(0)), .x, n("Mul", .x, .attribute(0)))) { x, a in
+                                 torch: "torch.nn.functional.leaky_relu({x}, {slope})",
+                                 onnx: n("Where", n("Greater", .x, .constant(0)), .x, n("Mul", .x, .attribute(0)))) { x, a in
         x > 0 ? x : a[0] * x
     }
 
     static let elu = unary(.elu, "x for x > 0, else alpha (e^x - 1)", attributes: [OpAttribute("alpha", default: 1)],
-                           torch: "torch.nn.functional.elu({x}, {alpha})", onnx: n("Where", n("Greater", .x, .constant(0)), .x, n("Mul", .attribute(0), n("Sub", n("Exp", .x), .constant(1))))) { x, a in
+                           torch: "torch.nn.functional.elu({x}, {alpha})",
+                           onnx: n("Where", n("Greater", .x, .constant(0)), .x, n("Mul", .attribute(0), n("Sub", n("Exp", .x), .constant(1))))) { x, a in
         x > 0 ? x : a[0] * Foundation.expm1(x)
     }
 
