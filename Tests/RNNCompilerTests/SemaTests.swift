@@ -198,3 +198,14 @@ import Testing
         #expect(Suggestions.closest(to: "exprot", among: ["export", "run", "check"]) == "export")
     }
 }
+
+@Suite struct RelatedLocationTests {
+    /// E0401 points at the first update with a note.
+    @Test func aSecondUpdateNotesTheFirst() throws {
+        let compiler = Compiler(stdlibPath: nil)
+        _ = compiler.compileToIR(SourceFile(path: "m.rnn", text: "model M {\n  input x: [1]\n  state h: [1] = 0\n  h <- x\n  h <- h + x\n  output h\n}\n"))
+        let d = try #require(compiler.diagnostics.diagnostics.first { $0.code == .stateUpdatedTwice })
+        #expect(d.notes.count == 1 && d.notes[0].message == "the first update is here")
+        #expect(d.notes.first.map { $0.range.file.lineColumn(of: $0.range.start).0 } == 4)
+    }
+}

@@ -34,6 +34,8 @@ final class Elaborator {
         var range: SourceRange
         var read: ValueID?
         var next: ValueID?
+        /// Where the state is updated (`h <- ...`), for E0401's note.
+        var updatedAt: SourceRange?
     }
 
     var states: [StateInfo] = []
@@ -225,9 +227,12 @@ final class Elaborator {
             return
         }
         if states[index].next != nil {
-            error(.stateUpdatedTwice, "state '\(name.name)' is updated twice in one step; a state is updated exactly once", at: name.range)
+            var d = Diagnostic(.stateUpdatedTwice, "state '\(name.name)' is updated twice in one step; a state is updated exactly once", at: name.range)
+            if let first = states[index].updatedAt { d.notes.append(("the first update is here", first)) }
+            diagnostics.emit(d)
             return
         }
+        states[index].updatedAt = name.range
         let n = states[index].size
         var next: ValueID?
         switch value {
