@@ -168,6 +168,7 @@ struct TorchWriter {
     /// `self.W`, `self.W[0:4]`, `self.W[0:4, 2:6]`: a param's block.
     private func read(_ slice: ParamSlice) -> String {
         let attribute = "self." + paramAttributes[slice.param]!
+        if slice.paramShape.isEmpty { return attribute + ".reshape(1)" }  // a scalar param, as a one-element vector
         if slice.isWhole { return attribute }
         var index = "\(slice.rows.lowerBound):\(slice.rows.upperBound)"
         if let c = slice.columns { index += ", \(c.lowerBound):\(c.upperBound)" }
@@ -230,6 +231,8 @@ struct TorchWriter {
             product = "\(x) * \(read(origin))"
         } else if let origin = use.weight, origin.columns == nil, w.rows == 1 {
             product = "F.linear(\(x), \(read(origin)).unsqueeze(0))"
+        } else if let origin = use.weight, origin.columns == nil, w.cols == 1 {
+            product = "F.linear(\(x), \(read(origin)).unsqueeze(1))"  // a one-element value times a vector
         } else if let origin = use.weight, origin.columns != nil {
             product = "F.linear(\(x), \(read(origin)))"
         } else if diagonal, w.isIdentity {

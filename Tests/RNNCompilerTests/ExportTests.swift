@@ -115,6 +115,7 @@ import Testing
         try addExamples(&cases, &rng)
         try addCells(&cases, &rng)
         try addSpecs(&cases, &rng)
+        try addParamUses(&cases, &rng)
         try addRandomPrograms(&cases, &rng, count: 200)
         let (status, output) = try cases.check()
         #expect(status == 0, "\(output)")
@@ -157,6 +158,31 @@ import Testing
             }
         }
         #expect(added >= 23, "the logic specs are all there")
+    }
+
+    /// Params read every way the elaborator can keep them: a matrix and its blocks, a bias,
+    /// a gate, an operand of an op, a slice, a vector times a one-element value. Tuning must
+    /// reach each one (the round trip checks it).
+    func addParamUses(_ cases: inout TorchCases, _ rng: inout SplitMix64) throws {
+        let source = """
+            model Uses {
+              input x: [2]
+              param W: [4, 2] = normal(4, 2, seed: 3, std: 0.5)
+              param b: [4] = [0.1, -0.2, 0.3, 0.4]
+              param g: [2] = [0.5, 1.5]
+              param q: [3] = [1, 2, 3]
+              state h: [2] = 0
+              h <- tanh(W[0:2] @ x + b[0:2] + g * h)
+              output [h, W @ x + b, max(x, g), q[1:3] + x, q * x[0], sigmoid(W[2:4, 1:2] @ x[1:2])]
+            }
+            """
+        func compile(_ weights: String?) throws -> IRProgram {
+            var compiler = Compiler(stdlibPath: stdlibPath)
+            if let weights { _ = try compiler.loadWeights(path: weights) }
+            return try #require(compiler.compileToIR(SourceFile(path: "uses.rnn", text: source)), "\(compiler.diagnostics.render())")
+        }
+        let batch = (0..<2).map { _ in (0..<5).map { _ in (0..<2).map { _ in 2 * rng.nextUnit() - 1 } } }
+        try cases.add("param uses", ir: try compile(nil), batch: batch, rng: &rng, float32: true, script: true, recompile: { try compile($0) })
     }
 
     func addCells(_ cases: inout TorchCases, _ rng: inout SplitMix64) throws {

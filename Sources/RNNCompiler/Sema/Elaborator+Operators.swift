@@ -160,7 +160,7 @@ extension Elaborator {
             if m == w { return .runtime(builder.scale(x, by: t.data, range: range, origin: t.origin), size: w) }
             // A one-element runtime value times a constant vector: a single column.
             let column = WeightMatrix(rows: w, cols: 1, storage: .sparse(rowOffsets: Array(0...w), columns: Array(repeating: 0, count: w), values: t.data))
-            return .runtime(builder.affine(column, x, range: range), size: w)
+            return .runtime(builder.affine(column, x, range: range, origin: ParamUse(weight: t.origin)), size: w)
         default: return .error
         }
     }
