@@ -44,9 +44,9 @@ public struct CompileOptions: ParsableArguments {
         return given
     }
 
-    /// Refuses source-only options for an artifact, rather than ignoring them.
-    public func validate(for file: String) throws {
-        try validate()
+    /// Refuses source-only options for an artifact, rather than ignoring them (ArgumentParser
+    /// runs `validate()` itself).
+    public func refuseSourceOnlyOptions(for file: String) throws {
         let given = sourceOnlyOptionsGiven
         if file.hasSuffix(".rnnc"), !given.isEmpty {
             throw ValidationError("\(given.joined(separator: ", ")) \(given.count == 1 ? "applies" : "apply") to .rnn sources; '\(file)' is an artifact, compiled already")

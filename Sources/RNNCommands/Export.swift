@@ -54,7 +54,7 @@ extension RNNCommand {
         public init() {}
 
         public func validate() throws {
-            try compile.validate(for: file)
+            try compile.refuseSourceOnlyOptions(for: file)
             if format == .torch && file.hasSuffix(".rnnc") {
                 throw ValidationError("--format torch needs the .rnn source: an artifact holds the fused step program, not the params")
             }

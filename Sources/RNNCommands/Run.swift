@@ -83,7 +83,7 @@ extension RNNCommand {
         public init() {}
 
         public func validate() throws {
-            try compile.validate(for: file)
+            try compile.refuseSourceOnlyOptions(for: file)
             if let output, outputFormat == nil, !(output as NSString).pathExtension.isEmpty, DataFormat(path: output) == nil {
                 throw ValidationError("cannot tell the output format from '\(output)': use .json, .csv, .npy or .txt, or pass --output-format")
             }

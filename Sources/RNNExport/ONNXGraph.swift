@@ -9,7 +9,7 @@ final class ONNXGraph {
     let elementType: Onnx_TensorProto.DataType
     private(set) var nodes: [Onnx_NodeProto] = []
     private(set) var initializers: [Onnx_TensorProto] = []
-    private var used = Set<String>()
+    private var used = NameSet()
     private var int64Constants: [[Int]: String] = [:]
     private var scalarConstants: [Double: String] = [:]
 
@@ -18,15 +18,7 @@ final class ONNXGraph {
     }
 
     /// Reserves a name the caller chose (a graph input or output); returns it, made unique.
-    func reserve(_ name: String) -> String {
-        var candidate = name, k = 1
-        while used.contains(candidate) {
-            candidate = "\(name)_\(k)"
-            k += 1
-        }
-        used.insert(candidate)
-        return candidate
-    }
+    func reserve(_ name: String) -> String { used.unique(name) }
 
     /// Emits `op(inputs)` and returns its output's name.
     @discardableResult
@@ -159,4 +151,22 @@ public struct ExportError: Error, CustomStringConvertible, Equatable {
     public init(_ message: String) { self.message = message }
 
     public var description: String { "error: cannot export: \(message)" }
+}
+
+/// Names handed out once each: a name taken already gets `_1`, `_2`, ... (ONNX values,
+/// PyTorch module attributes).
+struct NameSet {
+    private var taken: Set<String>
+
+    init(reserved: Set<String> = []) { taken = reserved }
+
+    mutating func unique(_ name: String) -> String {
+        var candidate = name, k = 1
+        while taken.contains(candidate) {
+            candidate = "\(name)_\(k)"
+            k += 1
+        }
+        taken.insert(candidate)
+        return candidate
+    }
 }

@@ -83,14 +83,16 @@ struct NativeCellGraph {
     }
 
     /// The slots inside the cells (what depends on their states, their outputs included,
-    /// which the native ops give), and which instructions to emit: those the outputs need,
+    /// which the native ops give), and which instructions to emit: those the outputs and the
+    /// cells' final states need,
     /// through the cells' inputs — not, say, a cell's input projection, which its native op
     /// computes itself.
     private func liveInstructions() -> (inside: Set<Int>, live: [Bool]) {
         let program = lowering.program
         var inside = Set(cells.flatMap(\.stateSlots))
         for ins in program.instructions where ins.operands.contains(where: inside.contains) { inside.insert(ins.destination) }
-        var needed = Set(program.outputSlots)
+        // Every cell runs: its final states are outputs of the graph even when nothing reads h.
+        var needed = Set(program.outputSlots).union(cells.map(\.output))
         var live = [Bool](repeating: false, count: program.instructions.count)
         for (i, ins) in program.instructions.enumerated().reversed() where needed.contains(ins.destination) {
             if let cell = cells.first(where: { $0.output == ins.destination }) {

@@ -23,14 +23,13 @@ struct SequenceGraph {
         let batch = graph.node("Slice", [lead, graph.int64s([1]), graph.int64s([2])], hint: "batch")
         for c in program.constants { values[c.slot] = lowering.constant(c, lead: lead) }
         let states = lowering.stateInputs(names, batch: batch)
-        let carried = Dictionary(uniqueKeysWithValues: states.values.enumerated().map { ($0, $1) })
         var finals: [Int: String] = [:]
         for stage in plan.stages {
             switch stage {
             case .batched(let list):
                 for i in list { try lowering.emit(i, &values) }
             case .recurrence(let r):
-                try loop(r, &values, carried: carried, finals: &finals, lead: lead)
+                try loop(r, &values, initial: states.values, finals: &finals, lead: lead)
             }
         }
         var results: [String] = []
@@ -48,7 +47,7 @@ struct SequenceGraph {
     /// values its cycle needs from outside at step `i` (`Gather` on the outer `[T, B, size]`
     /// tensors), and returns the rows of its states and cycle values that something outside
     /// the cycle reads; those come out as `[T, B, size]`.
-    private func loop(_ r: ScanPlan.Recurrence, _ values: inout [Int: String], carried: [Int: String],
+    private func loop(_ r: ScanPlan.Recurrence, _ values: inout [Int: String], initial states: [String],
                       finals: inout [Int: String], lead: String) throws(ExportError) {
         let (graph, program) = (lowering.graph, lowering.program)
         let cycle = Set(r.instructions)
@@ -98,11 +97,7 @@ struct SequenceGraph {
         }
         let finalNames = r.states.map { graph.reserve("\(program.states[$0].name).last") }
         let rowsOut = rowSlots.map { graph.reserve("s\($0).loop_rows") }
-        var initial: [String] = []
-        for k in r.states {
-            guard let v = carried[k] else { throw ExportError("state \(k) has no initial value") }
-            initial.append(v)
-        }
+        let initial = r.states.map { states[$0] }
         let steps = graph.node("Gather", [lead, graph.int64Scalar(0)], attributes: [.int("axis", 0)], hint: "steps")
         graph.node("Loop", [steps, ""] + initial, outputs: finalNames + rowsOut, attributes: [.graph("body", bodyGraph)])
         for (k, name) in zip(r.states, finalNames) { finals[k] = name }

@@ -46,7 +46,7 @@ struct TorchWriter {
     private(set) var tensors: [NamedTensor] = []
     /// Each param's attribute name.
     private var paramAttributes: [String: String] = [:]
-    private var used = TorchWriter.reserved
+    private var used = NameSet(reserved: TorchWriter.reserved)
     private var bufferCount = 0
 
     /// Names a module attribute may not take: Python's keywords and what `nn.Module` and the
@@ -148,13 +148,7 @@ struct TorchWriter {
     private mutating func unique(_ base: String) -> String {
         var name = base.map { $0.isLetter || $0.isNumber || $0 == "_" ? String($0) : "_" }.joined()
         if name.first?.isNumber ?? true { name = "_" + name }
-        var candidate = name, k = 1
-        while used.contains(candidate) {
-            candidate = "\(name)_\(k)"
-            k += 1
-        }
-        used.insert(candidate)
-        return candidate
+        return used.unique(name)
     }
 
     /// A buffer holding `values`; returns its attribute name.

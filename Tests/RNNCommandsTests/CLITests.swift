@@ -145,6 +145,12 @@ let stdlibArgs = ["--stdlib", repoRoot + "/stdlib"]
         let refused = rnnc(["export", example + ".rnn", "--onnx-native-cells", "-o", tempPath("m.onnx")] + stdlibArgs)
         #expect(refused.code == 65 && refused.stderr.contains("is not a state of a stdlib cell"), "\(refused.stderr)")
         #expect(rnnc(["export", example + ".rnn", "--format", "torch", "--onnx-native-cells"] + stdlibArgs).code == 64)
+        // A cell whose output nothing reads still runs: its final state is an output.
+        let unread = tempPath("unread.rnn")
+        try "use cells.gru\nmodel M {\n  input x: [2]\n  h = gru(x, eye(6, 2), 0.5 * eye(6, 2), zeros(6), zeros(6))\n  output x\n}\n"
+            .write(toFile: unread, atomically: true, encoding: .utf8)
+        let r = rnnc(["export", unread, "--onnx-native-cells", "-o", tempPath("unread.onnx")] + stdlibArgs)
+        #expect(r.code == 0, "\(r.stderr)")
     }
 
     /// `export --format torch` writes the module and its weights beside it, from sources only.
