@@ -18,7 +18,7 @@ extension RNNCommand {
         public func run() throws {
             let ir = try compile.compileModel(file).ir
             var lines = ["model \(ir.modelName): ok"]
-            lines.append("  inputs:  " + ir.inputs.map { "\($0.name): [\($0.size)]" }.joined(separator: ", "))
+            lines.append("  inputs:  " + ir.inputs.map(\.signature).joined(separator: ", "))
             lines.append("  output:  [\(ir.outputWidth)]")
             for group in RecurrenceAnalysis.analyze(ir) {
                 for s in group.states {

@@ -104,7 +104,10 @@ extension RNNCommand {
                     throw ValidationError("cannot tell the format of '\(input)' from its extension; pass --input-format")
                 }
                 let data = try SequenceData.read(path: input, format: inFormat)
-                let (result, float32) = try execute(data)
+                let (result, float32): (SequenceData, Bool)
+                do { (result, float32) = try execute(data) } catch RuntimeError.inputMismatch(let message) {
+                    throw RuntimeError.inputMismatch("\(input): \(message)")  // the data is at fault: say which file
+                }
                 let outFormat = outputFormat ?? output.flatMap { DataFormat(path: $0) } ?? .text
                 if let output {
                     try result.write(path: output, format: outFormat, float32: float32, precision: digits)
@@ -142,6 +145,7 @@ extension RNNCommand {
             guard data.sequences.allSatisfy({ $0.isEmpty }) || data.width == ir.inputWidth else {
                 throw RuntimeError.inputMismatch("input tokens have \(data.width) values, but model '\(ir.modelName)' takes \(ir.inputWidth)")
             }
+            for (q, sequence) in data.sequences.enumerated() { try ir.inputPorts.checkIDs(sequence, sequence: data.isBatch ? q : nil) }
             var interpreter = Interpreter(program: ir)
             let outputs = data.sequences.map { interpreter.run($0) }
             return (SequenceData(sequences: outputs, width: ir.outputWidth, isBatch: data.isBatch), false)
@@ -179,6 +183,9 @@ extension RNNCommand {
                 guard token.count == session.program.inputWidth else {
                     throw RuntimeError.badFile(path: "<stdin>", line: lineNumber, column: 1,
                                                message: "token has \(token.count) values, the model's input has \(session.program.inputWidth)", lineText: line)
+                }
+                if let problem = token.withUnsafeBufferPointer({ session.program.idProblem(in: $0) }) {
+                    throw RuntimeError.badFile(path: "<stdin>", line: lineNumber, column: 1, message: problem, lineText: line)
                 }
                 let out = try session.step(token)
                 Console.out(out.map { formatNumber($0, float32: Scalar.self == Float.self, precision: digits) }.joined(separator: " ") + "\n")

@@ -11,6 +11,7 @@ final class ONNXLowering {
     private let matrixNames: [String]
     private let vectorNames: [String]
     private var weights: [Int: String] = [:]
+    private var tables: [Int: String] = [:]
     private var vectors: [Int: String] = [:]
 
     init(_ program: StepProgram, graph: ONNXGraph) {
@@ -29,6 +30,15 @@ final class ONNXLowering {
         for r in 0..<w.rows { for c in 0..<w.cols { t[c * w.rows + r] = dense[r * w.cols + c] } }
         let name = graph.initializer(matrixNames[m], t, shape: [w.cols, w.rows])
         weights[m] = name
+        return name
+    }
+
+    /// Matrix `m` as a `Gather` table, `[rows, cols]` as stored.
+    func table(_ m: Int) -> String {
+        if let name = tables[m] { return name }
+        let w = program.matrices[m]
+        let name = graph.initializer(matrixNames[m], w.denseValues(), shape: [w.rows, w.cols])
+        tables[m] = name
         return name
     }
 
@@ -75,6 +85,11 @@ final class ONNXLowering {
         case .slice(let dst, _, let start):
             let end = start + program.slotSizes[dst]
             values[dst] = graph.node("Slice", [operands[0], graph.int64s([start]), graph.int64s([end]), graph.int64s([-1])], hint: hint)
+        case .gather(let dst, _, let m):
+            // The id arrives as a float `[..., 1]`; ids were checked by the caller's data.
+            let ids = graph.node("Cast", [operands[0]], attributes: [.int("to", Int(Onnx_TensorProto.DataType.int64.rawValue))], hint: "ids")
+            let squeezed = graph.node("Squeeze", [ids, graph.int64s([-1])], hint: "ids")
+            values[dst] = graph.node("Gather", [table(m), squeezed], attributes: [.int("axis", 0)], hint: hint)
         }
     }
 

@@ -209,6 +209,10 @@ struct TorchWriter {
                 value = "torch.cat([" + parts.map { "v\($0.index)" }.joined(separator: ", ") + "], dim=-1)"
             case .slice(let x, let start):
                 value = "v\(x.index)[:, \(start):\(start + node.size)]"
+            case .gather(let w, let x):
+                let table = use.weight.map { read($0) + ($0.columns == nil ? ".unsqueeze(1)" : "") }
+                    ?? "self." + buffer(w.denseValues(), shape: [w.rows, w.cols], hint: "table")
+                value = "F.embedding(v\(x.index)[:, 0].long(), \(table))"
             }
             lines.append("v\(i) = \(value)")
         }

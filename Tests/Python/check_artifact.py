@@ -16,7 +16,7 @@ def main(path, names):
         assert not missing, f"tensors {missing} missing from {sorted(keys)}"
         for n in names:
             f.get_tensor(n)  # the bytes are readable, with the dtype and shape the header gives
-    assert metadata["format"] == "rnnc" and metadata["format_version"] == "3", metadata
+    assert metadata["format"] == "rnnc" and metadata["format_version"] == "4", metadata
     print(f"{path}: safetensors reads {len(keys)} tensors, params {', '.join(names)}")
 
 

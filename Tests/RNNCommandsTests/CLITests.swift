@@ -304,6 +304,20 @@ let stdlibArgs = ["--stdlib", repoRoot + "/stdlib"]
         #expect(rnnc(["run", example + ".rnn", "--stream", "--input", example + ".json"] + stdlibArgs).code == 64)
     }
 
+    /// A token id out of range stops `run` with exit 65 and the file, sequence and token, in
+    /// every engine and mode, before any output.
+    @Test func badTokenIDsAreNamed() throws {
+        let source = tempPath("lm.rnn"), data = tempPath("ids.json")
+        try "model LM { input t: 0..<4  param E: [4, 2] = 1  output E[t] }".write(toFile: source, atomically: true, encoding: .utf8)
+        try "[[[0], [3]], [[1], [4]]]".write(toFile: data, atomically: true, encoding: .utf8)
+        for extra in [["--mode", "step"], ["--mode", "scan"], ["--engine", "interpreter"]] {
+            let r = rnnc(["run", source, "--input", data] + extra)
+            #expect(r.code == 65 && r.stdout.isEmpty, "\(extra)")
+            #expect(r.stderr.contains("ids.json: token id 4 of input 't' is not an integer in 0..<4 (token 1 of sequence 1)"), "\(extra): \(r.stderr)")
+        }
+        #expect(rnnc(["check", source]).stdout.contains("inputs:  t: 0..<4"))
+    }
+
     /// A NUL byte inside a number ends no number early (C's strtod would read "1" of "1\09").
     @Test func numbersWithNulBytesAreRefused() throws {
         let capture = CapturedOutput()

@@ -87,12 +87,12 @@ import Testing
         for k in 0..<count {
             let seed = 7_000 + UInt64(k)
             var gen = RandomProgramGenerator(seed: seed)
-            let (source, width, _) = gen.model()
+            let (source, _, _) = gen.model()
             let ir = try #require(compileOK(source), "seed \(seed)")
             for case .elementwise(let op, _) in ir.nodes.map(\.op) { opsSeen.insert(op.kind) }
             let model = ScanLowering.lowerModel(try Optimizer.optimize(ir))
             let steps = gen.int(0...8)
-            let batch = (0..<gen.int(1...3)).map { _ in (0..<steps).map { _ in (0..<width).map { _ in gen.rng.nextGaussian() } } }
+            let batch = (0..<gen.int(1...3)).map { _ in (0..<steps).map { _ in gen.token() } }
             try cases.add("random \(seed)", model: model, batch: batch, rng: &rng) { interpret(ir, $0) }
         }
         #expect(opsSeen == Set(ElementwiseKind.allCases), "ops never drawn: \(Set(ElementwiseKind.allCases).subtracting(opsSeen))")
@@ -201,10 +201,10 @@ import Testing
         for k in 0..<count {
             let seed = 9_000 + UInt64(k)
             var gen = RandomProgramGenerator(seed: seed)
-            let (source, width, _) = gen.model()
+            let (source, _, _) = gen.model()
             let ir = try #require(compileOK(source), "seed \(seed)")
             let steps = gen.int(0...8)
-            let batch = (0..<gen.int(1...3)).map { _ in (0..<steps).map { _ in (0..<width).map { _ in gen.rng.nextGaussian() } } }
+            let batch = (0..<gen.int(1...3)).map { _ in (0..<steps).map { _ in gen.token() } }
             try cases.add("random \(seed)", ir: ir, batch: batch, rng: &rng, float32: true)
         }
     }

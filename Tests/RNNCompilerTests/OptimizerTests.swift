@@ -23,9 +23,9 @@ import Testing
         for k in 0..<300 {
             let seed = 777 + UInt64(k)
             var gen = RandomProgramGenerator(seed: seed)
-            let (source, width, _) = gen.model()
+            let (source, _, _) = gen.model()
             let ir = try #require(compile(source).ir, "seed \(seed)")
-            let tokens = (0..<gen.int(1...12)).map { _ in (0..<width).map { _ in gen.rng.nextGaussian() } }
+            let tokens = (0..<gen.int(1...12)).map { _ in gen.token() }
             out.append(("random seed \(seed)", ir, tokens))
         }
         return out

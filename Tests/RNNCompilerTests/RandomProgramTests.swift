@@ -3,11 +3,16 @@ import Foundation
 import Testing
 @testable import RNNCompiler
 
-/// Generates well-formed random models as source text: inputs, states updated once,
-/// bindings over affine maps, every op of the op table, gates, slices and concatenations.
+/// Generates well-formed random models as source text: inputs (vectors and token ids),
+/// states updated once, bindings over affine maps and table lookups, every op of the op
+/// table, gates, slices and concatenations.
 struct RandomProgramGenerator {
     var rng: SplitMix64
     var values: [(name: String, size: Int)] = []
+    /// The last model's token inputs and their vocabulary sizes.
+    var tokenInputs: [(name: String, vocabulary: Int)] = []
+    /// The last model's inputs in order: a vector's size, or a token input's vocabulary.
+    var inputLayout: [(size: Int, vocabulary: Int?)] = []
     var lines: [String] = []
     var counter = 0
 
@@ -38,6 +43,9 @@ struct RandomProgramGenerator {
         case 6 where m >= 2:
             let k = int(1...(m - 1))
             return "[\(expression(size: k, depth: depth - 1)), \(expression(size: m - k, depth: depth - 1))]"
+        case 7 where !tokenInputs.isEmpty:
+            let (name, vocabulary) = tokenInputs[int(0...(tokenInputs.count - 1))]
+            return "normal(\(vocabulary + int(0...1)), \(m), seed: \(int(0...1000)))[\(name)]"
         default:
             let source = values[int(0...(values.count - 1))]
             let bias = int(0...1) == 1 ? " + \(Double(int(-4...4)) / 4)" : ""
@@ -77,6 +85,16 @@ struct RandomProgramGenerator {
     /// The widest vector a program uses: small for most programs, up to 64 for a few.
     var maxDim = 6
 
+    /// One random token for the last model: a valid id for each token input, Gaussian values
+    /// for the vector inputs.
+    mutating func token() -> [Double] {
+        var token: [Double] = []
+        for (size, vocabulary) in inputLayout {
+            if let vocabulary { token.append(Double(int(0...(vocabulary - 1)))) } else { for _ in 0..<size { token.append(rng.nextGaussian()) } }
+        }
+        return token
+    }
+
     /// An expression of the inputs alone (so it cannot depend on any state).
     mutating func inputExpression(size m: Int, inputs: [(name: String, size: Int)]) -> String {
         let saved = values
@@ -88,8 +106,17 @@ struct RandomProgramGenerator {
     /// A model, its input width, and the recurrence class each state was written to have.
     mutating func model() -> (source: String, width: Int, classes: [Int: RecurrenceClass]) {
         maxDim = int(0...32) == 0 ? 64 : 6
-        let inputs = (0..<int(1...2)).map { ("x\($0)", int(1...maxDim)) }
+        var inputs = (0..<int(1...2)).map { ("x\($0)", int(1...maxDim)) }
         lines = inputs.map { "  input \($0.0): [\($0.1)]" }
+        inputLayout = inputs.map { ($0.1, nil) }
+        tokenInputs = []
+        if int(0...2) == 0 {
+            let vocabulary = int(1...9)
+            tokenInputs = [("t0", vocabulary)]
+            inputs.insert(("t0", 1), at: 0)
+            inputLayout.insert((1, vocabulary), at: 0)
+            lines.insert("  input t0: 0..<\(vocabulary)", at: 0)
+        }
         values = inputs
         let states = (0..<int(0...3)).map { ("s\($0)", int(1...maxDim)) }
         for (name, size) in states {
@@ -140,6 +167,7 @@ struct RandomProgramGenerator {
         var classesSeen = Set<String>()
         var planKinds = Set<ScanPlan.Recurrence.Kind>()
         var opsSeen = Set<ElementwiseKind>()
+        var gathers = 0
         var sequentialRuns = 0
         // Every sequential recurrence split over two cores, whatever its size.
         let split = ScanRunner<Double>.Workspace(threads: 2)
@@ -148,7 +176,7 @@ struct RandomProgramGenerator {
         for k in 0..<1000 {
             let seed = base &+ UInt64(k)
             var gen = RandomProgramGenerator(seed: seed)
-            let (source, width, classes) = gen.model()
+            let (source, _, classes) = gen.model()
             let r = compile(source)
             let ir = try #require(r.ir, "seed \(seed): generated program does not compile:\n\(source)\n\(r.diagnostics)")
             // A state written to be scan-able must be classified so (others may be coupled or
@@ -161,8 +189,9 @@ struct RandomProgramGenerator {
             }
             for g in analysis { classesSeen.insert(g.kind.rawValue) }
             for case .elementwise(let op, _) in ir.nodes.map(\.op) { opsSeen.insert(op.kind) }
+            gathers += ir.nodes.filter { if case .gather = $0.op { true } else { false } }.count
             let steps = gen.maxDim > 6 ? gen.int(1...300) : gen.int(0...40)
-            let tokens = (0..<steps).map { _ in (0..<width).map { _ in gen.rng.nextGaussian() } }
+            let tokens = (0..<steps).map { _ in gen.token() }
             let want = interpret(ir, tokens)
             let program = StepLowering.lower(ir)
             let got64 = try StepSession<Double>(program: program).run(tokens)
@@ -186,7 +215,7 @@ struct RandomProgramGenerator {
                 let runner = try ScanRunner<Double>(program: scanProgram, plan: plan)
                 #expect(close(try runner.run(tokens, workspace: split), scan64, tolerance: 1e-12), "seed \(seed) split steps")
                 // In lockstep with two other sequences (and split), each sequence gives what it gives alone.
-                let others = (0..<2).map { _ in (0..<steps).map { _ in (0..<width).map { _ in gen.rng.nextGaussian() } } }
+                let others = (0..<2).map { _ in (0..<steps).map { _ in gen.token() } }
                 let together = try runner.run(batch: [tokens] + others, workspace: split)
                 #expect(close(together[0], scan64, tolerance: 1e-12), "seed \(seed) lockstep")
                 for (k, other) in others.enumerated() {
@@ -199,6 +228,7 @@ struct RandomProgramGenerator {
             #expect(loaded == model, "seed \(seed)")
         }
         #expect(classesSeen == Set([RecurrenceClass.affine, .diagonal, .nonlinear].map(\.rawValue)))
+        #expect(gathers > 100, "only \(gathers) table lookups drawn")
         #expect(opsSeen == Set(ElementwiseKind.allCases), "ops never drawn: \(Set(ElementwiseKind.allCases).subtracting(opsSeen))")
         #expect(planKinds.isSuperset(of: [.diagonal, .modal, .sequential]), "\(planKinds)")
         // Cycles without a product, or whose schedule cannot be split, run whole.

@@ -169,7 +169,7 @@ public enum RecurrenceAnalysis {
     static func dependence(of node: IRNode, offset: [Int: Int], dep: DependenceMap, nodes: [IRNode]) -> Dependence {
         let at = location(node)
         switch node.op {
-        case .input, .constant: return .none
+        case .input, .constant, .gather: return .none
         case .stateRead(let s):
             guard let o = offset[s] else { return .none }
             return .linear(rows: (0..<node.size).map { [o + $0: 1] }, varying: false)

@@ -64,6 +64,12 @@ public struct ShapeAnnotation: Sendable {
     public let range: SourceRange
 }
 
+/// What an input holds: a vector (`[n]`) or one token id (`0..<V`).
+public enum InputType: Sendable {
+    case vector(ShapeAnnotation)
+    case ids(lower: Expr, upper: Expr)
+}
+
 public struct ParamItem: Sendable {
     public let name: Identifier
     public let shape: ShapeAnnotation
@@ -72,7 +78,7 @@ public struct ParamItem: Sendable {
 
 public struct Statement: Sendable {
     public enum Kind: Sendable {
-        case input(Identifier, ShapeAnnotation)
+        case input(Identifier, InputType)
         case output(Expr)
         case state(Identifier, ShapeAnnotation, Expr)
         case param([ParamItem])

@@ -166,7 +166,8 @@ public struct Formatter {
 
     static func statement(_ s: Statement, _ file: SourceFile) -> String {
         switch s.kind {
-        case .input(let n, let sh): return "input \(n.name): \(shape(sh, file))"
+        case .input(let n, .vector(let sh)): return "input \(n.name): \(shape(sh, file))"
+        case .input(let n, .ids(let lo, let hi)): return "input \(n.name): \(expr(lo, file))..<\(expr(hi, file))"
         case .output(let e): return "output \(expr(e, file))"
         case .state(let n, let sh, let e): return "state \(n.name): \(shape(sh, file)) = \(expr(e, file))"
         case .param(let items):

@@ -240,7 +240,10 @@ public struct Parser {
             _ = advance()
             let name = try expectIdentifier("after 'input'")
             try expect(.colon, "after the input name")
-            return done(.input(name, try parseShape()))
+            if current.kind == .punct(.lbracket) { return done(.input(name, .vector(try parseShape()))) }
+            let lower = try parseExpr()
+            try expect(.rangeUpTo, "for a token input's ids, like 'input token: 0..<256' (or a shape like [n] for a vector)")
+            return done(.input(name, .ids(lower: lower, upper: try parseExpr())))
         case .keyword(.output):
             _ = advance()
             return done(.output(try parseExpr()))

@@ -32,7 +32,8 @@ public enum Dump {
 
     static func statement(_ s: Statement) -> String {
         switch s.kind {
-        case .input(let n, let sh): return "(input \(n.name) \(shape(sh)))"
+        case .input(let n, .vector(let sh)): return "(input \(n.name) \(shape(sh)))"
+        case .input(let n, .ids(let lo, let hi)): return "(input \(n.name) (ids \(expr(lo)) \(expr(hi))))"
         case .output(let e): return "(output \(expr(e)))"
         case .state(let n, let sh, let e): return "(state \(n.name) \(shape(sh)) \(expr(e)))"
         case .param(let items):
@@ -71,7 +72,7 @@ public enum Dump {
 
     public static func ir(_ p: IRProgram) -> String {
         var out = ["model \(p.modelName)"]
-        for (i, input) in p.inputs.enumerated() { out.append("  input \(i) \(input.name): [\(input.size)]") }
+        for (i, input) in p.inputs.enumerated() { out.append("  input \(i) \(input.signature)") }
         for (i, s) in p.states.enumerated() {
             out.append("  state \(i) \(s.name): [\(s.size)] = \(vector(s.initial))")
         }
@@ -96,6 +97,7 @@ public enum Dump {
         case .elementwise(let op, let xs): return "\(op) " + xs.map(\.description).joined(separator: ", ")
         case .concat(let xs): return "concat " + xs.map(\.description).joined(separator: ", ")
         case .slice(let x, let start): return "slice \(x) from \(start)"
+        case .gather(let w, let x): return "gather \(x) W[\(w.rows)x\(w.cols)]" + (w.name.map { " \($0)" } ?? "")
         }
     }
 

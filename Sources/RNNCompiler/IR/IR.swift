@@ -20,6 +20,9 @@ public enum IROp: Sendable, Equatable {
     case elementwise(ElementwiseOp, [ValueID])
     case concat([ValueID])
     case slice(ValueID, start: Int)
+    /// Row `id` of a constant table, where `id` is the one value of a token input
+    /// (`E[token]`: an embedding lookup). The node's size is the table's column count.
+    case gather(WeightMatrix, ValueID)
 
     public static func add(_ a: ValueID, _ b: ValueID) -> IROp { .elementwise(.add, [a, b]) }
     public static func mul(_ a: ValueID, _ b: ValueID) -> IROp { .elementwise(.mul, [a, b]) }
@@ -42,7 +45,7 @@ public enum IROp: Sendable, Equatable {
     public var operands: [ValueID] {
         switch self {
         case .input, .stateRead, .constant: return []
-        case .affine(_, _, let x), .slice(let x, _): return [x]
+        case .affine(_, _, let x), .slice(let x, _), .gather(_, let x): return [x]
         case .elementwise(_, let xs), .concat(let xs): return xs
         }
     }
@@ -58,6 +61,11 @@ public struct IRNode: Sendable {
 public struct IRInput: Sendable {
     public var name: String
     public var size: Int
+    /// For a token input (`input token: 0..<V`): `V`; its size is 1.
+    public var vocabulary: Int? = nil
+
+    /// As `rnnc check` prints it: `x: [4]`, `token: 0..<50280`.
+    public var signature: String { Port(name: name, size: size, vocabulary: vocabulary).signature }
 }
 
 /// A state of the program: `next` is its value at the end of each step.
@@ -157,5 +165,7 @@ public struct IRProgram: Sendable {
     public subscript(id: ValueID) -> IRNode { nodes[id.index] }
 
     public var inputWidth: Int { inputs.reduce(0) { $0 + $1.size } }
+    /// The inputs as a step program declares them (for checking token ids).
+    public var inputPorts: [Port] { inputs.map { Port(name: $0.name, size: $0.size, vocabulary: $0.vocabulary) } }
     public var outputWidth: Int { outputs.reduce(0) { $0 + nodes[$1.index].size } }
 }

@@ -24,12 +24,13 @@ final class IRBuilder {
             overLimit = true
             diagnostics.error(.tooLarge, "the model needs more than \(CompilerLimits.maxNodes) IR nodes (the limit)", at: range)
         }
-        if case .affine(let w, _, _) = op {
-            storedWeights += w.storedCount
-            if storedWeights > Self.maxStoredWeights, !overLimit {
-                overLimit = true
-                diagnostics.error(.tooLarge, "the model's weights exceed \(Self.maxStoredWeights) stored entries (the limit)", at: range)
-            }
+        switch op {
+        case .affine(let w, _, _), .gather(let w, _): storedWeights += w.storedCount
+        default: break
+        }
+        if storedWeights > Self.maxStoredWeights, !overLimit {
+            overLimit = true
+            diagnostics.error(.tooLarge, "the model's weights exceed \(Self.maxStoredWeights) stored entries (the limit)", at: range)
         }
         nodes.append(IRNode(op: op, size: size, range: range))
         return ValueID(index: nodes.count - 1)
@@ -41,6 +42,11 @@ final class IRBuilder {
 
     func affine(_ w: WeightMatrix, bias: [Double]? = nil, _ x: ValueID, range: SourceRange?, origin: ParamUse = ParamUse()) -> ValueID {
         record(add(.affine(w, bias: bias, x), size: w.rows, range: range), origin)
+    }
+
+    /// Row `x` of a table (`E[token]`).
+    func gather(_ table: WeightMatrix, _ x: ValueID, range: SourceRange?, origin: ParamSlice?) -> ValueID {
+        record(add(.gather(table, x), size: table.cols, range: range), ParamUse(weight: origin))
     }
 
     /// `c * x` element-wise for a per-element (or single) constant `c`.

@@ -57,6 +57,11 @@ public struct Interpreter {
         case .elementwise(let op, let xs): return zip(value(xs[0]), value(xs[1])).map { op.apply($0, $1) }
         case .concat(let parts): return parts.flatMap { value($0) }
         case .slice(let x, let start): return Array(value(x)[start..<(start + node.size)])
+        case .gather(let table, let x):
+            // Token ids are checked before a run; a bad one here gives NaNs, as the runtime does.
+            let id = value(x)[0]
+            guard id >= 0, id < Double(table.rows), id == id.rounded(.towardZero) else { return Array(repeating: .nan, count: node.size) }
+            return table.row(Int(id))
         }
     }
 

@@ -139,6 +139,8 @@ enum RecurrenceTerms {
                 step = parts.contains(where: reached.contains) ? .concat(dst: dst, parts: parts) : nil
             case .slice(let dst, let src, let start):
                 step = reached.contains(src) ? .slice(dst: dst, src: src, start: start) : nil
+            case .gather:
+                step = nil
             }
             if let step {
                 steps.append(step)

@@ -88,6 +88,7 @@ public enum StepLowering {
             case .elementwise(let op, let xs): instructions.append(.elementwise(op, dst: dst, lhs: s(xs[0]), rhs: xs.count > 1 ? s(xs[1]) : nil))
             case .concat(let parts): instructions.append(.concat(dst: dst, parts: parts.map(s)))
             case .slice(let x, let start): instructions.append(.slice(dst: dst, src: s(x), start: start))
+            case .gather(let w, let x): instructions.append(.gather(dst: dst, src: s(x), matrix: matrix(w)))
             }
         }
         // States copy their updates one after another at the end of a step; an update that is
@@ -105,7 +106,7 @@ public enum StepLowering {
             states.append(StateSlot(name: st.name, slot: stateSlots[k], update: update, initial: vector(st.initial)))
         }
         let program = StepProgram(
-            modelName: ir.modelName, inputs: ir.inputs.map { Port(name: $0.name, size: $0.size) },
+            modelName: ir.modelName, inputs: ir.inputPorts,
             inputSlots: inputSlots, outputSlots: ir.outputs.map { slotOf[$0.index] }, slotSizes: slotSizes,
             states: states, constants: constants, instructions: instructions, matrices: matrices, vectors: vectors)
         return Lowered(program: program, slotOfNode: slotOf, instructionOfNode: instructionOf)

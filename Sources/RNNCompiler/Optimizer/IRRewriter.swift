@@ -45,6 +45,7 @@ extension IROp {
         case .elementwise(let op, let xs): return .elementwise(op, xs.map(f))
         case .concat(let xs): return .concat(xs.map(f))
         case .slice(let x, let s): return .slice(f(x), start: s)
+        case .gather(let w, let x): return .gather(w, f(x))
         }
     }
 }

@@ -24,6 +24,10 @@ public enum IRVerifier {
             case .elementwise(let op, _): ok = s.count == op.arity && s.allSatisfy { $0 == node.size }
             case .concat: ok = s.reduce(0, +) == node.size && !s.isEmpty
             case .slice(_, let start): ok = start >= 0 && start + node.size <= s[0] && node.size > 0
+            case .gather(let w, let x):
+                // The index is a token input, whose ids the table covers.
+                guard case .input(let k) = p.nodes[x.index].op, let vocabulary = p.inputs[k].vocabulary else { ok = false; break }
+                ok = w.cols == node.size && w.rows >= vocabulary && w.validate() == nil
             }
             if !ok { problems.append("%\(i) = \(Dump.op(node.op, p)) has inconsistent sizes or references") }
         }

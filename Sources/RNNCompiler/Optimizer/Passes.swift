@@ -218,6 +218,7 @@ struct IROpKey: Hashable {
         case .elementwise(let f, let xs): h.combine(4); h.combine(f); h.combine(xs)
         case .concat(let xs): h.combine(6); h.combine(xs)
         case .slice(let x, let s): h.combine(7); h.combine(x); h.combine(s)
+        case .gather(let w, let x): h.combine(8); h.combine(x); h.combine(w.rows); h.combine(w.cols); h.combine(w.name)
         }
     }
 }

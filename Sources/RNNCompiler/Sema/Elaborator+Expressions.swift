@@ -50,7 +50,12 @@ extension Elaborator {
 
     /// Evaluates an expression that must be a compile-time integer.
     func constantInteger(_ expr: Expr, in scope: Scope, what: String) -> Int? {
-        switch eval(expr, in: scope) {
+        integer(eval(expr, in: scope), of: expr, what: what)
+    }
+
+    /// An evaluated expression as a compile-time integer, or nil after reporting why not.
+    func integer(_ value: Value, of expr: Expr, what: String) -> Int? {
+        switch value {
         case .constant(let t) where t.isScalar:
             guard let n = exactInteger(t.scalar) else {
                 error(.notInteger, "\(what) must be an integer, found \(formatNumber(t.scalar))", at: expr.range)
@@ -175,6 +180,14 @@ extension Elaborator {
         }
         var selections: [(start: Int, count: Int, isRange: Bool)] = []
         for (axis, sub) in subs.enumerated() {
+            if axis == 0, case .index(let e) = sub {
+                // Evaluated once: the index may call a function that declares a state.
+                let i = eval(e, in: scope)
+                if case .runtime(let id, _) = i, case .constant(let t) = base, subs.count == 1 { return lookup(t, id, range: range, indexRange: e.range) }
+                guard let sel = resolveIndex(integer(i, of: e, what: "an index"), extent: dims[0], at: e.range) else { return .error }
+                selections.append(sel)
+                continue
+            }
             guard let sel = resolve(sub, extent: dims[axis], range: range, in: scope) else { return .error }
             selections.append(sel)
         }
@@ -210,15 +223,35 @@ extension Elaborator {
         }
     }
 
+    /// `T[token]`: row `token` of a constant table (a vector's element as a one-element
+    /// row), for a token input whose every id the table covers.
+    private func lookup(_ table: Tensor, _ index: ValueID, range: SourceRange, indexRange: SourceRange) -> Value {
+        guard case .input(let k) = builder.nodes[index.index].op, let vocabulary = tokenInputs[k] else {
+            error(.notConstant, "an index known only at run time must be a token input (declared 'input name: 0..<n'); this one is computed", at: indexRange)
+            return .error
+        }
+        let (rows, cols) = table.rank == 2 ? (table.rows, table.cols) : (table.data.count, 1)
+        guard rows >= vocabulary else {
+            error(.indexOutOfRange, "token ids reach \(vocabulary - 1), but the table has \(rows) rows", at: range)
+            return .error
+        }
+        let w = WeightMatrix(rows: rows, cols: cols, storage: .dense(table.data), name: table.origin?.description)
+        return .runtime(builder.gather(w, index, range: range, origin: table.origin), size: cols)
+    }
+
+    private func resolveIndex(_ i: Int?, extent: Int, at range: SourceRange) -> (start: Int, count: Int, isRange: Bool)? {
+        guard let i else { return nil }
+        guard i >= 0, i < extent else {
+            error(.indexOutOfRange, "index \(i) is out of range 0..<\(extent)", at: range)
+            return nil
+        }
+        return (i, 1, false)
+    }
+
     private func resolve(_ sub: Subscript, extent: Int, range: SourceRange, in scope: Scope) -> (start: Int, count: Int, isRange: Bool)? {
         switch sub {
         case .index(let e):
-            guard let i = constantInteger(e, in: scope, what: "an index") else { return nil }
-            guard i >= 0, i < extent else {
-                error(.indexOutOfRange, "index \(i) is out of range 0..<\(extent)", at: e.range)
-                return nil
-            }
-            return (i, 1, false)
+            return resolveIndex(constantInteger(e, in: scope, what: "an index"), extent: extent, at: e.range)
         case .range(let lo, let hi):
             let a = lo.map { constantInteger($0, in: scope, what: "a slice bound") } ?? 0
             let b = hi.map { constantInteger($0, in: scope, what: "a slice bound") } ?? extent

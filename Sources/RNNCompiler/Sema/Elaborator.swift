@@ -39,6 +39,8 @@ final class Elaborator {
     }
 
     var states: [StateInfo] = []
+    /// Each token input's vocabulary size, by input index.
+    var tokenInputs: [Int: Int] = [:]
     var params: [IRParam] = []
     var usedWeights: Set<String> = []
     /// Functions being inlined, innermost last, with the instance name of each call.
@@ -106,16 +108,28 @@ final class Elaborator {
         bindModelParams(model, in: scope)
         var inputs: [IRInput] = []
         var outputs: [ValueID] = []
-        var sawOutput = false
+        var sawOutput = false, sawInput = false
         for statement in model.body {
             if builder.overLimit { break }
             switch statement.kind {
-            case .input(let name, let shape):
-                guard let n = vectorSize(shape, in: scope, what: "an input") else { continue }
+            case .input(let name, let type):
+                sawInput = true
+                var input = IRInput(name: name.name, size: 0)
+                switch type {
+                case .vector(let shape):
+                    if let n = vectorSize(shape, in: scope, what: "an input") { input.size = n }
+                case .ids(let lower, let upper):
+                    if let vocabulary = vocabulary(lower, upper, in: scope) { (input.size, input.vocabulary) = (1, vocabulary) }
+                }
                 guard checkNew(name, in: scope) else { continue }
-                let id = builder.add(.input(inputs.count), size: n, range: name.range)
-                inputs.append(IRInput(name: name.name, size: n))
-                scope.define(name.name, .value(.runtime(id, size: n), name.range))
+                guard input.size > 0 else {
+                    scope.define(name.name, .value(.error, name.range))  // reported; uses report nothing more
+                    continue
+                }
+                if let vocabulary = input.vocabulary { tokenInputs[inputs.count] = vocabulary }
+                let id = builder.add(.input(inputs.count), size: input.size, range: name.range)
+                inputs.append(input)
+                scope.define(name.name, .value(.runtime(id, size: input.size), name.range))
             case .output(let expr):
                 sawOutput = true
                 switch eval(expr, in: scope) {
@@ -131,7 +145,7 @@ final class Elaborator {
             }
         }
         checkAllUpdated(from: 0, declaredIn: model.name.name)
-        if inputs.isEmpty { error(.modelStructure, "model '\(model.name.name)' has no input; declare one with 'input x: [n]'", at: model.name.range) }
+        if !sawInput { error(.modelStructure, "model '\(model.name.name)' has no input; declare one with 'input x: [n]'", at: model.name.range) }
         if !sawOutput { error(.modelStructure, "model '\(model.name.name)' has no output; add 'output EXPR'", at: model.name.range) }
         checkUnusedWeights()
         if diagnostics.hasErrors { return nil }
@@ -342,6 +356,25 @@ final class Elaborator {
         }
         guard n <= CompilerLimits.maxVectorWidth else {
             error(.tooLarge, "dimension \(n) of \(what) exceeds the limit of \(CompilerLimits.maxVectorWidth)", at: expr.range)
+            return nil
+        }
+        return n
+    }
+
+    /// A token input's `V` from its range `0..<V`.
+    private func vocabulary(_ lower: Expr, _ upper: Expr, in scope: Scope) -> Int? {
+        guard let lo = constantInteger(lower, in: scope, what: "a token input's first id") else { return nil }
+        guard lo == 0 else {
+            error(.shapeMismatch, "a token input's ids start at 0 (write 0..<n), found \(lo)", at: lower.range)
+            return nil
+        }
+        guard let n = constantInteger(upper, in: scope, what: "a token input's number of ids") else { return nil }
+        guard n >= 1 else {
+            error(.invalidValue, "a token input needs at least one id (0..<n with n >= 1), found n = \(n)", at: upper.range)
+            return nil
+        }
+        guard n <= CompilerLimits.maxVectorWidth else {
+            error(.tooLarge, "a token input's \(n) ids exceed the limit of \(CompilerLimits.maxVectorWidth)", at: upper.range)
             return nil
         }
         return n

@@ -16,7 +16,10 @@ public enum Precision: String, Sendable, Codable, CaseIterable {
 /// initial states) named after what uses them (`tensorNames`). Values are F32 when the model runs in Float32, else F64.
 public enum Artifact {
     public static let formatName = "rnnc"
-    public static let formatVersion = 3
+    public static let formatVersion = 4
+    /// Versions this rnnc reads: version 4 only added token inputs and `gather`, so a
+    /// version-3 file reads as it is.
+    public static let readableVersions = 3...formatVersion
 
     /// A compiled model: its step program, the plan for running whole sequences, and the
     /// precision it runs in unless the caller asks for another (metadata `precision`).
@@ -108,12 +111,12 @@ public enum Artifact {
         func bad(_ m: String) -> RuntimeError { .badFile(path: path, line: nil, column: nil, message: "not a valid rnnc artifact: \(m)", lineText: nil) }
         let file = try SafeTensors.decode(bytes, path: path)
         guard file.metadata["format"] == formatName else { throw bad("its metadata does not say format \"rnnc\"") }
-        guard file.metadata["format_version"] == String(formatVersion) else {
-            let version = file.metadata["format_version"] ?? "none"
-            if let old = Int(version), old < formatVersion {
-                throw bad("format version \(old) was written by an earlier rnnc; this rnnc reads version \(formatVersion): compile the source again")
+        let version = file.metadata["format_version"] ?? "none"
+        guard let number = Int(version), readableVersions.contains(number), String(number) == version else {
+            if let old = Int(version), old < readableVersions.lowerBound {
+                throw bad("format version \(old) was written by an earlier rnnc; this rnnc reads versions \(readableVersions.lowerBound) to \(formatVersion): compile the source again")
             }
-            throw bad("format version \(version) is not supported (this rnnc reads version \(formatVersion))")
+            throw bad("format version \(version) is not supported (this rnnc reads versions \(readableVersions.lowerBound) to \(formatVersion))")
         }
         guard let json = file.metadata["program"] else { throw bad("the program is missing from the metadata") }
         let precision = try file.metadata["precision"].map { (name: String) throws(RuntimeError) -> Precision in

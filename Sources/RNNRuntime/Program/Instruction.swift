@@ -9,18 +9,21 @@ public enum Instruction: Sendable, Equatable {
     case concat(dst: Int, parts: [Int])
     /// `dst = src[start ..< start + size(dst)]`
     case slice(dst: Int, src: Int, start: Int)
+    /// `dst = row `id` of matrices[matrix]`, where `id` is the one value of `src`, a token
+    /// input's slot (an embedding lookup).
+    case gather(dst: Int, src: Int, matrix: Int)
 
     /// The slot this instruction writes.
     public var destination: Int {
         switch self {
-        case .affine(let d, _, _, _, _), .elementwise(_, let d, _, _), .concat(let d, _), .slice(let d, _, _): return d
+        case .affine(let d, _, _, _, _), .elementwise(_, let d, _, _), .concat(let d, _), .slice(let d, _, _), .gather(let d, _, _): return d
         }
     }
 
     /// The slots this instruction reads.
     public var operands: [Int] {
         switch self {
-        case .affine(_, let s, _, _, _), .slice(_, let s, _): return [s]
+        case .affine(_, let s, _, _, _), .slice(_, let s, _), .gather(_, let s, _): return [s]
         case .elementwise(_, _, let l, let r): return r.map { [l, $0] } ?? [l]
         case .concat(_, let parts): return parts
         }
@@ -39,6 +42,7 @@ extension Instruction: CustomStringConvertible {
         case .elementwise(let op, let d, let l, let r): return "$\(d) = " + op.call(([l] + (r.map { [$0] } ?? [])).map { "$\($0)" })
         case .concat(let d, let parts): return "$\(d) = concat(" + parts.map { "$\($0)" }.joined(separator: ", ") + ")"
         case .slice(let d, let s, let start): return "$\(d) = $\(s)[\(start)...]"
+        case .gather(let d, let s, let m): return "$\(d) = M\(m)[$\(s)]"
         }
     }
 }

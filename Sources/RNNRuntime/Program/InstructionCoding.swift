@@ -1,5 +1,5 @@
 /// The artifact's spelling of instructions (format version 3, docs/artifact.md): an object
-/// whose `op` names the instruction — `affine`, `concat`, `slice`, or an element-wise op's
+/// whose `op` names the instruction — `affine`, `concat`, `slice`, `gather`, or an element-wise op's
 /// table name (`add`, `relu`, `leaky_relu`, ...) — with explicitly named fields. Nothing here
 /// depends on how Swift spells the cases, so renaming one cannot change the file format.
 extension Instruction: Codable {
@@ -21,6 +21,7 @@ extension Instruction: Codable {
                            bias: try c.decodeIfPresent(Int.self, forKey: .bias), epilogue: epilogue)
         case "concat": self = .concat(dst: dst, parts: try c.decode([Int].self, forKey: .parts))
         case "slice": self = .slice(dst: dst, src: try c.decode(Int.self, forKey: .src), start: try c.decode(Int.self, forKey: .start))
+        case "gather": self = .gather(dst: dst, src: try c.decode(Int.self, forKey: .src), matrix: try c.decode(Int.self, forKey: .matrix))
         default:
             let op = try ElementwiseOp.decode(name: name, attributes: c.decodeIfPresent([String: Double].self, forKey: .attributes) ?? [:]) {
                 DecodingError.dataCorruptedError(forKey: .op, in: c, debugDescription: $0)
@@ -54,6 +55,10 @@ extension Instruction: Codable {
             try c.encode("slice", forKey: .op)
             try c.encode(src, forKey: .src)
             try c.encode(start, forKey: .start)
+        case .gather(_, let src, let matrix):
+            try c.encode("gather", forKey: .op)
+            try c.encode(src, forKey: .src)
+            try c.encode(matrix, forKey: .matrix)
         }
     }
 }

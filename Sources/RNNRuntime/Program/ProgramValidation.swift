@@ -22,6 +22,9 @@ extension StepProgram {
         for (port, s) in zip(inputs, inputSlots) where size(s) == nil || size(s) != port.size {
             return "input '\(port.name)' does not match its slot \(s)"
         }
+        for port in inputs where port.vocabulary != nil && (port.size != 1 || port.vocabulary! < 1) {
+            return "token input '\(port.name)' must have one value and a vocabulary of at least 1"
+        }
         for s in outputSlots where size(s) == nil { return "output slot \(s) does not exist" }
         for m in matrices { if let problem = m.validate() { return problem } }
         for st in states {
@@ -57,6 +60,12 @@ extension StepProgram {
         case .slice(let d, let s, let start):
             guard let n = size(d), let m = size(s) else { return false }
             return start >= 0 && start <= m && n <= m - start
+        case .gather(let d, let s, let m):
+            // The index must be a token input: its ids are checked against its vocabulary,
+            // which the table must cover.
+            guard m >= 0, m < matrices.count, let n = size(d), let k = inputSlots.firstIndex(of: s),
+                  let vocabulary = inputs[k].vocabulary else { return false }
+            return matrices[m].cols == n && matrices[m].rows >= vocabulary
         }
     }
 }

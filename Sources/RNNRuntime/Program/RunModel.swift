@@ -30,8 +30,9 @@ public func runModel(_ model: Artifact.Model, on data: SequenceData, mode: Execu
                      scanMemoryLimit: Int = ExecutionMode.defaultScanMemoryLimit, threads: Int? = nil) throws(RuntimeError) -> SequenceData {
     let program = model.program
     guard data.sequences.allSatisfy({ $0.isEmpty }) || data.width == program.inputWidth else {
-        throw .inputMismatch("input tokens have \(data.width) values, but model '\(program.modelName)' takes \(program.inputWidth) (\(program.inputs.map { "\($0.name): [\($0.size)]" }.joined(separator: ", ")))")
+        throw .inputMismatch("input tokens have \(data.width) values, but model '\(program.modelName)' takes \(program.inputWidth) (\(program.inputs.map(\.signature).joined(separator: ", ")))")
     }
+    for (q, sequence) in data.sequences.enumerated() { try program.checkIDs(sequence, sequence: data.isBatch ? q : nil) }
     let cores = max(1, threads ?? Parallel.cores)
     let outputs = float32 ? try runBatch(Float.self, model, data.sequences, mode, scanMemoryLimit, cores)
                           : try runBatch(Double.self, model, data.sequences, mode, scanMemoryLimit, cores)

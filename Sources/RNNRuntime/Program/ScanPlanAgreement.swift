@@ -30,7 +30,11 @@ extension ScanPlan {
             probe.states[k].initial = probe.vectors.count
             probe.vectors.append((0..<probe.slotSizes[probe.states[k].slot]).map { _ in draw() })
         }
-        let tokens = (0..<Self.probeSteps).map { _ in (0..<probe.inputWidth).map { _ in draw() } }
+        let tokens = (0..<Self.probeSteps).map { _ in
+            probe.inputs.flatMap { port in
+                port.vocabulary.map { [Double(random.next() % UInt64($0))] } ?? (0..<port.size).map { _ in draw() }
+            }
+        }
         let scanned = try ScanRunner<Double>(program: probe, plan: self).run(tokens)
         let stepped = try StepSession<Double>(program: probe, threads: 1).run(tokens)
         let finite = stepped.joined().filter(\.isFinite)

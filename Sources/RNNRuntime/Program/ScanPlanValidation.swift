@@ -62,6 +62,9 @@ private struct PlanCheck {
 
     mutating func recurrence(_ r: ScanPlan.Recurrence) throws(RuntimeError) {
         for i in r.instructions { try claim(i) }
+        for i in r.instructions {
+            if case .gather = program.instructions[i] { throw fail("instruction \(i), a gather, cannot be on a recurrence's cycle") }
+        }
         let width = try checkStates(r)
         let stateSlots = r.states.map { program.states[$0].slot }
         var cycle = defined.union(stateSlots)

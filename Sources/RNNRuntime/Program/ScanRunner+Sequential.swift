@@ -71,6 +71,8 @@ extension ScanRunner {
                 var op = StepOp(.elementwise, slotRows(dst, b), slotRows(l, b), rr.map { slotRows($0, b) })
                 op.op = f
                 ops.append(op)
+            case .gather:
+                preconditionFailure("a validated plan keeps gathers off recurrence cycles")
             case .slice(let dst, let src, let start):
                 if !sliceViews.contains(dst) { ops.append(StepOp(.copy, slotRows(dst, b), slotRows(src, b, column: start, width: sizes[dst]))) }
             case .concat(let dst, let parts):

@@ -64,6 +64,9 @@ extension ScanRunner {
         case .slice(let dst, let src, let start):
             guard !sliceViews.contains(dst) else { return }
             for r in rows { b.row(dst, r).update(from: b.row(src, r) + start, count: sizes[dst]) }
+        case .gather(let dst, let src, let m):
+            let table = UnsafePointer(tables[m]!), tableRows = program.matrices[m].rows
+            for r in rows { GatherTable.row(table, rows: tableRows, id: b.row(src, r).pointee, into: b.row(dst, r), count: sizes[dst]) }
         }
     }
 

@@ -25,6 +25,8 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     let computedSlots: Set<Int>
     /// The plan's slots local to sequential recurrences (`ScanPlan.Recurrence.localSlots`).
     let recurrenceLocalSlots: [Int]
+    /// Row-major copies of the tables that `gather` reads, by matrix index.
+    let tables: [Int: UnsafeMutablePointer<Scalar>]
 
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -33,7 +35,13 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         try plan.validate(against: program)
         self.program = program
         self.plan = plan
-        matrices = program.matrices.map { ConvertedMatrix<Scalar>($0) }
+        let gathered = Set(program.instructions.compactMap { if case .gather(_, _, let m) = $0 { m } else { nil } })
+        let multiplied = Set(program.instructions.compactMap { if case .affine(_, _, let m, _, _) = $0 { m } else { nil } })
+        // A table only gathered from is not packed for products.
+        matrices = program.matrices.enumerated().map { m, w in
+            ConvertedMatrix<Scalar>(gathered.contains(m) && !multiplied.contains(m) ? WeightMatrix(rows: 0, cols: 0, storage: .dense([])) : w)
+        }
+        tables = Dictionary(uniqueKeysWithValues: gathered.map { ($0, GatherTable.rowMajor(program.matrices[$0], as: Scalar.self)) })
         vectors = ConvertedVectors(program.vectors)
         let fixed = Set(program.inputSlots + program.constants.map(\.slot) + program.states.map(\.slot))
         computedSlots = Set(program.instructions.map(\.destination)).subtracting(fixed)
@@ -42,6 +50,8 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
             if case .recurrence(let r) = stage { return r.localSlots } else { return [] }
         }
     }
+
+    deinit { for table in tables.values { table.deallocate() } }
 
     /// Runs one sequence from the initial states; returns one output vector per token.
     @_specialize(where Scalar == Float)
@@ -62,10 +72,11 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
             throw .inputMismatch("sequences run in lockstep must have equal lengths")
         }
         var flats: [[Scalar]] = []
-        for sequence in sequences {
+        for (q, sequence) in sequences.enumerated() {
             for token in sequence where token.count != width {
                 throw .inputMismatch("token has \(token.count) values, the model's input has \(width)")
             }
+            try program.checkIDs(sequence, sequence: sequences.count > 1 ? q : nil)
             var flat = [Scalar]()
             flat.reserveCapacity(steps * width)
             for token in sequence { for v in token { flat.append(Scalar(v)) } }

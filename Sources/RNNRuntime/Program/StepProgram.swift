@@ -4,12 +4,21 @@ import Foundation
 public struct Port: Codable, Sendable, Equatable {
     public var name: String
     public var size: Int
+    /// For a token input (`input token: 0..<V`): `V`. Its one value must be an integer id in
+    /// `0 ..< V`; the runners check every id before a run.
+    public var vocabulary: Int?
 
-    private enum CodingKeys: String, CodingKey { case name, size }
+    private enum CodingKeys: String, CodingKey { case name, size, vocabulary }
 
-    public init(name: String, size: Int) {
+    public init(name: String, size: Int, vocabulary: Int? = nil) {
         self.name = name
         self.size = size
+        self.vocabulary = vocabulary
+    }
+
+    /// The description `rnnc` prints: `x: [4]`, `token: 0..<50280`.
+    public var signature: String {
+        vocabulary.map { "\(name): 0..<\($0)" } ?? "\(name): [\(size)]"
     }
 }
 
@@ -99,5 +108,41 @@ public struct StepProgram: Codable, Sendable, Equatable {
     }
 
     public var inputWidth: Int { inputs.reduce(0) { $0 + $1.size } }
+
+    /// The first token id of `token` that is not an integer in its input's range, as a message.
+    public func idProblem(in token: UnsafeBufferPointer<Double>) -> String? { inputs.idProblem(in: token) }
+
+    /// Checks every token id of a sequence (see `[Port].checkIDs`).
+    public func checkIDs(_ tokens: [[Double]], sequence: Int? = nil) throws(RuntimeError) { try inputs.checkIDs(tokens, sequence: sequence) }
+
     public var outputWidth: Int { outputSlots.reduce(0) { $0 + slotSizes[$1] } }
+}
+
+extension Array where Element == Port {
+    /// The first token id of `token` (these inputs' values concatenated) that is not an
+    /// integer in its input's range, as a message; nil when all are.
+    public func idProblem(in token: UnsafeBufferPointer<Double>) -> String? {
+        var at = 0
+        for port in self {
+            defer { at += port.size }
+            guard let vocabulary = port.vocabulary, at < token.count else { continue }
+            let id = token[at]
+            guard id >= 0, id < Double(vocabulary), id == id.rounded(.towardZero) else {
+                let shown = id.isFinite && id == id.rounded() && abs(id) < 1e15 ? String(Int(id)) : String(id)
+                return "token id \(shown) of input '\(port.name)' is not an integer in 0..<\(vocabulary)"
+            }
+        }
+        return nil
+    }
+
+    /// Checks every token id of a sequence; the error names the token's position (0-based)
+    /// and, given `sequence`, the sequence's.
+    public func checkIDs(_ tokens: [[Double]], sequence: Int? = nil) throws(RuntimeError) {
+        guard contains(where: { $0.vocabulary != nil }) else { return }
+        for (t, token) in tokens.enumerated() {
+            if let problem = token.withUnsafeBufferPointer({ idProblem(in: $0) }) {
+                throw .inputMismatch(problem + " (token \(t)" + (sequence.map { " of sequence \($0)" } ?? "") + ")")
+            }
+        }
+    }
 }

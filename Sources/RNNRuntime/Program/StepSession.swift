@@ -20,6 +20,9 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     private let matrices: [ConvertedMatrix<Scalar>]
     private let vectors: ConvertedVectors<Scalar>
     private var ops: [Op] = []
+    /// Row-major copies of the tables that `gather` reads, by matrix index.
+    private var tables: [Int: UnsafeMutablePointer<Scalar>] = [:]
+    private let hasTokenInputs: Bool
     /// Cores one step's matrix products may use.
     public let threads: Int
 
@@ -41,13 +44,23 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
         self.offsets = offsets
         buffer = .allocate(capacity: max(1, total))
         buffer.initialize(repeating: 0, count: max(1, total))
-        matrices = program.matrices.map { ConvertedMatrix<Scalar>($0) }
+        let gathered = Set(program.instructions.compactMap { if case .gather(_, _, let m) = $0 { m } else { nil } })
+        let multiplied = Set(program.instructions.compactMap { if case .affine(_, _, let m, _, _) = $0 { m } else { nil } })
+        // A table only gathered from is not packed for products.
+        matrices = program.matrices.enumerated().map { m, w in
+            ConvertedMatrix<Scalar>(gathered.contains(m) && !multiplied.contains(m) ? WeightMatrix(rows: 0, cols: 0, storage: .dense([])) : w)
+        }
+        for m in gathered { tables[m] = GatherTable.rowMajor(program.matrices[m], as: Scalar.self) }
+        hasTokenInputs = program.inputs.contains { $0.vocabulary != nil }
         vectors = ConvertedVectors(program.vectors)
         ops = program.instructions.flatMap(resolve)
         reset()
     }
 
-    deinit { buffer.deallocate() }
+    deinit {
+        buffer.deallocate()
+        for table in tables.values { table.deallocate() }
+    }
 
     /// Restores every state to its initial value.
     @_specialize(where Scalar == Float)
@@ -94,6 +107,9 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
         guard token.count == program.inputWidth else {
             throw .inputMismatch("token has \(token.count) values, the model's input has \(program.inputWidth)")
         }
+        if hasTokenInputs, let problem = token.withUnsafeBufferPointer({ program.idProblem(in: $0) }) {
+            throw .inputMismatch(problem)
+        }
         precondition(output.count == program.outputWidth, "output must hold \(program.outputWidth) values")
         let sizes = program.slotSizes
         var k = 0
@@ -126,7 +142,7 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     /// One instruction (or one part of a concatenation) resolved to plain addresses and a
     /// bound kernel.
     private struct Op {
-        enum Kind { case product, elementwise, copy }
+        enum Kind { case product, elementwise, copy, gather }
         let kind: Kind
         let dst: UnsafeMutablePointer<Scalar>
         /// A product's x, an element-wise op's first operand, a copy's source.
@@ -135,6 +151,9 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
         var y: UnsafeMutablePointer<Scalar>
         let count: Int
         var matrix: Unmanaged<ConvertedMatrix<Scalar>>? = nil
+        /// A gather's table (row-major) and its row count.
+        var table: UnsafePointer<Scalar>? = nil
+        var tableRows = 0
         var bias: UnsafePointer<Scalar>? = nil
         /// A product's epilogue or an element-wise op.
         var kernel: BoundKernel<Scalar>? = nil
@@ -167,6 +186,11 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
             }
         case .slice(let dst, let src, let start):
             return [Op(.copy, dst: at(dst), x: at(src) + start, count: sizes[dst])]
+        case .gather(let dst, let src, let m):
+            var op = Op(.gather, dst: at(dst), x: at(src), count: sizes[dst])
+            op.table = UnsafePointer(tables[m]!)
+            op.tableRows = program.matrices[m].rows
+            return [op]
         }
     }
 
@@ -181,6 +205,8 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
             op.kernel!(op.x, op.y, op.dst, op.count)
         case .copy:
             op.dst.update(from: op.x, count: op.count)
+        case .gather:
+            GatherTable.row(op.table!, rows: op.tableRows, id: op.x.pointee, into: op.dst, count: op.count)
         }
     }
 }

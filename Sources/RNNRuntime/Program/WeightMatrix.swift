@@ -90,6 +90,17 @@ public struct WeightMatrix: Sendable, Equatable {
         }
     }
 
+    /// Row `r` as dense values.
+    public func row(_ r: Int) -> [Double] {
+        switch storage {
+        case .dense(let v): return Array(v[(r * cols)..<((r + 1) * cols)])
+        case .sparse(let offsets, let columns, let values):
+            var out = [Double](repeating: 0, count: cols)
+            for k in offsets[r]..<offsets[r + 1] { out[columns[k]] += values[k] }
+            return out
+        }
+    }
+
     /// `y = W x` in Float64 (reference arithmetic, accumulation in column order).
     public func apply(_ x: [Double]) -> [Double] {
         var y = [Double](repeating: 0, count: rows)
