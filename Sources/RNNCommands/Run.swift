@@ -22,6 +22,8 @@ extension RNNCommand {
                 scan for sequences of 4 tokens or more. --stream reads one token per line from \
                 standard input (numbers separated by spaces or commas) and prints each output as \
                 soon as it is computed.
+
+                --initial-state FILE starts from the states in a safetensors file: one tensor per                 state, named by its path as 'rnnc check' prints it (h, lstm#1.c), shaped [k] for                 every sequence or [B, k] for each sequence of a batch; a state it lacks starts from                 its initial value. --final-state OUT writes each sequence's states after its last                 token the same way ([k] for one sequence, [B, k] for a batch).
                 """)
 
         public enum DType: String, ExpressibleByArgument, CaseIterable {
@@ -78,6 +80,12 @@ extension RNNCommand {
         @Option(help: ArgumentHelp("The cores to use (default: all).", valueName: "n"))
         public var threads: Int?
 
+        @Option(help: ArgumentHelp("Start from the states in this safetensors file (see below).", valueName: "path"))
+        public var initialState: String?
+
+        @Option(help: ArgumentHelp("Write the states after the last token to this safetensors file.", valueName: "path"))
+        public var finalState: String?
+
         @OptionGroup public var compile: CompileOptions
 
         public init() {}
@@ -104,16 +112,20 @@ extension RNNCommand {
                     throw ValidationError("cannot tell the format of '\(input)' from its extension; pass --input-format")
                 }
                 let data = try SequenceData.read(path: input, format: inFormat)
-                let (result, float32): (SequenceData, Bool)
-                do { (result, float32) = try execute(data) } catch RuntimeError.inputMismatch(let message) {
+                let run: StatefulRun
+                do { run = try execute(data) } catch RuntimeError.inputMismatch(let message) {
                     throw RuntimeError.inputMismatch("\(input): \(message)")  // the data is at fault: say which file
                 }
+                let (result, float32) = (run.outputs, run.float32)
                 let outFormat = outputFormat ?? output.flatMap { DataFormat(path: $0) } ?? .text
                 if let output {
                     try result.write(path: output, format: outFormat, float32: float32, precision: digits)
                 } else {
                     let bytes = try result.encode(format: outFormat, float32: float32, precision: digits)
                     Console.out(String(decoding: bytes, as: UTF8.self))
+                }
+                if let finalState {
+                    try OutputFile.write(StateFile.encode(run.finalStates, layout: run.layout, batched: data.isBatch, float32: float32), to: finalState)
                 }
             } catch let error as RuntimeError {
                 throw ExitStatus.report(error)
@@ -134,21 +146,34 @@ extension RNNCommand {
             }
         }
 
-        /// The outputs, and whether they were computed in Float32.
-        private func execute(_ data: SequenceData) throws -> (SequenceData, Bool) {
+        /// The outputs, whether they were computed in Float32, and the final states when asked for.
+        private func execute(_ data: SequenceData) throws -> StatefulRun {
+            let count = data.sequences.count
             guard engine == .interpreter else {
                 let model = try loadModel()
                 let float32 = runsInFloat32(model)
-                return (try runModel(model, on: data, mode: mode, float32: float32, scanMemoryLimit: Int(scanMemory * Double(1 << 30)), threads: threads), float32)
+                let layout = StateFile.Layout(model.program)
+                let initial = try initialState.map { path throws(RuntimeError) in try StateFile.read(path: path, layout: layout, sequences: count) }
+                let run = try runModelKeepingStates(model, on: data, from: initial, keepStates: finalState != nil, mode: mode, float32: float32,
+                                                    scanMemoryLimit: Int(scanMemory * Double(1 << 30)), threads: threads)
+                return StatefulRun(outputs: run.outputs, float32: float32, layout: layout, finalStates: run.finalStates)
             }
             let ir = try compile.compileModel(file).ir
             guard data.sequences.allSatisfy({ $0.isEmpty }) || data.width == ir.inputWidth else {
                 throw RuntimeError.inputMismatch("input tokens have \(data.width) values, but model '\(ir.modelName)' takes \(ir.inputWidth)")
             }
             for (q, sequence) in data.sequences.enumerated() { try ir.inputPorts.checkIDs(sequence, sequence: data.isBatch ? q : nil) }
+            let layout = StateFile.Layout(ir)
+            let initial = try initialState.map { path throws(RuntimeError) in try StateFile.read(path: path, layout: layout, sequences: count) }
             var interpreter = Interpreter(program: ir)
-            let outputs = data.sequences.map { interpreter.run($0) }
-            return (SequenceData(sequences: outputs, width: ir.outputWidth, isBatch: data.isBatch), false)
+            var outputs: [[[Double]]] = [], finals: [[[Double]]] = []
+            for (q, sequence) in data.sequences.enumerated() {
+                interpreter.states = initial?[q] ?? layout.initial
+                outputs.append(sequence.map { interpreter.step($0) })
+                finals.append(interpreter.states)
+            }
+            return StatefulRun(outputs: SequenceData(sequences: outputs, width: ir.outputWidth, isBatch: data.isBatch), float32: false,
+                               layout: layout, finalStates: finals)
         }
 
         /// One token per input line; one output line per token, flushed.
@@ -167,6 +192,8 @@ extension RNNCommand {
         }
 
         private func stream<Scalar>(_ session: StepSession<Scalar>) throws {
+            let layout = StateFile.Layout(session.program)
+            if let initialState { try session.setStates(StateFile.read(path: initialState, layout: layout, sequences: 1)[0]) }
             var lineNumber = 0
             while let line = Console.readLine() {
                 lineNumber += 1
@@ -190,7 +217,26 @@ extension RNNCommand {
                 let out = try session.step(token)
                 Console.out(out.map { formatNumber($0, float32: Scalar.self == Float.self, precision: digits) }.joined(separator: " ") + "\n")
             }
+            if let finalState {
+                try OutputFile.write(StateFile.encode([session.stateValues()], layout: layout, batched: false, float32: Scalar.self == Float.self), to: finalState)
+            }
         }
+    }
+}
+
+/// What `run` computed: the outputs, their precision, and the states after each sequence.
+struct StatefulRun {
+    var outputs: SequenceData
+    var float32: Bool
+    var layout: StateFile.Layout
+    var finalStates: [[[Double]]]
+}
+
+extension StateFile.Layout {
+    /// The IR's states as elaborated (what the interpreter runs), each one source state.
+    init(_ ir: IRProgram) {
+        self.init(modelName: ir.modelName, named: ir.states.enumerated().map { NamedState(name: $1.name, state: $0, offset: 0, size: $1.size) },
+                  initial: ir.states.map(\.initial))
     }
 }
 

@@ -318,6 +318,53 @@ let stdlibArgs = ["--stdlib", repoRoot + "/stdlib"]
         #expect(rnnc(["check", source]).stdout.contains("inputs:  t: 0..<4"))
     }
 
+    /// A run's final states seed the next run: a sequence cut in two gives the outputs of the
+    /// whole, in every engine and mode, for one sequence ([k]) and a batch ([B, k]); merged
+    /// states read and write as the source's states.
+    @Test func statesCarryOverBetweenRuns() throws {
+        let source = tempPath("two.rnn")
+        try """
+            model Two {
+              input x: [1]
+              state a: [1] = 0
+              state b: [1] = 0
+              state c: [2] = [1, 2]
+              a <- 0.5 * a + x
+              b <- 0.25 * b + x
+              c <- tanh(c + 0.1 * x * c)
+              output [a, b, c]
+            }
+            """.write(toFile: source, atomically: true, encoding: .utf8)
+        let first = tempPath("first.json"), second = tempPath("second.json"), whole = tempPath("whole.json")
+        try "[[[1], [2], [3], [4], [5]], [[-1], [0], [1], [2], [3]]]".write(toFile: first, atomically: true, encoding: .utf8)
+        try "[[[6], [7]], [[4], [5]]]".write(toFile: second, atomically: true, encoding: .utf8)
+        try "[[[1], [2], [3], [4], [5], [6], [7]], [[-1], [0], [1], [2], [3], [4], [5]]]".write(toFile: whole, atomically: true, encoding: .utf8)
+        let expected = rnnc(["run", source, "--input", whole, "--engine", "interpreter"]).stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        for extra in [["--mode", "step"], ["--mode", "scan"], ["--engine", "interpreter"]] {
+            let states = tempPath("states.safetensors")
+            #expect(rnnc(["run", source, "--input", first, "--final-state", states] + extra).code == 0)
+            let rest = rnnc(["run", source, "--input", second, "--initial-state", states] + extra).stdout.split(separator: "\n")
+            #expect(rest.count == 4)
+            for (got, want) in zip(rest, [expected[5], expected[6], expected[13], expected[14]]) {
+                let (g, w) = (got.split(separator: " ").map { Double($0)! }, want.split(separator: " ").map { Double($0)! })
+                #expect(zip(g, w).allSatisfy { abs($0 - $1) <= 1e-12 * max(1, abs($1)) }, "\(extra): \(got) vs \(want)")
+            }
+        }
+        // One sequence's states are [k]; a tensor no state has, or of the wrong shape, is refused.
+        let one = tempPath("one.json"), states = tempPath("one.safetensors")
+        try "[[1], [2]]".write(toFile: one, atomically: true, encoding: .utf8)
+        #expect(rnnc(["run", source, "--input", one, "--final-state", states]).code == 0)
+        let file = try SafeTensors.read(path: states)
+        #expect(Set(file.tensors.map(\.name)) == ["a", "b", "c"] && file["c"]?.shape == [2])
+        let bad = tempPath("bad.safetensors")
+        try Data(SafeTensors.encode(SafeTensors.File(tensors: [NamedTensor(name: "d", shape: [1], float64: [0])]))).write(to: URL(fileURLWithPath: bad))
+        let unknown = rnnc(["run", source, "--input", one, "--initial-state", bad])
+        #expect(unknown.code == 65 && unknown.stderr.contains("tensor 'd' matches no state of model 'Two' (states: "), "\(unknown.stderr)")
+        try Data(SafeTensors.encode(SafeTensors.File(tensors: [NamedTensor(name: "c", shape: [3], float64: [0, 0, 0])]))).write(to: URL(fileURLWithPath: bad))
+        let shape = rnnc(["run", source, "--input", one, "--initial-state", bad])
+        #expect(shape.code == 65 && shape.stderr.contains("state 'c' has shape [3]; expected [2]"), "\(shape.stderr)")
+    }
+
     /// A NUL byte inside a number ends no number early (C's strtod would read "1" of "1\09").
     @Test func numbersWithNulBytesAreRefused() throws {
         let capture = CapturedOutput()

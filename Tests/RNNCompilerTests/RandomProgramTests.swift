@@ -221,6 +221,16 @@ struct RandomProgramGenerator {
                 for (k, other) in others.enumerated() {
                     #expect(close(together[k + 1], try runner.run(other), tolerance: 1e-12), "seed \(seed) lockstep \(k)")
                 }
+                // From other states, the scan program hands back the states the step program reaches.
+                let starts = (0..<2).map { _ in scanProgram.states.map { s in (0..<scanProgram.slotSizes[s.slot]).map { _ in gen.rng.nextGaussian() } } }
+                let kept = try runner.runKeepingStates(batch: [tokens, others[0]], from: starts, workspace: split)
+                for (k, sequence) in [tokens, others[0]].enumerated() {
+                    let session = try StepSession<Double>(program: scanProgram)
+                    try session.setStates(starts[k])
+                    let stepped = try sequence.map { try session.step($0) }
+                    #expect(close(kept.outputs[k], stepped, tolerance: 1e-9), "seed \(seed): outputs from given states (replay: RNNC_TEST_SEED=\(seed))")
+                    #expect(close(kept.states[k], session.stateValues(), tolerance: 1e-9), "seed \(seed): final states (replay: RNNC_TEST_SEED=\(seed))\n\(source)")
+                }
             }
             // The artifact round trip runs the same program.
             let model = ScanLowering.lowerModel(ir)

@@ -76,6 +76,12 @@ public struct IRState: Sendable {
     public var initial: [Double]
     public var next: ValueID
     public var range: SourceRange?
+    /// The source's states this one holds, one after another, when the optimizer merged
+    /// several into it (`StateMerging`); nil when it is one source state, `name`.
+    public var parts: [Port]? = nil
+
+    /// The source's states this one holds.
+    public var sourceStates: [Port] { parts ?? [Port(name: name, size: size)] }
 }
 
 /// One entry of the program's weights table: a param bound at compile time. Its values live

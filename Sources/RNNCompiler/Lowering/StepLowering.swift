@@ -103,7 +103,7 @@ public enum StepLowering {
                 instructions.append(.slice(dst: copy, src: update, start: 0))
                 update = copy
             }
-            states.append(StateSlot(name: st.name, slot: stateSlots[k], update: update, initial: vector(st.initial)))
+            states.append(StateSlot(name: st.name, slot: stateSlots[k], update: update, initial: vector(st.initial), parts: st.parts))
         }
         let program = StepProgram(
             modelName: ir.modelName, inputs: ir.inputPorts,

@@ -44,7 +44,8 @@ extension Pass {
             }
             let placeholder = p.states[members[0]].next
             newStates.append(IRState(name: members.map { p.states[$0].name }.joined(separator: "+"), size: offset,
-                                     initial: members.flatMap { p.states[$0].initial }, next: placeholder, range: p.states[members[0]].range))
+                                     initial: members.flatMap { p.states[$0].initial }, next: placeholder, range: p.states[members[0]].range,
+                                     parts: members.flatMap { p.states[$0].sourceStates }))
         }
         var readOf: [Int: ValueID] = [:]
         var out = IRRewriter.rewrite(p) { r, node, _ in

@@ -31,6 +31,9 @@ extension StepProgram {
             guard let n = size(st.slot), size(st.update) == n, vectorSize(st.initial) == n else {
                 return "state '\(st.name)' has inconsistent slots or initial value"
             }
+            if let parts = st.parts, parts.isEmpty || parts.contains(where: { $0.size < 0 || $0.size > n }) || parts.reduce(0, { $0 + $1.size }) != n {
+                return "state '\(st.name)''s parts do not add up to its \(n) values"
+            }
         }
         for c in constants where size(c.slot) == nil || size(c.slot) != vectorSize(c.vector) {
             return "constant for slot \(c.slot) has the wrong size"

@@ -10,7 +10,7 @@ extension ScanRunner {
         for q in 0..<b.batch {
             let first = q * b.steps
             func rows(_ slot: Int) -> Rows { Rows(base: UInt(bitPattern: b.row(slot, first)), ld: b.ld[slot]) }
-            scanDirectly(state: rows(s), writesState: d.writesState, next: d.writesNext ? rows(next) : nil,
+            scanDirectly(state: rows(s), writesState: d.writesState || b.keepsStateRows, next: d.writesNext ? rows(next) : nil,
                          coefficient: d.coefficient.map(rows), offset: rows(d.offset), product: d.product.map(rows),
                          width: program.slotSizes[s], steps: b.steps, threads: b.threads)
         }

@@ -23,6 +23,9 @@ extension ScanRunner {
         /// Slots (and views into them) local to a sequential recurrence: one row per
         /// sequence (`ld` apart), which every step reuses; `row` does not apply to them.
         var perSequence: Set<Int> = []
+        /// Whether every state row is written, even where the plan says nothing reads it
+        /// (the final states are computed from the last row).
+        var keepsStateRows = false
 
         var rows: Int { steps * batch }
 
@@ -86,7 +89,7 @@ extension ScanRunner {
     }
 
     /// Points every slice view at its source's rows (in program order, so chains resolve).
-    private func resolveSliceViews(_ b: inout Buffers) {
+    func resolveSliceViews(_ b: inout Buffers) {
         for ins in program.instructions {
             if case .slice(let dst, let src, let start) = ins, sliceViews.contains(dst) {
                 b.slots[dst] = b.slots[src] + start

@@ -3,9 +3,11 @@ import Foundation
 /// Running a plan's stages: inputs, constants and initial states in, batched stages over all
 /// rows, recurrences solved (`ScanRunner+Recurrences.swift`), outputs out.
 extension ScanRunner {
-    /// Fills inputs (copied from `copyingInputs` when given), constants and initial states,
-    /// runs the stages, and copies the outputs not placed in `into` already.
-    func execute(_ b: Buffers, copyingInputs sequences: [[Scalar]], placedOutputs: Set<Int>, into outputs: [UnsafeMutablePointer<Scalar>]) {
+    /// Fills inputs (copied from `copyingInputs` when given), constants and initial states
+    /// (each sequence's own, in the order of `program.states`, when given), runs the stages,
+    /// and copies the outputs not placed in `into` already.
+    func execute(_ b: Buffers, copyingInputs sequences: [[Scalar]], placedOutputs: Set<Int>, into outputs: [UnsafeMutablePointer<Scalar>],
+                 initialStates: [[[Scalar]]]? = nil) {
         let (sizes, steps, width) = (program.slotSizes, b.steps, program.inputWidth)
         for (q, tokens) in sequences.enumerated() {
             tokens.withUnsafeBufferPointer { x in
@@ -21,9 +23,15 @@ extension ScanRunner {
             let v = vectors[c.vector]
             b.row(c.slot, 0).update(from: v.baseAddress!, count: v.count)  // one row for all (ld 0)
         }
-        for state in program.states {
+        for (k, state) in program.states.enumerated() {
             let v = vectors[state.initial]
-            for q in 0..<b.batch { b.row(state.slot, q * steps).update(from: v.baseAddress!, count: v.count) }
+            for q in 0..<b.batch {
+                if let initialStates {
+                    initialStates[q][k].withUnsafeBufferPointer { b.row(state.slot, q * steps).update(from: $0.baseAddress!, count: v.count) }
+                } else {
+                    b.row(state.slot, q * steps).update(from: v.baseAddress!, count: v.count)
+                }
+            }
         }
         for stage in plan.stages {
             switch stage {

@@ -29,14 +29,31 @@ public struct StateSlot: Codable, Sendable, Equatable {
     public var update: Int
     /// Index into `StepProgram.vectors` of the initial value.
     public var initial: Int
+    /// The source's states this slot holds one after another, when the compiler merged
+    /// several (`name` is then theirs joined by `+`); nil for one state, `name`.
+    public var parts: [Port]?
 
-    private enum CodingKeys: String, CodingKey { case name, slot, update, initial }
+    private enum CodingKeys: String, CodingKey { case name, slot, update, initial, parts }
 
-    public init(name: String, slot: Int, update: Int, initial: Int) {
+    public init(name: String, slot: Int, update: Int, initial: Int, parts: [Port]? = nil) {
         self.name = name
         self.slot = slot
         self.update = update
         self.initial = initial
+        self.parts = parts
+    }
+}
+
+/// Where one of the source's states lives in a program: state `state`'s values
+/// `offset ..< offset + size`.
+public struct NamedState: Sendable, Equatable {
+    public var name: String
+    public var state: Int
+    public var offset: Int
+    public var size: Int
+
+    public init(name: String, state: Int, offset: Int, size: Int) {
+        (self.name, self.state, self.offset, self.size) = (name, state, offset, size)
     }
 }
 
@@ -116,6 +133,20 @@ public struct StepProgram: Codable, Sendable, Equatable {
     public func checkIDs(_ tokens: [[Double]], sequence: Int? = nil) throws(RuntimeError) { try inputs.checkIDs(tokens, sequence: sequence) }
 
     public var outputWidth: Int { outputSlots.reduce(0) { $0 + slotSizes[$1] } }
+
+    /// The source's states by name (`h`, `lstm#1.c`), as `rnnc check` prints them, with
+    /// where each lives; merged states are split into their parts.
+    public var namedStates: [NamedState] {
+        var out: [NamedState] = []
+        for (k, s) in states.enumerated() {
+            var offset = 0
+            for part in s.parts ?? [Port(name: s.name, size: slotSizes[s.slot])] {
+                out.append(NamedState(name: part.name, state: k, offset: offset, size: part.size))
+                offset += part.size
+            }
+        }
+        return out
+    }
 }
 
 extension Array where Element == Port {

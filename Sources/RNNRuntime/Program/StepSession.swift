@@ -82,12 +82,7 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     /// Sets every state's value, in the order of `program.states` (to resume a sequence, or
     /// to start from states other than the initial ones).
     public func setStates(_ values: [[Double]]) throws(RuntimeError) {
-        guard values.count == program.states.count else {
-            throw .inputMismatch("\(values.count) state values given, the model has \(program.states.count) states")
-        }
-        for (s, v) in zip(program.states, values) where v.count != program.slotSizes[s.slot] {
-            throw .inputMismatch("state '\(s.name)' has \(program.slotSizes[s.slot]) values, \(v.count) given")
-        }
+        try program.checkStateValues(values)
         for (s, v) in zip(program.states, values) { for (i, x) in v.enumerated() { buffer[offsets[s.slot] + i] = Scalar(x) } }
     }
 
