@@ -41,6 +41,13 @@ public enum Console {
         FileHandle.standardOutput.write(Data(s.utf8))
     }
 
+    /// Writes raw bytes to standard output at once (text whose UTF-8 may be cut anywhere, such
+    /// as a byte-level model's output); a capture gets them decoded.
+    static func out(bytes: [UInt8]) {
+        if let capture { capture.append(out: String(decoding: bytes, as: UTF8.self)); return }
+        FileHandle.standardOutput.write(Data(bytes))
+    }
+
     /// Whether diagnostics on standard error are coloured: on a terminal, unless `NO_COLOR` is
     /// set (no-color.org) or `TERM` is `dumb`; never when captured.
     static var colorsErrors: Bool {

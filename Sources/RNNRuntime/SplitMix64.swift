@@ -2,7 +2,7 @@ import Foundation
 
 /// SplitMix64: a small, well-mixed 64-bit generator with a fixed, documented sequence (the
 /// `random`/`normal` builtins and the tests' seeded generators).
-public struct SplitMix64: RandomNumberGenerator {
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     public var state: UInt64
 
     public init(seed: UInt64) { state = seed }

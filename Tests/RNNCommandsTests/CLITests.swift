@@ -365,6 +365,39 @@ let stdlibArgs = ["--stdlib", repoRoot + "/stdlib"]
         #expect(shape.code == 65 && shape.stderr.contains("state 'c' has shape [3]; expected [2]"), "\(shape.stderr)")
     }
 
+    /// `generate` prints the new ids (greedy by default, reproducible when sampling), bytes
+    /// for a text prompt, and refuses bad prompts and models with the reason.
+    @Test func generatePrintsNewTokens() throws {
+        let source = tempPath("lm.rnn")
+        try """
+            model LM(V = 256, d = 8) {
+              input token: 0..<V
+              param E: [V, d] = normal(seed: 1)
+              param head: [V, d] = normal(seed: 2, std: 3)
+              state h: [d] = 0
+              h <- tanh(E[token] + 0.5 * h)
+              output head @ h
+            }
+            """.write(toFile: source, atomically: true, encoding: .utf8)
+        let greedy = rnnc(["generate", source, "--prompt-ids", "72,105", "--max-new", "12"])
+        #expect(greedy.code == 0)
+        let ids = greedy.stdout.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        #expect(ids.count == 12 && ids.allSatisfy { (0..<256).contains($0) }, "\(greedy.stdout)")
+        let text = rnnc(["generate", source, "--prompt-text", "Hi", "--max-new", "12"])
+        // The same prompt as bytes gives the same ids, printed as bytes (a capture decodes each write).
+        #expect(text.code == 0 && text.stdout == ids.map { String(decoding: [UInt8($0)], as: UTF8.self) }.joined() + "\n", "\(text.stdout)")
+        let sampled = ["generate", source, "--prompt-ids", "1 2 3", "--max-new", "20", "--temperature", "1", "--top-k", "50", "--seed", "9"]
+        #expect(rnnc(sampled).stdout == rnnc(sampled).stdout)
+        #expect(rnnc(["generate", source, "--prompt-ids", "72,105", "--max-new", "5", "--stop-id", "\(ids.first ?? 0)"]).stdout == "\(ids.first ?? 0) \n")
+        let bad = rnnc(["generate", source, "--prompt-ids", "1,300"])
+        #expect(bad.code == 65 && bad.stderr.contains("the prompt: token id 300 of input 'token' is not an integer in 0..<256 (token 1)"), "\(bad.stderr)")
+        #expect(rnnc(["generate", source, "--prompt-ids", "1,x"]).code == 64)
+        #expect(rnnc(["generate", source]).code == 64)
+        #expect(rnnc(["generate", source, "--prompt-ids", "1", "--top-p", "0"]).code == 64)
+        let notLM = rnnc(["generate", example + ".rnn", "--prompt-ids", "1"] + stdlibArgs)
+        #expect(notLM.code == 65 && notLM.stderr.contains("one input is a token input"), "\(notLM.stderr)")
+    }
+
     /// A NUL byte inside a number ends no number early (C's strtod would read "1" of "1\09").
     @Test func numbersWithNulBytesAreRefused() throws {
         let capture = CapturedOutput()
