@@ -73,6 +73,9 @@ public enum InputType: Sendable {
 public struct ParamItem: Sendable {
     public let name: Identifier
     public let shape: ShapeAnnotation
+    /// `from "layers.{i}.weight"`: the weights file's key (`{name}` takes a compile-time
+    /// integer's value), when it is not the param's name.
+    public let key: Identifier?
     public let initializer: Expr?
 }
 
@@ -85,6 +88,9 @@ public struct Statement: Sendable {
         case update(Identifier, Expr)
         case binding(Identifier, Expr)
         case `return`(Expr)
+        /// `for i in a..<b { ... }`: the body once per value of `i`; a binding of a name bound
+        /// before the block rebinds it (a loop-carried value).
+        case loop(variable: Identifier, lower: Expr, upper: Expr, body: [Statement])
     }
     public let kind: Kind
     public let range: SourceRange

@@ -135,26 +135,33 @@ public struct Formatter {
         formatBlock(head: head, body: m.body, result: nil, range: m.range)
     }
 
-    private mutating func formatBlock(head: String, body: [Statement], result: (Expr, SourceRange)?, range: SourceRange) {
-        out.append(head + " {")
+    /// `head {`, the statements one level deeper (a for block's own, recursively), `}`.
+    private mutating func formatBlock(head: String, body: [Statement], result: (Expr, SourceRange)?, range: SourceRange, indent: String = "") {
+        out.append(indent + head + " {")
+        let inner = indent + "  "
         var last: SourceRange?
-        var lines: [(start: Int, text: String, range: SourceRange)] = body.map { ($0.range.start, Self.statement($0, file), $0.range) }
+        var lines: [(start: Int, statement: Statement?, text: String, range: SourceRange)] = body.map { ($0.range.start, $0, Self.statement($0, file), $0.range) }
         if let (result, returnRange) = result {
-            lines.append((returnRange.start, "return " + Self.expr(result, file), returnRange))
+            lines.append((returnRange.start, nil, "return " + Self.expr(result, file), returnRange))
         }
         for line in lines {
             // A blank line before the statement's leading comments (if any) is kept here;
             // the ones among the comments, by `leadingComments`.
             let pendingComment = nextComment < ast.comments.count ? ast.comments[nextComment].start : Int.max
             if let last, blankLineBetween(last.end, min(line.start, pendingComment)) { out.append("") }
-            leadingComments(before: line.start, indent: "  ")
+            leadingComments(before: line.start, indent: inner)
             keepBlankLineAfterComment(before: line.start)
-            out.append("  " + line.text)
-            trailingComment(after: line.range)
+            if let statement = line.statement, case .loop(let v, let lo, let hi, let loopBody) = statement.kind {
+                formatBlock(head: "for \(v.name) in \(Self.expr(lo, file))..<\(Self.expr(hi, file))", body: loopBody, result: nil,
+                            range: statement.range, indent: inner)
+            } else {
+                out.append(inner + line.text)
+                trailingComment(after: line.range)
+            }
             last = line.range
         }
-        leadingComments(before: range.end - 1, indent: "  ")
-        out.append("}")
+        leadingComments(before: range.end - 1, indent: inner)
+        out.append(indent + "}")
         trailingComment(after: range)
     }
 
@@ -171,7 +178,12 @@ public struct Formatter {
         case .output(let e): return "output \(expr(e, file))"
         case .state(let n, let sh, let e): return "state \(n.name): \(shape(sh, file)) = \(expr(e, file))"
         case .param(let items):
-            return "param " + items.map { "\($0.name.name): \(shape($0.shape, file))" + ($0.initializer.map { " = " + expr($0, file) } ?? "") }.joined(separator: ", ")
+            return "param " + items.map { item in
+                "\(item.name.name): \(shape(item.shape, file))" + (item.key.map { " from \"\($0.name)\"" } ?? "") + (item.initializer.map { " = " + expr($0, file) } ?? "")
+            }.joined(separator: ", ")
+        case .loop(let v, let lo, let hi, let body):
+            // Printed by `formatBlock`; this one-line form serves callers that want one line.
+            return "for \(v.name) in \(expr(lo, file))..<\(expr(hi, file)) { " + body.map { statement($0, file) }.joined(separator: "; ") + " }"
         case .update(let n, let e): return "\(n.name) <- \(expr(e, file))"
         case .binding(let n, let e): return "\(n.name) = \(expr(e, file))"
         case .return(let e): return "return \(expr(e, file))"

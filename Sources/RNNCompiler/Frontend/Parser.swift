@@ -12,6 +12,8 @@ public struct Parser {
     private let comments: [SourceRange]
     private var index = 0
     private var depth = 0
+    /// for blocks open around the statement being parsed.
+    private var loopDepth = 0
     private let file: SourceFile
     private let diagnostics: DiagnosticEngine
 
@@ -189,7 +191,7 @@ public struct Parser {
             let start = index
             do {
                 if accept(.semicolon) { continue }
-                let s = try parseStatement()
+                let s = try parseStatement(in: kind)
                 checkAllowed(s, in: kind)
                 statements.append(s)
                 _ = accept(.semicolon)
@@ -219,7 +221,7 @@ public struct Parser {
         while current.kind != .eof && !check(.rbrace) {
             if current.startsLine {
                 switch current.kind {
-                case .identifier, .keyword(.input), .keyword(.output), .keyword(.state), .keyword(.param), .keyword(.return):
+                case .identifier, .keyword(.input), .keyword(.output), .keyword(.state), .keyword(.param), .keyword(.return), .keyword(.for):
                     return
                 case .keyword(.fn), .keyword(.model), .keyword(.use):
                     return
@@ -232,10 +234,32 @@ public struct Parser {
 
     // MARK: Statements
 
-    private mutating func parseStatement() throws -> Statement {
+    private mutating func parseStatement(in kind: BlockKind) throws -> Statement {
         let start = current.range
         func done(_ k: Statement.Kind) -> Statement { Statement(kind: k, range: start.to(previous.range)) }
         switch current.kind {
+        case .keyword(.for):
+            _ = advance()
+            let variable = try expectIdentifier("after 'for'")
+            guard check(.in) else { throw fail(.expectedToken, "expected 'in' after the loop variable, found \(current.kind.display)") }
+            _ = advance()
+            let lower = try parseExpr()
+            try expect(.rangeUpTo, "in the range 'a..<b'")
+            let upper = try parseExpr()
+            loopDepth += 1
+            defer { loopDepth -= 1 }
+            if loopDepth > CompilerLimits.maxNesting {
+                throw fail(.nestingTooDeep, "for blocks nested more than \(CompilerLimits.maxNesting) levels deep")
+            }
+            let (body, _) = try parseBlock(in: kind)
+            for s in body {
+                switch s.kind {
+                case .input: diagnostics.error(.statementNotAllowed, "'input' is not allowed in a for block", at: s.range)
+                case .return: diagnostics.error(.statementNotAllowed, "'return' is not allowed in a for block; the function returns after it", at: s.range)
+                default: break
+                }
+            }
+            return done(.loop(variable: variable, lower: lower, upper: upper, body: body))
         case .keyword(.input):
             _ = advance()
             let name = try expectIdentifier("after 'input'")
@@ -261,8 +285,16 @@ public struct Parser {
                 let name = try expectIdentifier("for a param")
                 try expect(.colon, "after the param name")
                 let shape = try parseShape()
+                var key: Identifier?
+                if check(.from) {
+                    _ = advance()
+                    guard case .string(let text) = current.kind else {
+                        throw fail(.expectedToken, "expected the weights file's key as a string after 'from' (from \"layers.{i}.weight\"), found \(current.kind.display)")
+                    }
+                    key = Identifier(name: text, range: advance().range)
+                }
                 let initial = accept(.equal) ? try parseExpr() : nil
-                items.append(ParamItem(name: name, shape: shape, initializer: initial))
+                items.append(ParamItem(name: name, shape: shape, key: key, initializer: initial))
             } while accept(.comma)
             return done(.param(items))
         case .keyword(.return):

@@ -20,7 +20,7 @@ public enum TokenKind: Equatable, Sendable {
 }
 
 public enum Keyword: String, Sendable, CaseIterable {
-    case use, fn, model, input, output, state, param, `return`, `for`, `in`
+    case use, fn, model, input, output, state, param, `return`, `for`, `in`, from
 }
 
 public enum Punct: String, Sendable, CaseIterable {

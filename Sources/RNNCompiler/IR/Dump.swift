@@ -37,7 +37,11 @@ public enum Dump {
         case .output(let e): return "(output \(expr(e)))"
         case .state(let n, let sh, let e): return "(state \(n.name) \(shape(sh)) \(expr(e)))"
         case .param(let items):
-            return "(param " + items.map { "\($0.name.name) \(shape($0.shape))" + ($0.initializer.map { " = " + expr($0) } ?? "") }.joined(separator: ", ") + ")"
+            return "(param " + items.map { item in
+                "\(item.name.name) \(shape(item.shape))" + (item.key.map { " from \"\($0.name)\"" } ?? "") + (item.initializer.map { " = " + expr($0) } ?? "")
+            }.joined(separator: ", ") + ")"
+        case .loop(let v, let lo, let hi, let body):
+            return "(for \(v.name) \(expr(lo)) \(expr(hi))" + body.map { " " + statement($0) }.joined() + ")"
         case .update(let n, let e): return "(<- \(n.name) \(expr(e)))"
         case .binding(let n, let e): return "(= \(n.name) \(expr(e)))"
         case .return(let e): return "(return \(expr(e)))"

@@ -109,6 +109,25 @@ final class Elaborator {
         var inputs: [IRInput] = []
         var outputs: [ValueID] = []
         var sawOutput = false, sawInput = false
+        // Statements a model allows beyond a function's: outputs and params, also in for blocks.
+        func modelStatement(_ statement: Statement, in scope: Scope) {
+            switch statement.kind {
+            case .output(let expr):
+                sawOutput = true
+                switch eval(expr, in: scope) {
+                case .runtime(let id, _): outputs.append(id)
+                case .constant(let t) where t.rank <= 1: outputs.append(builder.constant(t.data, range: expr.range, origin: t.rank == 1 ? t.origin : nil))
+                case .constant(let t): error(.shapeMismatch, "an output must be a vector, found a \(t.shapeDescription) matrix", at: expr.range)
+                case .error: break
+                }
+            case .param(let items):
+                for item in items { bindParam(item, in: scope) }
+            case .loop(let variable, let lower, let upper, let body):
+                loop(variable, lower, upper, body, in: scope, run: modelStatement)
+            default:
+                execute(statement, in: scope)
+            }
+        }
         for statement in model.body {
             if builder.overLimit { break }
             switch statement.kind {
@@ -130,18 +149,8 @@ final class Elaborator {
                 let id = builder.add(.input(inputs.count), size: input.size, range: name.range)
                 inputs.append(input)
                 scope.define(name.name, .value(.runtime(id, size: input.size), name.range))
-            case .output(let expr):
-                sawOutput = true
-                switch eval(expr, in: scope) {
-                case .runtime(let id, _): outputs.append(id)
-                case .constant(let t) where t.rank <= 1: outputs.append(builder.constant(t.data, range: expr.range, origin: t.rank == 1 ? t.origin : nil))
-                case .constant(let t): error(.shapeMismatch, "an output must be a vector, found a \(t.shapeDescription) matrix", at: expr.range)
-                case .error: break
-                }
-            case .param(let items):
-                for item in items { bindParam(item, in: scope) }
             default:
-                execute(statement, in: scope)
+                modelStatement(statement, in: scope)
             }
         }
         checkAllUpdated(from: 0, declaredIn: model.name.name)
@@ -190,14 +199,50 @@ final class Elaborator {
         switch statement.kind {
         case .binding(let name, let expr):
             let value = eval(expr, in: scope)
-            if checkNew(name, in: scope) { scope.define(name.name, .value(value, name.range)) }
+            if scope.iteration != nil, scope.localDefinition(name.name) == nil, let outer = scope.definingScope(of: name.name) {
+                rebind(name, value, in: outer)
+            } else if checkNew(name, in: scope) {
+                scope.define(name.name, .value(value, name.range))
+            }
         case .state(let name, let shape, let initExpr):
             declareState(name, shape, initExpr, in: scope)
         case .update(let name, let expr):
             update(name, expr, in: scope)
+        case .loop(let variable, let lower, let upper, let body):
+            loop(variable, lower, upper, body, in: scope) { self.execute($0, in: $1) }
         case .input, .output, .param, .return:
             break  // rejected by the parser where not allowed; handled by the caller otherwise
         }
+    }
+
+    /// A for block: the body once per value of the variable, each time in a scope of its own
+    /// (names bound there are the iteration's), except that a binding of a name bound before
+    /// the block rebinds that name (`h = block(h)`: a loop-carried value).
+    func loop(_ variable: Identifier, _ lower: Expr, _ upper: Expr, _ body: [Statement], in scope: Scope, run: (Statement, Scope) -> Void) {
+        guard let lo = constantInteger(lower, in: scope, what: "a loop bound"), let hi = constantInteger(upper, in: scope, what: "a loop bound") else { return }
+        guard hi <= lo || hi - lo <= CompilerLimits.maxComprehension else {
+            error(.tooLarge, "a for block of \(hi - lo) iterations exceeds the limit of \(CompilerLimits.maxComprehension)", at: upper.range)
+            return
+        }
+        for i in lo..<max(lo, hi) {
+            // An iteration counts as an evaluation, so nested empty blocks cannot hang.
+            guard spend(1, at: variable.range, evaluation: true) else { return }
+            let iteration = Scope(parent: scope, iteration: i)
+            iteration.define(variable.name, .value(.constant(.scalar(Double(i))), variable.range))
+            for statement in body {
+                if builder.overLimit { return }
+                run(statement, iteration)
+            }
+        }
+    }
+
+    /// A for block's binding of a name bound before the block: the name now means `value`.
+    private func rebind(_ name: Identifier, _ value: Value, in outer: Scope) {
+        guard case .value = outer.localDefinition(name.name) else {
+            error(.redefinition, "'\(name.name)' is a state; a for block rebinds values only (update a state with '<-')", at: name.range)
+            return
+        }
+        outer.define(name.name, .value(value, name.range))
     }
 
     /// Reports a redefinition and returns false when `name` is already defined in `scope`.
@@ -225,7 +270,7 @@ final class Elaborator {
             error(.notConstant, "the initial value of state '\(name.name)' must be a compile-time value", at: initExpr.range)
         case .error: break
         }
-        let qualified = callStack.last.map { "\($0.instance).\(name.name)" } ?? name.name
+        let qualified = (callStack.last.map { "\($0.instance).\(name.name)" } ?? name.name) + scope.loopSuffix
         states.append(StateInfo(name: qualified, size: n, initial: initial, range: name.range))
         scope.define(name.name, .state(states.count - 1, name.range))
     }
@@ -282,25 +327,60 @@ final class Elaborator {
     // MARK: Params
 
     private func bindParam(_ item: ParamItem, in scope: Scope) {
-        guard let shape = tensorShape(item.shape, in: scope, what: "a param") else {
+        guard let shape = tensorShape(item.shape, in: scope, what: "a param"), let binding = paramBinding(item, in: scope) else {
             if checkNew(item.name, in: scope) { scope.define(item.name.name, .value(.error, item.name.range)) }
             return
         }
         guard checkNew(item.name, in: scope) else { return }
-        let value = paramValue(item, shape: shape, in: scope)
+        let value = paramValue(item, binding, shape: shape, in: scope)
         if case .constant(let t) = value {
-            let fromFile = usedWeights.contains(item.name.name)
-            params.append(IRParam(name: item.name.name, shape: shape,
-                                  dtype: fromFile ? options.weights?[item.name.name]?.dtype ?? .f64 : .f64,
+            let fromFile = binding.tensor.map(usedWeights.contains) ?? false
+            params.append(IRParam(name: binding.name, shape: shape,
+                                  dtype: fromFile ? options.weights?[binding.tensor!]?.dtype ?? .f64 : .f64,
                                   origin: fromFile ? .weightsFile(options.weightsPath ?? "") : .source, values: t.data))
         }
         scope.define(item.name.name, .value(value, item.name.range))
     }
 
-    private func paramValue(_ item: ParamItem, shape: [Int], in scope: Scope) -> Value {
-        let name = item.name.name
-        if let tensor = options.weights?[name] {
-            usedWeights.insert(name)
+    /// A param's name in the weights table, and the weights file's tensor that binds it (by
+    /// its mapped name: `.` as `_`), if any: `from "KEY"` names both (after `{i}` takes the
+    /// value of `i`); else the param's name does, outside a for block. Inside one, a param
+    /// without `from` is the iteration's own (`W[2]`) and only its initializer gives it a value.
+    private func paramBinding(_ item: ParamItem, in scope: Scope) -> (name: String, tensor: String?)? {
+        if let key = item.key {
+            guard let name = interpolate(key, in: scope) else { return nil }
+            return (name, name.replacingOccurrences(of: ".", with: "_"))
+        }
+        let suffix = scope.loopSuffix
+        return suffix.isEmpty ? (item.name.name, item.name.name) : (item.name.name + suffix, nil)
+    }
+
+    /// `"layers.{i}.weight"` with every `{name}` replaced by that compile-time integer.
+    private func interpolate(_ key: Identifier, in scope: Scope) -> String? {
+        var out = "", rest = Substring(key.name)
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            guard let close = rest[open...].firstIndex(of: "}") else {
+                error(.invalidValue, "'{' without a closing '}' in the key \"\(key.name)\"", at: key.range)
+                return nil
+            }
+            let name = String(rest[rest.index(after: open)..<close])
+            let expr = Expr(.name(name), key.range)
+            guard let value = constantInteger(expr, in: scope, what: "'{\(name)}' in a param's key") else { return nil }
+            out += String(value)
+            rest = rest[rest.index(after: close)...]
+        }
+        guard !rest.contains("}") else {
+            error(.invalidValue, "'}' without an opening '{' in the key \"\(key.name)\"", at: key.range)
+            return nil
+        }
+        return out + rest
+    }
+
+    private func paramValue(_ item: ParamItem, _ binding: (name: String, tensor: String?), shape: [Int], in scope: Scope) -> Value {
+        let name = binding.name
+        if let mapped = binding.tensor, let tensor = options.weights?[mapped] {
+            usedWeights.insert(mapped)
             let file = options.weightsPath ?? "the weights file"
             guard tensor.dtype.isFloatingPoint else {
                 error(.weightDtype, "tensor '\(name)' in \(file) has dtype \(tensor.dtype.rawValue); params need F64, F32, F16 or BF16", at: item.name.range)
@@ -318,7 +398,9 @@ final class Elaborator {
             return .constant(Tensor(shape: shape, data: values, origin: ParamSlice(param: name, shape: shape)))
         }
         guard let initExpr = item.initializer else {
-            let hint = options.weights == nil ? "give it an initializer ('= zeros()') or bind it with --weights FILE" : "the weights file has no tensor of that name"
+            let hint = binding.tensor == nil ? "a param in a for block is bound with 'from \"KEY\"' or by its initializer"
+                : options.weights == nil ? "give it an initializer ('= zeros()') or bind it with --weights FILE"
+                : "the weights file has no tensor '\(binding.tensor!)'" + (item.key == nil ? "" : " (its key \(name), with '.' as '_')")
             error(.paramUnbound, "param '\(name)' has no value: \(hint)", at: item.name.range)
             return .error
         }

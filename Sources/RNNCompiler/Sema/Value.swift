@@ -36,9 +36,24 @@ final class Scope {
 
     let parent: Scope?
     private(set) var entries: [String: Entry] = [:]
+    /// For one iteration of a for block: the loop variable's value (names declared in the
+    /// iteration get it as a suffix, `conv[3]`); nil for other scopes.
+    let iteration: Int?
 
-    init(parent: Scope? = nil) {
+    init(parent: Scope? = nil, iteration: Int? = nil) {
         self.parent = parent
+        self.iteration = iteration
+    }
+
+    /// `[2][0]`: the indices of the for blocks this scope is inside, outermost first.
+    var loopSuffix: String {
+        (parent?.loopSuffix ?? "") + (iteration.map { "[\($0)]" } ?? "")
+    }
+
+    /// The enclosing scope (this one or a parent) that defines `name` itself, for a for
+    /// block's rebinding of a name bound before it.
+    func definingScope(of name: String) -> Scope? {
+        entries[name] != nil ? self : parent?.definingScope(of: name)
     }
 
     func lookup(_ name: String) -> Entry? {
