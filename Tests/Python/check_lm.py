@@ -43,7 +43,88 @@ def lstm_lm():
     return {"prompt": prompt[0].tolist(), "logits": logits[0].tolist(), "greedy": greedy, "states": states}
 
 
+def float64_throughout():
+    """Makes `.float()` and `.to(torch.float32)` leave float64 tensors as they are.
+
+    transformers' Mamba casts parts of its computation to float32 whatever the model's dtype
+    (A_log.float(), its RMSNorm's .to(torch.float32)), and RWKV keeps its state in float32
+    buffers; a float64 reference needs them kept in float64. Without this the Mamba reference
+    agrees with rnnc's Float64 run to 2e-7; with it, to 4e-16.
+    """
+    original_float, original_to = torch.Tensor.float, torch.Tensor.to
+
+    def keep_float(self, *args, **kwargs):
+        return self if self.dtype == torch.float64 else original_float(self, *args, **kwargs)
+
+    def keep_to(self, *args, **kwargs):
+        if self.dtype == torch.float64:
+            args = tuple(torch.float64 if a is torch.float32 else a for a in args)
+            if kwargs.get("dtype") is torch.float32:
+                kwargs["dtype"] = torch.float64
+        return original_to(self, *args, **kwargs)
+
+    torch.Tensor.float, torch.Tensor.to = keep_float, keep_to
+
+    # RWKV keeps its recurrent state in buffers made as float32 zeros.
+    def float64_buffers(make):
+        def made(*args, **kwargs):
+            if kwargs.get("dtype") is torch.float32:
+                kwargs["dtype"] = torch.float64
+            return make(*args, **kwargs)
+        return made
+
+    torch.zeros, torch.zeros_like = float64_buffers(torch.zeros), float64_buffers(torch.zeros_like)
+
+
+def mamba_lm():
+    import mamba_lm as example
+
+    float64_throughout()
+    model = example.make().double().eval()
+    saved = load_file(os.path.join(ROOT, "examples", "lm", "mamba_lm.safetensors"))
+    for key, value in model.state_dict().items():
+        if key != "lm_head.weight":  # tied to the embedding, not saved
+            assert torch.equal(saved[key].double(), value), f"{key}: the checkpoint is not what mamba_lm.py makes"
+    vocabulary = model.config.vocab_size
+    prompt = torch.randint(0, vocabulary, (1, 64), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        out = model(prompt, use_cache=True)
+        generated = model.generate(prompt, max_new_tokens=64, do_sample=False)
+    states = {}
+    for layer in range(model.config.num_hidden_layers):
+        conv = out.cache_params.get_conv_state(layer)[0]  # [E, k], the newest input last
+        states[f"mamba_mixer#{layer + 1}.causal_conv1d#1.window"] = conv[:, 1:].T.flatten().tolist()
+        states[f"mamba_mixer#{layer + 1}.selective_scan#1.h"] = out.cache_params.get_recurrent_state(layer)[0].flatten().tolist()
+    return {"prompt": prompt[0].tolist(), "logits": out.logits[0].tolist(), "greedy": generated[0, 64:].tolist(), "states": states}
+
+
+def rwkv_lm():
+    import rwkv_lm as example
+
+    float64_throughout()
+    model = example.make().double().eval()
+    saved = load_file(os.path.join(ROOT, "examples", "lm", "rwkv_lm.safetensors"))
+    for key, value in model.state_dict().items():
+        assert torch.equal(saved[key].double(), value), f"{key}: the checkpoint is not what rwkv_lm.py makes"
+    vocabulary = model.config.vocab_size
+    prompt = torch.randint(0, vocabulary, (1, 64), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        out = model(prompt, use_cache=True)
+        generated = model.generate(prompt, max_new_tokens=64, do_sample=False)
+    # transformers' state: [feed-forward shift, attention shift, num, den, max], each [B, n, L].
+    shift_ffn, shift_att, num, den, top = (s[0] for s in out.state)
+    states = {}
+    for layer in range(model.config.num_hidden_layers):
+        time_mix = channel_mix = layer + 1  # each function counts its own calls
+        states[f"rwkv4_time_mix#{time_mix}.token_shift#1.last"] = shift_att[:, layer].tolist()
+        states[f"rwkv4_time_mix#{time_mix}.num"] = num[:, layer].tolist()
+        states[f"rwkv4_time_mix#{time_mix}.den"] = den[:, layer].tolist()
+        states[f"rwkv4_time_mix#{time_mix}.top"] = top[:, layer].tolist()
+        states[f"rwkv4_channel_mix#{channel_mix}.token_shift#1.last"] = shift_ffn[:, layer].tolist()
+    return {"prompt": prompt[0].tolist(), "logits": out.logits[0].tolist(), "greedy": generated[0, 64:].tolist(), "states": states}
+
+
 if __name__ == "__main__":
     name, out = sys.argv[1], sys.argv[2]
     with open(out, "w") as f:
-        json.dump({"lstm_lm": lstm_lm}[name](), f)
+        json.dump({"lstm_lm": lstm_lm, "mamba_lm": mamba_lm, "rwkv_lm": rwkv_lm}[name](), f)

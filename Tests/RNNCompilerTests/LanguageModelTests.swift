@@ -3,8 +3,8 @@ import Testing
 @testable import RNNCompiler
 @testable import RNNRuntime
 
-/// The language models of examples/lm against their reference implementations in PyTorch
-/// (Tests/Python/check_lm.py, float64): logits over a 64-token prompt, the states after it,
+/// The language models of examples/lm against their reference implementations — PyTorch's
+/// modules, transformers' MambaForCausalLM and RwkvForCausalLM — (Tests/Python/check_lm.py, float64): logits over a 64-token prompt, the states after it,
 /// and 64 greedily generated ids; prefill by scan and by step agree.
 @Suite struct LanguageModelTests {
     struct Reference: Decodable {
@@ -15,8 +15,9 @@ import Testing
     }
 
     static func reference(_ name: String) throws -> Reference? {
-        guard pythonHas(["torch", "safetensors", "numpy"]) else {
-            #expect(!pythonChecksRequired, "python3 with torch, safetensors and numpy is required (RNNC_REQUIRE_PYTHON_CHECKS=1)")
+        let modules = ["torch", "safetensors", "numpy"] + (name == "lstm_lm" ? [] : ["transformers"])
+        guard pythonHas(modules) else {
+            #expect(!pythonChecksRequired, "python3 with \(modules) is required (RNNC_REQUIRE_PYTHON_CHECKS=1)")
             return nil
         }
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("rnnc-lm-\(UUID().uuidString).json")
@@ -39,7 +40,7 @@ import Testing
         zip(got, want).flatMap { zip($0, $1).map { abs($0 - $1) / max(1, abs($1)) } }.max() ?? .infinity
     }
 
-    @Test(arguments: ["lstm_lm"])
+    @Test(arguments: ["lstm_lm", "mamba_lm", "rwkv_lm"])
     func agreesWithPyTorch(name: String) throws {
         guard let reference = try Self.reference(name) else { return }
         let compiled = try Self.compiled(name)

@@ -386,7 +386,9 @@ final class Elaborator {
                 error(.weightDtype, "tensor '\(name)' in \(file) has dtype \(tensor.dtype.rawValue); params need F64, F32, F16 or BF16", at: item.name.range)
                 return .error
             }
-            guard tensor.shape == shape else {
+            // Axes of size 1 may differ (a conv1d weight saved [D, 1, k] binds a [D, k] param):
+            // the values are the same, in the same order.
+            guard tensor.shape.filter({ $0 != 1 }) == shape.filter({ $0 != 1 }) else {
                 error(.weightShapeMismatch, "tensor '\(name)' in \(file) has shape \(Tensor.describe(tensor.shape)), but param '\(name)' is declared \(Tensor.describe(shape))", at: item.shape.range)
                 return .error
             }
