@@ -101,7 +101,7 @@ enum Builtins {
         "cos": { cos($0) }, "sin": { sin($0) }, "tan": { tan($0) }, "floor": { $0.rounded(.down) },
         "ceil": { $0.rounded(.up) }, "round": { $0.rounded() },
     ]
-    static let constructors: Set<String> = ["kron", "flatten", "eye", "zeros", "ones", "diag", "rotation", "transpose", "normal", "uniform", "hstack", "vstack", "size", "sum", "abs"]
+    static let constructors: Set<String> = ["kron", "flatten", "eye", "zeros", "ones", "diag", "rotation", "transpose", "normal", "uniform", "hstack", "vstack", "size", "sum", "abs", "repeat", "tile", "group_sum"]
     static let names: Set<String> = Set(elementwise.keys).union(constantMath.keys).union(constructors)
     /// Builtins that, in a param initializer without a shape, take the param's declared shape.
     static let shapeFromContext: Set<String> = ["zeros", "ones", "eye", "normal", "uniform"]
@@ -116,6 +116,7 @@ enum Builtins {
         switch c.name {
         case "abs": return abs(c)
         case "sum": return sum(c)
+        case "repeat", "tile", "group_sum": return regroup(c)
         case "size": return size(c)
         case "zeros", "ones":
             guard c.expect(1...2), let shape = c.shape() else { return .error }
@@ -193,6 +194,45 @@ enum Builtins {
             let pos = b.add(.unary(.relu, id), size: n, range: c.range)
             let neg = b.add(.unary(.relu, b.scale(id, by: [-1], range: c.range)), size: n, range: c.range)
             return .runtime(b.add(.add(pos, neg), size: n, range: c.range), size: n)
+        case .error: return .error
+        }
+    }
+
+    /// `repeat(x, n)`: each element n times (`[a, b]` → `[a, a, b, b]`); `tile(x, n)`: the vector
+    /// n times (`[a, b, a, b]`); `group_sum(x, n)`: the sum of each run of n elements. On a
+    /// runtime vector each is one sparse affine map, built without a dense matrix (the outer
+    /// products of a selective scan's state use them at widths where a dense `kron` would not fit).
+    private static func regroup(_ c: BuiltinCall) -> Value {
+        guard c.expect(2...2), let n = c.size(1) else { return .error }
+        guard n >= 1 else { return c.fail(.invalidValue, "'\(c.name)' needs a count of at least 1", at: c.positional[1].range) }
+        let value = c.positional[0].value
+        guard let shape = value.shape, shape.count == 1 else {
+            return c.fail(.shapeMismatch, "'\(c.name)' takes a vector, found \(value.shapeDescription)", at: c.positional[0].range)
+        }
+        let m = shape[0]
+        if c.name == "group_sum", m % n != 0 {
+            return c.fail(.shapeMismatch, "group_sum of \(m) elements in runs of \(n): \(m) is not a multiple of \(n)", at: c.positional[1].range)
+        }
+        let (rows, overflow) = m.multipliedReportingOverflow(by: n)
+        let outSize = c.name == "group_sum" ? m / n : rows
+        guard !overflow, outSize <= CompilerLimits.maxVectorWidth else {
+            return c.fail(.tooLarge, "'\(c.name)' of \(m) elements \(n) times exceeds the limit of \(CompilerLimits.maxVectorWidth) elements")
+        }
+        guard c.elaborator.spend(max(m, outSize), at: c.range) else { return .error }
+        // Output element r reads input column source(r) (group_sum: row r reads n columns).
+        let columns: [Int]
+        switch c.name {
+        case "repeat": columns = (0..<outSize).map { $0 / n }
+        case "tile": columns = (0..<outSize).map { $0 % m }
+        default: columns = Array(0..<m)
+        }
+        let offsets = c.name == "group_sum" ? (0...outSize).map { $0 * n } : Array(0...outSize)
+        switch value {
+        case .constant(let t):
+            return .constant(.vector((0..<outSize).map { r in (offsets[r]..<offsets[r + 1]).reduce(0.0) { $0 + t.data[columns[$1]] } }))
+        case .runtime(let id, _):
+            let w = WeightMatrix(rows: outSize, cols: m, storage: .sparse(rowOffsets: offsets, columns: columns, values: [Double](repeating: 1, count: columns.count)))
+            return .runtime(c.elaborator.builder.affine(w, id, range: c.range), size: outSize)
         case .error: return .error
         }
     }
