@@ -10,8 +10,9 @@ extension RNNCommand {
             abstract: "Generate tokens with a language model (.rnn source or .rnnc artifact).",
             discussion: """
                 The model's one input is a token input (input token: 0..<V) and its output is V \
-                logits. The prompt runs through the scan program (in chunks of 512 tokens, with a \
-                progress line on standard error for longer prompts); its final states seed the \
+                logits. The prompt runs through the scan program (in chunks of up to 512 tokens, \
+                fewer for a model whose scan buffers would pass 4 GiB, with a progress line on \
+                standard error for longer prompts); its final states seed the \
                 step program, which makes one new token per step, each fed back as the next input. \
                 Each new token is printed as soon as it is made: its id followed by a space, or, \
                 with --prompt-text, its byte (a byte-level vocabulary: ids 0-255 are bytes).
@@ -98,7 +99,7 @@ extension RNNCommand {
             if promptText != nil, generator.vocabulary < 256 {
                 throw RuntimeError.inputMismatch("--prompt-text needs a byte-level vocabulary (at least 256 ids); '\(model.program.modelName)' has \(generator.vocabulary)")
             }
-            let long = prompt.count > Generator<Scalar>.prefillChunk
+            let long = prompt.count > generator.chunk
             let start = Date()
             do {
                 try generator.prefill(prompt) { done in

@@ -67,7 +67,7 @@ import Testing
             let generator = try Generator<Double>(model: model, sampler: Sampler())
             var chunks: [Int] = []
             try generator.prefill(prompt) { chunks.append($0) }
-            #expect(chunks.last == promptLength && chunks.count == (promptLength + 511) / 512)
+            #expect(chunks.last == promptLength && chunks.count == (promptLength + 511) / 512 && generator.chunk == 512)
             // Prefill by scan (in chunks) leaves the states prefill by step does.
             let session = try StepSession<Double>(program: model.program)
             for id in prompt { _ = try session.step([Double(id)]) }
@@ -78,6 +78,19 @@ import Testing
             try float.prefill(prompt)
             #expect(try (0..<8).map { _ in try float.next() } == Array(want.prefix(8)), "\(ir.modelName) float32")
         }
+    }
+
+    /// Under a small memory budget the prompt runs in smaller chunks, with the same result.
+    @Test func prefillChunksFollowTheMemoryBudget() throws {
+        let (ir, model) = try Self.compiled(Self.models[0])
+        let prompt = (0..<300).map { $0 % 11 }
+        let generator = try Generator<Double>(model: model, sampler: Sampler())
+        generator.scanMemoryLimit = 64 << 10
+        #expect(generator.chunk < 512 && generator.chunk >= ExecutionMode.scanThreshold)
+        var chunks = 0
+        try generator.prefill(prompt) { _ in chunks += 1 }
+        #expect(chunks == (300 + generator.chunk - 1) / generator.chunk)
+        #expect(try (0..<8).map { _ in try generator.next() } == Self.referenceGreedy(ir, prompt: prompt, count: 8))
     }
 
     /// Sampling is reproducible, follows the seed, and the async stream gives the same ids.

@@ -11,8 +11,20 @@ public final class Generator<Scalar: BinaryFloatingPoint & Sendable> {
     /// The logits for the next token (after the prompt or the last new token).
     private var logits: [Double]?
 
-    /// Tokens of the prompt per scan run: each chunk's states seed the next.
+    /// Most tokens of the prompt per scan run: each chunk's states seed the next.
     public static var prefillChunk: Int { 512 }
+
+    /// Tokens per scan run for this model: `prefillChunk`, or fewer where the scan program's
+    /// buffers for that many would pass `scanMemoryLimit` (a wide model keeps a row per token
+    /// for every value).
+    public var chunk: Int {
+        var n = Self.prefillChunk
+        while n > ExecutionMode.scanThreshold, scan.workspaceBytes(steps: n, batch: 1) > scanMemoryLimit { n /= 2 }
+        return n
+    }
+
+    /// Most bytes the scan program's buffers may take during prefill.
+    public var scanMemoryLimit = ExecutionMode.defaultScanMemoryLimit
 
     public init(model: Artifact.Model, sampler: Sampler, threads: Int? = nil) throws(RuntimeError) {
         let program = model.program
@@ -42,8 +54,9 @@ public final class Generator<Scalar: BinaryFloatingPoint & Sendable> {
         var current = try states.map { s throws(RuntimeError) in try program.checkStateValues(s); return s } ?? program.states.map { program.vectors[$0.initial] }
         var last: [Double] = []
         var done = 0
+        let size = chunk
         while done < tokens.count {
-            let chunk = Array(tokens[done..<min(tokens.count, done + Self.prefillChunk)])
+            let chunk = Array(tokens[done..<min(tokens.count, done + size)])
             if chunk.count >= ExecutionMode.scanThreshold {
                 let run = try scan.runKeepingStates(batch: [chunk], from: [current], workspace: .init(threads: session.threads))
                 (current, last) = (run.states[0], run.outputs[0].last!)
