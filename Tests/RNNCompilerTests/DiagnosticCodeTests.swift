@@ -35,6 +35,7 @@ let diagnosticCases: [DiagnosticCase] = [
     DiagnosticCase(code: .modelSelection, source: "fn f(v) = v\n", line: 1, column: 1),
     DiagnosticCase(code: .badSetting, source: "model M(n = 1) {\n  input x: [n]\n  output x\n}", line: 1, column: 7, settings: ["m": "2"]),
     DiagnosticCase(code: .missingReturn, source: "fn f(v) {\n  y = v\n}\n", line: 3, column: 1),
+    DiagnosticCase(code: .valueCount, source: "fn two(x) {\n  return x, x\n}\nmodel M {\n  input x: [1]\n  output two(x)\n}\n", line: 6, column: 10),
     DiagnosticCase(code: .shapeMismatch, source: model("  output x + [1, 2]"), line: 3, column: 10),
     DiagnosticCase(code: .matmulMismatch, source: model("  output eye(2) @ x"), line: 3, column: 10),
     DiagnosticCase(code: .notConstant, source: model("  state s: [3] = x\n  s <- s\n  output s"), line: 3, column: 18),

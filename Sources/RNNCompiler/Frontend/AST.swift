@@ -38,6 +38,8 @@ public struct FunctionDecl: Sendable {
     public let body: [Statement]
     /// The returned expression: `= expr`, or the block's `return expr`.
     public let result: Expr?
+    /// The values returned after the first (`return h, c`); empty for one value.
+    public var moreResults: [Expr] = []
     public let range: SourceRange
     /// The `return` statement of a block body (nil for `fn f(x) = expr`).
     public var returnRange: SourceRange? = nil
@@ -87,7 +89,9 @@ public struct Statement: Sendable {
         case param([ParamItem])
         case update(Identifier, Expr)
         case binding(Identifier, Expr)
-        case `return`(Expr)
+        /// `h, c = f(...)`: the values of a function that returns several, one name each.
+        case destructure([Identifier], Expr)
+        case `return`([Expr])
         /// `for i in a..<b { ... }`: the body once per value of `i`; a binding of a name bound
         /// before the block rebinds it (a loop-carried value).
         case loop(variable: Identifier, lower: Expr, upper: Expr, body: [Statement])

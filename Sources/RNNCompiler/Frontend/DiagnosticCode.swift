@@ -25,6 +25,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case modelSelection = "E0208"
     case badSetting = "E0209"
     case missingReturn = "E0210"
+    case valueCount = "E0211"
 
     // MARK: Values and shapes (E03xx)
     case shapeMismatch = "E0301"

@@ -120,7 +120,7 @@ public struct Formatter {
         }
         let head = "fn \(f.name.name)(\(params.joined(separator: ", ")))"
         if f.isBlock {
-            formatBlock(head: head, body: f.body, result: f.result.map { ($0, f.returnRange!) }, range: f.range)
+            formatBlock(head: head, body: f.body, result: f.result.map { ([$0] + f.moreResults, f.returnRange!) }, range: f.range)
         } else if let result = f.result {
             out.append(head + " = " + Self.expr(result, file))
             trailingComment(after: f.range)
@@ -136,13 +136,13 @@ public struct Formatter {
     }
 
     /// `head {`, the statements one level deeper (a for block's own, recursively), `}`.
-    private mutating func formatBlock(head: String, body: [Statement], result: (Expr, SourceRange)?, range: SourceRange, indent: String = "") {
+    private mutating func formatBlock(head: String, body: [Statement], result: ([Expr], SourceRange)?, range: SourceRange, indent: String = "") {
         out.append(indent + head + " {")
         let inner = indent + "  "
         var last: SourceRange?
         var lines: [(start: Int, statement: Statement?, text: String, range: SourceRange)] = body.map { ($0.range.start, $0, Self.statement($0, file), $0.range) }
         if let (result, returnRange) = result {
-            lines.append((returnRange.start, nil, "return " + Self.expr(result, file), returnRange))
+            lines.append((returnRange.start, nil, "return " + result.map { Self.expr($0, file) }.joined(separator: ", "), returnRange))
         }
         for line in lines {
             // A blank line before the statement's leading comments (if any) is kept here;
@@ -186,7 +186,8 @@ public struct Formatter {
             return "for \(v.name) in \(expr(lo, file))..<\(expr(hi, file)) { " + body.map { statement($0, file) }.joined(separator: "; ") + " }"
         case .update(let n, let e): return "\(n.name) <- \(expr(e, file))"
         case .binding(let n, let e): return "\(n.name) = \(expr(e, file))"
-        case .return(let e): return "return \(expr(e, file))"
+        case .destructure(let names, let e): return names.map(\.name).joined(separator: ", ") + " = \(expr(e, file))"
+        case .return(let values): return "return " + values.map { expr($0, file) }.joined(separator: ", ")
         }
     }
 

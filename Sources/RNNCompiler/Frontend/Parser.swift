@@ -147,9 +147,11 @@ public struct Parser {
         let (body, close) = try parseBlock(in: .function)
         var statements = body
         var result: Expr?
+        var moreResults: [Expr] = []
         var returnRange: SourceRange?
-        if let last = statements.last, case .return(let e) = last.kind {
-            result = e
+        if let last = statements.last, case .return(let values) = last.kind {
+            result = values[0]
+            moreResults = Array(values.dropFirst())
             returnRange = last.range
             statements.removeLast()
         }
@@ -161,7 +163,7 @@ public struct Parser {
         if result == nil {
             diagnostics.error(.missingReturn, "function '\(name.name)' must end with 'return EXPR'", at: close)
         }
-        return FunctionDecl(name: name, params: params, body: statements, result: result, range: start.to(close), returnRange: returnRange)
+        return FunctionDecl(name: name, params: params, body: statements, result: result, moreResults: moreResults, range: start.to(close), returnRange: returnRange)
     }
 
     private mutating func parseModel() throws -> ModelDecl {
@@ -299,11 +301,19 @@ public struct Parser {
             return done(.param(items))
         case .keyword(.return):
             _ = advance()
-            return done(.return(try parseExpr()))
+            var values = [try parseExpr()]
+            while accept(.comma) { values.append(try parseExpr()) }
+            return done(.return(values))
         case .identifier:
             let name = try expectIdentifier("")
             if accept(.arrow) { return done(.update(name, try parseExpr())) }
             if accept(.equal) { return done(.binding(name, try parseExpr())) }
+            if check(.comma) {
+                var names = [name]
+                while accept(.comma) { names.append(try expectIdentifier("after ',' in a list of names to bind")) }
+                try expect(.equal, "after the names to bind ('a, b = f(x)')")
+                return done(.destructure(names, try parseExpr()))
+            }
             throw fail(.expectedToken, "expected '=' or '<-' after '\(name.name)', found \(current.kind.display)")
         default:
             throw fail(.expectedStatement, "expected a statement, found \(current.kind.display)")

@@ -18,7 +18,7 @@ public enum Dump {
                 }
                 out.append("(fn \(f.name.name) (\(params.joined(separator: ", ")))")
                 for s in f.body { out.append("  " + statement(s)) }
-                if let r = f.result { out.append("  (return \(expr(r))))") }
+                if let r = f.result { out.append("  (return " + ([r] + f.moreResults).map(expr).joined(separator: " ") + "))") }
             case .model(let m):
                 out.append("(model \(m.name.name) (\(m.params.map { "\($0.name.name) = \(expr($0.value))" }.joined(separator: ", ")))")
                 for s in m.body { out.append("  " + statement(s)) }
@@ -44,7 +44,8 @@ public enum Dump {
             return "(for \(v.name) \(expr(lo)) \(expr(hi))" + body.map { " " + statement($0) }.joined() + ")"
         case .update(let n, let e): return "(<- \(n.name) \(expr(e)))"
         case .binding(let n, let e): return "(= \(n.name) \(expr(e)))"
-        case .return(let e): return "(return \(expr(e)))"
+        case .destructure(let names, let e): return "(= (" + names.map(\.name).joined(separator: " ") + ") \(expr(e)))"
+        case .return(let values): return "(return " + values.map(expr).joined(separator: " ") + ")"
         }
     }
 

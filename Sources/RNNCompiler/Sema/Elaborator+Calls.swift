@@ -2,7 +2,12 @@ extension Elaborator {
     /// A call: a user function (inlined here) or a builtin.
     func call(_ callee: Identifier, _ args: [CallArgument], range: SourceRange, in scope: Scope) -> Value {
         if let decl = modules.functions[callee.name] {
-            return inline(decl, args, range: range, in: scope)
+            guard decl.moreResults.isEmpty else {
+                let names = (0...decl.moreResults.count).map { "v\($0 + 1)" }.joined(separator: ", ")
+                error(.valueCount, "'\(callee.name)' returns \(decl.moreResults.count + 1) values; bind them with '\(names) = \(callee.name)(...)'", at: range)
+                return .error
+            }
+            return inline(decl, args, range: range, in: scope)[0]
         }
         guard Builtins.names.contains(callee.name) else {
             var hint = scope.lookup(callee.name) != nil ? " ('\(callee.name)' is a value, not a function)" : ""
@@ -34,22 +39,38 @@ extension Elaborator {
 
     // MARK: Inlining
 
-    private func inline(_ decl: FunctionDecl, _ args: [CallArgument], range: SourceRange, in caller: Scope) -> Value {
+    /// `names = f(...)` for a function that returns as many values as there are names.
+    func destructure(_ names: [Identifier], _ expr: Expr, in scope: Scope) -> [Value] {
+        let failed = [Value](repeating: .error, count: names.count)
+        guard case .call(let callee, let args) = expr.kind, let decl = modules.functions[callee.name] else {
+            error(.valueCount, "only a call of a function that returns \(names.count) values ('return a, b') binds \(names.count) names", at: expr.range)
+            return failed
+        }
+        guard decl.moreResults.count + 1 == names.count else {
+            error(.valueCount, "'\(callee.name)' returns \(decl.moreResults.count + 1) value\(decl.moreResults.isEmpty ? "" : "s"), not \(names.count)", at: expr.range)
+            return failed
+        }
+        return inline(decl, args, range: expr.range, in: scope)
+    }
+
+    /// Inlines a call; returns every value the function returns (errors on failure).
+    private func inline(_ decl: FunctionDecl, _ args: [CallArgument], range: SourceRange, in caller: Scope) -> [Value] {
+        let failed = [Value](repeating: .error, count: decl.moreResults.count + 1)
         if callStack.contains(where: { $0.name == decl.name.name }) {
             error(.recursiveCall, "function '\(decl.name.name)' calls itself (\(callStack.map(\.name).joined(separator: " -> ")) -> \(decl.name.name)); functions are inlined, so recursion is not allowed", at: range)
-            return .error
+            return failed
         }
         guard callStack.count < CompilerLimits.maxInlineDepth else {
             error(.tooLarge, "calls nested more than \(CompilerLimits.maxInlineDepth) deep", at: range)
-            return .error
+            return failed
         }
         let scope = Scope()
         // Arguments first, then the dimensions their annotations name, then defaults (which
         // may use both), then the annotations of defaulted parameters.
         guard let defaulted = bindArguments(decl, args, range: range, caller: caller, callee: scope),
-              checkAnnotations(decl, in: scope) else { return .error }
+              checkAnnotations(decl, in: scope) else { return failed }
         for p in defaulted { scope.define(p.name.name, .value(eval(p.defaultValue!, in: scope), p.name.range)) }
-        guard defaulted.isEmpty || checkAnnotations(decl, in: scope) else { return .error }
+        guard defaulted.isEmpty || checkAnnotations(decl, in: scope) else { return failed }
 
         let base = (callStack.last.map { $0.instance + "." } ?? "") + decl.name.name
         instanceCounters[base, default: 0] += 1
@@ -58,13 +79,13 @@ extension Elaborator {
 
         let firstState = states.count
         for statement in decl.body {
-            if builder.overLimit { return .error }
+            if builder.overLimit { return failed }
             execute(statement, in: scope)
         }
-        let result = decl.result.map { eval($0, in: scope) } ?? .error
+        let results = decl.result.map { [$0] + decl.moreResults }?.map { eval($0, in: scope) } ?? failed
         checkAllUpdated(from: firstState, declaredIn: decl.name.name)
-        recordCell(decl, scope: scope, states: Array(firstState..<states.count), result: result)
-        return result
+        recordCell(decl, scope: scope, states: Array(firstState..<states.count), result: results[0])
+        return results
     }
 
     /// Notes a call of a stdlib cell with a runtime input and compile-time weights.

@@ -198,12 +198,9 @@ final class Elaborator {
     func execute(_ statement: Statement, in scope: Scope) {
         switch statement.kind {
         case .binding(let name, let expr):
-            let value = eval(expr, in: scope)
-            if scope.iteration != nil, scope.localDefinition(name.name) == nil, let outer = scope.definingScope(of: name.name) {
-                rebind(name, value, in: outer)
-            } else if checkNew(name, in: scope) {
-                scope.define(name.name, .value(value, name.range))
-            }
+            bind(name, eval(expr, in: scope), in: scope)
+        case .destructure(let names, let expr):
+            for (name, value) in zip(names, destructure(names, expr, in: scope)) { bind(name, value, in: scope) }
         case .state(let name, let shape, let initExpr):
             declareState(name, shape, initExpr, in: scope)
         case .update(let name, let expr):
@@ -212,6 +209,15 @@ final class Elaborator {
             loop(variable, lower, upper, body, in: scope) { self.execute($0, in: $1) }
         case .input, .output, .param, .return:
             break  // rejected by the parser where not allowed; handled by the caller otherwise
+        }
+    }
+
+    /// `name = value`: a new name, or, in a for block, a name bound before the block rebound.
+    private func bind(_ name: Identifier, _ value: Value, in scope: Scope) {
+        if scope.iteration != nil, scope.localDefinition(name.name) == nil, let outer = scope.definingScope(of: name.name) {
+            rebind(name, value, in: outer)
+        } else if checkNew(name, in: scope) {
+            scope.define(name.name, .value(value, name.range))
         }
     }
 

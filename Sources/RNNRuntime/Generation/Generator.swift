@@ -8,6 +8,9 @@ public final class Generator<Scalar: BinaryFloatingPoint & Sendable> {
     private let scan: ScanRunner<Scalar>
     private let session: StepSession<Scalar>
     private var sampler: Sampler
+    /// The scan program's buffers, kept from chunk to chunk (fresh pages for every chunk cost
+    /// more than the chunk's arithmetic at mamba-130m's width).
+    private let workspace: ScanRunner<Scalar>.Workspace
     /// The logits for the next token (after the prompt or the last new token).
     private var logits: [Double]?
 
@@ -39,6 +42,7 @@ public final class Generator<Scalar: BinaryFloatingPoint & Sendable> {
         self.vocabulary = vocabulary
         scan = try ScanRunner<Scalar>(program: program, plan: model.plan)
         session = try StepSession<Scalar>(program: program, threads: threads)
+        workspace = ScanRunner<Scalar>.Workspace(threads: session.threads)
         self.sampler = sampler
     }
 
@@ -58,7 +62,7 @@ public final class Generator<Scalar: BinaryFloatingPoint & Sendable> {
         while done < tokens.count {
             let chunk = Array(tokens[done..<min(tokens.count, done + size)])
             if chunk.count >= ExecutionMode.scanThreshold {
-                let run = try scan.runKeepingStates(batch: [chunk], from: [current], workspace: .init(threads: session.threads))
+                let run = try scan.runKeepingStates(batch: [chunk], from: [current], workspace: workspace)
                 (current, last) = (run.states[0], run.outputs[0].last!)
             } else {
                 try session.setStates(current)
