@@ -22,10 +22,6 @@ extension RNNCommand {
                 the smallest set whose probability reaches --top-p. --seed makes a run reproducible.
                 """)
 
-        public enum DType: String, ExpressibleByArgument, CaseIterable {
-            case auto, float32, float64
-        }
-
         @Argument(help: "A .rnn source file or a .rnnc artifact.")
         public var file: String
 
@@ -54,7 +50,7 @@ extension RNNCommand {
         public var stopId: [Int] = []
 
         @Option(help: "Arithmetic precision: float32, float64, or auto (the model's own).")
-        public var dtype: DType = .auto
+        public var dtype: Run.DType = .auto
 
         @Option(help: ArgumentHelp("The cores to use (default: all).", valueName: "n"))
         public var threads: Int?

@@ -18,13 +18,21 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "examples", "lm"))
 
 
+def checked_model(name, example, skip=()):
+    """The example's model in float64, after checking the committed checkpoint is what the
+    example's own code makes (keys in `skip`, tied weights, are not saved)."""
+    model = example.make().double().eval()
+    saved = load_file(os.path.join(ROOT, "examples", "lm", f"{name}.safetensors"))
+    for key, value in model.state_dict().items():
+        if key not in skip:
+            assert torch.equal(saved[key].double(), value), f"{key}: the checkpoint is not what {name}.py makes"
+    return model
+
+
 def lstm_lm():
     import lstm_lm as example
 
-    model = example.make().double().eval()
-    saved = load_file(os.path.join(ROOT, "examples", "lm", "lstm_lm.safetensors"))
-    for key, value in model.state_dict().items():
-        assert torch.equal(saved[key].double(), value), f"{key}: the checkpoint is not what lstm_lm.py makes"
+    model = checked_model("lstm_lm", example)
     vocabulary = model.head.out_features
     prompt = torch.randint(0, vocabulary, (1, 64), generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
@@ -76,41 +84,36 @@ def float64_throughout():
     torch.zeros, torch.zeros_like = float64_buffers(torch.zeros), float64_buffers(torch.zeros_like)
 
 
+def transformers_run(model):
+    """A seeded 64-token prompt, the model's output over it (with its cache: the states), and
+    the 64 ids transformers' greedy generate makes after it."""
+    prompt = torch.randint(0, model.config.vocab_size, (1, 64), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        out = model(prompt, use_cache=True)
+        generated = model.generate(prompt, max_new_tokens=64, do_sample=False)
+    return prompt, out, generated[0, 64:].tolist()
+
+
 def mamba_lm():
     import mamba_lm as example
 
     float64_throughout()
-    model = example.make().double().eval()
-    saved = load_file(os.path.join(ROOT, "examples", "lm", "mamba_lm.safetensors"))
-    for key, value in model.state_dict().items():
-        if key != "lm_head.weight":  # tied to the embedding, not saved
-            assert torch.equal(saved[key].double(), value), f"{key}: the checkpoint is not what mamba_lm.py makes"
-    vocabulary = model.config.vocab_size
-    prompt = torch.randint(0, vocabulary, (1, 64), generator=torch.Generator().manual_seed(1))
-    with torch.no_grad():
-        out = model(prompt, use_cache=True)
-        generated = model.generate(prompt, max_new_tokens=64, do_sample=False)
+    model = checked_model("mamba_lm", example, skip=("lm_head.weight",))  # the head is the embedding
+    prompt, out, greedy = transformers_run(model)
     states = {}
     for layer in range(model.config.num_hidden_layers):
         conv = out.cache_params.get_conv_state(layer)[0]  # [E, k], the newest input last
         states[f"mamba_mixer#{layer + 1}.causal_conv1d#1.window"] = conv[:, 1:].T.flatten().tolist()
         states[f"mamba_mixer#{layer + 1}.selective_scan#1.h"] = out.cache_params.get_recurrent_state(layer)[0].flatten().tolist()
-    return {"prompt": prompt[0].tolist(), "logits": out.logits[0].tolist(), "greedy": generated[0, 64:].tolist(), "states": states}
+    return {"prompt": prompt[0].tolist(), "logits": out.logits[0].tolist(), "greedy": greedy, "states": states}
 
 
 def rwkv_lm():
     import rwkv_lm as example
 
     float64_throughout()
-    model = example.make().double().eval()
-    saved = load_file(os.path.join(ROOT, "examples", "lm", "rwkv_lm.safetensors"))
-    for key, value in model.state_dict().items():
-        assert torch.equal(saved[key].double(), value), f"{key}: the checkpoint is not what rwkv_lm.py makes"
-    vocabulary = model.config.vocab_size
-    prompt = torch.randint(0, vocabulary, (1, 64), generator=torch.Generator().manual_seed(1))
-    with torch.no_grad():
-        out = model(prompt, use_cache=True)
-        generated = model.generate(prompt, max_new_tokens=64, do_sample=False)
+    model = checked_model("rwkv_lm", example)
+    prompt, out, greedy = transformers_run(model)
     # transformers' state: [feed-forward shift, attention shift, num, den, max], each [B, n, L].
     shift_ffn, shift_att, num, den, top = (s[0] for s in out.state)
     states = {}
@@ -121,7 +124,7 @@ def rwkv_lm():
         states[f"rwkv4_time_mix#{time_mix}.den"] = den[:, layer].tolist()
         states[f"rwkv4_time_mix#{time_mix}.top"] = top[:, layer].tolist()
         states[f"rwkv4_channel_mix#{channel_mix}.token_shift#1.last"] = shift_ffn[:, layer].tolist()
-    return {"prompt": prompt[0].tolist(), "logits": out.logits[0].tolist(), "greedy": generated[0, 64:].tolist(), "states": states}
+    return {"prompt": prompt[0].tolist(), "logits": out.logits[0].tolist(), "greedy": greedy, "states": states}
 
 
 if __name__ == "__main__":

@@ -241,13 +241,7 @@ public struct Parser {
         func done(_ k: Statement.Kind) -> Statement { Statement(kind: k, range: start.to(previous.range)) }
         switch current.kind {
         case .keyword(.for):
-            _ = advance()
-            let variable = try expectIdentifier("after 'for'")
-            guard check(.in) else { throw fail(.expectedToken, "expected 'in' after the loop variable, found \(current.kind.display)") }
-            _ = advance()
-            let lower = try parseExpr()
-            try expect(.rangeUpTo, "in the range 'a..<b'")
-            let upper = try parseExpr()
+            let (variable, lower, upper) = try parseForHead()
             loopDepth += 1
             defer { loopDepth -= 1 }
             if loopDepth > CompilerLimits.maxNesting {
@@ -455,14 +449,19 @@ public struct Parser {
         }
     }
 
-    private mutating func parseComprehension(open: SourceRange) throws -> Expr {
+    /// `for NAME in A..<B`, shared by for blocks and comprehensions.
+    private mutating func parseForHead() throws -> (Identifier, Expr, Expr) {
         _ = advance()  // 'for'
         let variable = try expectIdentifier("after 'for'")
         guard check(.in) else { throw fail(.expectedToken, "expected 'in' after the loop variable, found \(current.kind.display)") }
         _ = advance()
         let lower = try parseExpr()
         try expect(.rangeUpTo, "in the range 'a..<b'")
-        let upper = try parseExpr()
+        return (variable, lower, try parseExpr())
+    }
+
+    private mutating func parseComprehension(open: SourceRange) throws -> Expr {
+        let (variable, lower, upper) = try parseForHead()
         try expect(.colon, "after the range of the comprehension")
         let body = try parseExpr()
         let close = try expect(.rbracket, "to close the comprehension").range
