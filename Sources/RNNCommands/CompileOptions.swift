@@ -28,6 +28,14 @@ public struct CompileOptions: ParsableArguments {
     @Flag(help: "Print each optimizer pass and the node count after it (to standard error).")
     public var printPasses = false
 
+    /// How diagnostics are printed on standard error.
+    public enum DiagnosticsFormat: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    @Option(help: "How to print diagnostics: text (for people), or json (one object, for editors and tools; see docs/diagnostics.md).")
+    public var diagnosticsFormat: DiagnosticsFormat = .text
+
     public init() {}
 
     /// The options given that only a .rnn source uses (an artifact is compiled already).
@@ -106,6 +114,7 @@ public struct CompileOptions: ParsableArguments {
     }
 
     func printDiagnostics(_ compiler: Compiler) {
+        if diagnosticsFormat == .json { return Console.err(compiler.diagnostics.renderJSON() + "\n") }
         guard !compiler.diagnostics.diagnostics.isEmpty else { return }
         Console.err(compiler.diagnostics.render(color: Console.colorsErrors) + "\n")
         let errors = compiler.diagnostics.errorCount

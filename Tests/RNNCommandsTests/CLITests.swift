@@ -398,6 +398,25 @@ let stdlibArgs = ["--stdlib", repoRoot + "/stdlib"]
         #expect(notLM.code == 65 && notLM.stderr.contains("one input is a token input"), "\(notLM.stderr)")
     }
 
+    /// `--diagnostics-format json` prints one object a tool can read: code, severity, message,
+    /// file, 1-based range, notes, and the counts.
+    @Test func diagnosticsAsJSON() throws {
+        let source = tempPath("bad.rnn")
+        try "model M {\n  input x: [3]\n  state s: [3] = 0\n  s <- x\n  s <- x\n  output x + [1, 2]\n}\n".write(toFile: source, atomically: true, encoding: .utf8)
+        let r = rnnc(["check", source, "--diagnostics-format", "json"])
+        #expect(r.code == 65)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stderr.utf8)) as? [String: Any], "\(r.stderr)")
+        let diagnostics = try #require(object["diagnostics"] as? [[String: Any]])
+        #expect(object["errors"] as? Int == 2 && diagnostics.count == 2)
+        let twice = try #require(diagnostics.first { $0["code"] as? String == "E0401" })
+        let range = try #require(twice["range"] as? [String: [String: Int]])
+        #expect(twice["severity"] as? String == "error" && twice["file"] as? String == source)
+        #expect(range["start"] == ["line": 5, "column": 3] && range["end"] == ["line": 5, "column": 4])
+        let notes = try #require(twice["notes"] as? [[String: Any]])
+        #expect((notes.first?["range"] as? [String: [String: Int]])?["start"] == ["line": 4, "column": 3])
+        #expect(rnnc(["check", example + ".rnn", "--diagnostics-format", "json"] + stdlibArgs).stderr.contains(#""errors":0"#))
+    }
+
     /// A NUL byte inside a number ends no number early (C's strtod would read "1" of "1\09").
     @Test func numbersWithNulBytesAreRefused() throws {
         let capture = CapturedOutput()
