@@ -407,7 +407,7 @@ let stdlibArgs = ["--stdlib", repoRoot + "/stdlib"]
         #expect(r.code == 65)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stderr.utf8)) as? [String: Any], "\(r.stderr)")
         let diagnostics = try #require(object["diagnostics"] as? [[String: Any]])
-        #expect(object["errors"] as? Int == 2 && diagnostics.count == 2)
+        #expect(object["errors"] as? Int == 2 && object["warnings"] as? Int == 1 && diagnostics.count == 3)  // W0401: s is never read
         let twice = try #require(diagnostics.first { $0["code"] as? String == "E0401" })
         let range = try #require(twice["range"] as? [String: [String: Int]])
         #expect(twice["severity"] as? String == "error" && twice["file"] as? String == source)

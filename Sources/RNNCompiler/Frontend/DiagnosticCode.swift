@@ -58,6 +58,10 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
 
     // MARK: Warnings (Wxxxx): reported, but the program compiles
     case nonFiniteWeights = "W0501"
+    case unusedBinding = "W0201"
+    case unusedInput = "W0202"
+    case unusedParam = "W0203"
+    case stateNeverRead = "W0401"
 
     /// Whether the code is a warning (the program still compiles) rather than an error.
     public var isWarning: Bool { rawValue.hasPrefix("W") }

@@ -84,6 +84,7 @@ extension Elaborator {
         }
         let results = decl.result.map { [$0] + decl.moreResults }?.map { eval($0, in: scope) } ?? failed
         checkAllUpdated(from: firstState, declaredIn: decl.name.name)
+        warnUnused(in: scope)
         recordCell(decl, scope: scope, states: Array(firstState..<states.count), result: results[0])
         return results
     }

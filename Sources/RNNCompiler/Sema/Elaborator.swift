@@ -39,6 +39,8 @@ final class Elaborator {
     }
 
     var states: [StateInfo] = []
+    /// Places warned about as unused (a function's body is elaborated once per call).
+    var warnedUnused: Set<String> = []
     /// Each token input's vocabulary size, by input index.
     var tokenInputs: [Int: Int] = [:]
     var params: [IRParam] = []
@@ -148,12 +150,14 @@ final class Elaborator {
                 if let vocabulary = input.vocabulary { tokenInputs[inputs.count] = vocabulary }
                 let id = builder.add(.input(inputs.count), size: input.size, range: name.range)
                 inputs.append(input)
-                scope.define(name.name, .value(.runtime(id, size: input.size), name.range))
+                scope.define(name.name, .value(.runtime(id, size: input.size), name.range), declared: .input)
             default:
                 modelStatement(statement, in: scope)
             }
         }
         checkAllUpdated(from: 0, declaredIn: model.name.name)
+        warnUnused(in: scope)
+        warnStatesNeverRead(outputs: outputs)
         if !sawInput { error(.modelStructure, "model '\(model.name.name)' has no input; declare one with 'input x: [n]'", at: model.name.range) }
         if !sawOutput { error(.modelStructure, "model '\(model.name.name)' has no output; add 'output EXPR'", at: model.name.range) }
         checkUnusedWeights()
@@ -217,7 +221,7 @@ final class Elaborator {
         if scope.iteration != nil, scope.localDefinition(name.name) == nil, let outer = scope.definingScope(of: name.name) {
             rebind(name, value, in: outer)
         } else if checkNew(name, in: scope) {
-            scope.define(name.name, .value(value, name.range))
+            scope.define(name.name, .value(value, name.range), declared: .binding)
         }
     }
 
@@ -239,6 +243,35 @@ final class Elaborator {
                 if builder.overLimit { return }
                 run(statement, iteration)
             }
+            warnUnused(in: iteration)
+        }
+    }
+
+    /// W0201-W0203 for the names a scope declared and nothing used (each place once, however
+    /// often it was elaborated; never inside the standard library).
+    func warnUnused(in scope: Scope) {
+        for (name, declared, range) in scope.unused where modules.stdlibModule(of: range) == nil {
+            guard warnedUnused.insert("\(range.file.path):\(range.start)").inserted else { continue }
+            switch declared {
+            case .binding: diagnostics.warning(.unusedBinding, "'\(name)' is bound but never used (name it '_\(name)' to keep it)", at: range)
+            case .input: diagnostics.warning(.unusedInput, "input '\(name)' is never used; its values are read and ignored", at: range)
+            case .param: diagnostics.warning(.unusedParam, "param '\(name)' is never used", at: range)
+            }
+        }
+    }
+
+    /// W0401 for a state of the user's files whose previous value no output depends on: it is
+    /// never read before its update (or only by what no output uses), so it carries nothing.
+    private func warnStatesNeverRead(outputs: [ValueID]) {
+        var live = Set<Int>(), liveStates = Set<Int>(), work = outputs.map(\.index)
+        while let i = work.popLast() {
+            guard live.insert(i).inserted else { continue }
+            let node = builder.nodes[i]
+            if case .stateRead(let s) = node.op, liveStates.insert(s).inserted, let next = states[s].next { work.append(next.index) }
+            work += node.op.operands.map(\.index)
+        }
+        for (k, state) in states.enumerated() where !liveStates.contains(k) && modules.stdlibModule(of: state.range) == nil {
+            diagnostics.warning(.stateNeverRead, "no output depends on state '\(state.name)''s previous value (it is never read before its update); a binding would do", at: state.range)
         }
     }
 
@@ -345,7 +378,7 @@ final class Elaborator {
                                   dtype: fromFile ? options.weights?[binding.tensor!]?.dtype ?? .f64 : .f64,
                                   origin: fromFile ? .weightsFile(options.weightsPath ?? "") : .source, values: t.data))
         }
-        scope.define(item.name.name, .value(value, item.name.range))
+        scope.define(item.name.name, .value(value, item.name.range), declared: .param)
     }
 
     /// A param's name in the weights table, and the weights file's tensor that binds it (by

@@ -56,8 +56,27 @@ final class Scope {
         entries[name] != nil ? self : parent?.definingScope(of: name)
     }
 
+    /// What a name was declared as, for the warnings about unused ones.
+    enum Declared { case input, param, binding }
+
+    /// Names looked up here (as defined in this scope).
+    private(set) var used: Set<String> = []
+    private var declared: [String: (Declared, SourceRange)] = [:]
+
+    /// The entry for `name` here or in a parent, marking it used where it is defined.
     func lookup(_ name: String) -> Entry? {
-        entries[name] ?? parent?.lookup(name)
+        if let entry = entries[name] {
+            used.insert(name)
+            return entry
+        }
+        return parent?.lookup(name)
+    }
+
+    /// Declared names never looked up, in source order (`_name` is never reported).
+    var unused: [(name: String, declared: Declared, range: SourceRange)] {
+        declared.filter { !used.contains($0.key) && !$0.key.hasPrefix("_") }
+            .map { ($0.key, $0.value.0, $0.value.1) }
+            .sorted { $0.range.start < $1.range.start }
     }
 
     /// Every name visible here, for suggestions.
@@ -68,7 +87,8 @@ final class Scope {
     /// The range of an existing definition in this scope itself, for redefinition errors.
     func localDefinition(_ name: String) -> Entry? { entries[name] }
 
-    func define(_ name: String, _ entry: Entry) {
+    func define(_ name: String, _ entry: Entry, declared kind: Declared? = nil) {
         entries[name] = entry
+        if let kind, case .value(_, let range?) = entry { declared[name] = (kind, range) }
     }
 }
