@@ -36,6 +36,22 @@ public struct CompileOptions: ParsableArguments {
     @Option(help: "How to print diagnostics: text (for people), or json (one object, for editors and tools; see docs/diagnostics.md).")
     public var diagnosticsFormat: DiagnosticsFormat = .text
 
+    @Flag(help: "Treat every warning as an error (the command fails).")
+    public var warningsAsErrors = false
+
+    @Option(name: .customLong("allow"), help: ArgumentHelp("Do not report this warning code, e.g. --allow W0201 (repeatable).", valueName: "code"))
+    public var allowedWarnings: [String] = []
+
+    /// The codes of --allow, checked: warnings only.
+    func allowedCodes() throws -> Set<DiagnosticCode> {
+        Set(try allowedWarnings.map { text in
+            guard let code = DiagnosticCode(rawValue: text), code.isWarning else {
+                throw ValidationError("--allow \(text): not a warning code (warnings: \(DiagnosticCode.allCases.filter(\.isWarning).map(\.rawValue).joined(separator: ", ")))")
+            }
+            return code
+        })
+    }
+
     public init() {}
 
     /// The options given that only a .rnn source uses (an artifact is compiled already).
@@ -46,6 +62,9 @@ public struct CompileOptions: ParsableArguments {
         if !weightsPrefix.isEmpty { given.append("--weights-prefix") }
         if model != nil { given.append("--model") }
         if stdlib != nil { given.append("--stdlib") }
+        if warningsAsErrors { given.append("--warnings-as-errors") }
+        if !allowedWarnings.isEmpty { given.append("--allow") }
+        if diagnosticsFormat != .text { given.append("--diagnostics-format") }
         if noOptimize { given.append("--no-optimize") }
         if verifyEach { given.append("--verify-each") }
         if printPasses { given.append("--print-passes") }
@@ -71,6 +90,7 @@ public struct CompileOptions: ParsableArguments {
             }
             guard !parts[1].isEmpty else { throw ValidationError("--set \(s.prefix(80)): no value after '='") }
         }
+        _ = try allowedCodes()
     }
 
     /// Runs the pipeline (`Compiler.compile`) on `path` with these options, printing
@@ -88,8 +108,9 @@ public struct CompileOptions: ParsableArguments {
             Console.err("internal error: \(error)\n")
             throw ExitStatus.runtimeError
         }
+        compiler.diagnostics.apply(allowed: try allowedCodes(), warningsAsErrors: warningsAsErrors)
         printDiagnostics(compiler)
-        guard let compiled else { throw ExitStatus.dataError }
+        guard let compiled, !compiler.diagnostics.hasErrors else { throw ExitStatus.dataError }
         return compiled
     }
 

@@ -417,6 +417,19 @@ let stdlibArgs = ["--stdlib", repoRoot + "/stdlib"]
         #expect(rnnc(["check", example + ".rnn", "--diagnostics-format", "json"] + stdlibArgs).stderr.contains(#""errors":0"#))
     }
 
+    /// Warnings do not fail a command unless --warnings-as-errors; --allow silences a code and
+    /// takes warning codes only.
+    @Test func warningsCanBeErrorsOrAllowed() throws {
+        let source = tempPath("w.rnn")
+        try "model M {\n  input x: [1]\n  y = 2 * x\n  output x\n}\n".write(toFile: source, atomically: true, encoding: .utf8)
+        let plain = rnnc(["check", source])
+        #expect(plain.code == 0 && plain.stderr.contains("warning[W0201]"), "\(plain.stderr)")
+        #expect(rnnc(["check", source, "--warnings-as-errors"]).code == 65)
+        let allowed = rnnc(["check", source, "--allow", "W0201", "--warnings-as-errors"])
+        #expect(allowed.code == 0 && !allowed.stderr.contains("W0201"))
+        #expect(rnnc(["check", source, "--allow", "E0201"]).code == 64)
+    }
+
     /// A NUL byte inside a number ends no number early (C's strtod would read "1" of "1\09").
     @Test func numbersWithNulBytesAreRefused() throws {
         let capture = CapturedOutput()

@@ -107,6 +107,19 @@ public final class DiagnosticEngine {
         emit(Diagnostic(code, message, at: range, severity: .warning))
     }
 
+    /// Drops the warnings whose codes are `allowed`, and makes the rest errors when
+    /// `warningsAsErrors` (`--allow CODE`, `--warnings-as-errors`).
+    public func apply(allowed: Set<DiagnosticCode>, warningsAsErrors: Bool) {
+        diagnostics = diagnostics.compactMap { d in
+            guard d.severity == .warning else { return d }
+            if allowed.contains(d.code) { return nil }
+            guard warningsAsErrors else { return d }
+            var error = Diagnostic(d.code, d.message + " (an error with --warnings-as-errors)", at: d.range, severity: .error)
+            error.notes = d.notes
+            return error
+        }
+    }
+
     public func render(color: Bool = false) -> String {
         var parts = diagnostics.map { $0.render(color: color) }
         if dropped > 0 { parts.append("note: \(dropped) more errors not shown") }
