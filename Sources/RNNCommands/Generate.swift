@@ -55,6 +55,12 @@ extension RNNCommand {
         @Option(help: ArgumentHelp("The cores to use (default: all).", valueName: "n"))
         public var threads: Int?
 
+        @Option(help: ArgumentHelp("Start from the states in this safetensors file (as 'rnnc run --initial-state'): continue a generation.", valueName: "path"))
+        public var initialState: String?
+
+        @Option(help: ArgumentHelp("Write the states after the last token made (as 'rnnc run --final-state'), to continue later.", valueName: "path"))
+        public var finalState: String?
+
         @OptionGroup public var compile: CompileOptions
 
         public init() {}
@@ -97,8 +103,10 @@ extension RNNCommand {
             }
             let long = prompt.count > generator.chunk
             let start = Date()
+            let layout = StateFile.Layout(model.program)
+            let initial = try initialState.map { path throws(RuntimeError) in try StateFile.read(path: path, layout: layout, sequences: 1)[0] }
             do {
-                try generator.prefill(prompt) { done in
+                try generator.prefill(prompt, from: initial) { done in
                     if long { Console.err("prefill: \(done)/\(prompt.count) tokens\n") }
                 }
             } catch RuntimeError.inputMismatch(let message) {
@@ -115,6 +123,10 @@ extension RNNCommand {
                 if stops.contains(id) { break }
             }
             Console.out("\n")
+            // The states after the last id made were fed to the model: what a next prompt continues from.
+            if let finalState {
+                try OutputFile.write(StateFile.encode([generator.states], layout: layout, batched: false, float32: Scalar.self == Float.self), to: finalState)
+            }
         }
     }
 }

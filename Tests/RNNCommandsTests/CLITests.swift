@@ -394,6 +394,13 @@ let stdlibArgs = ["--stdlib", repoRoot + "/stdlib"]
         #expect(rnnc(["generate", source, "--prompt-ids", "1,x"]).code == 64)
         #expect(rnnc(["generate", source]).code == 64)
         #expect(rnnc(["generate", source, "--prompt-ids", "1", "--top-p", "0"]).code == 64)
+        // A generation continued from its final states makes what one run over everything makes.
+        let states = tempPath("states.safetensors")
+        let first = rnnc(["generate", source, "--prompt-ids", "1,2,3", "--max-new", "5", "--dtype", "float64", "--final-state", states]).stdout
+        let made = first.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let continued = rnnc(["generate", source, "--prompt-ids", "7", "--max-new", "4", "--dtype", "float64", "--initial-state", states]).stdout
+        let whole = rnnc(["generate", source, "--prompt-ids", (["1", "2", "3"] + made.map(String.init) + ["7"]).joined(separator: ","), "--max-new", "4", "--dtype", "float64"]).stdout
+        #expect(made.count == 5 && continued == whole, "\(continued) vs \(whole)")
         let notLM = rnnc(["generate", example + ".rnn", "--prompt-ids", "1"] + stdlibArgs)
         #expect(notLM.code == 65 && notLM.stderr.contains("one input is a token input"), "\(notLM.stderr)")
     }
