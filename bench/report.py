@@ -42,6 +42,9 @@ targets = [
     ("W4", "rnnc step", "onnxruntime GRU step (rnnc export)", None),
     ("W5", "rnnc step sparse", "rnnc step dense", 10.0),
     ("WA", "rnnc scan, A diagonalized", "rnnc scan, matrix recurrence", None),
+    # W6 (issue #17): a Mamba LM of mamba-130m's shape; llama.cpp is not run yet (BENCH notes).
+    ("W6 prefill", "rnnc", "transformers (CPU, slow path)", 2.0),
+    ("W6 decode", "rnnc", "transformers (CPU, slow path)", None),
 ]
 
 out = ["# Benchmarks", "",
@@ -77,6 +80,13 @@ gemm = results.get("GEMM", {}).get("rnnc scan")
 if gemm and "gemm_peak_GFLOPs" in machine:
     share = gemm["gflops"] / machine["gemm_peak_GFLOPs"]
     out.append(f"| GEMM 2048^3 | rnnc dense kernel / torch peak | {share:.0%} of peak ({gemm['gflops']:.0f} GFLOP/s) | 60% | {'yes' if share >= 0.6 else '**no**'} |")
+
+decode = results.get("W6 decode", {}).get("rnnc")
+if decode and "stream_triad_GBps" in machine and "weight_bytes" in decode:
+    # Decoding streams every weight once per token: the bandwidth bound in tokens/s.
+    bound = machine["stream_triad_GBps"] * 1e9 / decode["weight_bytes"]
+    share = decode["tokens_per_s"] / bound
+    out.append(f"| W6 decode | rnnc / weight-streaming bound ({decode['weight_bytes'] / 1e6:.0f} MB a token at the STREAM triad rate: {bound:.1f} tokens/s) | {share:.2f}x | 0.8x | {'yes' if share >= 0.8 else '**no**'} |")
 
 notes = open(sys.argv[2]).read() if len(sys.argv) > 2 else ""
 print("\n".join(out) + "\n" + ("\n" + notes if notes else ""))

@@ -9,7 +9,7 @@ quick=${1:-}
 data=bench/.data
 mkdir -p "$data"
 
-python3 -c "import numpy, torch, jax, safetensors, onnx, onnxruntime" 2>/dev/null || python3 -m pip install -q numpy torch jax safetensors onnx onnxruntime
+python3 -c "import numpy, torch, jax, safetensors, onnx, onnxruntime, transformers" 2>/dev/null || python3 -m pip install -q numpy torch jax safetensors onnx onnxruntime transformers
 command -v cc >/dev/null || { apt-get update -q && apt-get install -y -q gcc; }
 
 python3 bench/peers/make_weights.py "$data"
@@ -38,6 +38,7 @@ for pass in $(seq "$passes"); do
     python3 bench/peers/jax_bench.py "$data" $quick | tee -a "$results"
     python3 bench/peers/torch_bench.py "$data" $quick | tee -a "$results"
     python3 bench/peers/ort_bench.py "$data" $quick | tee -a "$results"
+    python3 bench/peers/w6_transformers.py "$data" $quick | tee -a "$results"
     python3 bench/peers/gemm_peak.py | tee -a "$results"
 done
 

@@ -13,3 +13,15 @@ save_file({"W_z": torch.randn(d, d) / d**0.5, "b_z": torch.zeros(d), "W_h": torc
           os.path.join(out, "w2_mingru.safetensors"))
 save_file(dict(torch.nn.GRU(256, 256).state_dict()), os.path.join(out, "w3_gru.safetensors"))
 save_file(dict(torch.nn.LSTM(256, 256).state_dict()), os.path.join(out, "w3_lstm.safetensors"))
+
+# W6: a Mamba language model of mamba-130m's shape, randomly initialised by transformers' own
+# code (nothing is downloaded); the head is tied to the embedding, so it is not saved.
+w6 = os.path.join(out, "w6_mamba.safetensors")
+if not os.path.exists(w6):
+    from transformers import MambaConfig, MambaForCausalLM
+
+    torch.manual_seed(0)
+    config = MambaConfig(vocab_size=50280, hidden_size=768, state_size=16, num_hidden_layers=24, expand=2, conv_kernel=4,
+                         time_step_rank=48, tie_word_embeddings=True)
+    state = MambaForCausalLM(config).state_dict()
+    save_file({k: v.contiguous() for k, v in state.items() if k != "lm_head.weight"}, w6)

@@ -31,7 +31,7 @@ extension WeightMatrix {
     }
 
     /// Entries stored: all of a dense matrix, the non-zeros of a sparse one.
-    var storedCount: Int { isSparse ? nonZeroCount : rows * cols }
+    public var storedCount: Int { isSparse ? nonZeroCount : rows * cols }
 
     /// A row-major `n x n` matrix, stored by density like `fromRows`.
     static func fromDense(_ values: [Double], n: Int) -> WeightMatrix {

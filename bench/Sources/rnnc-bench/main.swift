@@ -25,13 +25,13 @@ func parseOptions() -> Options {
         case "--quick": o.quick = true
         case "--cell": o.cells = [args.popFirst() ?? ""]
         case "--batch": o.batches = [Int(args.popFirst() ?? "") ?? 1]
-        case "GEMM", "W1", "W2", "W3", "W4", "W5", "WA", "THRESHOLD": o.workloads.append(a)
+        case "GEMM", "W1", "W2", "W3", "W4", "W5", "W6", "WA", "THRESHOLD": o.workloads.append(a)
         default:
-            FileHandle.standardError.write(Data("usage: rnnc-bench [--data DIR] [--quick] [--cell gru|lstm] [--batch B] [GEMM W1 W2 W3 W4 W5 WA THRESHOLD]\n".utf8))
+            FileHandle.standardError.write(Data("usage: rnnc-bench [--data DIR] [--quick] [--cell gru|lstm] [--batch B] [GEMM W1 W2 W3 W4 W5 W6 WA THRESHOLD]\n".utf8))
             exit(a == "--help" || a == "-h" ? 0 : 64)
         }
     }
-    if o.workloads.isEmpty { o.workloads = ["GEMM", "W1", "W2", "W3", "W4", "W5", "WA"] }
+    if o.workloads.isEmpty { o.workloads = ["GEMM", "W1", "W2", "W3", "W4", "W5", "W6", "WA"] }
     return o
 }
 
@@ -40,14 +40,14 @@ let benchDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
 let stdlib = benchDir + "/../stdlib"
 
 func compileModel(_ workload: String, weights: String? = nil, settings: [(name: String, value: String)] = [],
-                  diagonalize: Bool = true) -> Artifact.Model {
+                  diagonalize: Bool = true, path: String? = nil) -> Artifact.Model {
     var compiler = Compiler(stdlibPath: stdlib, options: ElaborationOptions(settings: settings))
     if let weights {
         guard (try? compiler.loadWeights(path: "\(options.data)/\(weights)")) == true else {
             fatalError("cannot load \(options.data)/\(weights); run bench/peers/make_weights.py first\n\(compiler.diagnostics.render())")
         }
     }
-    guard let source = try? Compiler.readSource(path: "\(benchDir)/workloads/\(workload).rnn") else { fatalError("cannot read \(workload)") }
+    guard let source = try? Compiler.readSource(path: path ?? "\(benchDir)/workloads/\(workload).rnn") else { fatalError("cannot read \(workload)") }
     do {
         guard let compiled = try compiler.compile(source, options: PipelineOptions(diagonalize: diagonalize)) else {
             fatalError("cannot compile \(workload): \(compiler.diagnostics.render())")
@@ -161,6 +161,22 @@ for w in options.workloads {
         var dense = model.program
         dense.matrices = dense.matrices.map { WeightMatrix(rows: $0.rows, cols: $0.cols, storage: .dense($0.denseValues())) }
         report(w, "rnnc step dense", tokens: steps, seconds: stepThroughput(dense, steps: steps, repeats: 1))
+    case "W6":
+        // examples/lm/mamba_lm.rnn at mamba-130m's shape: prefill of a 512-token prompt by the
+        // scan program, then decode of 128 tokens by the step program (Generator, greedy).
+        let settings = [("V", "50280"), ("d", "768"), ("L", "24"), ("E", "1536"), ("N", "16"), ("k", "4"), ("R", "48")]
+        let model = compileModel("W6", weights: "w6_mamba.safetensors", settings: settings, path: benchDir + "/../examples/lm/mamba_lm.rnn")
+        let (promptLength, newTokens) = q ? (64, 16) : (512, 128)
+        let prompt = (0..<promptLength).map { ($0 * 7919) % 50280 }
+        let generator = try! Generator<Float>(model: model, sampler: Sampler())
+        report("W6 prefill", "rnnc", tokens: promptLength, seconds: best(2) { try! generator.prefill(prompt) })
+        // Bytes of weights a step reads: dense entries as Float32, sparse ones with their column index.
+        let weightBytes = model.program.matrices.reduce(0) { $0 + ($1.isSparse ? 12 * $1.storedCount : 4 * $1.storedCount) }
+        let decode = best(2) {
+            try! generator.prefill([prompt[0]])
+            for _ in 0..<newTokens { _ = try! generator.next() }
+        }
+        report("W6 decode", "rnnc", tokens: newTokens, seconds: decode, extra: ", \"weight_bytes\": \(weightBytes)")
     case "GEMM":
         // The dense kernel on a batched affine map: [T, n] x [n, n]^T with T = n = 2048.
         let n = q ? 512 : 2048
