@@ -43,6 +43,11 @@ open(f"{w}/states.rnn", "w").write("fn acc(v) {\n  state s: [1] = 0\n  s <- s * 
 open(f"{w}/wide.rnn", "w").write(model("  state s: [30000] = 0\n  s <- 0.5 * [s[1:30000], s[0:1]] + x\n  output s[0:1]\n"))
 open(f"{w}/fusion.rnn", "w").write(model("  param A: [4096, 4096] = normal(4096, 4096, seed: 1), B: [4096, 4096] = normal(4096, 4096, seed: 2)\n"
                                          "  output (B @ (A @ x))[0:1]\n", inputs="  input x: [4096]\n"))
+# The shape fuzzer's timeout of 2026-12-02: 304 chained states 100,000 wide (30M diagonal
+# entries fused pass after pass; 28 s while products kept an array per matrix row).
+states = "".join(f"  state s{i}: [n] = 0\n" for i in range(304))
+updates = "".join(f"  s{i} <- {'x' if i == 0 else f's{i - 1}'} * 0.5\n" for i in range(304))
+open(f"{w}/wide_chain.rnn", "w").write("model M(n = 1) {\n  input x: [n]\n" + states + updates + "  output s303\n}\n")
 open(f"{w}/huge_state.rnn", "w").write(model("  state s: [1000000] = 0\n  s <- s * 0.5 + x\n  output s[0:1]\n"))
 open(f"{w}/tokens.json", "w").write("[" + ", ".join(["[1]"] * 1000) + "]\n")
 bomb = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
@@ -58,6 +63,7 @@ expect "eye(100000) through --set"         65 30  1000 "$rnnc" check "$work/eye.
 expect "20,000 stateful calls"             0  120 2000 "$rnnc" check "$work/states.rnn"
 expect "30,000-wide affine state"          0  60  1500 "$rnnc" check "$work/wide.rnn"
 expect "B @ (A @ x) at 4096 is not fused"  0  120 2500 "$rnnc" check "$work/fusion.rnn"
+expect "304 chained states 100,000 wide"   0  30  3000 "$rnnc" check "$work/wide_chain.rnn" --set n=100000
 expect "10^6-wide state, auto mode"        0  300 3000 "$rnnc" run "$work/huge_state.rnn" --input "$work/tokens.json" --output "$work/y.json"
 expect "10^6-wide state, scan refuses"     65 60  3000 "$rnnc" run "$work/huge_state.rnn" --input "$work/tokens.json" --mode scan
 expect "YAML alias bomb"                   1  30  1000 "$rnnc" test "$work/bomb.yaml"

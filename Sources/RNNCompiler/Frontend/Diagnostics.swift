@@ -87,15 +87,21 @@ public final class DiagnosticEngine {
     public private(set) var diagnostics: [Diagnostic] = []
     /// Stop collecting after this many errors (the rest are counted, not kept).
     public let limit: Int
+    /// Diagnostics past the limit: counted, not kept (errors and warnings apart).
     public private(set) var dropped = 0
+    public private(set) var droppedErrors = 0
 
     public init(limit: Int = 100) { self.limit = limit }
 
-    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
-    public var errorCount: Int { diagnostics.filter { $0.severity == .error }.count + dropped }
+    public var hasErrors: Bool { droppedErrors > 0 || diagnostics.contains { $0.severity == .error } }
+    public var errorCount: Int { diagnostics.filter { $0.severity == .error }.count + droppedErrors }
 
     public func emit(_ d: Diagnostic) {
-        if diagnostics.count >= limit { dropped += 1; return }
+        if diagnostics.count >= limit {
+            dropped += 1
+            if d.severity == .error { droppedErrors += 1 }
+            return
+        }
         diagnostics.append(d)
     }
 
@@ -122,7 +128,7 @@ public final class DiagnosticEngine {
 
     public func render(color: Bool = false) -> String {
         var parts = diagnostics.map { $0.render(color: color) }
-        if dropped > 0 { parts.append("note: \(dropped) more errors not shown") }
+        if dropped > 0 { parts.append("note: \(dropped) more diagnostics not shown (\(droppedErrors) of them errors)") }
         return parts.joined(separator: "\n\n")
     }
 }

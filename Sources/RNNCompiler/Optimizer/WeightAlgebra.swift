@@ -71,10 +71,69 @@ extension WeightMatrix {
         }
     }
 
-    func rowEntries() -> [[(Int, Double)]] {
-        var out = [[(Int, Double)]](repeating: [], count: rows)
-        forEachEntry { r, c, v in out[r].append((c, v)) }
-        return out
+    /// The stored non-zero entries row by row, in flat arrays: row `r`'s are at
+    /// `offsets[r] ..< offsets[r + 1]` (no array per row: a 100,000-row matrix is three arrays).
+    struct Entries {
+        var offsets: [Int]
+        var columns: [Int]
+        var values: [Double]
+    }
+
+    func entries() -> Entries {
+        switch storage {
+        case .sparse(let offsets, let columns, let values): return Entries(offsets: offsets, columns: columns, values: values)
+        case .dense(let v):
+            var e = Entries(offsets: [0], columns: [], values: [])
+            e.offsets.reserveCapacity(rows + 1)
+            for r in 0..<rows {
+                for c in 0..<cols where v[r * cols + c] != 0 {
+                    e.columns.append(c)
+                    e.values.append(v[r * cols + c])
+                }
+                e.offsets.append(e.values.count)
+            }
+            return e
+        }
+    }
+
+    /// Builds a matrix from entries (in any order within a row; repeated columns add up),
+    /// choosing storage by density like `fromRows`.
+    static func fromEntries(_ e: Entries, cols: Int, name: String? = nil) -> WeightMatrix {
+        let rows = e.offsets.count - 1
+        if !prefersSparse(nonZeros: e.values.count, of: rows * cols) {
+            var dense = [Double](repeating: 0, count: rows * cols)
+            for r in 0..<rows { for k in e.offsets[r]..<e.offsets[r + 1] { dense[r * cols + e.columns[k]] += e.values[k] } }
+            return WeightMatrix(rows: rows, cols: cols, storage: .dense(dense), name: name)
+        }
+        var out = Entries(offsets: [0], columns: [], values: [])
+        out.offsets.reserveCapacity(rows + 1)
+        out.columns.reserveCapacity(e.values.count)
+        out.values.reserveCapacity(e.values.count)
+        for r in 0..<rows {
+            let range = e.offsets[r]..<e.offsets[r + 1]
+            let sorted = range.count <= 1 || zip(range.dropLast(), range.dropFirst()).allSatisfy { e.columns[$0] < e.columns[$1] }
+            let order = sorted ? Array(range) : range.sorted { e.columns[$0] < e.columns[$1] }
+            let first = out.values.count
+            for k in order {
+                if out.values.count > first, out.columns[out.columns.count - 1] == e.columns[k] {
+                    out.values[out.values.count - 1] += e.values[k]
+                } else {
+                    out.columns.append(e.columns[k])
+                    out.values.append(e.values[k])
+                }
+            }
+            // Entries that cancelled to zero are not stored.
+            var kept = first
+            for k in first..<out.values.count where out.values[k] != 0 {
+                out.columns[kept] = out.columns[k]
+                out.values[kept] = out.values[k]
+                kept += 1
+            }
+            out.columns.removeLast(out.columns.count - kept)
+            out.values.removeLast(out.values.count - kept)
+            out.offsets.append(kept)
+        }
+        return WeightMatrix(rows: rows, cols: cols, storage: .sparse(rowOffsets: out.offsets, columns: out.columns, values: out.values), name: name)
     }
 
     /// The multiply-adds of `self.times(other)` (and a bound on the entries it builds),
@@ -87,42 +146,50 @@ extension WeightMatrix {
         return work
     }
 
-    /// `self · other`.
+    /// `self · other`, row by row with a dense accumulator over `other`'s columns.
     func times(_ other: WeightMatrix) -> WeightMatrix {
-        let right = other.rowEntries()
+        let (left, right) = (entries(), other.entries())
         var acc = [Double](repeating: 0, count: other.cols)
         var touched = [Bool](repeating: false, count: other.cols)
-        var result: [[(Int, Double)]] = []
-        for left in rowEntries() {
-            var cols: [Int] = []
-            for (j, a) in left {
-                for (c, b) in right[j] {
-                    if !touched[c] { touched[c] = true; cols.append(c) }
-                    acc[c] += a * b
+        var result = Entries(offsets: [0], columns: [], values: [])
+        result.offsets.reserveCapacity(rows + 1)
+        for r in 0..<rows {
+            let first = result.columns.count
+            for k in left.offsets[r]..<left.offsets[r + 1] {
+                let (j, a) = (left.columns[k], left.values[k])
+                for m in right.offsets[j]..<right.offsets[j + 1] {
+                    let c = right.columns[m]
+                    if !touched[c] { touched[c] = true; result.columns.append(c) }
+                    acc[c] += a * right.values[m]
                 }
             }
-            result.append(cols.map { c in
-                defer { acc[c] = 0; touched[c] = false }
-                return (c, acc[c])
-            })
+            for k in first..<result.columns.count {
+                let c = result.columns[k]
+                result.values.append(acc[c])
+                (acc[c], touched[c]) = (0, false)
+            }
+            result.offsets.append(result.columns.count)
         }
-        return .fromRows(result, cols: other.cols, name: Self.fusedName(name, other.name))
+        return .fromEntries(result, cols: other.cols, name: Self.fusedName(name, other.name))
     }
 
     /// `self + other` (same shape).
     func plus(_ other: WeightMatrix) -> WeightMatrix {
-        var rows = rowEntries()
-        other.forEachEntry { r, c, v in rows[r].append((c, v)) }
-        return .fromRows(rows.map { entries in
-            var merged: [Int: Double] = [:]
-            for (c, v) in entries { merged[c, default: 0] += v }
-            return merged.map { ($0.key, $0.value) }
-        }, cols: cols, name: Self.fusedName(name, other.name))
+        let (a, b) = (entries(), other.entries())
+        var sum = Entries(offsets: [0], columns: [], values: [])
+        for r in 0..<rows {
+            for k in a.offsets[r]..<a.offsets[r + 1] { sum.columns.append(a.columns[k]); sum.values.append(a.values[k]) }
+            for k in b.offsets[r]..<b.offsets[r + 1] { sum.columns.append(b.columns[k]); sum.values.append(b.values[k]) }
+            sum.offsets.append(sum.values.count)
+        }
+        return .fromEntries(sum, cols: cols, name: Self.fusedName(name, other.name))
     }
 
     /// The matrix acting on a `width`-wide vector of which it reads `cols` elements from `offset`.
     func embeddingColumns(at offset: Int, width: Int) -> WeightMatrix {
-        .fromRows(rowEntries().map { $0.map { ($0.0 + offset, $0.1) } }, cols: width, name: name)
+        var e = entries()
+        e.columns = e.columns.map { $0 + offset }
+        return .fromEntries(e, cols: width, name: name)
     }
 
     /// Whether this is the identity.
@@ -138,5 +205,5 @@ extension WeightMatrix {
     }
 
     /// The same matrix, re-stored sparse or dense by density.
-    func restored() -> WeightMatrix { .fromRows(rowEntries(), cols: cols, name: name) }
+    func restored() -> WeightMatrix { .fromEntries(entries(), cols: cols, name: name) }
 }

@@ -24,7 +24,7 @@ extension Elaborator {
             work += node.op.operands.map(\.index)
         }
         for (k, state) in states.enumerated() where !liveStates.contains(k) && modules.stdlibModule(of: state.range) == nil {
-            diagnostics.warning(.stateNeverRead, "no output depends on state '\(state.name)''s previous value (it is never read before its update); a binding would do", at: state.range)
+            diagnostics.warning(.stateNeverRead, "no output depends on the previous value of state '\(state.name)' (it is never read before its update); a binding would do", at: state.range)
         }
     }
 }
