@@ -26,7 +26,7 @@ public enum IRVerifier {
             case .slice(_, let start): ok = start >= 0 && start + node.size <= s[0] && node.size > 0
             case .gather(let w, let x):
                 // The index is a token input, whose ids the table covers.
-                guard case .input(let k) = p.nodes[x.index].op, let vocabulary = p.inputs[k].vocabulary else { ok = false; break }
+                guard case .input(let k) = p.nodes[x.index].op, k >= 0, k < p.inputs.count, let vocabulary = p.inputs[k].vocabulary else { ok = false; break }
                 ok = w.cols == node.size && w.rows >= vocabulary && w.validate() == nil
             }
             if !ok { problems.append("%\(i) = \(Dump.op(node.op, p)) has inconsistent sizes or references") }

@@ -271,6 +271,9 @@ final class Elaborator {
     private func declareState(_ name: Identifier, _ shape: ShapeAnnotation, _ initExpr: Expr, in scope: Scope) {
         guard let n = vectorSize(shape, in: scope, what: "a state") else { return }
         guard checkNew(name, in: scope) else { return }
+        // Every state's values count toward the compile-time work budget before they are
+        // allocated: thousands of states each millions wide would otherwise exhaust memory.
+        guard spend(n, at: name.range) else { return }
         var initial = [Double](repeating: 0, count: n)
         switch eval(initExpr, in: scope) {
         case .constant(let t) where t.isScalar: initial = [Double](repeating: t.scalar, count: n)
