@@ -161,6 +161,17 @@ public struct ScanPlan: Sendable, Equatable {
 
     public var stages: [Stage]
 
+    /// The matrices the plan itself multiplies by: transitions, modal bases, coefficient products.
+    var matrixIndices: Set<Int> {
+        var out = Set<Int>()
+        for case .recurrence(let r) in stages {
+            if let t = r.transition { out.insert(t) }
+            if let modes = r.modes { out.formUnion([modes.basis, modes.inverse]) }
+            for case .product(_, _, let m) in r.coefficients { out.insert(m) }
+        }
+        return out
+    }
+
     public init(stages: [Stage]) {
         self.stages = stages
     }

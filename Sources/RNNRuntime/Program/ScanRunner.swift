@@ -35,13 +35,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         try plan.validate(against: program)
         self.program = program
         self.plan = plan
-        let gathered = Set(program.instructions.compactMap { if case .gather(_, _, let m) = $0 { m } else { nil } })
-        let multiplied = Set(program.instructions.compactMap { if case .affine(_, _, let m, _, _) = $0 { m } else { nil } })
-        // A table only gathered from is not packed for products.
-        matrices = program.matrices.enumerated().map { m, w in
-            ConvertedMatrix<Scalar>(gathered.contains(m) && !multiplied.contains(m) ? WeightMatrix(rows: 0, cols: 0, storage: .dense([])) : w)
-        }
-        tables = Dictionary(uniqueKeysWithValues: gathered.map { ($0, GatherTable.rowMajor(program.matrices[$0], as: Scalar.self)) })
+        (matrices, tables) = GatherTable.convert(program, multiplied: plan.matrixIndices, as: Scalar.self)
         vectors = ConvertedVectors(program.vectors)
         let fixed = Set(program.inputSlots + program.constants.map(\.slot) + program.states.map(\.slot))
         computedSlots = Set(program.instructions.map(\.destination)).subtracting(fixed)

@@ -44,13 +44,7 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
         self.offsets = offsets
         buffer = .allocate(capacity: max(1, total))
         buffer.initialize(repeating: 0, count: max(1, total))
-        let gathered = Set(program.instructions.compactMap { if case .gather(_, _, let m) = $0 { m } else { nil } })
-        let multiplied = Set(program.instructions.compactMap { if case .affine(_, _, let m, _, _) = $0 { m } else { nil } })
-        // A table only gathered from is not packed for products.
-        matrices = program.matrices.enumerated().map { m, w in
-            ConvertedMatrix<Scalar>(gathered.contains(m) && !multiplied.contains(m) ? WeightMatrix(rows: 0, cols: 0, storage: .dense([])) : w)
-        }
-        for m in gathered { tables[m] = GatherTable.rowMajor(program.matrices[m], as: Scalar.self) }
+        (matrices, tables) = GatherTable.convert(program, as: Scalar.self)
         hasTokenInputs = program.inputs.contains { $0.vocabulary != nil }
         vectors = ConvertedVectors(program.vectors)
         ops = program.instructions.flatMap(resolve)
