@@ -167,6 +167,7 @@ struct RandomProgramGenerator {
         var classesSeen = Set<String>()
         var planKinds = Set<ScanPlan.Recurrence.Kind>()
         var opsSeen = Set<ElementwiseKind>()
+        var outputOnlyPrograms = 0
         var gathers = 0
         var sequentialRuns = 0
         // Every sequential recurrence split over two cores, whatever its size.
@@ -231,6 +232,15 @@ struct RandomProgramGenerator {
                     #expect(close(kept.outputs[k], stepped, tolerance: 1e-9), "seed \(seed): outputs from given states (replay: RNNC_TEST_SEED=\(seed))")
                     #expect(close(kept.states[k], session.stateValues(), tolerance: 1e-9), "seed \(seed): final states (replay: RNNC_TEST_SEED=\(seed))\n\(source)")
                 }
+                // Run to the end (the instructions feeding only outputs skipped), the last
+                // outputs and the final states are those of the full run.
+                if scanProgram.feedsStates.contains(false) { outputOnlyPrograms += 1 }
+                let end = steps > 0 ? try runner.runToEnd(batch: [tokens, others[0]], from: starts, workspace: split) : nil
+                for k in 0..<2 where steps > 0 {
+                    let end = end!
+                    #expect(close([end.lastOutputs[k]], [kept.outputs[k].last!], tolerance: 1e-12), "seed \(seed): last outputs of a run to the end")
+                    #expect(close(end.states[k], kept.states[k], tolerance: 1e-12), "seed \(seed): states after a run to the end")
+                }
             }
             // The artifact round trip runs the same program.
             let model = ScanLowering.lowerModel(ir)
@@ -238,6 +248,7 @@ struct RandomProgramGenerator {
             #expect(loaded == model, "seed \(seed)")
         }
         #expect(classesSeen == Set([RecurrenceClass.affine, .diagonal, .nonlinear].map(\.rawValue)))
+        #expect(outputOnlyPrograms > 100, "only \(outputOnlyPrograms) programs with instructions that feed only outputs")
         #expect(gathers > 100, "only \(gathers) table lookups drawn")
         #expect(opsSeen == Set(ElementwiseKind.allCases), "ops never drawn: \(Set(ElementwiseKind.allCases).subtracting(opsSeen))")
         #expect(planKinds.isSuperset(of: [.diagonal, .modal, .sequential]), "\(planKinds)")

@@ -62,8 +62,8 @@ public final class Generator<Scalar: BinaryFloatingPoint & Sendable> {
         while done < tokens.count {
             let chunk = Array(tokens[done..<min(tokens.count, done + size)])
             if chunk.count >= ExecutionMode.scanThreshold {
-                let run = try scan.runKeepingStates(batch: [chunk], from: [current], workspace: workspace)
-                (current, last) = (run.states[0], run.outputs[0].last!)
+                let run = try scan.runToEnd(batch: [chunk], from: [current], workspace: workspace)
+                (current, last) = (run.states[0], run.lastOutputs[0])
             } else {
                 try session.setStates(current)
                 for token in chunk { last = try session.step(token) }

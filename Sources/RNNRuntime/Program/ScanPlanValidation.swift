@@ -194,4 +194,17 @@ extension StepProgram {
             return dst
         })
     }
+
+    /// Per instruction: whether its value reaches some state's next value, through the
+    /// instructions after it (the others feed only outputs). Conservative where a slot has
+    /// several writers: each of them counts once the slot is read.
+    public var feedsStates: [Bool] {
+        var live = Set(states.map(\.update))
+        var feeds = [Bool](repeating: false, count: instructions.count)
+        for (i, ins) in instructions.enumerated().reversed() where live.contains(ins.destination) {
+            feeds[i] = true
+            live.formUnion(ins.operands)
+        }
+        return feeds
+    }
 }

@@ -5,9 +5,10 @@ import Foundation
 extension ScanRunner {
     /// Fills inputs (copied from `copyingInputs` when given), constants and initial states
     /// (each sequence's own, in the order of `program.states`, when given), runs the stages,
-    /// and copies the outputs not placed in `into` already.
+    /// and copies the outputs not placed in `into` already. `onlyFeedingStates` skips the
+    /// batched instructions whose values reach no state (pass no outputs then).
     func execute(_ b: Buffers, copyingInputs sequences: [[Scalar]], placedOutputs: Set<Int>, into outputs: [UnsafeMutablePointer<Scalar>],
-                 initialStates: [[[Scalar]]]? = nil) {
+                 initialStates: [[[Scalar]]]? = nil, onlyFeedingStates: Bool = false) {
         let (sizes, steps, width) = (program.slotSizes, b.steps, program.inputWidth)
         for (q, tokens) in sequences.enumerated() {
             tokens.withUnsafeBufferPointer { x in
@@ -35,7 +36,8 @@ extension ScanRunner {
         }
         for stage in plan.stages {
             switch stage {
-            case .batched(let list): for i in list { execute(program.instructions[i], b, rows: 0..<b.rows) }
+            case .batched(let list):
+                for i in list where !onlyFeedingStates || feedsStates[i] { execute(program.instructions[i], b, rows: 0..<b.rows) }
             case .recurrence(let r): solve(r, b)
             }
         }

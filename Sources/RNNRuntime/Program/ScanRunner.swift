@@ -27,6 +27,8 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     let recurrenceLocalSlots: [Int]
     /// Row-major copies of the tables that `gather` reads, by matrix index.
     let tables: [Int: UnsafeMutablePointer<Scalar>]
+    /// Per instruction: whether its value reaches some state (`StepProgram.feedsStates`).
+    let feedsStates: [Bool]
 
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -40,6 +42,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         let fixed = Set(program.inputSlots + program.constants.map(\.slot) + program.states.map(\.slot))
         computedSlots = Set(program.instructions.map(\.destination)).subtracting(fixed)
         sliceViews = program.sliceViews
+        feedsStates = program.feedsStates
         recurrenceLocalSlots = plan.stages.flatMap { stage -> [Int] in
             if case .recurrence(let r) = stage { return r.localSlots } else { return [] }
         }
