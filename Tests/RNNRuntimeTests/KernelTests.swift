@@ -247,3 +247,42 @@ extension KernelTests {
         }
     }
 }
+
+extension KernelTests {
+    /// Products by matrices whose rows hold equally many entries give, on every instruction
+    /// set, exactly the plain loop's sums (in entry order, unfused), for every row range
+    /// (vector bodies and scalar tails) and strided rows of x and y.
+    @Test(arguments: testedInstructionSets)
+    func uniformSparseProductsAreExact(isa: rnnk_isa) {
+        var g = SplitMix64(seed: 0xE11)
+        for (rows, cols, perRow) in [(1, 1, 1), (7, 3, 1), (24, 5, 2), (37, 40, 16), (100, 9, 3)] {
+            let (count, ldx, ldy) = (3, cols + 2, rows + 1)
+            let columns = (0..<rows * perRow).map { _ in Int32(Int(g.next() % UInt64(cols))) }
+            let values = (0..<rows * perRow).map { _ in Double.random(in: -2...2, using: &g) }
+            let x = (0..<count * ldx).map { _ in Double.random(in: -10...10, using: &g) }
+            for (first, end) in [(0, rows), (rows / 3, rows - rows / 4)] {
+                func plain<T: BinaryFloatingPoint>(_: T.Type) -> [T] {
+                    var y = [T](repeating: -1, count: count * ldy)
+                    for t in 0..<count {
+                        for r in first..<end {
+                            var acc: T = 0
+                            for j in 0..<perRow {
+                                let product = T(values[j * rows + r]) * T(x[t * ldx + Int(columns[j * rows + r])])
+                                acc = acc + product
+                            }
+                            y[t * ldy + r] = acc
+                        }
+                    }
+                    return y
+                }
+                var y32 = [Float](repeating: -1, count: count * ldy)
+                let (v32, x32) = (values.map(Float.init), x.map(Float.init))
+                rnnk_ell_f32_isa(isa, Int32(perRow), columns, v32, Int32(rows), Int32(first), Int32(end), x32, Int32(ldx), &y32, Int32(ldy), Int32(count))
+                #expect(y32 == plain(Float.self), "float rows=\(rows) perRow=\(perRow) \(first)..<\(end)")
+                var y64 = [Double](repeating: -1, count: count * ldy)
+                rnnk_ell_f64_isa(isa, Int32(perRow), columns, values, Int32(rows), Int32(first), Int32(end), x, Int32(ldx), &y64, Int32(ldy), Int32(count))
+                #expect(y64 == plain(Double.self), "double rows=\(rows) perRow=\(perRow) \(first)..<\(end)")
+            }
+        }
+    }
+}

@@ -61,6 +61,15 @@ void rnnk_mul_f32(const float *a, const float *b, float *y, int n);
 void rnnk_add_f64(const double *a, const double *b, double *y, int n);
 void rnnk_mul_f64(const double *a, const double *b, double *y, int n);
 
+/// y[t*ldy + r] = sum over j < per_row of values[j*rows + r] * x[t*ldx + columns[j*rows + r]]
+/// for rows r in [row_begin, row_end) and t < count: a sparse matrix whose rows all hold
+/// `per_row` entries, stored entry-major. Each sum runs in j order, unfused, on every
+/// instruction set (the bits of the plain loop).
+void rnnk_ell_f32(int per_row, const int *columns, const float *values, int rows, int row_begin, int row_end,
+                  const float *x, int ldx, float *y, int ldy, int count);
+void rnnk_ell_f64(int per_row, const int *columns, const double *values, int rows, int row_begin, int row_end,
+                  const double *x, int ldx, double *y, int ldy, int count);
+
 /// Instruction sets the kernels have versions for.
 enum rnnk_isa { RNNK_ISA_GENERIC = 0, RNNK_ISA_AVX2 = 1, RNNK_ISA_AVX512 = 2 };
 /// The set the kernels above use: the widest the CPU and OS support, capped by the
@@ -80,5 +89,9 @@ void rnnk_add_f32_isa(enum rnnk_isa isa, const float *a, const float *b, float *
 void rnnk_mul_f32_isa(enum rnnk_isa isa, const float *a, const float *b, float *y, int n);
 void rnnk_add_f64_isa(enum rnnk_isa isa, const double *a, const double *b, double *y, int n);
 void rnnk_mul_f64_isa(enum rnnk_isa isa, const double *a, const double *b, double *y, int n);
+void rnnk_ell_f32_isa(enum rnnk_isa isa, int per_row, const int *columns, const float *values, int rows, int row_begin,
+                      int row_end, const float *x, int ldx, float *y, int ldy, int count);
+void rnnk_ell_f64_isa(enum rnnk_isa isa, int per_row, const int *columns, const double *values, int rows, int row_begin,
+                      int row_end, const double *x, int ldx, double *y, int ldy, int count);
 
 #endif

@@ -21,10 +21,13 @@ public final class Generator<Scalar: BinaryFloatingPoint & Sendable> {
     /// buffers for that many would pass `scanMemoryLimit` (a wide model keeps a row per token
     /// for every value).
     public var chunk: Int {
-        var n = Self.prefillChunk
+        var n = max(1, preferredChunk)
         while n > ExecutionMode.scanThreshold, scan.workspaceBytes(steps: n, batch: 1) > scanMemoryLimit { n /= 2 }
         return n
     }
+
+    /// Most tokens per scan run: `prefillChunk` unless set.
+    public var preferredChunk = Generator.prefillChunk
 
     /// Most bytes the scan program's buffers may take during prefill.
     public var scanMemoryLimit = ExecutionMode.defaultScanMemoryLimit

@@ -1,7 +1,9 @@
 import RNNKernels
 
 /// A weight matrix converted once to the runtime's precision: dense ones packed into panels
-/// for the C kernels (AVX-512 or AVX2/FMA by what the CPU has), sparse ones kept in CSR.
+/// for the C kernels (AVX-512 or AVX2/FMA by what the CPU has), sparse ones whose rows hold
+/// equally many entries stored entry-major for the C kernel that gathers across rows, other
+/// sparse ones kept in CSR.
 final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked Sendable {
     enum Storage {
         case packedFloat(UnsafeMutablePointer<Float>)
@@ -9,6 +11,9 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
         case sparse(offsets: [Int], columns: [Int], values: [Scalar])
         /// A square matrix with nothing off its diagonal (gates like `1 - z`): a scaling.
         case diagonal([Scalar])
+        /// Every row holds `perRow` entries (regroupings: repeat, tile, group sums); entry
+        /// `j` of row `r` at `j * rows + r` (`rnnk_ell_*`).
+        case uniform(perRow: Int, columns: [Int32], values: [Scalar])
     }
 
     let rows: Int
@@ -35,6 +40,8 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
             // for an infinite input, which a scaling by 0 would not).
             if rows == cols, (0..<rows).allSatisfy({ r in o[r + 1] == o[r] + 1 && c[o[r]] == r }) {
                 storage = .diagonal((0..<rows).map { Scalar(v[o[$0]]) })
+            } else if let uniform = Self.entryMajor(offsets: o, columns: c, values: v, rows: rows, cols: cols) {
+                storage = .uniform(perRow: uniform.perRow, columns: uniform.columns, values: uniform.values)
             } else {
                 storage = .sparse(offsets: o, columns: c, values: v.map { Scalar($0) })
             }
@@ -45,8 +52,26 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
         switch storage {
         case .packedFloat(let p): p.deallocate()
         case .packedDouble(let p): p.deallocate()
-        case .sparse, .diagonal: break
+        case .sparse, .diagonal, .uniform: break
         }
+    }
+
+    /// The entry-major form of a CSR matrix whose rows all hold the same number of entries
+    /// (at least one: an empty row yields 0 even for an infinite input), or nil.
+    private static func entryMajor(offsets o: [Int], columns c: [Int], values v: [Double], rows: Int, cols: Int)
+        -> (perRow: Int, columns: [Int32], values: [Scalar])? {
+        guard rows > 0, cols <= Int(Int32.max), rows <= Int(Int32.max) else { return nil }
+        let perRow = o[1] - o[0]
+        guard perRow >= 1, perRow * rows <= Int(Int32.max), (0..<rows).allSatisfy({ o[$0 + 1] - o[$0] == perRow }) else { return nil }
+        var columns = [Int32](repeating: 0, count: perRow * rows)
+        var values = [Scalar](repeating: 0, count: perRow * rows)
+        for r in 0..<rows {
+            for j in 0..<perRow {
+                columns[j * rows + r] = Int32(c[o[r] + j])
+                values[j * rows + r] = Scalar(v[o[r] + j])
+            }
+        }
+        return (perRow, columns, values)
     }
 
     /// Rows of x at or above which a product is split by rows of x over a thread pool.
@@ -107,7 +132,7 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
             return x.withMemoryRebound(to: Double.self, capacity: xCount) { xd in
                 y.withMemoryRebound(to: Double.self, capacity: yCount) { yd in rnnk_team_gemm_f64(t, w, r, c, xd, lx, yd, ly, n) != 0 }
             }
-        case .sparse, .diagonal: return false
+        case .sparse, .diagonal, .uniform: return false
         }
     }
 
@@ -115,7 +140,7 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
     var isPacked: Bool {
         switch storage {
         case .packedFloat, .packedDouble: return true
-        case .sparse, .diagonal: return false
+        case .sparse, .diagonal, .uniform: return false
         }
     }
 
@@ -125,7 +150,7 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
         switch storage {
         case .packedFloat: return Int(rnnk_panel_rows_f32())
         case .packedDouble: return Int(rnnk_panel_rows_f64())
-        case .sparse, .diagonal: return max(1, 64 / MemoryLayout<Scalar>.stride)
+        case .sparse, .diagonal, .uniform: return max(1, 64 / MemoryLayout<Scalar>.stride)
         }
     }
 
@@ -166,6 +191,28 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
                     }
                 }
             } } }
+        case .uniform(let perRow, let columns, let values):
+            let (first, end) = (panels.lowerBound * panelRows, min(rows, panels.upperBound * panelRows))
+            columns.withUnsafeBufferPointer { c in values.withUnsafeBufferPointer { v in
+                let (n, r, t, lx, ly) = (Int32(perRow), Int32(rows), Int32(count), Int32(ldx), Int32(ldy))
+                if Scalar.self == Float.self {
+                    v.withMemoryRebound(to: Float.self) { vf in
+                        x.withMemoryRebound(to: Float.self, capacity: (count - 1) * ldx + cols) { xf in
+                            y.withMemoryRebound(to: Float.self, capacity: (count - 1) * ldy + rows) { yf in
+                                rnnk_ell_f32(n, c.baseAddress, vf.baseAddress, r, Int32(first), Int32(end), xf, lx, yf, ly, t)
+                            }
+                        }
+                    }
+                } else {
+                    v.withMemoryRebound(to: Double.self) { vd in
+                        x.withMemoryRebound(to: Double.self, capacity: (count - 1) * ldx + cols) { xd in
+                            y.withMemoryRebound(to: Double.self, capacity: (count - 1) * ldy + rows) { yd in
+                                rnnk_ell_f64(n, c.baseAddress, vd.baseAddress, r, Int32(first), Int32(end), xd, lx, yd, ly, t)
+                            }
+                        }
+                    }
+                }
+            } }
         case .diagonal(let d):
             let outputs = (panels.lowerBound * panelRows)..<min(rows, panels.upperBound * panelRows)
             d.withUnsafeBufferPointer { d in

@@ -169,6 +169,7 @@ for w in options.workloads {
         let (promptLength, newTokens) = q ? (64, 16) : (512, 128)
         let prompt = (0..<promptLength).map { ($0 * 7919) % 50280 }
         let generator = try! Generator<Float>(model: model, sampler: Sampler())
+        if let c = ProcessInfo.processInfo.environment["RNNC_CHUNK"] { generator.preferredChunk = Int(c)! }
         report("W6 prefill", "rnnc", tokens: promptLength, seconds: best(2) { try! generator.prefill(prompt) })
         // Bytes of weights a step reads: dense entries as Float32, sparse ones with their column index.
         let weightBytes = model.program.matrices.reduce(0) { $0 + ($1.isSparse ? 12 * $1.storedCount : 4 * $1.storedCount) }
