@@ -11,6 +11,15 @@ mkdir -p "$data"
 
 python3 -c "import numpy, torch, jax, safetensors, onnx, onnxruntime, transformers" 2>/dev/null || python3 -m pip install -q numpy torch jax safetensors onnx onnxruntime transformers
 command -v cc >/dev/null || { apt-get update -q && apt-get install -y -q gcc; }
+# llama.cpp for W6, built from llama-cpp-python's source distribution (about 30 minutes on two
+# cores the first time); its convert_hf_to_gguf.py, of the same version, makes the GGUF.
+llama=llama_cpp_python-0.3.36
+if ! python3 -c "import llama_cpp" 2>/dev/null || [ ! -d "$data/$llama" ]; then
+    python3 -m pip install -q scikit-build-core cmake ninja gguf
+    python3 -m pip download -q --no-deps --no-binary llama-cpp-python --no-build-isolation "llama-cpp-python==0.3.36" -d "$data"
+    tar -xzf "$data/$llama.tar.gz" -C "$data"
+    CMAKE_ARGS="-DGGML_NATIVE=ON -DLLAVA_BUILD=OFF" python3 -m pip install -q --no-build-isolation "$data/$llama"
+fi
 
 python3 bench/peers/make_weights.py "$data"
 # A fresh build: SwiftPM keeps a path dependency's file list in bench/.build and misses
@@ -39,6 +48,7 @@ for pass in $(seq "$passes"); do
     python3 bench/peers/torch_bench.py "$data" $quick | tee -a "$results"
     python3 bench/peers/ort_bench.py "$data" $quick | tee -a "$results"
     python3 bench/peers/w6_transformers.py "$data" $quick | tee -a "$results"
+    python3 bench/peers/w6_llamacpp.py "$data" "$data/$llama/vendor/llama.cpp/convert_hf_to_gguf.py" $quick | tee -a "$results"
     python3 bench/peers/gemm_peak.py | tee -a "$results"
 done
 

@@ -71,6 +71,20 @@ import Testing
         }
     }
 
+    /// A shift register (nilpotent, one Jordan block) beside a diagonalizable block is refused
+    /// whatever its width: its eigenvectors all coincide.
+    @Test(arguments: [2, 3, 5, 10, 16])
+    func shiftRegistersBesideOtherStatesAreRefused(width: Int) {
+        let n = width + 2
+        var a = [Double](repeating: 0, count: n * n)
+        (a[0], a[1], a[n], a[n + 1]) = (0.6, -0.3, 0.3, 0.6)
+        for i in 2..<(n - 1) { a[i * n + i + 1] = 1 }
+        let result = ModalDecomposition.decompose(a, n: n)
+        if case .success(let f) = result {
+            Issue.record("accepted with condition \(f.condition); rebuilt to within \(Self.maxDifference(Self.rebuild(f, n: n), a))")
+        }
+    }
+
     @Test func integerMatricesKeepTheExactRecurrence() {
         // A cyclic shift: diagonalizable, but its integer arithmetic is exact.
         #expect(throws: ModalDecomposition.Refusal.integerMatrix) { try ModalDecomposition.decompose([0, 1, 0, 0, 0, 1, 1, 0, 0], n: 3).get() }

@@ -127,7 +127,7 @@ struct RandomProgramGenerator {
         var pendingUpdates = states.shuffled(using: &rng)
         func update(_ name: String, _ size: Int) {
             let index = Int(name.dropFirst())!
-            switch int(0...3) {
+            switch int(0...4) {
             case 0:
                 classes[index] = .nonlinear
                 lines.append("  \(name) <- tanh(\(expression(size: size, depth: 2)))")
@@ -137,9 +137,13 @@ struct RandomProgramGenerator {
             case 2:
                 classes[index] = .affine
                 lines.append("  \(name) <- normal(\(size), \(size), seed: \(int(0...99)), std: \(0.5 / Double(size).squareRoot())) @ \(name) + \(inputExpression(size: size, inputs: inputs))")
-            default:
+            case 3:
                 classes[index] = .affine
                 lines.append("  \(name) <- 0.9 * \(name) + tanh(\(inputExpression(size: size, inputs: inputs)))")
+            default:  // a shift register: the last `size` values of the state and a new one
+                classes[index] = .affine
+                let m = int(1...size)
+                lines.append("  \(name) <- [\(name), \(inputExpression(size: m, inputs: inputs))][\(m):\(m + size)]")
             }
         }
         for _ in 0..<int(1...6) {
@@ -251,7 +255,7 @@ struct RandomProgramGenerator {
         #expect(outputOnlyPrograms > 100, "only \(outputOnlyPrograms) programs with instructions that feed only outputs")
         #expect(gathers > 100, "only \(gathers) table lookups drawn")
         #expect(opsSeen == Set(ElementwiseKind.allCases), "ops never drawn: \(Set(ElementwiseKind.allCases).subtracting(opsSeen))")
-        #expect(planKinds.isSuperset(of: [.diagonal, .modal, .sequential]), "\(planKinds)")
+        #expect(planKinds.isSuperset(of: [.diagonal, .modal, .sequential, .delay]), "\(planKinds)")
         // Cycles without a product, or whose schedule cannot be split, run whole.
         #expect(Parallel.cores < 2 || split.splitRecurrences * 2 > sequentialRuns, "\(split.splitRecurrences) of \(sequentialRuns) sequential recurrences ran split")
     }

@@ -83,6 +83,9 @@ import Testing
                 if case .instruction(let i) = step { wrong("offset step \(k) zeroed") { $0.offsets[k] = .fill(slot: program.instructions[i].destination, vector: nil) } }
             }
             if let d = r.direct, let c = d.coefficient { wrong("coefficient and offset swapped") { ($0.direct!.coefficient, $0.direct!.offset) = (d.offset, c) } }
+        case .delay:
+            wrong("the first power left out") { $0.powers.removeFirst() }
+            if r.powers.count > 1 { wrong("powers swapped") { $0.powers.swapAt(0, 1) } }
         case .sequential:
             break
         }
@@ -95,6 +98,7 @@ import Testing
         "model M {\n  input x: [2]\n  state b: [2] = [1, 1]\n  b <- [[0.9, 0.1], [-0.2, 0.8]] @ b + x\n  output b\n}",
         "model M {\n  input x: [2]\n  state b: [2] = [1, 1]\n  b <- [[0.6, -0.8], [0.8, 0.6]] @ b + x\n  output b\n}",
         "model M {\n  input x: [2]\n  state b: [2] = [1, 1]\n  b <- [[0, -1], [1, 0]] @ b + x\n  output b\n}",
+        "model M {\n  input x: [2]\n  state w: [6] = [1, 2, 3, 4, 5, 6]\n  w <- [w, x][2:8]\n  output w\n}",
     ])
     func wrongTermsAreRejected(_ source: String) throws {
         let model = ScanLowering.lowerModel(try Optimizer.optimize(try #require(compileOK(source))))

@@ -15,7 +15,7 @@ public struct ModalForm: Sendable, Equatable {
     public var inverse: [Double]
     public var real: [Double]
     public var imaginary: [Double]
-    /// The 2-norm condition number of `P` (estimated by power iteration).
+    /// The 2-norm condition number of `P` (estimated from below: `largestSingularValue`).
     public var condition: Double
 }
 
@@ -185,9 +185,16 @@ public enum ModalDecomposition {
         return inv.allSatisfy(\.isFinite) ? inv : nil
     }
 
-    /// `‖M‖₂` by power iteration on `MᵀM` from a fixed start (an estimate from below that is
-    /// close after a few dozen iterations for the sizes diagonalized here).
+    /// `‖M‖₂` from below: power iteration on `MᵀM` from a fixed start (close after a few
+    /// dozen iterations for the sizes diagonalized here), and never less than `‖M‖_F / √n`,
+    /// which holds even when the start lies in the null space of a singular `M` (the
+    /// coinciding eigenvectors of a shift register beside another block).
     static func largestSingularValue(_ a: [Double], n: Int) -> Double {
+        let frobenius = a.reduce(0) { $0 + $1 * $1 }.squareRoot() / Double(max(1, n)).squareRoot()
+        return max(frobenius, powerIteration(a, n: n))
+    }
+
+    private static func powerIteration(_ a: [Double], n: Int) -> Double {
         var v = (0..<n).map { 1 + 0.1 * Double($0 % 7) }
         var sigma = 0.0
         for _ in 0..<60 {

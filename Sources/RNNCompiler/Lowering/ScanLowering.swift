@@ -45,6 +45,7 @@ public enum ScanLowering {
             let kind: ScanPlan.Recurrence.Kind
             var transition: Int?
             var modes: ScanPlan.Modes?
+            var powers: [Int] = []
             // Named after the group's states: `h.transition`, `h|c.modes.basis`.
             let groupName = group.states.map { ir.states[$0].name }.joined(separator: "|")
             func add(_ matrix: WeightMatrix, _ role: String) -> Int {
@@ -59,7 +60,10 @@ public enum ScanLowering {
             case .affine where group.diagonalA: kind = .diagonal
             case .affine:
                 let width = group.states.reduce(0) { $0 + ir.states[$1].size }
-                if diagonalize, case .success(let f) = modalForm(group, width: width) {
+                if let shifts = nilpotentPowers(group.transition ?? []) {
+                    kind = .delay
+                    powers = shifts.enumerated().map { add(.fromRows($1, cols: width), "power\($0 + 1)") }
+                } else if diagonalize, case .success(let f) = modalForm(group, width: width) {
                     kind = .modal
                     modes = ScanPlan.Modes(basis: add(.fromDense(f.basis, n: width), "modes.basis"), inverse: add(.fromDense(f.inverse, n: width), "modes.inverse"),
                                            real: f.real, imaginary: f.imaginary)
@@ -75,7 +79,8 @@ public enum ScanLowering {
                 nextSlots: group.states.map { lowered.slotOfNode[ir.states[$0].next.index] },
                 instructions: instructions,
                 transition: transition,
-                modes: modes)
+                modes: modes,
+                powers: powers)
             RecurrenceTerms.complete(&recurrence, program, reads: slotReads)
             stages.append(.recurrence(recurrence))
             solved[g] = true
@@ -96,6 +101,32 @@ public enum ScanLowering {
         var a = [Double](repeating: 0, count: width * width)
         for (i, row) in (group.transition ?? []).enumerated() { for (j, v) in row { a[i * width + j] += v } }
         return ModalDecomposition.decompose(a, n: width)
+    }
+
+    /// Most powers of a nilpotent transition a delay plan multiplies by (a convolution of
+    /// kernel k is a shift register with `A^{k-1} = 0`).
+    static var maxDelay: Int { 8 }
+
+    /// `A, A^2, ..., A^{m-1}` (rows of entries) when `A^m = 0` for some `m <= maxDelay + 1`
+    /// and no power holds more entries than `A` (shifts and selections, whose powers thin
+    /// out); nil otherwise, or when `A` is zero (a diagonal plan covers that).
+    static func nilpotentPowers(_ a: [[Int: Double]]) -> [[[(Int, Double)]]]? {
+        let entries = a.reduce(0) { $0 + $1.count }
+        guard entries > 0 else { return nil }
+        var powers: [[[Int: Double]]] = [a]
+        while powers.count <= maxDelay {
+            var next = [[Int: Double]](repeating: [:], count: a.count)
+            var count = 0
+            for (i, row) in powers.last!.enumerated() {
+                for (k, v) in row { for (j, w) in a[k] { next[i][j, default: 0] += v * w } }
+                next[i] = next[i].filter { $0.value != 0 }
+                count += next[i].count
+                guard count <= entries else { return nil }
+            }
+            if count == 0 { return powers.map { $0.map { $0.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } } } }
+            powers.append(next)
+        }
+        return nil
     }
 
     /// Nodes that depend on the group's previous state and feed its next state, in order.

@@ -7,7 +7,8 @@ extension ScanPlan.Stage: CustomStringConvertible {
         case .recurrence(let r):
             var lines = ["\(r.kind.rawValue) recurrence of states \(r.states.map(String.init).joined(separator: ", ")): instructions "
                 + r.instructions.map(String.init).joined(separator: ", ") + (r.transition.map { ", A = M\($0)" } ?? "")
-                + (r.modes.map { ", A = M\($0.basis) D M\($0.inverse)" } ?? "")]
+                + (r.modes.map { ", A = M\($0.basis) D M\($0.inverse)" } ?? "")
+                + (r.powers.isEmpty ? "" : ", powers of A: " + r.powers.map { "M\($0)" }.joined(separator: ", "))]
             func list(_ items: [String]) -> String { items.joined(separator: ", ") }
             if let d = r.direct {
                 let written = [d.writesState ? "state" : nil, d.writesNext ? "next" : nil, d.product.map { "product $\($0)" }].compactMap { $0 }

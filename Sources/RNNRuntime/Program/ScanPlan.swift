@@ -30,6 +30,11 @@ public struct ScanPlan: Sendable, Equatable {
             /// input terms batched and moved to modal coordinates by one product, an
             /// element-wise scan over the modes, and one product back.
             case modal = "modal"
+            /// `s_t = A s_{t-1} + b_t` with a nilpotent `A` (`A^m = 0`: a shift register, such
+            /// as a convolution's window of past inputs): `s_t` is a finite sum of past
+            /// offsets, `sum_{j<m} A^j b_{t-j}` (and `A^t s_0` while `t < m`), batched
+            /// products by the powers `A, ..., A^{m-1}` (`powers`), no step by step work.
+            case delay = "delay"
             /// Anything else: the cycle's instructions run step by step.
             case sequential = "sequential"
         }
@@ -45,6 +50,9 @@ public struct ScanPlan: Sendable, Equatable {
         public var transition: Int?
         /// The eigen-decomposition of `A` (kind `.modal`).
         public var modes: Modes?
+        /// Indices into `StepProgram.matrices` of `A, A^2, ..., A^{m-1}`, where `A^m = 0`
+        /// (kind `.delay`).
+        public var powers: [Int]
         /// How the offsets `b_t` are computed (linear kinds): run with the states at zero, they
         /// leave `b_t` in the next slots.
         public var offsets: [OffsetStep]
@@ -60,7 +68,7 @@ public struct ScanPlan: Sendable, Equatable {
         public var localSlots: [Int]
 
         public init(kind: Kind, states: [Int], nextSlots: [Int], instructions: [Int], transition: Int? = nil, modes: Modes? = nil,
-                    offsets: [OffsetStep] = [], coefficients: [CoefficientStep] = [], direct: Direct? = nil,
+                    powers: [Int] = [], offsets: [OffsetStep] = [], coefficients: [CoefficientStep] = [], direct: Direct? = nil,
                     recompute: [Int] = [], localSlots: [Int] = []) {
             self.kind = kind
             self.states = states
@@ -68,6 +76,7 @@ public struct ScanPlan: Sendable, Equatable {
             self.instructions = instructions
             self.transition = transition
             self.modes = modes
+            self.powers = powers
             self.offsets = offsets
             self.coefficients = coefficients
             self.direct = direct
@@ -167,6 +176,7 @@ public struct ScanPlan: Sendable, Equatable {
         for case .recurrence(let r) in stages {
             if let t = r.transition { out.insert(t) }
             if let modes = r.modes { out.formUnion([modes.basis, modes.inverse]) }
+            out.formUnion(r.powers)
             for case .product(_, _, let m) in r.coefficients { out.insert(m) }
         }
         return out

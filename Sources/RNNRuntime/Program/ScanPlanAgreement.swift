@@ -11,8 +11,13 @@
 /// compares the two runners.
 extension ScanPlan {
     /// Tokens in the probe: enough for a state written at step 0 to be read through its
-    /// transition twice.
-    static let probeSteps = 4
+    /// transition twice, and through every power of a delay plan's transition.
+    var probeSteps: Int {
+        stages.reduce(4) { steps, stage in
+            if case .recurrence(let r) = stage { return max(steps, r.powers.count + 3) }
+            return steps
+        }
+    }
     /// A compiler-made plan agrees with its program to rounding: modal forms are accepted
     /// with a residual of 1e-9 and a condition number up to 1e3 (`ModalDecomposition`).
     static let probeTolerance = 1e-5
@@ -30,7 +35,7 @@ extension ScanPlan {
             probe.states[k].initial = probe.vectors.count
             probe.vectors.append((0..<probe.slotSizes[probe.states[k].slot]).map { _ in draw() })
         }
-        let tokens = (0..<Self.probeSteps).map { _ in
+        let tokens = (0..<probeSteps).map { _ in
             probe.inputs.flatMap { port in
                 port.vocabulary.map { [Double(random.next() % UInt64($0))] } ?? (0..<port.size).map { _ in draw() }
             }

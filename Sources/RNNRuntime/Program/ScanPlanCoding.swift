@@ -44,7 +44,7 @@ extension ScanPlan.Stage: Codable {
 
 extension ScanPlan.Recurrence: Codable {
     private enum Key: String, CodingKey {
-        case kind, states, nextSlots = "next_slots", instructions, transition, modes
+        case kind, states, nextSlots = "next_slots", instructions, transition, modes, powers
         case offsets, coefficients, direct, recompute, localSlots = "local_slots"
     }
 
@@ -53,6 +53,7 @@ extension ScanPlan.Recurrence: Codable {
         self.init(kind: try c.decode(Kind.self, forKey: .kind), states: try c.decode([Int].self, forKey: .states),
                   nextSlots: try c.decode([Int].self, forKey: .nextSlots), instructions: try c.decode([Int].self, forKey: .instructions),
                   transition: try c.decodeIfPresent(Int.self, forKey: .transition), modes: try c.decodeIfPresent(ScanPlan.Modes.self, forKey: .modes),
+                  powers: try c.decodeIfPresent([Int].self, forKey: .powers) ?? [],
                   offsets: try c.decode([ScanPlan.OffsetStep].self, forKey: .offsets),
                   coefficients: try c.decode([ScanPlan.CoefficientStep].self, forKey: .coefficients),
                   direct: try c.decodeIfPresent(ScanPlan.Direct.self, forKey: .direct),
@@ -67,6 +68,7 @@ extension ScanPlan.Recurrence: Codable {
         try c.encode(instructions, forKey: .instructions)
         try c.encodeIfPresent(transition, forKey: .transition)
         try c.encodeIfPresent(modes, forKey: .modes)
+        if !powers.isEmpty { try c.encode(powers, forKey: .powers) }
         try c.encode(offsets, forKey: .offsets)
         try c.encode(coefficients, forKey: .coefficients)
         try c.encodeIfPresent(direct, forKey: .direct)

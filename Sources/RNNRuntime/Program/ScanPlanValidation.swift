@@ -80,6 +80,8 @@ private struct PlanCheck {
             guard let modes = r.modes, isSquare(modes.basis, width), isSquare(modes.inverse, width),
                   modes.real.count == width, modes.partners() != nil
             else { throw fail("a modal recurrence has no valid modal decomposition") }
+        case .delay:
+            guard !r.powers.isEmpty, r.powers.allSatisfy({ isSquare($0, width) }) else { throw fail("a delay recurrence has no valid powers of its transition") }
         case .diagonal:
             break
         }

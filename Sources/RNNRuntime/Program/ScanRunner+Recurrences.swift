@@ -18,6 +18,9 @@ extension ScanRunner {
             for q in 0..<b.batch { affineRecurrence(r, b, stateSlots: stateSlots, offsets: offsets, sequence: q) }
         case .modal:
             modalRecurrence(r, b, stateSlots: stateSlots)
+        case .delay:
+            let offsets = offsetTerms(r, b, stateSlots: stateSlots)
+            for q in 0..<b.batch { delayLine(r, b, stateSlots: stateSlots, offsets: offsets, sequence: q) }
         }
         // With every state row known, the cycle's values that something outside reads follow
         // without recurrence.
@@ -143,6 +146,57 @@ extension ScanRunner {
                 at += n
             }
             swap(&current, &next)
+        }
+    }
+
+    /// `s_t = A s_{t-1} + b_t` with `A^m = 0`, for one sequence: `next_t = sum_{j<m} A^j
+    /// b_{t-j} + A^{t+1} s_0` (terms before the sequence's start left out), each power one
+    /// product over all rows; state row `t + 1` takes `next_t`.
+    private func delayLine(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int], offsets: [[Scalar]], sequence q: Int) {
+        let sizes = stateSlots.map { program.slotSizes[$0] }
+        let width = sizes.reduce(0, +)
+        let (first, steps) = (q * b.steps, b.steps)
+        guard steps > 1 else { return }
+        // The offsets of this sequence's rows 0 ..< T-1 side by side, and the initial state.
+        var terms = [Scalar](repeating: 0, count: (steps - 1) * width)
+        var initial = [Scalar](repeating: 0, count: width)
+        var at = 0
+        for (k, (slot, n)) in zip(stateSlots, sizes).enumerated() {
+            for t in 0..<(steps - 1) {
+                for i in 0..<n { terms[t * width + at + i] = offsets[k][(first + t) * n + i] }
+            }
+            for i in 0..<n { initial[at + i] = b.row(slot, first)[i] }
+            at += n
+        }
+        var next = terms  // the j = 0 term
+        var product = [Scalar](repeating: 0, count: (steps - 1) * width)
+        for (j, m) in r.powers.enumerated() {
+            let power = j + 1, a = matrices[m]
+            if power < steps - 1 {  // A^j b_{t-j} for t >= j
+                let count = steps - 1 - power
+                terms.withUnsafeBufferPointer { x in product.withUnsafeMutableBufferPointer { y in
+                    a.apply(x.baseAddress!, y.baseAddress!, count: count, threads: b.threads)
+                } }
+                next.withUnsafeMutableBufferPointer { y in product.withUnsafeBufferPointer { p in
+                    Kernels.add(y.baseAddress! + power * width, p.baseAddress!, y.baseAddress! + power * width, count: count * width)
+                } }
+            }
+            // A^{t+1} s_0 for t + 1 = power.
+            if power <= steps - 1 {
+                initial.withUnsafeBufferPointer { x in product.withUnsafeMutableBufferPointer { y in
+                    a.apply(x.baseAddress!, y.baseAddress!, count: 1, threads: b.threads)
+                } }
+                next.withUnsafeMutableBufferPointer { y in product.withUnsafeBufferPointer { p in
+                    Kernels.add(y.baseAddress! + (power - 1) * width, p.baseAddress!, y.baseAddress! + (power - 1) * width, count: width)
+                } }
+            }
+        }
+        at = 0
+        for (slot, n) in zip(stateSlots, sizes) {
+            next.withUnsafeBufferPointer { v in
+                for t in 0..<(steps - 1) { b.row(slot, first + t + 1).update(from: v.baseAddress! + t * width + at, count: n) }
+            }
+            at += n
         }
     }
 }
