@@ -1,8 +1,10 @@
-// Products by sparse matrices whose rows all hold the same number of entries (regroupings
-// such as repeat, tile and group sums; scalings of selected elements), vectorized across
-// rows: eight outputs at a time gather their j-th operands with one instruction. Each output
-// adds its entries in order, with a product and a sum per entry (never fused), so every
-// instruction set gives the bits of the plain loop.
+// Products by sparse matrices whose rows hold nearly the same number of entries (regroupings
+// such as repeat, tile and group sums; shifts; scalings of selected elements), vectorized
+// across rows: eight outputs at a time gather their j-th operands with one instruction. A
+// row with fewer entries is padded with column -1, which reads nothing and adds +0 (the
+// plain loop's sum starts at +0, so it is never -0 and the padding changes no bit). Each
+// output adds its entries in order, with a product and a sum per entry (never fused), so
+// every instruction set gives the bits of the plain loop.
 #include "kernels_internal.h"
 
 #if RNNK_X86_DISPATCH
@@ -18,7 +20,9 @@
             for (int r = row_begin; r < row_end; r++) {                                               \
                 T acc = 0;                                                                            \
                 for (int j = 0; j < per_row; j++) {                                                   \
-                    T product = values[(long)j * rows + r] * xt[columns[(long)j * rows + r]];         \
+                    int column = columns[(long)j * rows + r];                                         \
+                    if (column < 0) continue;                                                         \
+                    T product = values[(long)j * rows + r] * xt[column];                              \
                     acc = acc + product;                                                              \
                 }                                                                                     \
                 yt[r] = acc;                                                                          \
@@ -42,7 +46,8 @@ __attribute__((target("avx2"))) static void ell_f32_avx2(int per_row, const int 
             __m256 acc = _mm256_setzero_ps();
             for (int j = 0; j < per_row; j++) {
                 __m256i index = _mm256_loadu_si256((const __m256i *)(columns + (long)j * rows + r));
-                __m256 operand = _mm256_i32gather_ps(xt, index, 4);
+                __m256 present = _mm256_castsi256_ps(_mm256_cmpgt_epi32(index, _mm256_set1_epi32(-1)));
+                __m256 operand = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), xt, index, present, 4);
                 acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(values + (long)j * rows + r), operand));
             }
             _mm256_storeu_ps(yt + r, acc);
@@ -62,7 +67,8 @@ __attribute__((target("avx2"))) static void ell_f64_avx2(int per_row, const int 
             __m256d acc = _mm256_setzero_pd();
             for (int j = 0; j < per_row; j++) {
                 __m128i index = _mm_loadu_si128((const __m128i *)(columns + (long)j * rows + r));
-                __m256d operand = _mm256_i32gather_pd(xt, index, 8);
+                __m256d present = _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm_cmpgt_epi32(index, _mm_set1_epi32(-1))));
+                __m256d operand = _mm256_mask_i32gather_pd(_mm256_setzero_pd(), xt, index, present, 8);
                 acc = _mm256_add_pd(acc, _mm256_mul_pd(_mm256_loadu_pd(values + (long)j * rows + r), operand));
             }
             _mm256_storeu_pd(yt + r, acc);

@@ -249,15 +249,17 @@ extension KernelTests {
 }
 
 extension KernelTests {
-    /// Products by matrices whose rows hold equally many entries give, on every instruction
-    /// set, exactly the plain loop's sums (in entry order, unfused), for every row range
-    /// (vector bodies and scalar tails) and strided rows of x and y.
+    /// Products by matrices whose rows hold at most `perRow` entries (missing ones as column
+    /// -1) give, on every instruction set, exactly the plain loop's sums (in entry order,
+    /// unfused, from +0), for every row range (vector bodies and scalar tails) and strided
+    /// rows of x and y.
     @Test(arguments: testedInstructionSets)
-    func uniformSparseProductsAreExact(isa: rnnk_isa) {
+    func entryMajorSparseProductsAreExact(isa: rnnk_isa) {
         var g = SplitMix64(seed: 0xE11)
         for (rows, cols, perRow) in [(1, 1, 1), (7, 3, 1), (24, 5, 2), (37, 40, 16), (100, 9, 3)] {
             let (count, ldx, ldy) = (3, cols + 2, rows + 1)
-            let columns = (0..<rows * perRow).map { _ in Int32(Int(g.next() % UInt64(cols))) }
+            // About one entry in five missing (column -1), as a row shorter than the longest.
+            let columns = (0..<rows * perRow).map { _ in g.next() % 5 == 0 ? -1 : Int32(Int(g.next() % UInt64(cols))) }
             let values = (0..<rows * perRow).map { _ in Double.random(in: -2...2, using: &g) }
             let x = (0..<count * ldx).map { _ in Double.random(in: -10...10, using: &g) }
             for (first, end) in [(0, rows), (rows / 3, rows - rows / 4)] {
@@ -266,7 +268,7 @@ extension KernelTests {
                     for t in 0..<count {
                         for r in first..<end {
                             var acc: T = 0
-                            for j in 0..<perRow {
+                            for j in 0..<perRow where columns[j * rows + r] >= 0 {
                                 let product = T(values[j * rows + r]) * T(x[t * ldx + Int(columns[j * rows + r])])
                                 acc = acc + product
                             }

@@ -62,9 +62,10 @@ void rnnk_add_f64(const double *a, const double *b, double *y, int n);
 void rnnk_mul_f64(const double *a, const double *b, double *y, int n);
 
 /// y[t*ldy + r] = sum over j < per_row of values[j*rows + r] * x[t*ldx + columns[j*rows + r]]
-/// for rows r in [row_begin, row_end) and t < count: a sparse matrix whose rows all hold
-/// `per_row` entries, stored entry-major. Each sum runs in j order, unfused, on every
-/// instruction set (the bits of the plain loop).
+/// for rows r in [row_begin, row_end) and t < count: a sparse matrix whose rows hold at most
+/// `per_row` entries, stored entry-major, a row's missing entries padded with column -1
+/// (skipped). Each sum starts at +0 and runs in j order, unfused, on every instruction set
+/// (the bits of the plain loop).
 void rnnk_ell_f32(int per_row, const int *columns, const float *values, int rows, int row_begin, int row_end,
                   const float *x, int ldx, float *y, int ldy, int count);
 void rnnk_ell_f64(int per_row, const int *columns, const double *values, int rows, int row_begin, int row_end,

@@ -2,8 +2,8 @@ import RNNKernels
 
 /// A weight matrix converted once to the runtime's precision: dense ones packed into panels
 /// for the C kernels (AVX-512 or AVX2/FMA by what the CPU has), sparse ones whose rows hold
-/// equally many entries stored entry-major for the C kernel that gathers across rows, other
-/// sparse ones kept in CSR.
+/// about equally many entries stored entry-major for the C kernel that gathers across rows,
+/// other sparse ones kept in CSR.
 final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked Sendable {
     enum Storage {
         case packedFloat(UnsafeMutablePointer<Float>)
@@ -11,9 +11,10 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
         case sparse(offsets: [Int], columns: [Int], values: [Scalar])
         /// A square matrix with nothing off its diagonal (gates like `1 - z`): a scaling.
         case diagonal([Scalar])
-        /// Every row holds `perRow` entries (regroupings: repeat, tile, group sums); entry
-        /// `j` of row `r` at `j * rows + r` (`rnnk_ell_*`).
-        case uniform(perRow: Int, columns: [Int32], values: [Scalar])
+        /// Every row holds at most `perRow` entries (regroupings: repeat, tile, group sums;
+        /// shifts); entry `j` of row `r` at `j * rows + r`, missing ones as column -1
+        /// (`rnnk_ell_*`).
+        case entryMajor(perRow: Int, columns: [Int32], values: [Scalar])
     }
 
     let rows: Int
@@ -40,8 +41,8 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
             // for an infinite input, which a scaling by 0 would not).
             if rows == cols, (0..<rows).allSatisfy({ r in o[r + 1] == o[r] + 1 && c[o[r]] == r }) {
                 storage = .diagonal((0..<rows).map { Scalar(v[o[$0]]) })
-            } else if let uniform = Self.entryMajor(offsets: o, columns: c, values: v, rows: rows, cols: cols) {
-                storage = .uniform(perRow: uniform.perRow, columns: uniform.columns, values: uniform.values)
+            } else if let padded = Self.entryMajor(offsets: o, columns: c, values: v, rows: rows, cols: cols) {
+                storage = .entryMajor(perRow: padded.perRow, columns: padded.columns, values: padded.values)
             } else {
                 storage = .sparse(offsets: o, columns: c, values: v.map { Scalar($0) })
             }
@@ -52,21 +53,22 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
         switch storage {
         case .packedFloat(let p): p.deallocate()
         case .packedDouble(let p): p.deallocate()
-        case .sparse, .diagonal, .uniform: break
+        case .sparse, .diagonal, .entryMajor: break
         }
     }
 
-    /// The entry-major form of a CSR matrix whose rows all hold the same number of entries
-    /// (at least one: an empty row yields 0 even for an infinite input), or nil.
+    /// The entry-major form of a CSR matrix whose padding to its longest row at most doubles
+    /// its entries (an empty row stays empty: it yields 0 even for an infinite input), or nil.
     private static func entryMajor(offsets o: [Int], columns c: [Int], values v: [Double], rows: Int, cols: Int)
         -> (perRow: Int, columns: [Int32], values: [Scalar])? {
         guard rows > 0, cols <= Int(Int32.max), rows <= Int(Int32.max) else { return nil }
-        let perRow = o[1] - o[0]
-        guard perRow >= 1, perRow * rows <= Int(Int32.max), (0..<rows).allSatisfy({ o[$0 + 1] - o[$0] == perRow }) else { return nil }
-        var columns = [Int32](repeating: 0, count: perRow * rows)
-        var values = [Scalar](repeating: 0, count: perRow * rows)
+        let perRow = (0..<rows).reduce(0) { max($0, o[$1 + 1] - o[$1]) }
+        let (padded, overflow) = perRow.multipliedReportingOverflow(by: rows)
+        guard perRow >= 1, !overflow, padded <= Int(Int32.max), padded <= 2 * o[rows] else { return nil }
+        var columns = [Int32](repeating: -1, count: padded)
+        var values = [Scalar](repeating: 0, count: padded)
         for r in 0..<rows {
-            for j in 0..<perRow {
+            for j in 0..<(o[r + 1] - o[r]) {
                 columns[j * rows + r] = Int32(c[o[r] + j])
                 values[j * rows + r] = Scalar(v[o[r] + j])
             }
@@ -132,7 +134,7 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
             return x.withMemoryRebound(to: Double.self, capacity: xCount) { xd in
                 y.withMemoryRebound(to: Double.self, capacity: yCount) { yd in rnnk_team_gemm_f64(t, w, r, c, xd, lx, yd, ly, n) != 0 }
             }
-        case .sparse, .diagonal, .uniform: return false
+        case .sparse, .diagonal, .entryMajor: return false
         }
     }
 
@@ -140,7 +142,7 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
     var isPacked: Bool {
         switch storage {
         case .packedFloat, .packedDouble: return true
-        case .sparse, .diagonal, .uniform: return false
+        case .sparse, .diagonal, .entryMajor: return false
         }
     }
 
@@ -150,7 +152,7 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
         switch storage {
         case .packedFloat: return Int(rnnk_panel_rows_f32())
         case .packedDouble: return Int(rnnk_panel_rows_f64())
-        case .sparse, .diagonal, .uniform: return max(1, 64 / MemoryLayout<Scalar>.stride)
+        case .sparse, .diagonal, .entryMajor: return max(1, 64 / MemoryLayout<Scalar>.stride)
         }
     }
 
@@ -191,7 +193,7 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
                     }
                 }
             } } }
-        case .uniform(let perRow, let columns, let values):
+        case .entryMajor(let perRow, let columns, let values):
             let (first, end) = (panels.lowerBound * panelRows, min(rows, panels.upperBound * panelRows))
             columns.withUnsafeBufferPointer { c in values.withUnsafeBufferPointer { v in
                 let (n, r, t, lx, ly) = (Int32(perRow), Int32(rows), Int32(count), Int32(ldx), Int32(ldy))

@@ -55,7 +55,28 @@ extension ScanRunner {
             self.threads = max(1, threads ?? Parallel.cores)
         }
 
-        deinit { free() }
+        deinit {
+            free()
+            for p in scratchBuffers { p.deallocate() }
+        }
+
+        private var scratchBuffers: [UnsafeMutablePointer<Scalar>] = []
+        private var scratchCounts: [Int] = []
+
+        /// Scratch memory number `k` of at least `count` values (not zeroed), kept between runs
+        /// like the slots, so a recurrence's terms do not cost fresh pages every run.
+        func scratch(_ k: Int, count: Int) -> UnsafeMutablePointer<Scalar> {
+            while scratchBuffers.count <= k {
+                scratchBuffers.append(.allocate(capacity: 1))
+                scratchCounts.append(1)
+            }
+            if scratchCounts[k] < count {
+                scratchBuffers[k].deallocate()
+                scratchBuffers[k] = .allocate(capacity: count)
+                scratchCounts[k] = count
+            }
+            return scratchBuffers[k]
+        }
 
         private func free() {
             for p in slots { p.deallocate() }

@@ -19,8 +19,7 @@ extension ScanRunner {
         case .modal:
             modalRecurrence(r, b, stateSlots: stateSlots)
         case .delay:
-            let offsets = offsetTerms(r, b, stateSlots: stateSlots)
-            for q in 0..<b.batch { delayLine(r, b, stateSlots: stateSlots, offsets: offsets, sequence: q) }
+            delayLine(r, b, stateSlots: stateSlots)
         }
         // With every state row known, the cycle's values that something outside reads follow
         // without recurrence.
@@ -149,54 +148,50 @@ extension ScanRunner {
         }
     }
 
-    /// `s_t = A s_{t-1} + b_t` with `A^m = 0`, for one sequence: `next_t = sum_{j<m} A^j
-    /// b_{t-j} + A^{t+1} s_0` (terms before the sequence's start left out), each power one
-    /// product over all rows; state row `t + 1` takes `next_t`.
-    private func delayLine(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int], offsets: [[Scalar]], sequence q: Int) {
+    /// `s_t = A s_{t-1} + b_t` with `A^m = 0`: `next_t = sum_{j<m} A^j b_{t-j} + A^{t+1} s_0`
+    /// (terms before a sequence's start left out), written into the state rows (row `t + 1`
+    /// takes `next_t`): copies of the offsets, then one product over all rows per power.
+    private func delayLine(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int]) {
         let sizes = stateSlots.map { program.slotSizes[$0] }
         let width = sizes.reduce(0, +)
-        let (first, steps) = (q * b.steps, b.steps)
-        guard steps > 1 else { return }
-        // The offsets of this sequence's rows 0 ..< T-1 side by side, and the initial state.
-        var terms = [Scalar](repeating: 0, count: (steps - 1) * width)
-        var initial = [Scalar](repeating: 0, count: width)
-        var at = 0
-        for (k, (slot, n)) in zip(stateSlots, sizes).enumerated() {
-            for t in 0..<(steps - 1) {
-                for i in 0..<n { terms[t * width + at + i] = offsets[k][(first + t) * n + i] }
-            }
-            for i in 0..<n { initial[at + i] = b.row(slot, first)[i] }
-            at += n
-        }
-        var next = terms  // the j = 0 term
-        var product = [Scalar](repeating: 0, count: (steps - 1) * width)
-        for (j, m) in r.powers.enumerated() {
-            let power = j + 1, a = matrices[m]
-            if power < steps - 1 {  // A^j b_{t-j} for t >= j
-                let count = steps - 1 - power
-                terms.withUnsafeBufferPointer { x in product.withUnsafeMutableBufferPointer { y in
-                    a.apply(x.baseAddress!, y.baseAddress!, count: count, threads: b.threads)
-                } }
-                next.withUnsafeMutableBufferPointer { y in product.withUnsafeBufferPointer { p in
-                    Kernels.add(y.baseAddress! + power * width, p.baseAddress!, y.baseAddress! + power * width, count: count * width)
-                } }
-            }
-            // A^{t+1} s_0 for t + 1 = power.
-            if power <= steps - 1 {
-                initial.withUnsafeBufferPointer { x in product.withUnsafeMutableBufferPointer { y in
-                    a.apply(x.baseAddress!, y.baseAddress!, count: 1, threads: b.threads)
-                } }
-                next.withUnsafeMutableBufferPointer { y in product.withUnsafeBufferPointer { p in
-                    Kernels.add(y.baseAddress! + (power - 1) * width, p.baseAddress!, y.baseAddress! + (power - 1) * width, count: width)
-                } }
+        let steps = b.steps
+        guard steps > 1, width > 0 else { return }
+        let starts = sizes.indices.map { k in sizes[..<k].reduce(0, +) }
+        // b_t of every row, the states side by side: `terms[row * width ..< (row + 1) * width]`.
+        let terms = b.workspace.scratch(0, count: b.rows * width)
+        withOffsetTerms(r, b, stateSlots: stateSlots) {
+            for (k, next) in r.nextSlots.enumerated() {
+                for row in 0..<b.rows { (terms + row * width + starts[k]).update(from: b.row(next, row), count: sizes[k]) }
             }
         }
-        at = 0
-        for (slot, n) in zip(stateSlots, sizes) {
-            next.withUnsafeBufferPointer { v in
-                for t in 0..<(steps - 1) { b.row(slot, first + t + 1).update(from: v.baseAddress! + t * width + at, count: n) }
+        let product = b.workspace.scratch(1, count: (steps - 1) * width)
+        let initial = b.workspace.scratch(2, count: width)
+        for q in 0..<b.batch {
+            let (first, x) = (q * steps, terms + q * steps * width)
+            for (k, slot) in stateSlots.enumerated() {
+                (initial + starts[k]).update(from: b.row(slot, first), count: sizes[k])
+                for t in 0..<(steps - 1) { b.row(slot, first + t + 1).update(from: x + t * width + starts[k], count: sizes[k]) }
             }
-            at += n
+            // Adds `product` row `t - from` into state row `t + 1` for t in `from ..< end`.
+            func addProduct(from: Int, to end: Int) {
+                for (k, slot) in stateSlots.enumerated() {
+                    for t in from..<end {
+                        let row = b.row(slot, first + t + 1)
+                        Kernels.add(row, product + (t - from) * width + starts[k], row, count: sizes[k])
+                    }
+                }
+            }
+            for (j, m) in r.powers.enumerated() {
+                let (power, a) = (j + 1, matrices[m])
+                if power < steps - 1 {  // A^power b_{t-power} for t >= power
+                    a.apply(x, product, count: steps - 1 - power, threads: b.threads)
+                    addProduct(from: power, to: steps - 1)
+                }
+                if power <= steps - 1 {  // A^power s_0 at t = power - 1
+                    a.apply(initial, product, count: 1, threads: b.threads)
+                    addProduct(from: power - 1, to: power)
+                }
+            }
         }
     }
 }
