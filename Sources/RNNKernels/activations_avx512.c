@@ -78,6 +78,7 @@ INLINE __m512 apply_v(enum rnnk_activation f, __m512 x) {
     case RNNK_SIGMOID: return sigmoid_v(x);
     case RNNK_SILU: return _mm512_mul_ps(x, sigmoid_v(x));
     case RNNK_TANH: return tanh_v(x);
+    case RNNK_SOFTPLUS: break;  // not here: rnnk_activate_f32_isa runs the AVX2 version
     }
     return x;
 }
@@ -101,6 +102,7 @@ __attribute__((target("avx512f,fma"))) void rnnk_activate_f32_avx512(enum rnnk_a
     case RNNK_SIGMOID: ACTIVATION_LOOP(RNNK_SIGMOID) break;
     case RNNK_SILU: ACTIVATION_LOOP(RNNK_SILU) break;
     case RNNK_TANH: ACTIVATION_LOOP(RNNK_TANH) break;
+    case RNNK_SOFTPLUS: break;
     }
 }
 #endif

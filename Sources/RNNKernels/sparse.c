@@ -35,6 +35,21 @@ DEFINE_GENERIC(ell_f32, float)
 DEFINE_GENERIC(ell_f64, double)
 
 #if RNNK_X86_DISPATCH
+// x[index[i]] for eight lanes (0 where index[i] is -1). Eight consecutive columns (a tile)
+// are one load and eight equal ones (a repeat) one broadcast; only other patterns gather,
+// which costs several times more on the CPUs measured (bench/NOTES.md).
+__attribute__((target("avx2"))) static inline __m256 operands_f32(const float *x, __m256i index) {
+    int first = _mm256_cvtsi256_si32(index);
+    if (first >= 0) {
+        __m256i broadcast = _mm256_set1_epi32(first);
+        __m256i run = _mm256_add_epi32(broadcast, _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        if (_mm256_movemask_epi8(_mm256_cmpeq_epi32(index, run)) == -1) return _mm256_loadu_ps(x + first);
+        if (_mm256_movemask_epi8(_mm256_cmpeq_epi32(index, broadcast)) == -1) return _mm256_set1_ps(x[first]);
+    }
+    __m256 present = _mm256_castsi256_ps(_mm256_cmpgt_epi32(index, _mm256_set1_epi32(-1)));
+    return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), x, index, present, 4);
+}
+
 __attribute__((target("avx2"))) static void ell_f32_avx2(int per_row, const int *columns, const float *values, int rows,
                                                          int row_begin, int row_end, const float *x, int ldx, float *y,
                                                          int ldy, int count) {
@@ -46,8 +61,7 @@ __attribute__((target("avx2"))) static void ell_f32_avx2(int per_row, const int 
             __m256 acc = _mm256_setzero_ps();
             for (int j = 0; j < per_row; j++) {
                 __m256i index = _mm256_loadu_si256((const __m256i *)(columns + (long)j * rows + r));
-                __m256 present = _mm256_castsi256_ps(_mm256_cmpgt_epi32(index, _mm256_set1_epi32(-1)));
-                __m256 operand = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), xt, index, present, 4);
+                __m256 operand = operands_f32(xt, index);
                 acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(values + (long)j * rows + r), operand));
             }
             _mm256_storeu_ps(yt + r, acc);

@@ -75,7 +75,7 @@ enum OpTable {
     /// torch's softplus with its default threshold: x itself above 20.
     static let softplus = unary(.softplus, "log(1 + e^x); x for x > 20", torch: "torch.nn.functional.softplus({x})",
                                 onnx: n("Where", n("Greater", .x, .constant(20)), .x, n("Log", n("Add", n("Exp", .x), .constant(1)))),
-                                float: { x, _ in x > 20 ? x : log1pf(expf(x)) }) { x, _ in
+                                vectorized: RNNK_SOFTPLUS) { x, _ in
         x > 20 ? x : Foundation.log1p(Foundation.exp(x))
     }
 

@@ -133,6 +133,7 @@ extension KernelTests {
             (RNNK_SIGMOID, "sigmoid", 3, { 1 / (1 + Foundation.exp(-$0)) }),
             (RNNK_SILU, "silu", 3.5, { $0 / (1 + Foundation.exp(-$0)) }),
             (RNNK_TANH, "tanh", 3, { Foundation.tanh($0) }),
+            (RNNK_SOFTPLUS, "softplus", 3.5, { $0 > 20 ? $0 : Foundation.log1p(Foundation.exp($0)) }),
         ]
         let xs = activationInputs()
         for (kind, name, bound, exact) in cases {
@@ -256,10 +257,16 @@ extension KernelTests {
     @Test(arguments: testedInstructionSets)
     func entryMajorSparseProductsAreExact(isa: rnnk_isa) {
         var g = SplitMix64(seed: 0xE11)
-        for (rows, cols, perRow) in [(1, 1, 1), (7, 3, 1), (24, 5, 2), (37, 40, 16), (100, 9, 3)] {
+        for (rows, cols, perRow) in [(1, 1, 1), (7, 3, 1), (24, 5, 2), (37, 40, 16), (100, 9, 3), (96, 64, 1)] {
             let (count, ldx, ldy) = (3, cols + 2, rows + 1)
             // About one entry in five missing (column -1), as a row shorter than the longest.
-            let columns = (0..<rows * perRow).map { _ in g.next() % 5 == 0 ? -1 : Int32(Int(g.next() % UInt64(cols))) }
+            let columns = (0..<rows * perRow).map { k -> Int32 in
+                switch k / 8 % 3 {  // blocks of eight: tiles (consecutive columns), repeats, any
+                case 0: return Int32((k / 8 + k % 8) % cols)
+                case 1: return Int32(k / 8 % cols)
+                default: return g.next() % 5 == 0 ? -1 : Int32(Int(g.next() % UInt64(cols)))
+                }
+            }
             let values = (0..<rows * perRow).map { _ in Double.random(in: -2...2, using: &g) }
             let x = (0..<count * ldx).map { _ in Double.random(in: -10...10, using: &g) }
             for (first, end) in [(0, rows), (rows / 3, rows - rows / 4)] {

@@ -52,7 +52,7 @@ void rnnk_prefetch(const void *p, size_t bytes);
 
 /// Float activations y[i] = f(x[i]) for i < n, vectorized (see activations.c for the method
 /// and its error bound); y may equal x.
-enum rnnk_activation { RNNK_EXP = 0, RNNK_SIGMOID = 1, RNNK_TANH = 2, RNNK_SILU = 3 };
+enum rnnk_activation { RNNK_EXP = 0, RNNK_SIGMOID = 1, RNNK_TANH = 2, RNNK_SILU = 3, RNNK_SOFTPLUS = 4 };
 void rnnk_activate_f32(enum rnnk_activation f, const float *x, float *y, int n);
 
 /// y[i] = a[i] + b[i] and y[i] = a[i] * b[i] for i < n, vectorized; y may equal a or b.
