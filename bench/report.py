@@ -42,9 +42,11 @@ targets = [
     ("W4", "rnnc step", "onnxruntime GRU step (rnnc export)", None),
     ("W5", "rnnc step sparse", "rnnc step dense", 10.0),
     ("WA", "rnnc scan, A diagonalized", "rnnc scan, matrix recurrence", None),
-    # W6 (issue #17): a Mamba LM of mamba-130m's shape; llama.cpp is not run yet (BENCH notes).
+    # W6 (issue #17): a Mamba LM of mamba-130m's shape, beside transformers and llama.cpp.
     ("W6 prefill", "rnnc", "transformers (CPU, slow path)", 2.0),
+    ("W6 prefill", "rnnc", "llama.cpp (F32 GGUF)", 1.0),
     ("W6 decode", "rnnc", "transformers (CPU, slow path)", None),
+    ("W6 decode", "rnnc", "llama.cpp (F32 GGUF)", 1.0),
 ]
 
 out = ["# Benchmarks", "",
