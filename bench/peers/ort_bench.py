@@ -8,12 +8,12 @@ import io
 import json
 import os
 import sys
-import time
 
 import numpy as np
 import onnxruntime as ort
 import torch
 from safetensors.torch import load_file
+from timing import best
 
 data = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", ".data")
 quick = "--quick" in sys.argv
@@ -26,15 +26,6 @@ def session(model):
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-
-
-def best(fn, repeats=3):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def report(workload, impl, tokens, seconds, **extra):

@@ -3,24 +3,15 @@ Prints one JSON line per result."""
 import json
 import os
 import sys
-import time
 
 import torch
 from safetensors.torch import load_file
+from timing import best
 
 torch.set_num_threads(2)
 torch.manual_seed(0)
 data = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", ".data")
 quick = "--quick" in sys.argv
-
-
-def best(fn, repeats=3):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def report(workload, impl, tokens, seconds, **extra):

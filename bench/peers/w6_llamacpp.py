@@ -12,14 +12,13 @@ llama.cpp's bundled GPT-NeoX vocabulary, mamba-130m's own.
 Prefill: one llama_decode of a 512-token prompt (n_batch 512, 2 threads). Decode: 128 greedy
 tokens after a one-token prompt, one llama_decode each. Prints JSON lines.
 """
-import json
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 from llama_cpp import Llama
+from timing import best, report
 
 data, converter, quick = sys.argv[1], sys.argv[2], "--quick" in sys.argv
 gguf = os.path.join(data, "w6_mamba_f32.gguf")
@@ -42,20 +41,6 @@ llm = Llama(model_path=gguf, n_ctx=1024, n_batch=prompt_length, n_ubatch=prompt_
 prompt = [(t * 7919) % 50280 for t in range(prompt_length)]
 
 
-def best(repeats, body):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        body()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def report(workload, seconds, tokens):
-    print(json.dumps({"workload": workload, "impl": "llama.cpp (F32 GGUF)", "tokens": tokens, "seconds": seconds,
-                      "tokens_per_s": tokens / seconds}), flush=True)
-
-
 def prefill():
     llm.reset()
     llm.eval(prompt)
@@ -68,5 +53,5 @@ def decode():
         llm.eval([int(np.argmax(llm.scores[llm.n_tokens - 1]))])
 
 
-report("W6 prefill", best(2, prefill), prompt_length)
-report("W6 decode", best(2, decode), new_tokens)
+report("W6 prefill", "llama.cpp (F32 GGUF)", prompt_length, best(prefill, repeats=2))
+report("W6 decode", "llama.cpp (F32 GGUF)", new_tokens, best(decode, repeats=2))

@@ -6,10 +6,9 @@ Prefill: one forward pass over a 512-token prompt. Decode: greedy generate of 12
 after a one-token prompt (with transformers' cache), so the time is the step-by-step path.
 Same weights as rnnc (DATA_DIR/w6_mamba.safetensors, from make_weights.py). Prints JSON lines.
 """
-import json
 import sys
-import time
 
+from timing import best, report
 import torch
 from safetensors.torch import load_file
 from transformers import MambaConfig, MambaForCausalLM
@@ -27,22 +26,8 @@ prompt_length, new_tokens = (64, 16) if quick else (512, 128)
 prompt = torch.randint(0, config.vocab_size, (1, prompt_length), generator=torch.Generator().manual_seed(0))
 
 
-def best(repeats, body):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        body()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def report(workload, seconds, tokens):
-    print(json.dumps({"workload": workload, "impl": "transformers (CPU, slow path)", "tokens": tokens, "seconds": seconds,
-                      "tokens_per_s": tokens / seconds}), flush=True)
-
-
 with torch.no_grad():
-    report("W6 prefill", best(2, lambda: model(prompt, use_cache=False)), prompt_length)
+    report("W6 prefill", "transformers (CPU, slow path)", prompt_length, best(lambda: model(prompt, use_cache=False), repeats=2))
     one = prompt[:, :1]
     decode = lambda: model.generate(one, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False)
-    report("W6 decode", best(2, decode), new_tokens)
+    report("W6 decode", "transformers (CPU, slow path)", new_tokens, best(decode, repeats=2))
