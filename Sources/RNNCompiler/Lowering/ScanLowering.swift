@@ -109,16 +109,22 @@ public enum ScanLowering {
 
     /// `A, A^2, ..., A^{m-1}` (rows of entries) when `A^m = 0` for some `m <= maxDelay + 1`
     /// and no power holds more entries than `A` (shifts and selections, whose powers thin
-    /// out); nil otherwise, or when `A` is zero (a diagonal plan covers that).
+    /// out); nil otherwise, or when `A` is zero (a diagonal plan covers that). Each power's
+    /// product may cost at most twice `A`'s entries, so a dense `A` is given up after about
+    /// n² steps, not n³.
     static func nilpotentPowers(_ a: [[Int: Double]]) -> [[[(Int, Double)]]]? {
         let entries = a.reduce(0) { $0 + $1.count }
         guard entries > 0 else { return nil }
         var powers: [[[Int: Double]]] = [a]
         while powers.count <= maxDelay {
             var next = [[Int: Double]](repeating: [:], count: a.count)
-            var count = 0
+            var count = 0, work = 0
             for (i, row) in powers.last!.enumerated() {
-                for (k, v) in row { for (j, w) in a[k] { next[i][j, default: 0] += v * w } }
+                for (k, v) in row {
+                    work += a[k].count
+                    guard work <= 2 * entries else { return nil }
+                    for (j, w) in a[k] { next[i][j, default: 0] += v * w }
+                }
                 next[i] = next[i].filter { $0.value != 0 }
                 count += next[i].count
                 guard count <= entries else { return nil }
