@@ -16,6 +16,12 @@ import Testing
         }
         broken("a cycle instruction left out") { $0.instructions.removeFirst() }
         if !r.recompute.isEmpty { broken("no recompute") { $0.recompute = [] } }
+        if r.kind == .delay {
+            broken("no powers") { $0.powers = [] }
+            broken("too many powers (the agreement check's probe grows with them)") {
+                $0.powers = Array(repeating: $0.powers[0], count: ScanPlan.Recurrence.maxPowers + 1)
+            }
+        }
         if let d = r.direct {
             if d.writesState { broken("state rows unwritten") { $0.direct!.writesState = false } }
             if d.writesNext { broken("next rows unwritten") { $0.direct!.writesNext = false } }
@@ -37,6 +43,7 @@ import Testing
     }
 
     @Test(arguments: ScanLayoutTests.programs + [
+        "model M {\n  input x: [2]\n  state w: [6] = [1, 2, 3, 4, 5, 6]\n  w <- [w, x][2:8]\n  output w\n}",
         // A sequential cycle's gate is an output, so it must keep every row.
         "model M {\n  input x: [2]\n  state h: [2] = 0\n  g = sigmoid([[0.5, -0.2], [0.1, 0.3]] @ h + x)\n  h <- tanh(g * h + x)\n  output g\n}",
         // A general diagonal recurrence whose gate scales a sum that reaches the state.

@@ -105,7 +105,7 @@ public enum ScanLowering {
 
     /// Most powers of a nilpotent transition a delay plan multiplies by (a convolution of
     /// kernel k is a shift register with `A^{k-1} = 0`).
-    static var maxDelay: Int { 8 }
+    static var maxDelay: Int { ScanPlan.Recurrence.maxPowers }
 
     /// `A, A^2, ..., A^{m-1}` (rows of entries) when `A^m = 0` for some `m <= maxDelay + 1`
     /// and no power holds more entries than `A` (shifts and selections, whose powers thin

@@ -51,8 +51,12 @@ public struct ScanPlan: Sendable, Equatable {
         /// The eigen-decomposition of `A` (kind `.modal`).
         public var modes: Modes?
         /// Indices into `StepProgram.matrices` of `A, A^2, ..., A^{m-1}`, where `A^m = 0`
-        /// (kind `.delay`).
+        /// (kind `.delay`), at most `maxPowers` of them.
         public var powers: [Int]
+
+        /// Most powers a delay plan holds (so a convolution kernel of up to 9 taps): the
+        /// agreement check runs `powers + 3` steps, which a crafted plan must not inflate.
+        public static let maxPowers = 8
         /// How the offsets `b_t` are computed (linear kinds): run with the states at zero, they
         /// leave `b_t` in the next slots.
         public var offsets: [OffsetStep]

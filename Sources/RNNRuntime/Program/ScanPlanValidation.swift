@@ -81,7 +81,9 @@ private struct PlanCheck {
                   modes.real.count == width, modes.partners() != nil
             else { throw fail("a modal recurrence has no valid modal decomposition") }
         case .delay:
-            guard !r.powers.isEmpty, r.powers.allSatisfy({ isSquare($0, width) }) else { throw fail("a delay recurrence has no valid powers of its transition") }
+            guard !r.powers.isEmpty, r.powers.count <= ScanPlan.Recurrence.maxPowers, r.powers.allSatisfy({ isSquare($0, width) }) else {
+                throw fail("a delay recurrence has no valid powers of its transition (1 to \(ScanPlan.Recurrence.maxPowers) square matrices)")
+            }
         case .diagonal:
             break
         }
