@@ -15,7 +15,7 @@ command -v cc >/dev/null || { apt-get update -q && apt-get install -y -q gcc; }
 # cores the first time); its convert_hf_to_gguf.py, of the same version, makes the GGUF.
 llama=llama_cpp_python-0.3.36
 if ! python3 -c "import llama_cpp" 2>/dev/null || [ ! -d "$data/$llama" ]; then
-    python3 -m pip install -q scikit-build-core cmake ninja gguf
+    python3 -m pip install -q scikit-build-core cmake ninja
     python3 -m pip download -q --no-deps --no-binary llama-cpp-python --no-build-isolation "llama-cpp-python==0.3.36" -d "$data"
     tar -xzf "$data/$llama.tar.gz" -C "$data"
     CMAKE_ARGS="-DGGML_NATIVE=ON -DLLAVA_BUILD=OFF" python3 -m pip install -q --no-build-isolation "$data/$llama"
