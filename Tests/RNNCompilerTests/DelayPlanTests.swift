@@ -27,9 +27,9 @@ struct DelayPlanTests {
         #expect(try #require(ScanLowering.nilpotentPowers(Self.rows(6) { i, j in j > i ? 0.5 : 0 })).count == 5)
     }
 
-    /// A register longer than `maxDelay + 1`, a rotation and a dense matrix keep their other plans.
+    /// A register longer than `maxPowers + 1`, a rotation and a dense matrix keep their other plans.
     @Test func otherTransitionsAreRefused() {
-        let n = ScanLowering.maxDelay + 2
+        let n = ScanPlan.Recurrence.maxPowers + 2
         #expect(ScanLowering.nilpotentPowers(Self.rows(n) { i, j in j == i + 1 ? 1 : 0 }) == nil)
         #expect(ScanLowering.nilpotentPowers(Self.rows(2) { i, j in i == j ? 0 : (i < j ? -1 : 1) }) == nil)
         #expect(ScanLowering.nilpotentPowers(Self.rows(200) { i, j in Double((i * 7 + j) % 5) - 2 }) == nil)

@@ -103,20 +103,17 @@ public enum ScanLowering {
         return ModalDecomposition.decompose(a, n: width)
     }
 
-    /// Most powers of a nilpotent transition a delay plan multiplies by (a convolution of
-    /// kernel k is a shift register with `A^{k-1} = 0`).
-    static var maxDelay: Int { ScanPlan.Recurrence.maxPowers }
-
-    /// `A, A^2, ..., A^{m-1}` (rows of entries) when `A^m = 0` for some `m <= maxDelay + 1`
-    /// and no power holds more entries than `A` (shifts and selections, whose powers thin
-    /// out); nil otherwise, or when `A` is zero (a diagonal plan covers that). Each power's
+    /// `A, A^2, ..., A^{m-1}` (rows of entries) when `A^m = 0` for some
+    /// `m <= ScanPlan.Recurrence.maxPowers + 1` (a convolution of kernel k is a shift register
+    /// with `A^{k-1} = 0`) and no power holds more entries than `A` (shifts and selections,
+    /// whose powers thin out); nil otherwise, or when `A` is zero (a diagonal plan covers that). Each power's
     /// product may cost at most twice `A`'s entries, so a dense `A` is given up after about
     /// n² steps, not n³.
     static func nilpotentPowers(_ a: [[Int: Double]]) -> [[[(Int, Double)]]]? {
         let entries = a.reduce(0) { $0 + $1.count }
         guard entries > 0 else { return nil }
         var powers: [[[Int: Double]]] = [a]
-        while powers.count <= maxDelay {
+        while powers.count <= ScanPlan.Recurrence.maxPowers {
             var next = [[Int: Double]](repeating: [:], count: a.count)
             var count = 0, work = 0
             for (i, row) in powers.last!.enumerated() {
