@@ -38,7 +38,10 @@ func handParserAccepts(_ bytes: [UInt8]) -> Bool {
         let cases: [(String, Bool)] = [
             ("x = 0..<3", false), ("x = [for i in 0..<3: i]", true), ("x = 1.5 + .5 + 1_000 + 2e-3 + 3E+2", true),
             ("x = 1.", false), ("x = 12abc", false), ("x = 1e", false), ("x = 1e = 2", false), ("x = 1e999", false),
-            ("x = 1._5", false), ("x = a.b", false), ("x = formula + inputs", true), ("x = \"s\"", false),
+            ("x = 1._5", false), ("x = a.b", false), ("x = formula + inputs", true), ("x = \"s\"", true),
+            ("x = a < -1", true), ("x = a<-1", false), ("x = a == b == c", false), ("x = !a != b", true), ("x = a & b", false),
+            ("x = if a { b } else { c }", true), ("x = if a { b }", false), ("x = 1 + if a { b } else { c }", false),
+            ("if a { x <- 1 } else if b { } else { y = 2 }", true), ("x = a ||| b", false),
             ("x = 1 # comment\n", true), ("x = 1 \u{0C}", false), ("x = é", false), ("x <- -+-x ^ -2 ^ 3", true),
         ]
         for (body, accepted) in cases {

@@ -95,6 +95,10 @@ public struct Statement: Sendable {
         /// `for i in a..<b { ... }`: the body once per value of `i`; a binding of a name bound
         /// before the block rebinds it (a loop-carried value).
         case loop(variable: Identifier, lower: Expr, upper: Expr, body: [Statement])
+        /// `if c { ... } else { ... }`: the statements of the branch the compile-time
+        /// condition picks, run as if written in place of the if (`else if` is an else branch
+        /// holding one conditional). `thenClose` is the first block's `}`.
+        case conditional(condition: Expr, then: [Statement], else: [Statement], thenClose: SourceRange)
     }
     public let kind: Kind
     public let range: SourceRange
@@ -106,6 +110,18 @@ public enum BinaryOp: String, Sendable {
 
 public enum UnaryOp: String, Sendable {
     case neg = "-", plus = "+"
+    /// `!c`: the negation of a compile-time condition.
+    case not = "!"
+}
+
+/// A comparison of compile-time values, true (1) or false (0).
+public enum ComparisonOp: String, Sendable, CaseIterable {
+    case equal = "==", notEqual = "!=", less = "<", lessEqual = "<=", greater = ">", greaterEqual = ">="
+}
+
+/// `&&` and `||` of compile-time conditions; the right operand is evaluated only when needed.
+public enum LogicalOp: String, Sendable {
+    case and = "&&", or = "||"
 }
 
 /// A call argument, positional or named (`seed: 1`).
@@ -123,6 +139,8 @@ public enum Subscript: Sendable {
 public final class Expr: Sendable {
     public enum Kind: Sendable {
         case number(Double)
+        /// A compile-time string (`"direct"`): a model parameter's value, compared with `==`.
+        case string(String)
         case name(String)
         case unary(UnaryOp, Expr)
         case binary(BinaryOp, Expr, Expr)
@@ -130,6 +148,10 @@ public final class Expr: Sendable {
         case index(Expr, [Subscript])
         case list([Expr])
         case comprehension(variable: Identifier, lower: Expr, upper: Expr, body: Expr)
+        case compare(ComparisonOp, Expr, Expr)
+        case logical(LogicalOp, Expr, Expr)
+        /// `if c { a } else { b }`: `a` or `b`, picked at compile time.
+        case conditional(Expr, then: Expr, else: Expr)
     }
     public let kind: Kind
     public let range: SourceRange
@@ -146,9 +168,10 @@ public final class Expr: Sendable {
 
     private static func children(of kind: Kind) -> [Expr] {
         switch kind {
-        case .number, .name: return []
+        case .number, .string, .name: return []
         case .unary(_, let x): return [x]
-        case .binary(_, let l, let r): return [l, r]
+        case .binary(_, let l, let r), .compare(_, let l, let r), .logical(_, let l, let r): return [l, r]
+        case .conditional(let c, let a, let b): return [c, a, b]
         case .call(_, let args): return args.map(\.value)
         case .index(let x, let subs):
             return [x] + subs.flatMap { sub -> [Expr] in

@@ -37,6 +37,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case annotationMismatch = "E0307"
     case invalidValue = "E0308"
     case raggedLiteral = "E0309"
+    case wrongKind = "E0310"
 
     // MARK: States (E04xx)
     case stateUpdatedTwice = "E0401"

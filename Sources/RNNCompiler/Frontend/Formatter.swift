@@ -135,9 +135,14 @@ public struct Formatter {
         formatBlock(head: head, body: m.body, result: nil, range: m.range)
     }
 
-    /// `head {`, the statements one level deeper (a for block's own, recursively), `}`.
-    private mutating func formatBlock(head: String, body: [Statement], result: ([Expr], SourceRange)?, range: SourceRange, indent: String = "") {
-        out.append(indent + head + " {")
+    /// `head {`, the statements one level deeper (a for or if block's own, recursively), `}`.
+    /// With `continuing`, the head goes on the line of the `}` just printed (`} else {`).
+    private mutating func formatBlock(head: String, body: [Statement], result: ([Expr], SourceRange)?, range: SourceRange, indent: String = "", continuing: Bool = false) {
+        if continuing, out.last == indent + "}" {
+            out[out.count - 1] += " " + head + " {"
+        } else {
+            out.append(indent + head + " {")
+        }
         let inner = indent + "  "
         var last: SourceRange?
         var lines: [(start: Int, statement: Statement?, text: String, range: SourceRange)] = body.map { ($0.range.start, $0, Self.statement($0, file), $0.range) }
@@ -154,6 +159,8 @@ public struct Formatter {
             if let statement = line.statement, case .loop(let v, let lo, let hi, let loopBody) = statement.kind {
                 formatBlock(head: "for \(v.name) in \(Self.expr(lo, file))..<\(Self.expr(hi, file))", body: loopBody, result: nil,
                             range: statement.range, indent: inner)
+            } else if let statement = line.statement, case .conditional = statement.kind {
+                formatConditional(statement, indent: inner, chained: false)
             } else {
                 out.append(inner + line.text)
                 trailingComment(after: line.range)
@@ -163,6 +170,19 @@ public struct Formatter {
         leadingComments(before: range.end - 1, indent: inner)
         out.append(indent + "}")
         trailingComment(after: range)
+    }
+
+    /// `if c { ... } else if d { ... } else { ... }`, each block as `formatBlock` prints it.
+    /// (`else { if ... }` holding nothing else prints as `else if`: the same tree.)
+    private mutating func formatConditional(_ statement: Statement, indent: String, chained: Bool) {
+        guard case .conditional(let condition, let then, let otherwise, let thenClose) = statement.kind else { return }
+        formatBlock(head: (chained ? "else " : "") + "if " + Self.expr(condition, file), body: then, result: nil,
+                    range: thenClose, indent: indent, continuing: chained)
+        if otherwise.count == 1, case .conditional = otherwise[0].kind {
+            formatConditional(otherwise[0], indent: indent, chained: true)
+        } else if !otherwise.isEmpty {
+            formatBlock(head: "else", body: otherwise, result: nil, range: statement.range, indent: indent, continuing: true)
+        }
     }
 
     // MARK: Statements and expressions
@@ -184,6 +204,10 @@ public struct Formatter {
         case .loop(let v, let lo, let hi, let body):
             // Printed by `formatBlock`; this one-line form serves callers that want one line.
             return "for \(v.name) in \(expr(lo, file))..<\(expr(hi, file)) { " + body.map { statement($0, file) }.joined(separator: "; ") + " }"
+        case .conditional(let c, let then, let otherwise, _):
+            // Printed by `formatConditional`; this one-line form serves callers that want one line.
+            let first = "if \(expr(c, file)) { " + then.map { statement($0, file) }.joined(separator: "; ") + " }"
+            return otherwise.isEmpty ? first : first + " else { " + otherwise.map { statement($0, file) }.joined(separator: "; ") + " }"
         case .update(let n, let e): return "\(n.name) <- \(expr(e, file))"
         case .binding(let n, let e): return "\(n.name) = \(expr(e, file))"
         case .destructure(let names, let e): return names.map(\.name).joined(separator: ", ") + " = \(expr(e, file))"
@@ -191,17 +215,21 @@ public struct Formatter {
         }
     }
 
-    /// Binding strength: 1 additive, 2 multiplicative, 3 unary, 4 power, 5 postfix and atoms.
+    /// Binding strength: 0 if expression, 1 `||`, 2 `&&`, 3 comparison, 4 additive,
+    /// 5 multiplicative, 6 unary, 7 power, 8 postfix and atoms.
     static func precedence(_ e: Expr) -> Int {
         switch e.kind {
+        case .conditional: return 0
+        case .logical(let op, _, _): return op == .or ? 1 : 2
+        case .compare: return 3
         case .binary(let op, _, _):
             switch op {
-            case .add, .sub: return 1
-            case .mul, .div, .matmul: return 2
-            case .pow: return 4
+            case .add, .sub: return 4
+            case .mul, .div, .matmul: return 5
+            case .pow: return 7
             }
-        case .unary: return 3
-        default: return 5
+        case .unary: return 6
+        default: return 8
         }
     }
 
@@ -209,13 +237,22 @@ public struct Formatter {
         func wrap(_ x: Expr, _ needed: Bool) -> String { needed ? "(" + expr(x, file) + ")" : expr(x, file) }
         switch e.kind {
         case .number: return file.text(e.range)
+        case .string(let text): return "\"\(text)\""
         case .name(let n): return n
         case .unary(let op, let x):
-            return op.rawValue + wrap(x, precedence(x) < 3 || precedence(x) == 3)
+            return op.rawValue + wrap(x, precedence(x) <= 6)
         case .binary(let op, let l, let r):
             let p = precedence(e)
-            if op == .pow { return wrap(l, precedence(l) <= p) + " ^ " + wrap(r, precedence(r) < 3) }
+            if op == .pow { return wrap(l, precedence(l) <= p) + " ^ " + wrap(r, precedence(r) < 6) }
             return wrap(l, precedence(l) < p) + " \(op.rawValue) " + wrap(r, precedence(r) <= p)
+        case .logical(let op, let l, let r):
+            let p = precedence(e)
+            return wrap(l, precedence(l) < p) + " \(op.rawValue) " + wrap(r, precedence(r) <= p)
+        case .compare(let op, let l, let r):
+            return wrap(l, precedence(l) <= 3) + " \(op.rawValue) " + wrap(r, precedence(r) <= 3)
+        case .conditional(let c, let a, let b):
+            let otherwise = if case .conditional = b.kind { expr(b, file) } else { "{ \(expr(b, file)) }" }
+            return "if \(wrap(c, precedence(c) == 0)) { \(expr(a, file)) } else \(otherwise)"
         case .call(let f, let args):
             return f.name + "(" + args.map { ($0.label.map { "\($0.name): " } ?? "") + expr($0.value, file) }.joined(separator: ", ") + ")"
         case .index(let base, let subs):
@@ -225,7 +262,7 @@ public struct Formatter {
                 case .range(let a, let b): return (a.map { expr($0, file) } ?? "") + ":" + (b.map { expr($0, file) } ?? "")
                 }
             }
-            return wrap(base, precedence(base) < 5) + "[" + parts.joined(separator: ", ") + "]"
+            return wrap(base, precedence(base) < 8) + "[" + parts.joined(separator: ", ") + "]"
         case .list(let items): return "[" + items.map { expr($0, file) }.joined(separator: ", ") + "]"
         case .comprehension(let v, let lo, let hi, let body):
             return "[for \(v.name) in \(expr(lo, file))..<\(expr(hi, file)): \(expr(body, file))]"

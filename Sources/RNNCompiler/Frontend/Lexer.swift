@@ -134,14 +134,8 @@ struct Lexer {
     }
 
     private mutating func lexPunct() -> Punct? {
-        // Longest match first.
-        for p in [Punct.rangeUpTo, .arrow] where matches(p.rawValue) {
+        for p in Punct.longestFirst where matches(p.rawValue) {
             pos += p.rawValue.utf8.count
-            return p
-        }
-        guard let c = peek() else { return nil }
-        for p in Punct.allCases where p.rawValue.utf8.count == 1 && p.rawValue.utf8.first == c {
-            pos += 1
             return p
         }
         return nil

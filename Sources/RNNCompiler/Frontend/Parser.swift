@@ -223,7 +223,7 @@ public struct Parser {
         while current.kind != .eof && !check(.rbrace) {
             if current.startsLine {
                 switch current.kind {
-                case .identifier, .keyword(.input), .keyword(.output), .keyword(.state), .keyword(.param), .keyword(.return), .keyword(.for):
+                case .identifier, .keyword(.input), .keyword(.output), .keyword(.state), .keyword(.param), .keyword(.return), .keyword(.for), .keyword(.if):
                     return
                 case .keyword(.fn), .keyword(.model), .keyword(.use):
                     return
@@ -248,14 +248,10 @@ public struct Parser {
                 throw fail(.nestingTooDeep, "for blocks nested more than \(CompilerLimits.maxNesting) levels deep")
             }
             let (body, _) = try parseBlock(in: kind)
-            for s in body {
-                switch s.kind {
-                case .input: diagnostics.error(.statementNotAllowed, "'input' is not allowed in a for block", at: s.range)
-                case .return: diagnostics.error(.statementNotAllowed, "'return' is not allowed in a for block; the function returns after it", at: s.range)
-                default: break
-                }
-            }
+            rejectInputAndReturn(in: body, block: "a for block")
             return done(.loop(variable: variable, lower: lower, upper: upper, body: body))
+        case .keyword(.if):
+            return try parseIfStatement(in: kind)
         case .keyword(.input):
             _ = advance()
             let name = try expectIdentifier("after 'input'")
@@ -314,6 +310,52 @@ public struct Parser {
         }
     }
 
+    /// `if c { ... } [else if ... | else { ... }]`, a statement.
+    private mutating func parseIfStatement(in kind: BlockKind) throws -> Statement {
+        let start = advance().range  // 'if'
+        let condition = try parseCondition()
+        loopDepth += 1
+        defer { loopDepth -= 1 }
+        if loopDepth > CompilerLimits.maxNesting {
+            throw fail(.nestingTooDeep, "blocks nested more than \(CompilerLimits.maxNesting) levels deep")
+        }
+        let (then, close) = try parseBlock(in: kind)
+        rejectInputAndReturn(in: then, block: "an if block")
+        var otherwise: [Statement] = []
+        var end = close
+        if check(.else) {
+            _ = advance()
+            if check(.if) {
+                let chained = try parseIfStatement(in: kind)
+                otherwise = [chained]
+                end = chained.range
+            } else {
+                let (body, close) = try parseBlock(in: kind)
+                rejectInputAndReturn(in: body, block: "an if block")
+                otherwise = body
+                end = close
+            }
+        }
+        return Statement(kind: .conditional(condition: condition, then: then, else: otherwise, thenClose: close), range: start.to(end))
+    }
+
+    /// Inputs belong at a model's top level and a function returns at its end, so neither
+    /// may sit in a for or if block.
+    private func rejectInputAndReturn(in body: [Statement], block: String) {
+        for s in body {
+            switch s.kind {
+            case .input: diagnostics.error(.statementNotAllowed, "'input' is not allowed in \(block)", at: s.range)
+            case .return: diagnostics.error(.statementNotAllowed, "'return' is not allowed in \(block); the function returns after it", at: s.range)
+            default: break
+            }
+        }
+    }
+
+    /// The condition of an if, before its `{`.
+    private mutating func parseCondition() throws -> Expr {
+        try nested { try $0.parseDisjunction() }
+    }
+
     private mutating func parseShape() throws -> ShapeAnnotation {
         let open = try expect(.lbracket, "to begin a shape like [n] or [m, n]").range
         var dims = [try parseExpr()]
@@ -325,7 +367,63 @@ public struct Parser {
     // MARK: Expressions
 
     mutating func parseExpr() throws -> Expr {
-        try nested { try $0.parseAdditive() }
+        try nested { parser in
+            parser.check(.if) ? try parser.parseIfExpression() : try parser.parseDisjunction()
+        }
+    }
+
+    /// `if c { a } else { b }` (or `else if ...`): an expression picked at compile time.
+    private mutating func parseIfExpression() throws -> Expr {
+        let start = advance().range  // 'if'
+        let condition = try parseCondition()
+        let then = try parseBracedExpression("after the condition of 'if'")
+        guard check(.else) else {
+            throw fail(.expectedToken, "expected 'else' after an if expression's first branch (an if expression needs both), found \(current.kind.display)")
+        }
+        _ = advance()
+        let otherwise = check(.if) ? try nested { try $0.parseIfExpression() } : try parseBracedExpression("after 'else'")
+        return try node(.conditional(condition, then: then, else: otherwise), start.to(previous.range))
+    }
+
+    /// `{ expr }`, a branch of an if expression.
+    private mutating func parseBracedExpression(_ context: String) throws -> Expr {
+        try expect(.lbrace, context)
+        let e = try parseExpr()
+        try expect(.rbrace, "to close the branch (a branch of an if expression holds one expression)")
+        return e
+    }
+
+    private mutating func parseDisjunction() throws -> Expr {
+        var lhs = try parseConjunction()
+        while accept(.or) {
+            let rhs = try parseConjunction()
+            lhs = try node(.logical(.or, lhs, rhs), lhs.range.to(rhs.range))
+        }
+        return lhs
+    }
+
+    private mutating func parseConjunction() throws -> Expr {
+        var lhs = try parseComparison()
+        while accept(.and) {
+            let rhs = try parseComparison()
+            lhs = try node(.logical(.and, lhs, rhs), lhs.range.to(rhs.range))
+        }
+        return lhs
+    }
+
+    /// `a < b`: one comparison at most (`a < b < c` is an error, not a chain).
+    private mutating func parseComparison() throws -> Expr {
+        let lhs = try parseAdditive()
+        if check(.arrow) {
+            throw fail(.expectedToken, "'<-' updates a state and cannot appear in an expression; to compare with a negative number write '< -'")
+        }
+        guard case .punct(let p) = current.kind, let op = ComparisonOp(rawValue: p.rawValue) else { return lhs }
+        _ = advance()
+        let rhs = try parseAdditive()
+        if case .punct(let q) = current.kind, ComparisonOp(rawValue: q.rawValue) != nil {
+            throw fail(.expectedToken, "comparisons do not chain: write 'a < b && b < c' instead of 'a < b < c'")
+        }
+        return try node(.compare(op, lhs, rhs), lhs.range.to(rhs.range))
     }
 
     /// Parses one level deeper, failing past `CompilerLimits.maxNesting` levels.
@@ -371,10 +469,11 @@ public struct Parser {
     }
 
     private mutating func parseUnary() throws -> Expr {
-        if check(.minus) || check(.plus) {
+        if check(.minus) || check(.plus) || check(.bang) {
             let t = advance()
             let operand = try nested { try $0.parseUnary() }
-            return try node(.unary(t.kind == .punct(.minus) ? .neg : .plus, operand), t.range.to(operand.range))
+            let op: UnaryOp = t.kind == .punct(.minus) ? .neg : t.kind == .punct(.plus) ? .plus : .not
+            return try node(.unary(op, operand), t.range.to(operand.range))
         }
         return try parsePower()
     }
@@ -414,6 +513,9 @@ public struct Parser {
         case .number(let v):
             _ = advance()
             return Expr(.number(v), t.range)
+        case .string(let text):
+            _ = advance()
+            return Expr(.string(text), t.range)
         case .identifier(let name):
             _ = advance()
             guard accept(.lparen) else { return Expr(.name(name), t.range) }

@@ -20,13 +20,18 @@ public enum TokenKind: Equatable, Sendable {
 }
 
 public enum Keyword: String, Sendable, CaseIterable {
-    case use, fn, model, input, output, state, param, `return`, `for`, `in`, from
+    case use, fn, model, input, output, state, param, `return`, `for`, `in`, from, `if`, `else`
 }
 
 public enum Punct: String, Sendable, CaseIterable {
     case lparen = "(", rparen = ")", lbracket = "[", rbracket = "]", lbrace = "{", rbrace = "}"
     case comma = ",", colon = ":", semicolon = ";", equal = "=", arrow = "<-", rangeUpTo = "..<", dot = "."
     case plus = "+", minus = "-", star = "*", slash = "/", at = "@", caret = "^"
+    case equalEqual = "==", notEqual = "!=", less = "<", lessEqual = "<=", greater = ">", greaterEqual = ">="
+    case and = "&&", or = "||", bang = "!"
+
+    /// Every punctuation mark, longest spelling first (the lexer takes the longest match).
+    static let longestFirst = allCases.sorted { $0.rawValue.utf8.count > $1.rawValue.utf8.count }
 }
 
 public struct Token: Sendable {

@@ -42,6 +42,8 @@ public enum Dump {
             }.joined(separator: ", ") + ")"
         case .loop(let v, let lo, let hi, let body):
             return "(for \(v.name) \(expr(lo)) \(expr(hi))" + body.map { " " + statement($0) }.joined() + ")"
+        case .conditional(let c, let then, let otherwise, _):
+            return "(if \(expr(c)) (" + then.map(statement).joined(separator: " ") + ") (" + otherwise.map(statement).joined(separator: " ") + "))"
         case .update(let n, let e): return "(<- \(n.name) \(expr(e)))"
         case .binding(let n, let e): return "(= \(n.name) \(expr(e)))"
         case .destructure(let names, let e): return "(= (" + names.map(\.name).joined(separator: " ") + ") \(expr(e)))"
@@ -53,9 +55,13 @@ public enum Dump {
     public static func expr(_ e: Expr) -> String {
         switch e.kind {
         case .number(let v): return formatNumber(v)
+        case .string(let text): return "\"\(text)\""
         case .name(let n): return n
         case .unary(let op, let x): return "(\(op.rawValue) \(expr(x)))"
         case .binary(let op, let a, let b): return "(\(op.rawValue) \(expr(a)) \(expr(b)))"
+        case .compare(let op, let a, let b): return "(\(op.rawValue) \(expr(a)) \(expr(b)))"
+        case .logical(let op, let a, let b): return "(\(op.rawValue) \(expr(a)) \(expr(b)))"
+        case .conditional(let c, let a, let b): return "(if \(expr(c)) \(expr(a)) \(expr(b)))"
         case .call(let f, let args):
             let parts = args.map { ($0.label.map { "\($0.name): " } ?? "") + expr($0.value) }
             return "(\(f.name)" + parts.map { " " + $0 }.joined() + ")"

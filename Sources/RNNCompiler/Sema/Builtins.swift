@@ -38,7 +38,7 @@ struct BuiltinCall {
         case .runtime:
             _ = fail(.notConstant, "argument \(i + 1) of '\(name)' must be a compile-time value", at: positional[i].range)
             return nil
-        case .error: return nil
+        case .string, .function, .error: return nil
         }
     }
 
@@ -194,7 +194,7 @@ enum Builtins {
             let pos = b.add(.unary(.relu, id), size: n, range: c.range)
             let neg = b.add(.unary(.relu, b.scale(id, by: [-1], range: c.range)), size: n, range: c.range)
             return .runtime(b.add(.add(pos, neg), size: n, range: c.range), size: n)
-        case .error: return .error
+        case .string, .function, .error: return .error
         }
     }
 
@@ -233,7 +233,7 @@ enum Builtins {
         case .runtime(let id, _):
             let w = WeightMatrix(rows: outSize, cols: m, storage: .sparse(rowOffsets: offsets, columns: columns, values: [Double](repeating: 1, count: columns.count)))
             return .runtime(c.elaborator.builder.affine(w, id, range: c.range), size: outSize)
-        case .error: return .error
+        case .string, .function, .error: return .error
         }
     }
 
@@ -244,7 +244,7 @@ enum Builtins {
         case .runtime(let id, let n):
             let row = WeightMatrix(rows: 1, cols: n, storage: .dense([Double](repeating: 1, count: n)))
             return .runtime(c.elaborator.builder.affine(row, id, range: c.range), size: 1)
-        case .error: return .error
+        case .string, .function, .error: return .error
         }
     }
 

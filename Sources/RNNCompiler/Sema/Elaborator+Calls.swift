@@ -1,22 +1,30 @@
 extension Elaborator {
+    /// The function a call's name means: a value that is a function (a parameter bound to
+    /// one, `f(x)` in `fn apply(f, x)`), else the function of that name.
+    func resolveCallee(_ callee: Identifier, in scope: Scope) -> String {
+        if case .value(.function(let name), _)? = scope.lookup(callee.name) { return name }
+        return callee.name
+    }
+
     /// A call: a user function (inlined here) or a builtin.
     func call(_ callee: Identifier, _ args: [CallArgument], range: SourceRange, in scope: Scope) -> Value {
-        if let decl = modules.functions[callee.name] {
+        let name = resolveCallee(callee, in: scope)
+        if let decl = modules.functions[name] {
             guard decl.moreResults.isEmpty else {
                 let names = (0...decl.moreResults.count).map { "v\($0 + 1)" }.joined(separator: ", ")
-                error(.valueCount, "'\(callee.name)' returns \(decl.moreResults.count + 1) values; bind them with '\(names) = \(callee.name)(...)'", at: range)
+                error(.valueCount, "'\(name)' returns \(decl.moreResults.count + 1) values; bind them with '\(names) = \(callee.name)(...)'", at: range)
                 return .error
             }
             return inline(decl, args, range: range, in: scope)[0]
         }
-        guard Builtins.names.contains(callee.name) else {
-            var hint = scope.lookup(callee.name) != nil ? " ('\(callee.name)' is a value, not a function)" : ""
-            if hint.isEmpty, let module = Suggestions.stdlibModule(defining: callee.name, stdlib: modules.stdlib) {
+        guard Builtins.names.contains(name) else {
+            var hint = scope.lookup(name) != nil ? " ('\(name)' is a value, not a function)" : ""
+            if hint.isEmpty, let module = Suggestions.stdlibModule(defining: name, stdlib: modules.stdlib) {
                 hint = "; the standard library's module \(module) defines it: add 'use \(module)'"
             } else if hint.isEmpty {
-                hint = Suggestions.didYouMean(callee.name, among: Set(modules.functions.keys).union(Builtins.names))
+                hint = Suggestions.didYouMean(name, among: Set(modules.functions.keys).union(Builtins.names))
             }
-            error(.undefinedFunction, "no function named '\(callee.name)'\(hint)", at: callee.range)
+            error(.undefinedFunction, "no function named '\(name)'\(hint)", at: callee.range)
             return .error
         }
         var positional: [(Value, SourceRange)] = []
@@ -33,7 +41,7 @@ extension Elaborator {
                 positional.append((v, arg.value.range))
             }
         }
-        var ctx = BuiltinCall(name: callee.name, positional: positional, named: named, range: range, elaborator: self)
+        var ctx = BuiltinCall(name: name, positional: positional, named: named, range: range, elaborator: self)
         return Builtins.call(&ctx)
     }
 
@@ -42,12 +50,12 @@ extension Elaborator {
     /// `names = f(...)` for a function that returns as many values as there are names.
     func destructure(_ names: [Identifier], _ expr: Expr, in scope: Scope) -> [Value] {
         let failed = [Value](repeating: .error, count: names.count)
-        guard case .call(let callee, let args) = expr.kind, let decl = modules.functions[callee.name] else {
+        guard case .call(let callee, let args) = expr.kind, let decl = modules.functions[resolveCallee(callee, in: scope)] else {
             error(.valueCount, "only a call of a function that returns \(names.count) values ('return a, b') binds \(names.count) names", at: expr.range)
             return failed
         }
         guard decl.moreResults.count + 1 == names.count else {
-            error(.valueCount, "'\(callee.name)' returns \(decl.moreResults.count + 1) value\(decl.moreResults.isEmpty ? "" : "s"), not \(names.count)", at: expr.range)
+            error(.valueCount, "'\(decl.name.name)' returns \(decl.moreResults.count + 1) value\(decl.moreResults.isEmpty ? "" : "s"), not \(names.count)", at: expr.range)
             return failed
         }
         return inline(decl, args, range: expr.range, in: scope)
@@ -69,12 +77,12 @@ extension Elaborator {
         // may use both), then the annotations of defaulted parameters.
         guard let defaulted = bindArguments(decl, args, range: range, caller: caller, callee: scope),
               checkAnnotations(decl, in: scope) else { return failed }
-        for p in defaulted { scope.define(p.name.name, .value(eval(p.defaultValue!, in: scope), p.name.range)) }
+        for p in defaulted { scope.define(p.name.name, .value(evalAny(p.defaultValue!, in: scope), p.name.range)) }
         guard defaulted.isEmpty || checkAnnotations(decl, in: scope) else { return failed }
 
         let base = (callStack.last.map { $0.instance + "." } ?? "") + decl.name.name
         instanceCounters[base, default: 0] += 1
-        callStack.append((decl.name.name, "\(base)#\(instanceCounters[base]!)"))
+        callStack.append((decl.name.name, "\(base)#\(instanceCounters[base]!)", range))
         defer { callStack.removeLast() }
 
         let firstState = states.count
@@ -82,7 +90,7 @@ extension Elaborator {
             if builder.overLimit { return failed }
             execute(statement, in: scope)
         }
-        let results = decl.result.map { [$0] + decl.moreResults }?.map { eval($0, in: scope) } ?? failed
+        let results = decl.result.map { [$0] + decl.moreResults }?.map { evalAny($0, in: scope) } ?? failed
         checkAllUpdated(from: firstState, declaredIn: decl.name.name)
         warnUnused(in: scope)
         recordCell(decl, scope: scope, states: Array(firstState..<states.count), result: results[0])
@@ -108,7 +116,7 @@ extension Elaborator {
         var sawLabel = false
         var ok = true
         for (i, arg) in args.enumerated() {
-            let value = eval(arg.value, in: caller)
+            let value = evalAny(arg.value, in: caller)
             if let label = arg.label {
                 sawLabel = true
                 guard decl.params.contains(where: { $0.name.name == label.name }) else {
@@ -157,7 +165,11 @@ extension Elaborator {
         var pending: [(dim: Expr, actual: Int, param: FunctionParam)] = []
         for p in decl.params {
             guard let shape = p.shape, case .value(let v, _)? = scope.lookup(p.name.name) else { continue }
-            guard let actual = v.shape else { return false }
+            guard let actual = v.shape else {
+                if case .error = v { return false }
+                error(.wrongKind, "argument '\(p.name.name)' of '\(decl.name.name)' has a shape annotation, but \(v.kindDescription) has no shape", at: shape.range)
+                return false
+            }
             guard actual.count == shape.dims.count else {
                 error(.annotationMismatch, "argument '\(p.name.name)' of '\(decl.name.name)' should have \(shape.dims.count) dimension(s) (\(decl.name.name) declares it \(shape.range.file.text(shape.range))), but has shape \(v.shapeDescription)", at: shape.range)
                 return false

@@ -2,23 +2,56 @@ import Foundation
 import RNNRuntime
 
 extension Elaborator {
+    /// An expression whose value must be a number, vector or matrix (constant or runtime):
+    /// a string or a function there is an error (E0310).
     func eval(_ expr: Expr, in scope: Scope) -> Value {
+        numeric(evalAny(expr, in: scope), at: expr.range)
+    }
+
+    /// `value`, or `.error` after reporting that a string or function is not a number.
+    func numeric(_ value: Value, at range: SourceRange) -> Value {
+        switch value {
+        case .string(let text):
+            error(.wrongKind, "the string \"\(text)\" is not a number; a string can be bound, passed to a function and compared with '==' or '!='", at: range)
+            return .error
+        case .function(let name):
+            error(.wrongKind, "'\(name)' is a function; call it with arguments, or pass it to a function that calls it", at: range)
+            return .error
+        default:
+            return value
+        }
+    }
+
+    /// Any value: where strings and functions may appear (bindings, arguments, results,
+    /// comparisons, the branches of an if).
+    func evalAny(_ expr: Expr, in scope: Scope) -> Value {
         if builder.overLimit || !spend(1, at: expr.range, evaluation: true) { return .error }
         switch expr.kind {
         case .number(let v):
             return .constant(.scalar(v))
+        case .string(let text):
+            return .string(text)
         case .name(let name):
             return lookup(name, range: expr.range, in: scope)
+        case .unary(.not, let operand):
+            return condition(operand, in: scope).map { .truth(!$0) } ?? .error
         case .unary(let op, let operand):
             let v = eval(operand, in: scope)
             guard op == .neg else { return v }
             switch v {
             case .constant(let t): return .constant(t.map { -$0 })
             case .runtime(let id, _): return .runtime(builder.scale(id, by: [-1], range: expr.range), size: builder.size(id))
-            case .error: return .error
+            case .string, .function, .error: return .error
             }
         case .binary(let op, let lhs, let rhs):
             return binary(op, eval(lhs, in: scope), eval(rhs, in: scope), range: expr.range, lhsRange: lhs.range, rhsRange: rhs.range)
+        case .compare(let op, let lhs, let rhs):
+            return compare(op, lhs, rhs, range: expr.range, in: scope)
+        case .logical(let op, let lhs, let rhs):
+            return logical(op, lhs, rhs, in: scope)
+        case .conditional(let c, let then, let otherwise):
+            guard let taken = condition(c, in: scope) else { return .error }
+            return evalAny(taken ? then : otherwise, in: scope)
         case .call(let callee, let args):
             return call(callee, args, range: expr.range, in: scope)
         case .index(let base, let subs):
@@ -31,6 +64,7 @@ extension Elaborator {
         }
     }
 
+    /// A name's value; a function's name not shadowed by a value is the function itself.
     private func lookup(_ name: String, range: SourceRange, in scope: Scope) -> Value {
         switch scope.lookup(name) {
         case .value(let v, _)?: return v
@@ -39,9 +73,8 @@ extension Elaborator {
         }
         if name == "pi" { return .constant(.scalar(Double.pi)) }
         if name == "e" { return .constant(.scalar(M_E)) }
-        let hint = modules.functions[name] != nil || Builtins.names.contains(name)
-            ? " ('\(name)' is a function; call it with arguments)"
-            : Suggestions.didYouMean(name, among: scope.visibleNames.union(["pi", "e"]))
+        if modules.functions[name] != nil || Builtins.names.contains(name) { return .function(name) }
+        let hint = Suggestions.didYouMean(name, among: scope.visibleNames.union(["pi", "e"]))
         error(.undefinedName, "'\(name)' is not defined\(hint)", at: range)
         return .error
     }
@@ -66,6 +99,8 @@ extension Elaborator {
             error(.notInteger, "\(what) must be an integer, found a value of shape \(t.shapeDescription)", at: expr.range)
         case .runtime:
             error(.notConstant, "\(what) must be known at compile time, but this depends on runtime inputs", at: expr.range)
+        case .string, .function:
+            _ = numeric(value, at: expr.range)
         case .error: break
         }
         return nil
@@ -172,7 +207,7 @@ extension Elaborator {
         switch base {
         case .constant(let t): dims = t.shape
         case .runtime(_, let n): dims = [n]
-        case .error: return .error
+        case .string, .function, .error: return .error
         }
         guard subs.count <= dims.count else {
             error(.indexOutOfRange, "\(subs.count) subscripts for a value of shape \(base.shapeDescription)", at: range)
@@ -219,7 +254,7 @@ extension Elaborator {
             case (false, false): return .constant(.scalar(data[0]))
             default: return .constant(.vector(data))
             }
-        case .error: return .error
+        case .string, .function, .error: return .error
         }
     }
 

@@ -94,7 +94,7 @@ extension Elaborator {
             switch b {
             case .constant(let t): negated = .constant(t.map { -$0 })
             case .runtime(let id, let n): negated = .runtime(builder.scale(id, by: [-1], range: rhsRange), size: n)
-            case .error: return .error
+            case .string, .function, .error: return .error
             }
             return addValues(a, negated, range: range)
         case .mul: return multiply(a, b, range: range)
@@ -172,7 +172,7 @@ extension Elaborator {
         switch a {
         case .constant(let t): return finite(t.map { op.apply($0) }, range: range)
         case .runtime(let id, let n): return .runtime(builder.add(.elementwise(op, [id]), size: n, range: range), size: n)
-        case .error: return .error
+        case .string, .function, .error: return .error
         }
     }
 

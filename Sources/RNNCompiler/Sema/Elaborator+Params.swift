@@ -73,7 +73,7 @@ extension Elaborator {
             let values = tensor.doubles()
             let nonFinite = values.count { !$0.isFinite }
             if nonFinite > 0 {
-                diagnostics.warning(.nonFiniteWeights, "tensor '\(name)' in \(file) has \(nonFinite) NaN or infinite value\(nonFinite == 1 ? "" : "s"); every output they reach will be NaN or infinite", at: item.name.range)
+                warning(.nonFiniteWeights, "tensor '\(name)' in \(file) has \(nonFinite) NaN or infinite value\(nonFinite == 1 ? "" : "s"); every output they reach will be NaN or infinite", at: item.name.range)
             }
             return .constant(Tensor(shape: shape, data: values, origin: ParamSlice(param: name, shape: shape)))
         }
@@ -95,7 +95,7 @@ extension Elaborator {
         case .runtime:
             error(.notConstant, "the initializer of param '\(name)' must be a compile-time value", at: initExpr.range)
             return .error
-        case .error: return .error
+        case .string, .function, .error: return .error
         }
     }
 

@@ -6,9 +6,9 @@ extension Elaborator {
         for (name, declared, range) in scope.unused where modules.stdlibModule(of: range) == nil {
             guard warnedUnused.insert("\(range.file.path):\(range.start)").inserted else { continue }
             switch declared {
-            case .binding: diagnostics.warning(.unusedBinding, "'\(name)' is bound but never used (name it '_\(name)' to keep it)", at: range)
-            case .input: diagnostics.warning(.unusedInput, "input '\(name)' is never used; its values are read and ignored", at: range)
-            case .param: diagnostics.warning(.unusedParam, "param '\(name)' is never used", at: range)
+            case .binding: warning(.unusedBinding, "'\(name)' is bound but never used (name it '_\(name)' to keep it)", at: range)
+            case .input: warning(.unusedInput, "input '\(name)' is never used; its values are read and ignored", at: range)
+            case .param: warning(.unusedParam, "param '\(name)' is never used", at: range)
             }
         }
     }
@@ -24,7 +24,7 @@ extension Elaborator {
             work += node.op.operands.map(\.index)
         }
         for (k, state) in states.enumerated() where !liveStates.contains(k) && modules.stdlibModule(of: state.range) == nil {
-            diagnostics.warning(.stateNeverRead, "no output depends on the previous value of state '\(state.name)' (it is never read before its update); a binding would do", at: state.range)
+            warning(.stateNeverRead, "no output depends on the previous value of state '\(state.name)' (it is never read before its update); a binding would do", at: state.range)
         }
     }
 }

@@ -45,8 +45,8 @@ final class Elaborator {
     var tokenInputs: [Int: Int] = [:]
     var params: [IRParam] = []
     var usedWeights: Set<String> = []
-    /// Functions being inlined, innermost last, with the instance name of each call.
-    var callStack: [(name: String, instance: String)] = []
+    /// Functions being inlined, innermost last, with the instance name and place of each call.
+    var callStack: [(name: String, instance: String, site: SourceRange)] = []
     var instanceCounters: [String: Int] = [:]
     /// The stdlib cells called (`IRProgram.cells`).
     var cells: [CellCall] = []
@@ -63,7 +63,31 @@ final class Elaborator {
     }
 
     func error(_ code: DiagnosticCode, _ message: String, at range: SourceRange?) {
-        diagnostics.error(code, message, at: range)
+        report(Diagnostic(code, message, at: range))
+    }
+
+    func warning(_ code: DiagnosticCode, _ message: String, at range: SourceRange?) {
+        report(Diagnostic(code, message, at: range, severity: .warning))
+    }
+
+    /// Most calls a diagnostic's notes name: the innermost ones, then the outermost (the
+    /// call in the user's own model).
+    static let maxCallNotes = 8
+
+    /// Emits a diagnostic found while inlining functions with one note per call it happened
+    /// in, innermost first, so an error inside a library function also shows the line of
+    /// the user's file that led to it.
+    func report(_ diagnostic: Diagnostic) {
+        var d = diagnostic
+        var frames = Array(callStack.reversed())
+        if frames.count > Self.maxCallNotes {
+            frames = Array(frames.prefix(Self.maxCallNotes - 1)) + [frames.last!]
+        }
+        for (k, frame) in frames.enumerated() {
+            let skipped = k == frames.count - 1 && callStack.count > frames.count ? " (after \(callStack.count - frames.count) more calls)" : ""
+            d.notes.append(("in the call of '\(frame.name)'\(skipped)", frame.site))
+        }
+        diagnostics.emit(d)
     }
 
     /// Counts compile-time work: `elements` constant values computed, or one expression
@@ -120,12 +144,14 @@ final class Elaborator {
                 case .runtime(let id, _): outputs.append(id)
                 case .constant(let t) where t.rank <= 1: outputs.append(builder.constant(t.data, range: expr.range, origin: t.rank == 1 ? t.origin : nil))
                 case .constant(let t): error(.shapeMismatch, "an output must be a vector, found a \(t.shapeDescription) matrix", at: expr.range)
-                case .error: break
+                case .string, .function, .error: break
                 }
             case .param(let items):
                 for item in items { bindParam(item, in: scope) }
             case .loop(let variable, let lower, let upper, let body):
                 loop(variable, lower, upper, body, in: scope, run: modelStatement)
+            case .conditional(let c, let then, let otherwise, _):
+                conditional(c, then, otherwise, in: scope, run: modelStatement)
             default:
                 execute(statement, in: scope)
             }
@@ -176,14 +202,9 @@ final class Elaborator {
             var value: Value
             if let (text, _) = overrides[p.name.name] {
                 overrides[p.name.name]!.1 = true
-                let file = SourceFile(path: "--set \(p.name.name)", text: text)
-                if let expr = Parser.parseExpression(file, diagnostics: diagnostics) {
-                    value = eval(expr, in: Scope())
-                } else {
-                    value = .error
-                }
+                value = setting(p, text)
             } else {
-                value = eval(p.value, in: scope)
+                value = evalAny(p.value, in: scope)
             }
             if case .runtime = value {
                 error(.notConstant, "model parameter '\(p.name.name)' must be a compile-time value", at: p.value.range)
@@ -197,12 +218,25 @@ final class Elaborator {
         }
     }
 
+    /// The value of `--set name=text`. A parameter whose default is a string literal takes
+    /// the text as it is (`--set mode=direct`, quotes optional); any other parses it as an
+    /// expression.
+    private func setting(_ p: ModelParam, _ text: String) -> Value {
+        if case .string = p.value.kind {
+            let quoted = text.count >= 2 && text.hasPrefix("\"") && text.hasSuffix("\"")
+            return .string(quoted ? String(text.dropFirst().dropLast()) : text)
+        }
+        let file = SourceFile(path: "--set \(p.name.name)", text: text)
+        guard let expr = Parser.parseExpression(file, diagnostics: diagnostics) else { return .error }
+        return evalAny(expr, in: Scope())
+    }
+
     // MARK: Statements shared by models and functions
 
     func execute(_ statement: Statement, in scope: Scope) {
         switch statement.kind {
         case .binding(let name, let expr):
-            bind(name, eval(expr, in: scope), in: scope)
+            bind(name, evalAny(expr, in: scope), in: scope)
         case .destructure(let names, let expr):
             for (name, value) in zip(names, destructure(names, expr, in: scope)) { bind(name, value, in: scope) }
         case .state(let name, let shape, let initExpr):
@@ -211,6 +245,8 @@ final class Elaborator {
             update(name, expr, in: scope)
         case .loop(let variable, let lower, let upper, let body):
             loop(variable, lower, upper, body, in: scope) { self.execute($0, in: $1) }
+        case .conditional(let c, let then, let otherwise, _):
+            conditional(c, then, otherwise, in: scope) { self.execute($0, in: $1) }
         case .input, .output, .param, .return:
             break  // rejected by the parser where not allowed; handled by the caller otherwise
         }
@@ -264,7 +300,7 @@ final class Elaborator {
         case .value(_, let r?), .state(_, let r): d.notes.append(("previous definition is here", r))
         case .value(_, nil): break
         }
-        diagnostics.emit(d)
+        report(d)
         return false
     }
 
@@ -282,7 +318,7 @@ final class Elaborator {
             error(.stateInitMismatch, "state '\(name.name)' has shape [\(n)] but its initial value has shape \(t.shapeDescription)", at: initExpr.range)
         case .runtime:
             error(.notConstant, "the initial value of state '\(name.name)' must be a compile-time value", at: initExpr.range)
-        case .error: break
+        case .string, .function, .error: break
         }
         let qualified = (callStack.last.map { "\($0.instance).\(name.name)" } ?? name.name) + scope.loopSuffix
         states.append(StateInfo(name: qualified, size: n, initial: initial, range: name.range))
@@ -302,7 +338,7 @@ final class Elaborator {
         if states[index].next != nil {
             var d = Diagnostic(.stateUpdatedTwice, "state '\(name.name)' is updated twice in one step; a state is updated exactly once", at: name.range)
             if let first = states[index].updatedAt { d.notes.append(("the first update is here", first)) }
-            diagnostics.emit(d)
+            report(d)
             return
         }
         states[index].updatedAt = name.range

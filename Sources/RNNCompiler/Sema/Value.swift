@@ -4,6 +4,12 @@ enum Value {
     case constant(Tensor)
     /// Computed at run time by an IR node: a vector of `size` elements.
     case runtime(ValueID, size: Int)
+    /// A compile-time string (`"direct"`), for model parameters that pick a variant: it
+    /// can be bound, passed and compared with `==`, and nothing else.
+    case string(String)
+    /// A function passed as a value (`apply(relu, x)`): the name of a user function or a
+    /// builtin, called wherever the value is.
+    case function(String)
     /// An error was already reported; operations on it report nothing more.
     case error
 
@@ -11,6 +17,8 @@ enum Value {
         switch self {
         case .constant(let t): return t.shapeDescription
         case .runtime(_, let n): return "[\(n)] (runtime)"
+        case .string: return "a string"
+        case .function(let name): return "the function '\(name)'"
         case .error: return "<error>"
         }
     }
@@ -20,7 +28,7 @@ enum Value {
         switch self {
         case .constant(let t): return t.shape
         case .runtime(_, let n): return [n]
-        case .error: return nil
+        case .string, .function, .error: return nil
         }
     }
 }
