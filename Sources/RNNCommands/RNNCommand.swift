@@ -11,7 +11,7 @@ public struct RNNCommand: ParsableCommand {
             weights, data or artifact), 66 an input file cannot be opened, 70 runtime failure.
             """,
         version: "0.1.0",
-        subcommands: [Check.self, Compile.self, Run.self, Generate.self, Export.self, Format.self, Test.self]
+        subcommands: [Check.self, Compile.self, Run.self, Generate.self, Export.self, Graph.self, Format.self, Test.self]
     )
 
     public init() {}
