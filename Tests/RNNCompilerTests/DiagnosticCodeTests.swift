@@ -50,6 +50,7 @@ let diagnosticCases: [DiagnosticCase] = [
     DiagnosticCase(code: .invalidValue, source: "model M {\n  input x: [0]\n  output x\n}", line: 2, column: 13),
     DiagnosticCase(code: .raggedLiteral, source: model("  m = [[1, 2], [3]]\n  output x"), line: 3, column: 16),
     DiagnosticCase(code: .wrongKind, source: model("  output x * \"fast\""), line: 3, column: 14),
+    DiagnosticCase(code: .compileError, source: model("  output compile_error(\"no\")"), line: 3, column: 10),
     DiagnosticCase(code: .stateUpdatedTwice, source: model("  state s: [3] = 0\n  s <- x\n  s <- x\n  output s"), line: 5, column: 3),
     DiagnosticCase(code: .stateNeverUpdated, source: model("  state s: [3] = 0\n  output s"), line: 3, column: 9),
     DiagnosticCase(code: .updateOfNonState, source: model("  y = x\n  y <- x\n  output y"), line: 4, column: 3),

@@ -24,7 +24,7 @@ func checkFormatRoundTrip(_ text: String, _ label: String, sourceLocation: Sourc
     }
 
     @Test func everyProjectFileRoundTrips() throws {
-        let dirs = ["examples", "stdlib", "stdlib/cells", "Tests/Fixtures/cells", "bench/workloads"]
+        let dirs = ["examples", "examples/lm", "examples/lsrl", "stdlib", "stdlib/cells", "Tests/Fixtures/cells", "bench/workloads"]
         var count = 0
         for dir in dirs {
             for name in try FileManager.default.contentsOfDirectory(atPath: "\(repoRoot)/\(dir)") where name.hasSuffix(".rnn") {

@@ -52,7 +52,7 @@ func handParserAccepts(_ bytes: [UInt8]) -> Bool {
     }
 
     @Test func everyProjectFileIsASentence() throws {
-        for dir in ["examples", "stdlib", "stdlib/cells", "specs/lib", "bench/workloads"] {
+        for dir in ["examples", "examples/lm", "examples/lsrl", "stdlib", "stdlib/cells", "specs/lib", "bench/workloads"] {
             for name in try FileManager.default.contentsOfDirectory(atPath: "\(repoRoot)/\(dir)") where name.hasSuffix(".rnn") {
                 let bytes = Array(try String(contentsOfFile: "\(repoRoot)/\(dir)/\(name)", encoding: .utf8).utf8)
                 #expect(grammarRecognizer.accepts(bytes), "\(dir)/\(name)")

@@ -38,6 +38,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case invalidValue = "E0308"
     case raggedLiteral = "E0309"
     case wrongKind = "E0310"
+    case compileError = "E0311"
 
     // MARK: States (E04xx)
     case stateUpdatedTwice = "E0401"

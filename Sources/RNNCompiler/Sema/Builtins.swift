@@ -102,7 +102,9 @@ enum Builtins {
         "ceil": { $0.rounded(.up) }, "round": { $0.rounded() },
     ]
     static let constructors: Set<String> = ["kron", "flatten", "eye", "zeros", "ones", "diag", "rotation", "transpose", "normal", "uniform", "hstack", "vstack", "size", "sum", "abs", "repeat", "tile", "group_sum"]
-    static let names: Set<String> = Set(elementwise.keys).union(constantMath.keys).union(constructors)
+    static let names: Set<String> = Set(elementwise.keys).union(constantMath.keys).union(constructors).union([compileError])
+    /// `compile_error("message")`, handled by the elaborator (its arguments may be strings).
+    static let compileError = "compile_error"
     /// Builtins that, in a param initializer without a shape, take the param's declared shape.
     static let shapeFromContext: Set<String> = ["zeros", "ones", "eye", "normal", "uniform"]
 

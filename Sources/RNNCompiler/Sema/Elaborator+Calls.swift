@@ -9,6 +9,7 @@ extension Elaborator {
     /// A call: a user function (inlined here) or a builtin.
     func call(_ callee: Identifier, _ args: [CallArgument], range: SourceRange, in scope: Scope) -> Value {
         let name = resolveCallee(callee, in: scope)
+        if name == Builtins.compileError && modules.functions[name] == nil { return compileError(args, range: range, in: scope) }
         if let decl = modules.functions[name] {
             guard decl.moreResults.isEmpty else {
                 let names = (0...decl.moreResults.count).map { "v\($0 + 1)" }.joined(separator: ", ")
@@ -43,6 +44,25 @@ extension Elaborator {
         }
         var ctx = BuiltinCall(name: name, positional: positional, named: named, range: range, elaborator: self)
         return Builtins.call(&ctx)
+    }
+
+    /// `compile_error("...", value, ...)`: the program's own error (E0311), its message the
+    /// arguments' text run together, reported at the call with the calls that led to it. For the
+    /// branch of a compile-time if that a program does not support.
+    private func compileError(_ args: [CallArgument], range: SourceRange, in scope: Scope) -> Value {
+        var parts: [String] = []
+        for arg in args {
+            switch evalAny(arg.value, in: scope) {
+            case .string(let text): parts.append(text)
+            case .constant(let t) where t.isScalar: parts.append(formatNumber(t.scalar))
+            case .constant(let t): parts.append(t.shapeDescription)
+            case .runtime(_, let n): parts.append("a runtime value of width \(n)")
+            case .function(let f): parts.append(f)
+            case .error: return .error
+            }
+        }
+        error(.compileError, parts.isEmpty ? "compile_error() was called" : parts.joined(), at: range)
+        return .error
     }
 
     // MARK: Inlining

@@ -48,6 +48,8 @@ final class Elaborator {
     /// Functions being inlined, innermost last, with the instance name and place of each call.
     var callStack: [(name: String, instance: String, site: SourceRange)] = []
     var instanceCounters: [String: Int] = [:]
+    /// Diagnostics reported so far, by code, place and message (`report` drops repeats).
+    var reported: Set<String> = []
     /// The stdlib cells called (`IRProgram.cells`).
     var cells: [CellCall] = []
     /// Compile-time work done so far (expressions evaluated, constant elements built).
@@ -78,6 +80,12 @@ final class Elaborator {
     /// in, innermost first, so an error inside a library function also shows the line of
     /// the user's file that led to it.
     func report(_ diagnostic: Diagnostic) {
+        // A function called many times finds its errors once per call: the first report,
+        // with its calls, stands for the rest.
+        if let range = diagnostic.range {
+            let key = "\(diagnostic.code.rawValue) \(range.file.path):\(range.start)-\(range.end) \(diagnostic.message)"
+            guard reported.insert(key).inserted else { return }
+        }
         var d = diagnostic
         var frames = Array(callStack.reversed())
         if frames.count > Self.maxCallNotes {
@@ -183,7 +191,8 @@ final class Elaborator {
         }
         checkAllUpdated(from: 0, declaredIn: model.name.name)
         warnUnused(in: scope)
-        warnStatesNeverRead(outputs: outputs)
+        // After an error, states the failed lines updated read as never used: no warning then.
+        if !diagnostics.hasErrors { warnStatesNeverRead(outputs: outputs) }
         if !sawInput { error(.modelStructure, "model '\(model.name.name)' has no input; declare one with 'input x: [n]'", at: model.name.range) }
         if !sawOutput { error(.modelStructure, "model '\(model.name.name)' has no output; add 'output EXPR'", at: model.name.range) }
         checkUnusedWeights()
