@@ -409,12 +409,12 @@ let stdlibArgs = ["--stdlib", repoRoot + "/stdlib"]
     /// file, 1-based range, notes, and the counts.
     @Test func diagnosticsAsJSON() throws {
         let source = tempPath("bad.rnn")
-        try "model M {\n  input x: [3]\n  state s: [3] = 0\n  s <- x\n  s <- x\n  output x + [1, 2]\n}\n".write(toFile: source, atomically: true, encoding: .utf8)
+        try "model M {\n  input x: [3]\n  state s: [3] = 0\n  s <- x\n  s <- x\n  u = x\n  output x + [1, 2]\n}\n".write(toFile: source, atomically: true, encoding: .utf8)
         let r = rnnc(["check", source, "--diagnostics-format", "json"])
         #expect(r.code == 65)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stderr.utf8)) as? [String: Any], "\(r.stderr)")
         let diagnostics = try #require(object["diagnostics"] as? [[String: Any]])
-        #expect(object["errors"] as? Int == 2 && object["warnings"] as? Int == 1 && diagnostics.count == 3)  // W0401: s is never read
+        #expect(object["errors"] as? Int == 2 && object["warnings"] as? Int == 1 && diagnostics.count == 3)  // W0201: u is never used
         let twice = try #require(diagnostics.first { $0["code"] as? String == "E0401" })
         let range = try #require(twice["range"] as? [String: [String: Int]])
         #expect(twice["severity"] as? String == "error" && twice["file"] as? String == source)

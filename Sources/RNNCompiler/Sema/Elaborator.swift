@@ -191,7 +191,7 @@ final class Elaborator {
         }
         checkAllUpdated(from: 0, declaredIn: model.name.name)
         warnUnused(in: scope)
-        // After an error, states the failed lines updated read as never used: no warning then.
+        // After an error, liveness cannot be judged (a failed line reads nothing): no W0401 then.
         if !diagnostics.hasErrors { warnStatesNeverRead(outputs: outputs) }
         if !sawInput { error(.modelStructure, "model '\(model.name.name)' has no input; declare one with 'input x: [n]'", at: model.name.range) }
         if !sawOutput { error(.modelStructure, "model '\(model.name.name)' has no output; add 'output EXPR'", at: model.name.range) }
