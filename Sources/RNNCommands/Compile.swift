@@ -16,7 +16,11 @@ extension RNNCommand {
                 """)
 
         public enum Stage: String, ExpressibleByArgument, CaseIterable {
-            case ast, ir, irOpt = "ir-opt", step
+            case ast, ir, irOpt = "ir-opt", step, layers
+        }
+
+        public enum Target: String, ExpressibleByArgument, CaseIterable {
+            case rnnc, layers
         }
 
         @Argument(help: "The .rnn source file.")
@@ -25,8 +29,11 @@ extension RNNCommand {
         @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the artifact (or the --emit text).", valueName: "path"))
         public var output: String?
 
-        @Option(help: "Print a stage instead of writing an artifact: ast, ir (as elaborated), ir-opt (after the optimizer) or step (the step program's instructions and the scan plan).")
+        @Option(help: "Print a stage instead of writing an artifact: ast, ir (as elaborated), ir-opt (after the optimizer), step (the step program's instructions and the scan plan) or layers (the layer chain's report).")
         public var emit: Stage?
+
+        @Option(help: "What to write: rnnc (the .rnnc artifact) or layers (the program as one chain of standard layers, its weights as safetensors; docs/layers.md).")
+        public var target: Target = .rnnc
 
         @OptionGroup public var compile: CompileOptions
 
@@ -47,12 +54,27 @@ extension RNNCommand {
                 text = Dump.ir(try compile.compileModel(file).ir)
             case .irOpt:
                 text = Dump.ir(try compile.compileModel(file).optimized)
+            case .layers:
+                text = try compile.compileLayerChain(file).chain.report
             case .step:
                 let model = try compile.compileModel(file).model
                 var lines = model.program.instructions.enumerated().map { "\($0): \($1)" }
                 lines.append("scan plan:")
                 lines += model.plan.stages.map { "  \($0)" }
                 text = lines.joined(separator: "\n") + "\n"
+            case nil where target == .layers:
+                let chain = try compile.compileLayerChain(file).chain
+                let path = output ?? ((file as NSString).deletingPathExtension + ".layers.safetensors")
+                do {
+                    try writeAtomically(SafeTensors.encode(try chain.weightsFile()), to: path)
+                } catch let error as LayerChainError {
+                    Console.err("error: \(error)\n")
+                    throw ExitStatus.dataError
+                } catch let error as RuntimeError {
+                    throw ExitStatus.report(error)
+                }
+                Console.out("wrote \(path): \(chain.layers.count) layers, widest \(chain.width), \(chain.parameters) parameters\n")
+                return
             case nil:
                 let model = try compile.compileModel(file).model
                 let path = output ?? ((file as NSString).deletingPathExtension + ".rnnc")

@@ -96,6 +96,16 @@ public struct CompileOptions: ParsableArguments {
     /// Runs the pipeline (`Compiler.compile`) on `path` with these options, printing
     /// diagnostics; throws the matching exit code on failure.
     func compileModel(_ path: String) throws -> CompiledModel {
+        try compile(path, layerChain: false).compiled
+    }
+
+    /// The compiled model and its layer chain (`--target layers`); E0603 when it has none.
+    func compileLayerChain(_ path: String) throws -> (compiled: CompiledModel, chain: LayerChain) {
+        let (compiled, chain) = try compile(path, layerChain: true)
+        return (compiled, chain!)
+    }
+
+    private func compile(_ path: String, layerChain: Bool) throws -> (compiled: CompiledModel, chain: LayerChain?) {
         let compiler = try makeCompiler()
         let source: SourceFile
         do { source = try Compiler.readSource(path: path) } catch { throw ExitStatus.report(error) }
@@ -108,10 +118,11 @@ public struct CompileOptions: ParsableArguments {
             Console.err("internal error: \(error)\n")
             throw ExitStatus.runtimeError
         }
+        let chain = layerChain ? compiled.flatMap(compiler.layerChain) : nil
         compiler.diagnostics.apply(allowed: try allowedCodes(), warningsAsErrors: warningsAsErrors)
         printDiagnostics(compiler)
-        guard let compiled, !compiler.diagnostics.hasErrors else { throw ExitStatus.dataError }
-        return compiled
+        guard let compiled, !compiler.diagnostics.hasErrors, !layerChain || chain != nil else { throw ExitStatus.dataError }
+        return (compiled, chain)
     }
 
     func makeCompiler() throws -> Compiler {

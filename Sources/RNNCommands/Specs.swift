@@ -17,6 +17,9 @@ public struct Spec: Sendable, CustomStringConvertible {
     public var tolerance: Double
     public var expectedDiagnostics: [ExpectedDiagnostic]?
     public var modes: [String]
+    /// Modes run only where the program allows them: `layers` for a spec that names no
+    /// modes (a program with nonlinear states has no layer chain).
+    public var optionalModes: [String] = []
     public var dtypes: [String]
 
     public struct ExpectedDiagnostic: Sendable, Equatable, CustomStringConvertible {
@@ -28,7 +31,9 @@ public struct Spec: Sendable, CustomStringConvertible {
 
     public var description: String { "\((file as NSString).lastPathComponent): \(name)" }
 
-    public static let allModes = ["interpreter", "step", "scan"]
+    /// The engines: the reference interpreter, the step and scan programs, and the layer
+    /// chain (`--target layers`, run by the step program).
+    public static let allModes = ["interpreter", "step", "scan", "layers"]
 }
 
 public struct SpecError: Error, CustomStringConvertible {
@@ -119,7 +124,8 @@ extension Spec {
             return ExpectedDiagnostic(code: code, line: d["line"] as? Int, column: d["column"] as? Int)
         }
         guard (expectedOutputs == nil) != (expectedDiagnostics == nil) else { throw fail("'expect' needs exactly one of 'outputs' and 'diagnostics'") }
-        modes = (m["modes"] as? [String]) ?? Spec.allModes
+        modes = (m["modes"] as? [String]) ?? ["interpreter", "step", "scan"]
+        if m["modes"] == nil { optionalModes = ["layers"] }
         dtypes = (m["dtypes"] as? [String]) ?? ["float64"]
         if let bad = modes.first(where: { !Spec.allModes.contains($0) }) { throw fail("unknown mode '\(bad)'") }
         if let bad = dtypes.first(where: { $0 != "float32" && $0 != "float64" }) { throw fail("unknown dtype '\(bad)'") }
@@ -170,8 +176,21 @@ public enum SpecRunner {
         } catch {
             return failure("internal error: \(error)")
         }
-        let ir = compiled?.ir
-        let got = compiler.diagnostics.diagnostics
+        // The layer chain, where a mode needs it: a spec that names `layers` expects it (its
+        // absence is E0603 among the diagnostics); otherwise it runs where there is one.
+        var chain: Artifact.Model?
+        var chainDiagnostic: Diagnostic?
+        if let compiled, spec.modes.contains("layers") || spec.optionalModes.contains("layers") {
+            do {
+                let program = try LayerChainBuilder.build(compiled.ir).asIR()
+                let (steps, plan) = ScanLowering.lower(program)
+                chain = Artifact.Model(program: steps, plan: plan, precision: compiled.model.precision)
+            } catch {
+                if spec.modes.contains("layers") { chainDiagnostic = error.diagnostic }
+            }
+        }
+        let ir = chainDiagnostic == nil ? compiled?.ir : nil
+        let got = compiler.diagnostics.diagnostics + [chainDiagnostic].compactMap { $0 }
         if let expected = spec.expectedDiagnostics {
             var problems: [String] = []
             for e in expected where !got.contains(where: { matches($0, e) }) {
@@ -185,14 +204,16 @@ public enum SpecRunner {
             }
             return []
         }
-        guard let compiled else { return failure("does not compile:\n" + compiler.diagnostics.render()) }
+        guard let compiled, chainDiagnostic == nil else {
+            return failure("does not compile:\n" + (chainDiagnostic?.description ?? compiler.diagnostics.render()))
+        }
         var failures: [Failure] = []
         let want = spec.expectedOutputs!
-        for mode in spec.modes {
+        for mode in spec.modes + spec.optionalModes.filter({ _ in chain != nil }) {
             for dtype in spec.dtypes where !(mode == "interpreter" && dtype == "float32") {
                 let outputs: [[[Double]]]
                 do {
-                    outputs = try execute(compiled, spec.inputs, mode: mode, float32: dtype == "float32")
+                    outputs = try execute(compiled, spec.inputs, mode: mode, float32: dtype == "float32", chain: chain)
                 } catch {
                     failures.append(Failure(spec: "\(spec) [\(mode), \(dtype)]", detail: "  \(error)"))
                     continue
@@ -210,7 +231,7 @@ public enum SpecRunner {
         d.code.rawValue == e.code && (e.line == nil || d.range?.line == e.line) && (e.column == nil || d.range?.column == e.column)
     }
 
-    static func execute(_ compiled: CompiledModel, _ inputs: [[[Double]]], mode: String, float32: Bool) throws -> [[[Double]]] {
+    static func execute(_ compiled: CompiledModel, _ inputs: [[[Double]]], mode: String, float32: Bool, chain: Artifact.Model?) throws -> [[[Double]]] {
         let ir = compiled.ir
         for seq in inputs { for token in seq where token.count != ir.inputWidth {
             throw SpecError(description: "a token has \(token.count) values, the model takes \(ir.inputWidth)")
@@ -221,7 +242,8 @@ public enum SpecRunner {
             return inputs.map { interpreter.run($0) }
         default:
             let data = SequenceData(sequences: inputs, width: ir.inputWidth, isBatch: true)
-            return try runModel(compiled.model, on: data, mode: mode == "scan" ? .scan : .step, float32: float32).sequences
+            let model = mode == "layers" ? chain! : compiled.model
+            return try runModel(model, on: data, mode: mode == "scan" ? .scan : .step, float32: float32).sequences
         }
     }
 

@@ -57,6 +57,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     // MARK: Limits and model structure (E06xx)
     case tooLarge = "E0601"
     case modelStructure = "E0602"
+    case noLayerChain = "E0603"
 
     // MARK: Warnings (Wxxxx): reported, but the program compiles
     case nonFiniteWeights = "W0501"
