@@ -17,7 +17,7 @@ extension RNNCommand {
                 """)
 
         public enum Stage: String, ExpressibleByArgument, CaseIterable {
-            case ir, irOpt = "ir-opt"
+            case ir, irOpt = "ir-opt", layers
         }
 
         public enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -33,7 +33,7 @@ extension RNNCommand {
         @Option(help: "The format: dot, svg, png or pdf (default: from -o's extension, else dot).")
         public var format: Format?
 
-        @Option(help: "Which IR to draw: ir (as elaborated, closest to the source) or ir-opt (after the optimizer).")
+        @Option(help: "Which IR to draw: ir (as elaborated, closest to the source), ir-opt (after the optimizer) or layers (the layer chain, docs/layers.md).")
         public var stage: Stage = .ir
 
         @OptionGroup public var compile: CompileOptions
@@ -55,8 +55,12 @@ extension RNNCommand {
         }
 
         public func run() throws {
-            let compiled = try compile.compileModel(file)
-            let program = stage == .ir ? compiled.ir : compiled.optimized
+            let program: IRProgram
+            switch stage {
+            case .ir: program = try compile.compileModel(file).ir
+            case .irOpt: program = try compile.compileModel(file).optimized
+            case .layers: program = try compile.compileLayerChain(file).chain.asIR()
+            }
             let dot = Graphviz.dot(program)
             let chosen = format ?? output.flatMap { Format(rawValue: ($0 as NSString).pathExtension.lowercased()) } ?? .dot
             var bytes = Array(dot.utf8)

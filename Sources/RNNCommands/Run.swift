@@ -74,6 +74,9 @@ extension RNNCommand {
         @Option(help: "step: the runtime's step program; interpreter: the reference IR interpreter (float64, .rnn only).")
         public var engine: Engine = .step
 
+        @Option(help: "rnnc: the program; layers: its layer chain (docs/layers.md), .rnn only.")
+        public var target: Compile.Target = .rnnc
+
         @Option(help: "Print numbers with this many significant digits (default: shortest exact form).")
         public var digits: Int?
 
@@ -101,6 +104,7 @@ extension RNNCommand {
             if !(scanMemory > 0 && scanMemory <= 1_048_576) { throw ValidationError("--scan-memory takes a number of GiB above 0 (at most 1048576)") }
             if engine == .interpreter && dtype == .float32 { throw ValidationError("the interpreter runs in float64 only") }
             if engine == .interpreter && file.hasSuffix(".rnnc") { throw ValidationError("the interpreter runs .rnn sources; an artifact runs on the step engine") }
+            if target == .layers && file.hasSuffix(".rnnc") { throw ValidationError("--target layers builds the layer chain of a .rnn source; an artifact holds a step program") }
             if outputFormat == .npy && output == nil { throw ValidationError("--output-format npy writes a binary file; give it --output PATH") }
         }
 
@@ -134,7 +138,15 @@ extension RNNCommand {
 
         private func loadModel() throws -> Artifact.Model {
             if file.hasSuffix(".rnnc") { return try Artifact.load(path: file) }
-            return try compile.compileModel(file).model
+            guard target == .layers else { return try compile.compileModel(file).model }
+            let (compiled, chain) = try compile.compileLayerChain(file)
+            let (program, plan) = ScanLowering.lower(chain.asIR())
+            return Artifact.Model(program: program, plan: plan, precision: compiled.model.precision)
+        }
+
+        /// The IR the interpreter runs: the program's, or its layer chain's.
+        private func interpretedIR() throws -> IRProgram {
+            target == .layers ? try compile.compileLayerChain(file).chain.asIR() : try compile.compileModel(file).ir
         }
 
         /// Whether a model runs in Float32: `--dtype`, or the model's own precision for auto.
@@ -158,7 +170,7 @@ extension RNNCommand {
                                                     scanMemoryLimit: Int(scanMemory * Double(1 << 30)), threads: threads)
                 return StatefulRun(outputs: run.outputs, float32: float32, layout: layout, finalStates: run.finalStates)
             }
-            let ir = try compile.compileModel(file).ir
+            let ir = try interpretedIR()
             guard data.sequences.allSatisfy({ $0.isEmpty }) || data.width == ir.inputWidth else {
                 throw RuntimeError.inputMismatch("input tokens have \(data.width) values, but model '\(ir.modelName)' takes \(ir.inputWidth)")
             }

@@ -92,7 +92,7 @@ let diagnosticCases: [DiagnosticCase] = [
     }
 
     @Test func everyCodeHasACase() {
-        let covered = Set(diagnosticCases.map(\.code)).union([.importCycle])
+        let covered = Set(diagnosticCases.map(\.code)).union([.importCycle, .noLayerChain])
         for code in DiagnosticCode.allCases {
             #expect(covered.contains(code), "no test case for \(code.rawValue)")
         }
@@ -107,6 +107,17 @@ let diagnosticCases: [DiagnosticCase] = [
 
     @Test func codesAreUnique() {
         #expect(Set(DiagnosticCode.allCases.map(\.rawValue)).count == DiagnosticCode.allCases.count)
+    }
+
+    /// E0603 comes from the layer-chain target, after compilation: at the state it cannot hold.
+    @Test func noLayerChainIsReportedAtTheState() throws {
+        let compiler = Compiler(stdlibPath: stdlibPath)
+        let source = SourceFile(path: "case.rnn", text: model("  state h: [3] = 0\n  h <- relu(h) * x\n  output h"))
+        let compiled = try #require(try compiler.compile(source))
+        #expect(compiler.layerChain(of: compiled) == nil)
+        let d = try #require(compiler.diagnostics.diagnostics.first { $0.code == .noLayerChain })
+        #expect(d.range?.line == 3 && d.range?.column == 9, "\(d)")
+        #expect(d.message.contains("state h is nonlinear"), "\(d)")
     }
 
     @Test func importCycleIsReportedAtTheUseLine() throws {

@@ -66,7 +66,7 @@ public enum Graphviz {
             return "label=\(quote("constant [\(values.count)]\n\(summary(values))")), shape=note, fillcolor=\(quote(constantColour))"
         case .affine(let w, let bias, _):
             var label = affineSummary(w)
-            if let bias {
+            if let bias, bias.contains(where: { $0 != 0 }) {
                 let b = summary(bias)
                 let added = b.hasPrefix("= ") ? "+ " + b.dropFirst(2) : "+ bias " + b
                 label = label == "× 1" ? added : label + "\n" + added
