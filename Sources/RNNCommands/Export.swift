@@ -49,12 +49,18 @@ extension RNNCommand {
         @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the model (default: FILE with the extension .onnx, or .py for torch).", valueName: "path"))
         public var output: String?
 
+        @Option(help: "What to export: rnnc (the program, its params as parameters) or layers (its layer chain as a stack of standard layers, docs/layers.md; torch only).")
+        public var target: Compile.Target = .rnnc
+
         @OptionGroup public var compile: CompileOptions
 
         public init() {}
 
         public func validate() throws {
             try compile.refuseSourceOnlyOptions(for: file)
+            if target == .layers && (format != .torch || file.hasSuffix(".rnnc")) {
+                throw ValidationError("--target layers exports a .rnn source's layer chain with --format torch")
+            }
             if format == .torch && file.hasSuffix(".rnnc") {
                 throw ValidationError("--format torch needs the .rnn source: an artifact holds the fused step program, not the params")
             }
@@ -115,7 +121,28 @@ extension RNNCommand {
             Console.out("wrote \(path)\n")
         }
 
+        /// The chain's module, and its weights file (the one `compile --target layers` writes).
+        private func exportLayerChainTorch() throws {
+            let (compiled, chain) = try compile.compileLayerChain(file)
+            let path = output ?? ((file as NSString).deletingPathExtension + ".py")
+            let weightsPath = (path as NSString).deletingPathExtension + ".safetensors"
+            let className = TorchExporter.className(compiled.ir.modelName) + "Layers"
+            let python = LayerChainTorch.python(chain, className: className, weightsFile: (weightsPath as NSString).lastPathComponent,
+                                                dtype: precision(compiled.model.precision))
+            do {
+                try writeAtomically(SafeTensors.encode(try chain.weightsFile()), to: weightsPath)
+                try writeAtomically(Array(python.utf8), to: path)
+            } catch let error as LayerChainError {
+                Console.err("error: \(error)\n")
+                throw ExitStatus.dataError
+            } catch let error as RuntimeError {
+                throw ExitStatus.report(error)
+            }
+            Console.out("wrote \(path) and \(weightsPath)\n")
+        }
+
         private func exportTorch() throws {
+            if target == .layers { return try exportLayerChainTorch() }
             let compiled = try compile.compileModel(file)
             let path = output ?? ((file as NSString).deletingPathExtension + ".py")
             let stem = (path as NSString).deletingPathExtension
