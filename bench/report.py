@@ -1,6 +1,7 @@
 """Turns bench/.data/results.jsonl into BENCHMARKS.md: tokens/s side by side, ratios
 rnnc/peer measured in the same run, the issue's targets, and the machine's measured limits."""
 import json
+import os
 import platform
 import sys
 from collections import defaultdict
@@ -89,6 +90,16 @@ if decode and "stream_triad_GBps" in machine and "weight_bytes" in decode:
     bound = machine["stream_triad_GBps"] * 1e9 / decode["weight_bytes"]
     share = decode["tokens_per_s"] / bound
     out.append(f"| W6 decode | rnnc / weight-streaming bound ({decode['weight_bytes'] / 1e6:.0f} MB a token at the STREAM triad rate: {bound:.1f} tokens/s) | {share:.2f}x | 0.8x | {'yes' if share >= 0.8 else '**no**'} |")
+
+# Sizes, not speeds: LSRL's layer chains beside rnnc's (bash bench/lsrl/compare.sh writes them).
+widths = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lsrl", "widths.md")
+if os.path.exists(widths):
+    out += ["", "## Layer chains: rnnc and LSRL", "",
+            "LSRL's `ForEach.simplify()` and rnnc's `--target layers` (docs/layers.md) on LSRL's programs, built by LSRL from its own",
+            "tests and notebook and by rnnc from examples/lsrl; widest = the widest vector between two layers; parameters as LSRL's",
+            "`parameter_count` counts them: every entry of every matrix and bias, zeros included. rnnc's chains keep every answer",
+            "exact where LSRL's fused constants reach 1e13 (docs/layers.md). Written by `bash bench/lsrl/compare.sh`.", "",
+            open(widths).read().rstrip()]
 
 notes = open(sys.argv[2]).read() if len(sys.argv) > 2 else ""
 print("\n".join(out) + "\n" + ("\n" + notes if notes else ""))

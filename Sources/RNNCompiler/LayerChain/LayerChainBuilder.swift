@@ -121,6 +121,9 @@ extension Compiler {
 }
 
 extension LayerChainBuilder {
+    /// Most coefficients the composed affine forms of one program may hold (about 400 MB).
+    public static let maxStoredEntries = 1 << 23
+
 
     /// Every state group must be affine time-invariant (LSRL's LinState: the only recurrence
     /// a chain of standard layers has), and inputs plain vectors.
@@ -161,6 +164,7 @@ extension LayerChainBuilder {
 
         var forms = [LinearForm?](repeating: nil, count: program.nodes.count)
         var budget = CompilerLimits.maxFusionWork
+        var stored = 0
         for (i, node) in program.nodes.enumerated() where live[i] {
             // A state's new value, computed (not a leaf), is read from its layer's output by
             // values that feed only later groups' layers (so no layer waits on a later one);
@@ -179,7 +183,12 @@ extension LayerChainBuilder {
             case .constant(let values):
                 forms[i] = .constant(values)
             case .affine(let w, let bias, let x):
-                forms[i] = try operand(x).transformed(by: w, bias: bias, budget: &budget)
+                let input = operand(x)
+                // Checked before the product is formed: at most rows x lanes read coefficients.
+                guard stored + w.rows * input.lanesRead.count <= maxStoredEntries else {
+                    throw .tooLarge("its affine maps compose into more than \(maxStoredEntries) coefficients")
+                }
+                forms[i] = try input.transformed(by: w, bias: bias, budget: &budget)
             case .concat(let parts):
                 forms[i] = .concat(parts.map(operand))
             case .slice(let x, let start):
@@ -190,6 +199,10 @@ extension LayerChainBuilder {
                 forms[i] = elementwise(op, xs.map(operand), width: node.size, graph: &g)
             }
             if scaled[i] >= ChainGraph.exactProductLimit { forms[i] = g.materialize(forms[i]!) }
+            stored += forms[i]!.rows.reduce(0) { $0 + $1.count }
+            guard stored <= maxStoredEntries else {
+                throw .tooLarge("its affine maps compose into more than \(maxStoredEntries) coefficients")
+            }
         }
         for (k, group) in groups.enumerated() {
             let value = LinearForm.concat(group.states.map { forms[program.states[$0].next.index]! })

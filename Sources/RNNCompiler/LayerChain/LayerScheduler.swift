@@ -14,8 +14,11 @@ struct LayerScheduler {
     var remaining: [Int]
     /// For each node, the atoms it reads.
     let reads: [[Int]]
-    var scheduled: [Bool]
-    var available: Set<Int>
+    /// For each node, how many of the atoms it reads are not made yet; the nodes that read
+    /// each atom; the nodes whose atoms are all made, by kind, in node order.
+    var waiting: [Int]
+    let readers: [[Int]]
+    var ready: [ChainGraph.Node.Kind: [Int]] = [:]
     /// The atoms in lane order, as the last layer put them out.
     var layout: [Int]
     var layers: [LayerChain.Layer] = []
@@ -40,9 +43,23 @@ struct LayerScheduler {
         remaining = [Int](repeating: 0, count: graph.atoms.count)
         for r in reads { for a in r { remaining[a] += 1 } }
         for a in atoms([graph.outputs]) { remaining[a] += 1 }
-        scheduled = [Bool](repeating: false, count: graph.nodes.count)
-        available = [0]
+        waiting = reads.map(\.count)
+        var readers = [[Int]](repeating: [], count: graph.atoms.count)
+        for (n, r) in reads.enumerated() { for a in r { readers[a].append(n) } }
+        self.readers = readers
         layout = graph.atoms[0].width > 0 ? [0] : []
+        for (n, count) in waiting.enumerated() where count == 0 { ready[graph.nodes[n].kind, default: []].append(n) }
+        makeAvailable([0])
+    }
+
+    /// Atoms made: their readers wait for one fewer.
+    private mutating func makeAvailable(_ atoms: [Int]) {
+        for a in atoms {
+            for n in readers[a] {
+                waiting[n] -= 1
+                if waiting[n] == 0 { ready[graph.nodes[n].kind, default: []].append(n) }
+            }
+        }
     }
 
     private func width(_ atoms: [Int]) -> Int { atoms.reduce(0) { $0 + graph.atoms[$1].width } }
@@ -55,18 +72,20 @@ struct LayerScheduler {
     }
 
     private mutating func run() throws(LayerChainError) {
-        while scheduled.contains(false) {
-            let ready = graph.nodes.indices.filter { !scheduled[$0] && reads[$0].allSatisfy(available.contains) }
-            guard !ready.isEmpty else { throw .unsupported("internal: the program's layers wait on each other") }
+        var left = graph.nodes.count
+        while left > 0 {
             var best: (kind: ChainGraph.Node.Kind, batch: [Int], width: Int)?
-            for kind in Set(ready.map { graph.nodes[$0].kind }) {
-                let batch = ready.filter { graph.nodes[$0].kind == kind }
+            for (kind, batch) in ready where !batch.isEmpty {
+                let batch = batch.sorted()
                 let after = widthAfter(batch)
                 if best == nil || after < best!.width || (after == best!.width && (batch.count, -batch[0]) > (best!.batch.count, -best!.batch[0])) {
                     best = (kind, batch, after)
                 }
             }
-            try stage(best!.batch)
+            guard let (kind, batch, _) = best else { throw .unsupported("internal: the program's layers wait on each other") }
+            ready[kind] = []
+            try stage(batch)
+            left -= batch.count
         }
         try finish()
     }
@@ -115,9 +134,8 @@ struct LayerScheduler {
         case .state:
             layers.append(stateLayer(batch, width: frontWidth + passWidth))
         }
-        for n in batch { scheduled[n] = true }
-        available.formUnion(made)
         layout = made + passed
+        makeAvailable(made)
     }
 
     /// The block-diagonal `A` of the batch's groups (with copy rows for previous values that
