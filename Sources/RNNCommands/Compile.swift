@@ -65,14 +65,7 @@ extension RNNCommand {
             case nil where target == .layers:
                 let chain = try compile.compileLayerChain(file).chain
                 let path = output ?? ((file as NSString).deletingPathExtension + ".layers.safetensors")
-                do {
-                    try writeAtomically(SafeTensors.encode(try chain.weightsFile()), to: path)
-                } catch let error as LayerChainError {
-                    Console.err("error: \(error)\n")
-                    throw ExitStatus.dataError
-                } catch let error as RuntimeError {
-                    throw ExitStatus.report(error)
-                }
+                try writeWeights(of: chain, to: path)
                 Console.out("wrote \(path): \(chain.layers.count) layers, widest \(chain.width), \(chain.parameters) parameters\n")
                 return
             case nil:
@@ -92,5 +85,18 @@ extension RNNCommand {
                 Console.out(text)
             }
         }
+    }
+}
+
+/// Writes a layer chain's weights file (atomically), with the exit status of each failure.
+func writeWeights(of chain: LayerChain, to path: String, then more: () throws(RuntimeError) -> Void = {}) throws {
+    do {
+        try writeAtomically(SafeTensors.encode(try chain.weightsFile()), to: path)
+        try more()
+    } catch let error as LayerChainError {
+        Console.err("error: \(error)\n")
+        throw ExitStatus.dataError
+    } catch let error as RuntimeError {
+        throw ExitStatus.report(error)
     }
 }

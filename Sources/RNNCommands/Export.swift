@@ -129,15 +129,7 @@ extension RNNCommand {
             let className = TorchExporter.className(compiled.ir.modelName) + "Layers"
             let python = LayerChainTorch.python(chain, className: className, weightsFile: (weightsPath as NSString).lastPathComponent,
                                                 dtype: precision(compiled.model.precision))
-            do {
-                try writeAtomically(SafeTensors.encode(try chain.weightsFile()), to: weightsPath)
-                try writeAtomically(Array(python.utf8), to: path)
-            } catch let error as LayerChainError {
-                Console.err("error: \(error)\n")
-                throw ExitStatus.dataError
-            } catch let error as RuntimeError {
-                throw ExitStatus.report(error)
-            }
+            try writeWeights(of: chain, to: weightsPath) { () throws(RuntimeError) in try writeAtomically(Array(python.utf8), to: path) }
             Console.out("wrote \(path) and \(weightsPath)\n")
         }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import RNNExport
 import RNNRuntime
 @testable import RNNCompiler
@@ -116,6 +117,13 @@ func python(_ arguments: [String]) throws -> (status: Int32, output: String) {
 /// `RNNC_REQUIRE_PYTHON_CHECKS=1`, which makes their absence a failure, not a skip.
 func pythonHas(_ modules: [String]) -> Bool {
     (try? python(["-c", "import " + modules.joined(separator: ", ")]).status) == 0
+}
+
+/// The folder of the rnnc binary built with the tests (for guides run as written).
+func builtRNNCFolder() throws -> String {
+    let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    return try #require([bin, repoRoot + "/.build/debug"].first { FileManager.default.isExecutableFile(atPath: $0 + "/rnnc") },
+                        "the rnnc binary is built beside the tests")
 }
 
 var pythonChecksRequired: Bool { ProcessInfo.processInfo.environment["RNNC_REQUIRE_PYTHON_CHECKS"] == "1" }

@@ -143,9 +143,7 @@ import Testing
             #expect(!pythonChecksRequired, "python3 with numpy, onnxruntime and torch is required (RNNC_REQUIRE_PYTHON_CHECKS=1)")
             return
         }
-        let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
-        let rnnc = try #require([bin, repoRoot + "/.build/debug"].first { FileManager.default.isExecutableFile(atPath: $0 + "/rnnc") },
-                                "the rnnc binary is built beside the tests")
+        let rnnc = try builtRNNCFolder()
         let (status, output) = try python([repoRoot + "/Tests/Python/run_doc_blocks.py", repoRoot + "/docs/export.md", rnnc])
         #expect(status == 0, "\(output)")
         #expect(output.contains("onnxruntime agrees with rnnc"), "\(output)")
