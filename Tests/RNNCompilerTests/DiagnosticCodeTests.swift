@@ -37,6 +37,7 @@ let diagnosticCases: [DiagnosticCase] = [
     DiagnosticCase(code: .missingReturn, source: "fn f(v) {\n  y = v\n}\n", line: 3, column: 1),
     DiagnosticCase(code: .unusedBinding, source: "model M {\n  input x: [1]\n  y = 2 * x\n  output x\n}\n", line: 3, column: 3),
     DiagnosticCase(code: .unusedInput, source: "model M {\n  input x: [1]\n  input u: [2]\n  output x\n}\n", line: 3, column: 9),
+    DiagnosticCase(code: .unusedFunction, source: "fn twice(v) = 2 * v\nmodel M {\n  input x: [1]\n  output x\n}\n", line: 1, column: 4),
     DiagnosticCase(code: .unusedParam, source: "model M {\n  input x: [1]\n  param W: [2] = 1\n  output x\n}\n", line: 3, column: 9),
     DiagnosticCase(code: .stateNeverRead, source: "model M {\n  input x: [1]\n  state s: [1] = 0\n  s <- x\n  output s\n}\n", line: 3, column: 9),
     DiagnosticCase(code: .valueCount, source: "fn two(x) {\n  return x, x\n}\nmodel M {\n  input x: [1]\n  output two(x)\n}\n", line: 6, column: 10),

@@ -64,6 +64,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case unusedBinding = "W0201"
     case unusedInput = "W0202"
     case unusedParam = "W0203"
+    case unusedFunction = "W0204"
     case stateNeverRead = "W0401"
 
     /// Whether the code is a warning (the program still compiles) rather than an error.

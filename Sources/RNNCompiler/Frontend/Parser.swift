@@ -119,6 +119,9 @@ public struct Parser {
         let start = advance().range
         if case .string(let path) = current.kind {
             let t = advance()
+            // An unterminated path (E0102, already reported) names no module to look for.
+            let text = file.text(t.range)
+            guard text.count >= 2, text.hasSuffix("\"") else { throw Failure() }
             return UseDecl(path: path, isQuoted: true, range: start.to(t.range))
         }
         var parts = [try expectIdentifier("after 'use'").name]

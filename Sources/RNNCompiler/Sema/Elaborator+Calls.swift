@@ -100,6 +100,7 @@ extension Elaborator {
         for p in defaulted { scope.define(p.name.name, .value(evalAny(p.defaultValue!, in: scope), p.name.range)) }
         guard defaulted.isEmpty || checkAnnotations(decl, in: scope) else { return failed }
 
+        inlined.insert(decl.name.name)
         let base = (callStack.last.map { $0.instance + "." } ?? "") + decl.name.name
         instanceCounters[base, default: 0] += 1
         callStack.append((decl.name.name, "\(base)#\(instanceCounters[base]!)", range))

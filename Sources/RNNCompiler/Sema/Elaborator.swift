@@ -48,6 +48,8 @@ final class Elaborator {
     /// Functions being inlined, innermost last, with the instance name and place of each call.
     var callStack: [(name: String, instance: String, site: SourceRange)] = []
     var instanceCounters: [String: Int] = [:]
+    /// Functions some call inlined (the others are checked by `checkUncalledFunctions`).
+    var inlined: Set<String> = []
     /// Diagnostics reported so far, by code, place and message (`report` drops repeats).
     var reported: Set<String> = []
     /// The stdlib cells called (`IRProgram.cells`).
@@ -191,6 +193,7 @@ final class Elaborator {
         }
         checkAllUpdated(from: 0, declaredIn: model.name.name)
         warnUnused(in: scope)
+        checkUncalledFunctions()
         // After an error, liveness cannot be judged (a failed line reads nothing): no W0401 then.
         if !diagnostics.hasErrors { warnStatesNeverRead(outputs: outputs) }
         if !sawInput { error(.modelStructure, "model '\(model.name.name)' has no input; declare one with 'input x: [n]'", at: model.name.range) }

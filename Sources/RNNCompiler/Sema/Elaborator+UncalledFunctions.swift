@@ -1,0 +1,108 @@
+/// Functions of the user's files that no call reached are still checked for what needs no
+/// values: every name and every function they use must exist (E0201, E0202, with the same
+/// suggestions as for called ones). A function of the root file that nothing calls is
+/// W0204. Shapes and compile-time values wait for a call, since they depend on arguments.
+extension Elaborator {
+    func checkUncalledFunctions() {
+        let uncalled = modules.functions.values.filter { !inlined.contains($0.name.name) && modules.stdlibModule(of: $0.range) == nil }
+        for decl in uncalled.sorted(by: { ($0.range.file.path, $0.range.start) < ($1.range.file.path, $1.range.start) }) {
+            var names = Set(decl.params.map(\.name.name)).union(["pi", "e"])
+            for p in decl.params { names.formUnion(p.shape.map { $0.dims.flatMap(Self.namesUsed) } ?? []) }
+            for p in decl.params { if let d = p.defaultValue { checkNames(d, defined: names) } }
+            checkNames(decl.body, defined: &names)
+            for e in decl.result.map({ [$0] + decl.moreResults }) ?? [] { checkNames(e, defined: names) }
+            if decl.range.file.path == modules.root.file.path, !decl.name.name.hasPrefix("_") {
+                warning(.unusedFunction, "function '\(decl.name.name)' is never called (name it '_\(decl.name.name)' to keep it)", at: decl.name.range)
+            }
+        }
+    }
+
+    /// Checks statements in order; the names they bind join `defined` (an if's branches
+    /// both count, as either may be the one a call takes).
+    private func checkNames(_ body: [Statement], defined: inout Set<String>) {
+        for statement in body {
+            switch statement.kind {
+            case .binding(let name, let e):
+                checkNames(e, defined: defined)
+                defined.insert(name.name)
+            case .destructure(let names, let e):
+                checkNames(e, defined: defined)
+                defined.formUnion(names.map(\.name))
+            case .state(let name, let shape, let e):
+                for d in shape.dims { checkNames(d, defined: defined) }
+                checkNames(e, defined: defined)
+                defined.insert(name.name)
+            case .update(let name, let e):
+                checkNames(e, defined: defined)
+                if !defined.contains(name.name) { undefined(name.name, at: name.range, defined: defined) }
+            case .loop(let variable, let lower, let upper, let inner):
+                checkNames(lower, defined: defined)
+                checkNames(upper, defined: defined)
+                var scope = defined.union([variable.name])
+                checkNames(inner, defined: &scope)
+                defined.formUnion(scope.subtracting([variable.name]))
+            case .conditional(let c, let then, let otherwise, _):
+                checkNames(c, defined: defined)
+                var (a, b) = (defined, defined)
+                checkNames(then, defined: &a)
+                checkNames(otherwise, defined: &b)
+                defined.formUnion(a.union(b))
+            case .output(let e): checkNames(e, defined: defined)
+            case .return(let values): for e in values { checkNames(e, defined: defined) }
+            case .input, .param: break
+            }
+        }
+    }
+
+    private func checkNames(_ e: Expr, defined: Set<String>) {
+        switch e.kind {
+        case .number, .string: break
+        case .name(let n):
+            if !defined.contains(n) && modules.functions[n] == nil && !Builtins.names.contains(n) { undefined(n, at: e.range, defined: defined) }
+        case .call(let callee, let args):
+            if !defined.contains(callee.name) && modules.functions[callee.name] == nil && !Builtins.names.contains(callee.name) {
+                var hint = Suggestions.didYouMean(callee.name, among: Set(modules.functions.keys).union(Builtins.names))
+                if let module = Suggestions.stdlibModule(defining: callee.name, stdlib: modules.stdlib) {
+                    hint = "; the standard library's module \(module) defines it: add 'use \(module)'"
+                }
+                error(.undefinedFunction, "no function named '\(callee.name)'\(hint)", at: callee.range)
+            }
+            for a in args { checkNames(a.value, defined: defined) }
+        case .comprehension(let v, let lower, let upper, let body):
+            checkNames(lower, defined: defined)
+            checkNames(upper, defined: defined)
+            checkNames(body, defined: defined.union([v.name]))
+        default:
+            for child in Self.children(e) { checkNames(child, defined: defined) }
+        }
+    }
+
+    private func undefined(_ name: String, at range: SourceRange, defined: Set<String>) {
+        error(.undefinedName, "'\(name)' is not defined" + Suggestions.didYouMean(name, among: defined), at: range)
+    }
+
+    /// Names a shape annotation mentions (they are inferred from the arguments).
+    static func namesUsed(_ e: Expr) -> [String] {
+        if case .name(let n) = e.kind { return [n] }
+        return children(e).flatMap(namesUsed)
+    }
+
+    static func children(_ e: Expr) -> [Expr] {
+        switch e.kind {
+        case .number, .string, .name: return []
+        case .unary(_, let x): return [x]
+        case .binary(_, let a, let b), .compare(_, let a, let b), .logical(_, let a, let b): return [a, b]
+        case .conditional(let c, let a, let b): return [c, a, b]
+        case .call(_, let args): return args.map(\.value)
+        case .index(let x, let subs):
+            return [x] + subs.flatMap { sub -> [Expr] in
+                switch sub {
+                case .index(let i): return [i]
+                case .range(let lo, let hi): return [lo, hi].compactMap { $0 }
+                }
+            }
+        case .list(let items): return items
+        case .comprehension(_, let lower, let upper, let body): return [lower, upper, body]
+        }
+    }
+}
