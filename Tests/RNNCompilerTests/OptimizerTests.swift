@@ -67,6 +67,27 @@ import Testing
         #expect(interpret(optimized, [[1, 2, 3, 4]]) == [[3, 9, 15, 21]])
     }
 
+    /// A factor of 1000 or more scales a value computed on its own, as written: composed,
+    /// `1e10 * (1 - c) + t` rounds t away in Float32 (issue #16's `ifelse(c, 5.25, -3)`),
+    /// and a step function's two ReLUs stop differing by exactly 1.
+    @Test func largeFactorsScaleExactValues() throws {
+        let ir = try #require(compileOK("use logic\nmodel M {\n  input x: [2]\n  output [ifelse(x[0], x[1], -3), ifelse(x[0], 5.25, -3)]\n}"))
+        let optimized = try Optimizer.optimize(ir, verifyEach: true)
+        let tokens: [[Double]] = [[1, 5.25], [0, 5.25], [1, -2], [0, 7], [1, 0.1]]
+        let want: [[Double]] = [[5.25, 5.25], [-3, -3], [-2, 5.25], [-3, -3], [0.1, 5.25]]
+        let (program, plan) = ScanLowering.lower(optimized)
+        #expect(try StepSession<Float>(program: program).run(tokens) == want.map { $0.map { Double(Float($0)) } })
+        #expect(try ScanRunner<Float>(program: program, plan: plan).run(tokens) == want.map { $0.map { Double(Float($0)) } })
+        #expect(try StepSession<Double>(program: program).run(tokens) == want)
+        // The fusion rule itself: 1000 x (a sum) stays two maps; 1000 x (a copy) composes.
+        let sum = WeightMatrix(rows: 1, cols: 2, dense: [1, -1]), copy = WeightMatrix(rows: 1, cols: 2, dense: [0, 1])
+        let large = WeightMatrix(rows: 1, cols: 1, dense: [1000]), small = WeightMatrix(rows: 1, cols: 1, dense: [999])
+        #expect(Exactness.fusionLosesExactness(outer: large, inner: sum, innerBias: nil))
+        #expect(Exactness.fusionLosesExactness(outer: large, inner: copy, innerBias: [1]))
+        #expect(!Exactness.fusionLosesExactness(outer: large, inner: copy, innerBias: nil))
+        #expect(!Exactness.fusionLosesExactness(outer: small, inner: sum, innerBias: [1]))
+    }
+
     @Test func movesABiasOnASumIntoItsStateFreeAffineMap() throws {
         let source = """
         model M {

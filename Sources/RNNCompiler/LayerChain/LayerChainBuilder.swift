@@ -62,12 +62,9 @@ struct ChainGraph {
     func form(of atom: Int) -> LinearForm { .lanes(atoms[atom].first, count: atoms[atom].width) }
 
     /// A node that a reader multiplies by this or more is computed by a layer of its own,
-    /// as the program computes it, when it is made of several lanes: fused into one dot
-    /// product, `1e10 * (1 - c)` with `c` a sum of ReLU outputs cancels terms near 1e13
-    /// where the program computes `1 - c = 0` exactly, and the two ReLUs of a step function
-    /// (scale 1000) must see one rounding of their common input to differ by exactly 1.
-    /// (LSRL's `simplify()` fuses them all and loses exactness so.)
-    static let exactProductLimit = 1e3
+    /// as the program computes it, when it is made of several lanes (`Exactness`; LSRL's
+    /// `simplify()` fuses them all and loses exactness so).
+    static let exactProductLimit = Exactness.largeFactor
 
     /// `x` computed by an affine layer of its own (unless it is lanes or a constant already).
     mutating func materialize(_ x: LinearForm) -> LinearForm {
@@ -81,19 +78,6 @@ struct ChainGraph {
     }
 }
 
-extension WeightMatrix {
-    /// The largest magnitude in each column.
-    func columnMagnitudes() -> [Double] {
-        var out = [Double](repeating: 0, count: cols)
-        switch storage {
-        case .dense(let v):
-            for r in 0..<rows { for c in 0..<cols { out[c] = max(out[c], abs(v[r * cols + c])) } }
-        case .sparse(_, let columns, let values):
-            for (c, v) in zip(columns, values) { out[c] = max(out[c], abs(v)) }
-        }
-        return out
-    }
-}
 
 /// Turns an IR program into its layer chain: the program's dataflow as nonlinear nodes and
 /// state layers over affine forms (`ChainGraph`), then a schedule of that graph into
