@@ -65,7 +65,7 @@ extension RNNCommand {
             let chosen = format ?? output.flatMap { Format(rawValue: ($0 as NSString).pathExtension.lowercased()) } ?? .dot
             var bytes = Array(dot.utf8)
             if chosen != .dot {
-                let nodes = Graphviz.liveNodes(program).filter { $0 }.count
+                let nodes = program.liveNodes().filter { $0 }.count
                 guard nodes <= Self.maxRenderedNodes else {
                     Console.err("error: the graph has \(nodes) nodes, more than the \(Self.maxRenderedNodes) rnnc renders; write DOT instead (-o graph.dot) or draw a smaller model\n")
                     throw ExitStatus.dataError

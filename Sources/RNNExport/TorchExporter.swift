@@ -169,18 +169,6 @@ struct TorchWriter {
         return attribute + "[" + index + "]"
     }
 
-    /// Which nodes the outputs and the next states need.
-    private func liveNodes() -> [Bool] {
-        var live = [Bool](repeating: false, count: ir.nodes.count)
-        var work = ir.outputs.map(\.index) + ir.states.map(\.next.index)
-        while let i = work.popLast() {
-            guard !live[i] else { continue }
-            live[i] = true
-            work += ir.nodes[i].op.operands.map(\.index)
-        }
-        return live
-    }
-
     private mutating func stepBody() throws(ExportError) -> [String] {
         var lines: [String] = []
         var inputOffsets: [Int] = []
@@ -189,7 +177,7 @@ struct TorchWriter {
             inputOffsets.append(offset)
             offset += input.size
         }
-        let live = liveNodes()
+        let live = ir.liveNodes()
         for (i, node) in ir.nodes.enumerated() where live[i] {
             let use = ir.paramUses[i] ?? ParamUse()
             let value: String

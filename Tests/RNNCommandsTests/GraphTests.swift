@@ -30,7 +30,7 @@ import Testing
             """
         let ir = try Self.ir(SourceFile(path: "m.rnn", text: source))
         let dot = Graphviz.dot(ir)
-        let live = Graphviz.liveNodes(ir)
+        let live = ir.liveNodes()
         #expect(live.filter { $0 }.count < ir.nodes.count, "the unused relu is not drawn")
         for (i, isLive) in live.enumerated() { #expect(dot.contains("  n\(i) [") == isLive, "node \(i)") }
         let edges = dot.components(separatedBy: "\n").filter { $0.contains(" -> ") }

@@ -20,7 +20,7 @@ public enum Graphviz {
 
     public static func dot(_ program: IRProgram) -> String {
         let classes = stateClasses(program)
-        let live = liveNodes(program)
+        let live = program.liveNodes()
         var out = ["digraph \(quote(program.modelName)) {"]
         out.append("  graph [rankdir=TB, fontname=\"Helvetica\", fontsize=11, labelloc=t, label=\(quote("model \(program.modelName)"))];")
         out.append("  node [fontname=\"Helvetica\", fontsize=10, shape=box, style=\"rounded,filled\", fillcolor=white];")
@@ -142,16 +142,6 @@ public enum Graphviz {
             for s in group.states { classes[s] = group.kind }
         }
         return classes
-    }
-
-    /// Nodes an output or a state's new value depends on (nodes are in topological order).
-    public static func liveNodes(_ program: IRProgram) -> [Bool] {
-        var live = [Bool](repeating: false, count: program.nodes.count)
-        for id in program.outputs + program.states.map(\.next) { live[id.index] = true }
-        for i in program.nodes.indices.reversed() where live[i] {
-            for operand in program.nodes[i].op.operands { live[operand.index] = true }
-        }
-        return live
     }
 
     private static func legend(_ present: Set<RecurrenceClass>) -> [String] {

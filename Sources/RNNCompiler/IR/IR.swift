@@ -174,4 +174,15 @@ public struct IRProgram: Sendable {
     /// The inputs as a step program declares them (for checking token ids).
     public var inputPorts: [Port] { inputs.map { Port(name: $0.name, size: $0.size, vocabulary: $0.vocabulary) } }
     public var outputWidth: Int { outputs.reduce(0) { $0 + nodes[$1.index].size } }
+
+    /// For each node, whether an output or a state's new value depends on it (nodes are in
+    /// topological order, so one backward sweep finds them).
+    public func liveNodes() -> [Bool] {
+        var live = [Bool](repeating: false, count: nodes.count)
+        for id in outputs + states.map(\.next) { live[id.index] = true }
+        for i in nodes.indices.reversed() where live[i] {
+            for operand in nodes[i].op.operands { live[operand.index] = true }
+        }
+        return live
+    }
 }

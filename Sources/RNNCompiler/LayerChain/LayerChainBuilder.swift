@@ -142,7 +142,7 @@ extension LayerChainBuilder {
         }
         var nextOf: [Int: [Int]] = [:]
         for (s, state) in program.states.enumerated() { nextOf[state.next.index, default: []].append(s) }
-        let live = Graphviz.liveNodes(program)
+        let live = program.liveNodes()
         let earliest = earliestGroupFed(program, groupOf: groupOf, live: live)
         let scaled = largestFactorApplied(program)
 
