@@ -107,6 +107,13 @@ struct LayerProgramGenerator {
         return chain
     }
 
+    /// A state's new value that a large factor scales stays on the state's recurrence (it is
+    /// not given a layer of its own, which would wait on the state's layer).
+    @Test func largeFactorsOnAStatesNewValue() throws {
+        let ir = try #require(compileOK("model M {\n  input x: [1]\n  state s: [1] = 0\n  s <- s + x\n  h = 1000 * (s + x)\n  state t: [1] = 0\n  t <- 0.5 * t + 2000 * t + x\n  output [relu(1000 * s), relu(h), t]\n}"))
+        _ = try Self.check(ir, [[1], [-3], [0.5], [2]], "large factors on new values")
+    }
+
     @Test func randomProgramsAgreeWithTheInterpreter() throws {
         var checked = 0
         var kinds: [String: Int] = [:]

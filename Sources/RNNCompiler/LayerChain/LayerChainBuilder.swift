@@ -146,6 +146,10 @@ extension LayerChainBuilder {
         let earliest = earliestGroupFed(program, groupOf: groupOf, live: live)
         let scaled = largestFactorApplied(program)
 
+        /// The group whose previous value a lane is, if it is one.
+        func prevGroup(_ lane: Int) -> Int? {
+            prev.indices.first { k in lane >= g.atoms[prev[k]].first && lane < g.atoms[prev[k]].first + g.atoms[prev[k]].width }
+        }
         var forms = [LinearForm?](repeating: nil, count: program.nodes.count)
         var budget = CompilerLimits.maxFusionWork
         var stored = 0
@@ -182,7 +186,12 @@ extension LayerChainBuilder {
             case .elementwise(let op, let xs):
                 forms[i] = elementwise(op, xs.map(operand), width: node.size, graph: &g)
             }
-            if scaled[i] >= ChainGraph.exactProductLimit { forms[i] = g.materialize(forms[i]!) }
+            // Not a value on a group's own recurrence (it reads the previous value of a group it
+            // feeds): its layer would wait on that group's, which waits on it.
+            if scaled[i] >= ChainGraph.exactProductLimit,
+               forms[i]!.lanesRead.allSatisfy({ lane in prevGroup(lane).map { $0 < earliest[i] } ?? true }) {
+                forms[i] = g.materialize(forms[i]!)
+            }
             stored += forms[i]!.rows.reduce(0) { $0 + $1.count }
             guard stored <= maxStoredEntries else {
                 throw .tooLarge("its affine maps compose into more than \(maxStoredEntries) coefficients")
