@@ -42,6 +42,9 @@ struct LayerProgramGenerator {
         case 6 where pick.size > m:
             let start = int(0...(pick.size - m))
             return ("\(pick.name)[\(start):\(start + m)]", pick.states)
+        case 8:
+            let (a, s1) = expression(m, depth: depth - 1, allowed: allowed)
+            return ("relu(1000 * (\(a) + 0.25))", s1)
         case 7:
             let ops = ["tanh", "sigmoid", "abs", "max", "leaky_relu"]
             let op = ops[int(0...(ops.count - 1))]
