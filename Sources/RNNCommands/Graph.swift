@@ -48,7 +48,7 @@ extension RNNCommand {
             if file.hasSuffix(".rnnc") {
                 throw ValidationError("'\(file)' is a compiled artifact, which holds a step program but no IR; draw its .rnn source")
             }
-            if format == nil, let output, !output.isEmpty, Format(rawValue: (output as NSString).pathExtension.lowercased()) == nil,
+            if format == nil, let output, !output.isEmpty, output != "-", Format(rawValue: (output as NSString).pathExtension.lowercased()) == nil,
                !["gv"].contains((output as NSString).pathExtension.lowercased()) {
                 throw ValidationError("cannot tell the format of '\(output)' from its extension; use .dot, .gv, .svg, .png or .pdf, or pass --format")
             }

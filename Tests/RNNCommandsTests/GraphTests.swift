@@ -78,6 +78,7 @@ import Testing
         #expect(dot.code == 0 && dot.stdout.hasPrefix("digraph \"MoreOnes\" {"))
         let bad = rnnc(["graph", example + ".rnn", "-o", tempPath("graph.jpeg")] + stdlibArgs)
         #expect(bad.code == 64 && bad.stderr.contains("cannot tell the format"))
+        #expect(rnnc(["graph", example + ".rnn", "-o", "-"] + stdlibArgs).code == 0, "- is standard output")
         let gv = tempPath("g.gv")
         #expect(rnnc(["graph", example + ".rnn", "-o", gv] + stdlibArgs).code == 0)
         #expect((try? String(contentsOfFile: gv, encoding: .utf8)) == dot.stdout)
