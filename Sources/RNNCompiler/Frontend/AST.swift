@@ -166,6 +166,9 @@ public final class Expr: Sendable {
         depth = 1 + Self.children(of: kind).reduce(0) { max($0, $1.depth) }
     }
 
+    /// The subexpressions, in source order.
+    var children: [Expr] { Self.children(of: kind) }
+
     private static func children(of kind: Kind) -> [Expr] {
         switch kind {
         case .number, .string, .name: return []

@@ -146,9 +146,10 @@ extension LayerChainBuilder {
         let earliest = earliestGroupFed(program, groupOf: groupOf, live: live)
         let scaled = largestFactorApplied(program)
 
-        /// The group whose previous value a lane is, if it is one.
-        func prevGroup(_ lane: Int) -> Int? {
-            prev.indices.first { k in lane >= g.atoms[prev[k]].first && lane < g.atoms[prev[k]].first + g.atoms[prev[k]].width }
+        // The group whose previous value each lane is, if it is one.
+        var prevGroupOfLane: [Int: Int] = [:]
+        for (k, a) in prev.enumerated() {
+            for lane in g.atoms[a].first..<(g.atoms[a].first + g.atoms[a].width) { prevGroupOfLane[lane] = k }
         }
         var forms = [LinearForm?](repeating: nil, count: program.nodes.count)
         var budget = CompilerLimits.maxFusionWork
@@ -189,7 +190,7 @@ extension LayerChainBuilder {
             // Not a value on a group's own recurrence (it reads the previous value of a group it
             // feeds): its layer would wait on that group's, which waits on it.
             if scaled[i] >= ChainGraph.exactProductLimit,
-               forms[i]!.lanesRead.allSatisfy({ lane in prevGroup(lane).map { $0 < earliest[i] } ?? true }) {
+               forms[i]!.lanesRead.allSatisfy({ lane in prevGroupOfLane[lane].map { $0 < earliest[i] } ?? true }) {
                 forms[i] = g.materialize(forms[i]!)
             }
             stored += forms[i]!.rows.reduce(0) { $0 + $1.count }

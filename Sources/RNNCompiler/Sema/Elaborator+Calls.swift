@@ -6,6 +6,15 @@ extension Elaborator {
         return callee.name
     }
 
+    /// For a function that does not exist: the stdlib module that defines it, or the
+    /// closest name that does exist.
+    func missingFunctionHint(_ name: String) -> String {
+        if let module = Suggestions.stdlibModule(defining: name, stdlib: modules.stdlib) {
+            return "; the standard library's module \(module) defines it: add 'use \(module)'"
+        }
+        return Suggestions.didYouMean(name, among: Set(modules.functions.keys).union(Builtins.names))
+    }
+
     /// A call: a user function (inlined here) or a builtin.
     func call(_ callee: Identifier, _ args: [CallArgument], range: SourceRange, in scope: Scope) -> Value {
         let name = resolveCallee(callee, in: scope)
@@ -19,12 +28,7 @@ extension Elaborator {
             return inline(decl, args, range: range, in: scope)[0]
         }
         guard Builtins.names.contains(name) else {
-            var hint = scope.lookup(name) != nil ? " ('\(name)' is a value, not a function)" : ""
-            if hint.isEmpty, let module = Suggestions.stdlibModule(defining: name, stdlib: modules.stdlib) {
-                hint = "; the standard library's module \(module) defines it: add 'use \(module)'"
-            } else if hint.isEmpty {
-                hint = Suggestions.didYouMean(name, among: Set(modules.functions.keys).union(Builtins.names))
-            }
+            let hint = scope.lookup(name) != nil ? " ('\(name)' is a value, not a function)" : missingFunctionHint(name)
             error(.undefinedFunction, "no function named '\(name)'\(hint)", at: callee.range)
             return .error
         }

@@ -61,11 +61,7 @@ extension Elaborator {
             if !defined.contains(n) && modules.functions[n] == nil && !Builtins.names.contains(n) { undefined(n, at: e.range, defined: defined) }
         case .call(let callee, let args):
             if !defined.contains(callee.name) && modules.functions[callee.name] == nil && !Builtins.names.contains(callee.name) {
-                var hint = Suggestions.didYouMean(callee.name, among: Set(modules.functions.keys).union(Builtins.names))
-                if let module = Suggestions.stdlibModule(defining: callee.name, stdlib: modules.stdlib) {
-                    hint = "; the standard library's module \(module) defines it: add 'use \(module)'"
-                }
-                error(.undefinedFunction, "no function named '\(callee.name)'\(hint)", at: callee.range)
+                error(.undefinedFunction, "no function named '\(callee.name)'\(missingFunctionHint(callee.name))", at: callee.range)
             }
             for a in args { checkNames(a.value, defined: defined) }
         case .comprehension(let v, let lower, let upper, let body):
@@ -73,7 +69,7 @@ extension Elaborator {
             checkNames(upper, defined: defined)
             checkNames(body, defined: defined.union([v.name]))
         default:
-            for child in Self.children(e) { checkNames(child, defined: defined) }
+            for child in e.children { checkNames(child, defined: defined) }
         }
     }
 
@@ -84,25 +80,6 @@ extension Elaborator {
     /// Names a shape annotation mentions (they are inferred from the arguments).
     static func namesUsed(_ e: Expr) -> [String] {
         if case .name(let n) = e.kind { return [n] }
-        return children(e).flatMap(namesUsed)
-    }
-
-    static func children(_ e: Expr) -> [Expr] {
-        switch e.kind {
-        case .number, .string, .name: return []
-        case .unary(_, let x): return [x]
-        case .binary(_, let a, let b), .compare(_, let a, let b), .logical(_, let a, let b): return [a, b]
-        case .conditional(let c, let a, let b): return [c, a, b]
-        case .call(_, let args): return args.map(\.value)
-        case .index(let x, let subs):
-            return [x] + subs.flatMap { sub -> [Expr] in
-                switch sub {
-                case .index(let i): return [i]
-                case .range(let lo, let hi): return [lo, hi].compactMap { $0 }
-                }
-            }
-        case .list(let items): return items
-        case .comprehension(_, let lower, let upper, let body): return [lower, upper, body]
-        }
+        return e.children.flatMap(namesUsed)
     }
 }
