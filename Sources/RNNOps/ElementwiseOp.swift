@@ -152,12 +152,15 @@ public final class OpEntry: Sendable {
     public let export: ExportSpelling
     /// Why attribute values are invalid (`hardtanh` needs min <= max), or nil when they are fine.
     public let check: (@Sendable (OpAttributes) -> String?)?
+    /// Its image, slope and kernels' error, for the precision analysis.
+    public let accuracy: OpAccuracy
 
     init(kind: ElementwiseKind, arity: Int, attributes: [OpAttribute], summary: String, callable: Bool, linearity: Linearity,
          reference: @escaping @Sendable (Double, Double, OpAttributes) -> Double, float32: @escaping ElementwiseKernel<Float>,
-         float64: @escaping ElementwiseKernel<Double>, export: ExportSpelling, check: (@Sendable (OpAttributes) -> String?)? = nil) {
+         float64: @escaping ElementwiseKernel<Double>, export: ExportSpelling, check: (@Sendable (OpAttributes) -> String?)? = nil,
+         accuracy: OpAccuracy) {
         (self.kind, self.arity, self.attributes, self.summary, self.callable, self.linearity) = (kind, arity, attributes, summary, callable, linearity)
-        (self.reference, self.float32, self.float64, self.export, self.check) = (reference, float32, float64, export, check)
+        (self.reference, self.float32, self.float64, self.export, self.check, self.accuracy) = (reference, float32, float64, export, check, accuracy)
     }
 }
 

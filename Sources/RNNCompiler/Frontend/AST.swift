@@ -66,10 +66,21 @@ public struct ShapeAnnotation: Sendable {
     public let range: SourceRange
 }
 
-/// What an input holds: a vector (`[n]`) or one token id (`0..<V`).
+/// What an input holds: a vector (`[n]`), with the values it promises to take when the
+/// source declares them, or one token id (`0..<V`).
 public enum InputType: Sendable {
-    case vector(ShapeAnnotation)
+    case vector(ShapeAnnotation, domain: InputDomain?)
     case ids(lower: Expr, upper: Expr)
+}
+
+/// The values a vector input promises to take (`input x: [2] in [0, 1]`), which the
+/// precision analysis (`rnnc check --precision`) and the optimizer's folds rely on.
+public enum InputDomain: Sendable {
+    /// `in [lower, upper]`: every element in the closed interval; each bound a scalar or a
+    /// vector of the input's size.
+    case interval(lower: Expr, upper: Expr, range: SourceRange)
+    /// `in {0, 1}`: every element one of these scalars.
+    case set([Expr], range: SourceRange)
 }
 
 public struct ParamItem: Sendable {

@@ -191,9 +191,16 @@ public struct Formatter {
         "[" + s.dims.map { expr($0, file) }.joined(separator: ", ") + "]"
     }
 
+    static func domain(_ d: InputDomain, _ file: SourceFile) -> String {
+        switch d {
+        case .interval(let lo, let hi, _): return "[\(expr(lo, file)), \(expr(hi, file))]"
+        case .set(let values, _): return "{" + values.map { expr($0, file) }.joined(separator: ", ") + "}"
+        }
+    }
+
     static func statement(_ s: Statement, _ file: SourceFile) -> String {
         switch s.kind {
-        case .input(let n, .vector(let sh)): return "input \(n.name): \(shape(sh, file))"
+        case .input(let n, .vector(let sh, let domain)): return "input \(n.name): \(shape(sh, file))" + (domain.map { " in " + Self.domain($0, file) } ?? "")
         case .input(let n, .ids(let lo, let hi)): return "input \(n.name): \(expr(lo, file))..<\(expr(hi, file))"
         case .output(let e): return "output \(expr(e, file))"
         case .state(let n, let sh, let e): return "state \(n.name): \(shape(sh, file)) = \(expr(e, file))"

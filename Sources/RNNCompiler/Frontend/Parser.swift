@@ -259,7 +259,10 @@ public struct Parser {
             _ = advance()
             let name = try expectIdentifier("after 'input'")
             try expect(.colon, "after the input name")
-            if current.kind == .punct(.lbracket) { return done(.input(name, .vector(try parseShape()))) }
+            if current.kind == .punct(.lbracket) {
+                let shape = try parseShape()
+                return done(.input(name, .vector(shape, domain: check(.in) ? try parseInputDomain() : nil)))
+            }
             let lower = try parseExpr()
             try expect(.rangeUpTo, "for a token input's ids, like 'input token: 0..<256' (or a shape like [n] for a vector)")
             return done(.input(name, .ids(lower: lower, upper: try parseExpr())))
@@ -357,6 +360,23 @@ public struct Parser {
     /// The condition of an if, before its `{`.
     private mutating func parseCondition() throws -> Expr {
         try nested { try $0.parseDisjunction() }
+    }
+
+    /// `in [lower, upper]` or `in {v1, v2, ...}` after an input's shape.
+    private mutating func parseInputDomain() throws -> InputDomain {
+        let start = advance().range
+        if accept(.lbrace) {
+            var values = [try parseExpr()]
+            while accept(.comma) { values.append(try parseExpr()) }
+            let close = try expect(.rbrace, "to close the input's set of values, like {0, 1}").range
+            return .set(values, range: start.to(close))
+        }
+        try expect(.lbracket, "after 'in': an interval like [0, 1] or a set like {0, 1}")
+        let lower = try parseExpr()
+        try expect(.comma, "between the interval's bounds, like [0, 1]")
+        let upper = try parseExpr()
+        let close = try expect(.rbracket, "to close the interval, like [0, 1]").range
+        return .interval(lower: lower, upper: upper, range: start.to(close))
     }
 
     private mutating func parseShape() throws -> ShapeAnnotation {

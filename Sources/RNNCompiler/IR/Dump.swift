@@ -32,7 +32,9 @@ public enum Dump {
 
     static func statement(_ s: Statement) -> String {
         switch s.kind {
-        case .input(let n, .vector(let sh)): return "(input \(n.name) \(shape(sh)))"
+        case .input(let n, .vector(let sh, nil)): return "(input \(n.name) \(shape(sh)))"
+        case .input(let n, .vector(let sh, .interval(let lo, let hi, _)?)): return "(input \(n.name) \(shape(sh)) (in \(expr(lo)) \(expr(hi))))"
+        case .input(let n, .vector(let sh, .set(let values, _)?)): return "(input \(n.name) \(shape(sh)) (in-set \(values.map(expr).joined(separator: " "))))"
         case .input(let n, .ids(let lo, let hi)): return "(input \(n.name) (ids \(expr(lo)) \(expr(hi))))"
         case .output(let e): return "(output \(expr(e)))"
         case .state(let n, let sh, let e): return "(state \(n.name) \(shape(sh)) \(expr(e)))"

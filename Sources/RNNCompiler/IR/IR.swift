@@ -63,9 +63,52 @@ public struct IRInput: Sendable {
     public var size: Int
     /// For a token input (`input token: 0..<V`): `V`; its size is 1.
     public var vocabulary: Int? = nil
+    /// The values the source declares the input takes (`in [0, 1]`, `in {0, 1}`); nil for
+    /// any value. A token input's are its ids.
+    public var domain: InputDomainValues? = nil
+
+    /// The declared values, a token input's ids included.
+    public var declaredValues: InputDomainValues? {
+        if let vocabulary { return .interval(lower: [0], upper: [Double(vocabulary - 1)]) }
+        return domain
+    }
 
     /// As `rnnc check` prints it: `x: [4]`, `token: 0..<50280`.
     public var signature: String { Port(name: name, size: size, vocabulary: vocabulary).signature }
+}
+
+/// The values an input promises to take, element by element.
+public enum InputDomainValues: Sendable, Equatable, CustomStringConvertible {
+    /// Each element `i` in `[lower[i], upper[i]]`.
+    case interval(lower: [Double], upper: [Double])
+    /// Every element one of these values (sorted, distinct).
+    case set([Double])
+
+    /// `in [0, 1]`, `in {0, 1}` (bounds that differ by element are shown as ranges of them).
+    public var description: String {
+        func text(_ v: [Double]) -> String {
+            let distinct = Set(v)
+            if distinct.count == 1 { return Self.number(v[0]) }
+            return "\(Self.number(v.min()!))..\(Self.number(v.max()!))"
+        }
+        switch self {
+        case .interval(let lo, let hi): return "in [\(text(lo)), \(text(hi))]"
+        case .set(let values): return "in {" + values.map(Self.number).joined(separator: ", ") + "}"
+        }
+    }
+
+    /// `1`, `0.25`, `1e+10`: integers without a fraction, others as Swift prints them.
+    static func number(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : "\(x)"
+    }
+
+    /// Each element's smallest and largest value.
+    public func bounds(size: Int) -> (lower: [Double], upper: [Double]) {
+        switch self {
+        case .interval(let lo, let hi): return (lo, hi)
+        case .set(let values): return ([Double](repeating: values.first!, count: size), [Double](repeating: values.last!, count: size))
+        }
+    }
 }
 
 /// A state of the program: `next` is its value at the end of each step.

@@ -14,9 +14,32 @@ public enum Optimizer {
         public var description: String { "IR verification failed after pass '\(pass)':\n" + problems.joined(separator: "\n") }
     }
 
-    /// Optimizes `program`. `trace` receives one line per pass (`--print-passes`).
-    public static func optimize(_ program: IRProgram, verifyEach: Bool = false, passes: [Pass] = pipeline,
+    /// Optimizes `program`. `trace` receives one line per pass (`--print-passes`). A program
+    /// whose inputs declare their values gets the folds that keep its error bounds
+    /// (`PrecisionGuard`); others get every fold but those that scale a computed sum by a
+    /// large factor (`Exactness`).
+    public static func optimize(_ program: IRProgram, verifyEach: Bool = false, passes: [Pass]? = nil,
                                 trace: ((String) -> Void)? = nil) throws(VerificationFailure) -> IRProgram {
+        if let passes { return try run(passes, on: program, verifyEach: verifyEach, trace: trace) }
+        guard PrecisionGuard.applies(to: program) else { return try run(pipeline, on: program, verifyEach: verifyEach, trace: trace) }
+        let guardRail = PrecisionGuard(program)
+        for (variant, passes) in PrecisionGuard.variants {
+            var lines: [String] = []
+            let optimized = try run(passes, on: program, verifyEach: verifyEach, trace: trace.map { _ in { lines.append($0) } })
+            if let why = guardRail.loss(in: optimized) {
+                trace?("precision: \(variant) refused: \(why)")
+                continue
+            }
+            lines.forEach { trace?($0) }
+            trace?("precision: \(variant) keeps every output's error bound")
+            return optimized
+        }
+        trace?("precision: the program runs as elaborated")
+        return program
+    }
+
+    private static func run(_ passes: [Pass], on program: IRProgram, verifyEach: Bool,
+                            trace: ((String) -> Void)?) throws(VerificationFailure) -> IRProgram {
         var p = program
         if verifyEach {
             let problems = IRVerifier.verify(p)

@@ -90,9 +90,11 @@ extension Pass {
     /// the sum of two affine maps of the same value into one; folds a slice into the columns
     /// of the affine map that reads it; moves a bias added to a sum of affine maps into one of
     /// them (one that does not read a state when there is one, so that it is time-batched).
-    /// A fusion is done only when it stores no more weights, and not where a large factor
-    /// would scale a value the program computes on its own (`Exactness`).
-    static let affineFusion = Pass(name: "affine-fusion") { p in
+    /// A fusion is done only when it stores no more weights, and (unless `everyFold`) not
+    /// where a large factor would scale a value the program computes on its own (`Exactness`).
+    static let affineFusion = affineFusion(everyFold: false)
+
+    static func affineFusion(everyFold: Bool) -> Pass { Pass(name: "affine-fusion") { p in
         let uses = p.useCounts()
         let readsState = p.readsState()
         return IRRewriter.rewrite(p) { r, node, original in
@@ -118,7 +120,8 @@ extension Pass {
                 // The product's cost is checked first: `B @ (A @ x)` of two dense 4096-wide
                 // matrices is 69 G multiply-adds, and would be refused for its size after.
                 if case .affine(let w1, let b1, let y) = r[x].op, uses[original.op.operands[0].index] == 1,
-                   w2.productWork(w1) <= CompilerLimits.maxFusionWork, !Exactness.fusionLosesExactness(outer: w2, inner: w1, innerBias: b1) {
+                   w2.productWork(w1) <= CompilerLimits.maxFusionWork,
+                   everyFold || !Exactness.fusionLosesExactness(outer: w2, inner: w1, innerBias: b1) {
                     let fused = w2.times(w1)
                     if fused.storedCount <= w1.storedCount + w2.storedCount {
                         var bias = b1.map { w2.apply($0) }
@@ -139,7 +142,7 @@ extension Pass {
             }
             return emit(node.op)
         }
-    }
+    } }
 
     /// Replaces a node by an identical earlier one (same op, same operands).
     static let commonSubexpressions = Pass(name: "cse") { p in

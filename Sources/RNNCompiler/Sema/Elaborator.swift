@@ -173,8 +173,11 @@ final class Elaborator {
                 sawInput = true
                 var input = IRInput(name: name.name, size: 0)
                 switch type {
-                case .vector(let shape):
-                    if let n = vectorSize(shape, in: scope, what: "an input") { input.size = n }
+                case .vector(let shape, let domain):
+                    if let n = vectorSize(shape, in: scope, what: "an input") {
+                        input.size = n
+                        if let domain { input.domain = inputDomain(domain, size: n, in: scope) }
+                    }
                 case .ids(let lower, let upper):
                     if let vocabulary = vocabulary(lower, upper, in: scope) { (input.size, input.vocabulary) = (1, vocabulary) }
                 }
