@@ -97,7 +97,7 @@ enum OpTable {
                             vectorized: RNNK_SILU) { x, _ in x / (1 + Foundation.exp(-x)) }
 
     static let sqrt = unary(.sqrt, "the square root", torch: "torch.sqrt({x})", onnx: n("Sqrt", .x),
-                            accuracy: .increasing({ x, _ in x < 0 ? .nan : x.squareRoot() }, ulps32: 0.5, ulps64: 0.5) { lo, _, _ in
+                            accuracy: .increasing({ x, _ in x < 0 ? .nan : x.squareRoot() }, ulps32: 1, ulps64: 1) { lo, _, _ in
                                 lo > 0 ? 0.5 / lo.squareRoot() : .infinity },
                             float: { x, _ in x.squareRoot() }) { x, _ in x.squareRoot() }
 
@@ -105,14 +105,14 @@ enum OpTable {
                                   onnx: n("Reciprocal", .x), accuracy: OpAccuracy(image: { lo, hi, _ in
                                       lo <= 0 && hi >= 0 ? (-.infinity, .infinity) : (widenDown(1 / hi), widenUp(1 / lo)) },
                                       slope: { lo, hi, _ in lo <= 0 && hi >= 0 ? .infinity : 1 / Swift.min(lo * lo, hi * hi) },
-                                      ulps32: 0.5, ulps64: 0.5, floor: 0, selects: false),
+                                      ulps32: 1, ulps64: 1, floor: 0, selects: false),
                                   float: { x, _ in 1 / x }) { x, _ in 1 / x }
 
     /// The exact form, with the error function.
     static let gelu = unary(.gelu, "x * Φ(x) = x/2 (1 + erf(x/√2))", torch: "torch.nn.functional.gelu({x})",
                             onnx: n("Mul", n("Mul", .x, .constant(0.5)), n("Add", n("Erf", n("Div", .x, .constant(2.0.squareRoot()))), .constant(1))),
-                            accuracy: .dipping({ x, _ in 0.5 * x * (1 + Foundation.erf(x / 2.0.squareRoot())) }, minimumAt: -0.7517916243, slope: 1.13,
-                                               ulps32: 4, ulps64: 4, floor: 1)) { x, _ in
+                            accuracy: .dipping({ x, _ in 0.5 * x * (1 + Foundation.erf(x / 2.0.squareRoot())) }, minimumAt: -0.7517915246935645, slope: 1.13,
+                                               ulps32: 1, ulps64: 4, floor: 1)) { x, _ in
         0.5 * x * (1 + Foundation.erf(x / 2.0.squareRoot()))
     }
 
@@ -121,7 +121,7 @@ enum OpTable {
                                 onnx: n("Mul", n("Mul", .x, .constant(0.5)), n("Add", .constant(1), n("Tanh", n("Mul", .constant((2 / Double.pi).squareRoot()),
                                     n("Add", .x, n("Mul", .constant(0.044715), n("Mul", n("Mul", .x, .x), .x))))))),
                                 accuracy: .dipping({ x, _ in 0.5 * x * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x))) },
-                                                   minimumAt: -0.7522, slope: 1.13, ulps32: 4, ulps64: 4, floor: 1)) { x, _ in
+                                                   minimumAt: -0.7524614220710163, slope: 1.13, ulps32: 1, ulps64: 4, floor: 1)) { x, _ in
         0.5 * x * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
     }
 
@@ -146,7 +146,7 @@ enum OpTable {
                                  accuracy: OpAccuracy(image: { lo, hi, a in
                                      let v = [lo, hi, Swift.min(Swift.max(0, lo), hi)].map { $0 > 0 ? $0 : a[0] * $0 }
                                      return (widenDown(v.min()!), widenUp(v.max()!)) },
-                                     slope: { _, _, a in Swift.max(1, Swift.abs(a[0])) }, ulps32: 0.5, ulps64: 0.5, floor: 0, selects: false)) { x, a in
+                                     slope: { _, _, a in Swift.max(1, Swift.abs(a[0])) }, ulps32: 1, ulps64: 1, floor: 0, selects: false)) { x, a in
         x > 0 ? x : a[0] * x
     }
 
