@@ -23,7 +23,7 @@ enum PrecisionReport {
             let lanes = offset..<(offset + node.size)
             offset += node.size
             let lo = lanes.map { first.outputs[$0].lo }.min()!, hi = lanes.map { first.outputs[$0].hi }.max()!
-            let place = node.range.map { " at \(position($0))" } ?? ""
+            let place = (k < ir.outputRanges.count ? ir.outputRanges[k] : node.range).map { " at \(position($0))" } ?? ""
             lines.append("  output \(k + 1) [\(node.size)]\(place): exact values in [\(number(lo)), \(number(hi))]")
             for r in results { lines.append("    \(r.precision.rawValue): " + bound(r, lanes: lanes, ir: ir)) }
         }

@@ -37,3 +37,21 @@ import Testing
         #expect(c.stdout.contains("exact values in [0, 5]\n    float32: exact\n    float64: exact"), "\(c.stdout)")
     }
 }
+
+extension PrecisionCLITests {
+    /// docs/precision.md shows the report of examples/precision/ifelse.rnn as rnnc prints it,
+    /// and the Float32 run it predicts.
+    @Test func docsShowTheReportAsPrinted() throws {
+        let guide = try String(contentsOfFile: repoRoot + "/docs/precision.md", encoding: .utf8)
+        let command = "rnnc check --precision examples/precision/ifelse.rnn"
+        #expect(guide.contains("```sh\n\(command)\n```"))
+        let shown = try #require(guide.components(separatedBy: "```text\n").dropFirst().first?.components(separatedBy: "```").first)
+        let r = rnnc(["check", "--precision", repoRoot + "/examples/precision/ifelse.rnn"] + stdlibArgs)
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(r.stdout == shown, "docs/precision.md shows:\n\(shown)\nrnnc prints:\n\(r.stdout)")
+        let input = tempPath("c.json")
+        try "[[1], [0]]".write(toFile: input, atomically: true, encoding: .utf8)
+        let run = rnnc(["run", repoRoot + "/examples/precision/ifelse.rnn", "--dtype", "float32", "--input", input] + stdlibArgs)
+        #expect(run.stdout.split(whereSeparator: \.isWhitespace) == ["5.25", "0", "-3", "0"], "\(run.stdout) \(run.stderr)")
+    }
+}

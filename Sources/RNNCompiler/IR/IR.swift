@@ -210,6 +210,8 @@ public struct IRProgram: Sendable {
     public var paramUses: [Int: ParamUse] = [:]
     /// The standard cells called, as elaborated; passes that rewrite nodes drop them.
     public var cells: [CellCall] = []
+    /// Each output's expression in the source (as many as `outputs` when elaborated from one).
+    public var outputRanges: [SourceRange] = []
 
     public subscript(id: ValueID) -> IRNode { nodes[id.index] }
 

@@ -144,6 +144,7 @@ final class Elaborator {
         bindModelParams(model, in: scope)
         var inputs: [IRInput] = []
         var outputs: [ValueID] = []
+        var outputRanges: [SourceRange] = []
         var sawOutput = false, sawInput = false
         // Statements a model allows beyond a function's: outputs and params, also in for blocks.
         func modelStatement(_ statement: Statement, in scope: Scope) {
@@ -151,8 +152,12 @@ final class Elaborator {
             case .output(let expr):
                 sawOutput = true
                 switch eval(expr, in: scope) {
-                case .runtime(let id, _): outputs.append(id)
-                case .constant(let t) where t.rank <= 1: outputs.append(builder.constant(t.data, range: expr.range, origin: t.rank == 1 ? t.origin : nil))
+                case .runtime(let id, _):
+                    outputs.append(id)
+                    outputRanges.append(expr.range)
+                case .constant(let t) where t.rank <= 1:
+                    outputs.append(builder.constant(t.data, range: expr.range, origin: t.rank == 1 ? t.origin : nil))
+                    outputRanges.append(expr.range)
                 case .constant(let t): error(.shapeMismatch, "an output must be a vector, found a \(t.shapeDescription) matrix", at: expr.range)
                 case .string, .function, .error: break
                 }
@@ -203,10 +208,12 @@ final class Elaborator {
         if !sawOutput { error(.modelStructure, "model '\(model.name.name)' has no output; add 'output EXPR'", at: model.name.range) }
         checkUnusedWeights()
         if diagnostics.hasErrors { return nil }
-        return IRProgram(
+        var program = IRProgram(
             modelName: model.name.name, inputs: inputs,
             states: states.map { IRState(name: $0.name, size: $0.size, initial: $0.initial, next: $0.next!, range: $0.range) },
             params: params, nodes: builder.nodes, outputs: outputs, paramUses: builder.paramUses, cells: cells)
+        program.outputRanges = outputRanges
+        return program
     }
 
     private func bindModelParams(_ model: ModelDecl, in scope: Scope) {
