@@ -160,3 +160,43 @@ import Testing
         #expect(formatted.contains("h = if depth > 1 && !(depth == 5) { apply_twice(negate, x) } else { negate(x) }"))
     }
 }
+
+/// Functions nothing calls are elaborated with unknown arguments: errors that need no
+/// argument are found, and nothing that depends on one is reported.
+@Suite struct UncalledFunctionTests {
+    @Test func argumentsInEveryPositionReportNothing() throws {
+        let source = """
+        use logic
+        use cells.gru
+        fn _generic(x, n, f, m: [a, b], scale = 1000) {
+          state s: [n] = 0
+          s <- s + x
+          y = [for i in 0..<n: x[i] * i]
+          z = if n > 2 { relu(x) } else { tanh(x) }
+          for k in 0..<n {
+            w = f(x) + m @ x
+          }
+          if a == b {
+            q = step(x, scale)
+          }
+          h = gru(x, m, m, x, x)
+          g = larger(x, [1, 2], scale)
+          return s + y[0:2] + z + eye(n) @ x + x[n - 1] + normal(n, a, seed: 1) @ x
+        }
+        model M {
+          input x: [2]
+          output x
+        }
+        """
+        let r = compile(source)
+        #expect(r.diagnostics.isEmpty, "\(r.diagnostics.map(\.description))")
+        let ir = try #require(r.ir)
+        #expect(ir.states.isEmpty && ir.nodes.count == 1, "the unchecked body's nodes stay out of the program")
+    }
+
+    @Test func errorsThatNeedNoArgumentAreFound() {
+        let r = compile("fn _f(v) {\n  c = [1, 2] + [1, 2, 3]\n  return v + c\n}\nfn _g(v) = v + ones(2, 3) @ [1, 2]\nmodel M {\n  input x: [1]\n  output x\n}\n")
+        #expect(r.errors.map(\.code) == [.shapeMismatch, .matmulMismatch], "\(r.diagnostics.map(\.description))")
+        #expect(r.errors.first?.notes.first?.0 == "in '_f', checked with unknown arguments (nothing calls it)")
+    }
+}

@@ -68,6 +68,18 @@ final class IRBuilder {
         affine(.broadcastColumn(n), x, range: range)
     }
 
+    /// Drops the nodes from `count` on (what checking an uncalled function made).
+    func truncate(to count: Int) {
+        for i in count..<nodes.count {
+            switch nodes[i].op {
+            case .affine(let w, _, _), .gather(let w, _): storedWeights -= w.storedCount
+            default: break
+            }
+            paramUses[i] = nil
+        }
+        nodes.removeSubrange(count...)
+    }
+
     private func record(_ id: ValueID, _ use: ParamUse) -> ValueID {
         if use != ParamUse() { paramUses[id.index] = use }
         return id

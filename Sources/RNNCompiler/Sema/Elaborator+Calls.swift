@@ -27,6 +27,7 @@ extension Elaborator {
             }
             return inline(decl, args, range: range, in: scope)[0]
         }
+        if case .value(.error, _)? = scope.lookup(name) { return .error }  // a parameter that is not known
         guard Builtins.names.contains(name) else {
             let hint = scope.lookup(name) != nil ? " ('\(name)' is a value, not a function)" : missingFunctionHint(name)
             error(.undefinedFunction, "no function named '\(name)'\(hint)", at: callee.range)

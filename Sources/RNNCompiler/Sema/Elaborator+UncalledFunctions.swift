@@ -1,20 +1,54 @@
-/// Functions of the user's files that no call reached are still checked for what needs no
-/// values: every name and every function they use must exist (E0201, E0202, with the same
-/// suggestions as for called ones). A function of the root file that nothing calls is
-/// W0204. Shapes and compile-time values wait for a call, since they depend on arguments.
+/// Functions of the user's files that no call reached are still checked: every name and
+/// every function they use must exist (E0201, E0202, with the same suggestions as for called
+/// ones), and then the body is elaborated generically, each parameter without a default an
+/// unknown value (whose operations report nothing), so that what does not depend on the
+/// arguments (shapes of constants, calls, literals) is checked as in a call; what the
+/// elaboration adds to the program is dropped after. A function of the root file that
+/// nothing calls is W0204.
 extension Elaborator {
     func checkUncalledFunctions() {
         let uncalled = modules.functions.values.filter { !inlined.contains($0.name.name) && modules.stdlibModule(of: $0.range) == nil }
         for decl in uncalled.sorted(by: { ($0.range.file.path, $0.range.start) < ($1.range.file.path, $1.range.start) }) {
+            let errorsBefore = diagnostics.errorCount
             var names = Set(decl.params.map(\.name.name)).union(["pi", "e"])
             for p in decl.params { names.formUnion(p.shape.map { $0.dims.flatMap(Self.namesUsed) } ?? []) }
             for p in decl.params { if let d = p.defaultValue { checkNames(d, defined: names) } }
             checkNames(decl.body, defined: &names)
             for e in decl.result.map({ [$0] + decl.moreResults }) ?? [] { checkNames(e, defined: names) }
+            if diagnostics.errorCount == errorsBefore { elaborateGenerically(decl) }
             if decl.range.file.path == modules.root.file.path, !decl.name.name.hasPrefix("_") {
                 warning(.unusedFunction, "function '\(decl.name.name)' is never called (name it '_\(decl.name.name)' to keep it)", at: decl.name.range)
             }
         }
+    }
+
+    /// The instance name of a function checked without a call (its notes say so).
+    static let uncalledInstance = "#uncalled"
+
+    /// Runs `decl`'s body with unknown arguments (defaults evaluated), then takes back the
+    /// nodes, states and cells it made.
+    private func elaborateGenerically(_ decl: FunctionDecl) {
+        let (nodes, stateCount, cellCount, counters) = (builder.nodes.count, states.count, cells.count, instanceCounters)
+        defer {
+            builder.truncate(to: nodes)
+            states.removeSubrange(stateCount...)
+            cells.removeSubrange(cellCount...)
+            instanceCounters = counters
+        }
+        let scope = Scope()
+        for p in decl.params {
+            for name in p.shape.map({ $0.dims.flatMap(Self.namesUsed) }) ?? [] where scope.localDefinition(name) == nil {
+                scope.define(name, .value(.error, p.name.range))
+            }
+        }
+        for p in decl.params { scope.define(p.name.name, .value(p.defaultValue.map { evalAny($0, in: scope) } ?? .error, p.name.range)) }
+        callStack.append((decl.name.name, decl.name.name + Self.uncalledInstance, decl.name.range))
+        defer { callStack.removeLast() }
+        for statement in decl.body {
+            if builder.overLimit { return }
+            execute(statement, in: scope)
+        }
+        for e in decl.result.map({ [$0] + decl.moreResults }) ?? [] { _ = evalAny(e, in: scope) }
     }
 
     /// Checks statements in order; the names they bind join `defined` (an if's branches

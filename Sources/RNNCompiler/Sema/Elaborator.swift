@@ -95,7 +95,8 @@ final class Elaborator {
         }
         for (k, frame) in frames.enumerated() {
             let skipped = k == frames.count - 1 && callStack.count > frames.count ? " (after \(callStack.count - frames.count) more calls)" : ""
-            d.notes.append(("in the call of '\(frame.name)'\(skipped)", frame.site))
+            let uncalled = frame.instance.hasSuffix(Self.uncalledInstance)
+            d.notes.append((uncalled ? "in '\(frame.name)', checked with unknown arguments (nothing calls it)" : "in the call of '\(frame.name)'\(skipped)", frame.site))
         }
         diagnostics.emit(d)
     }
@@ -327,7 +328,11 @@ final class Elaborator {
     }
 
     private func declareState(_ name: Identifier, _ shape: ShapeAnnotation, _ initExpr: Expr, in scope: Scope) {
-        guard let n = vectorSize(shape, in: scope, what: "a state") else { return }
+        guard let n = vectorSize(shape, in: scope, what: "a state") else {
+            // Reported, or unknown: later uses of the name report nothing more.
+            if scope.localDefinition(name.name) == nil { scope.define(name.name, .value(.error, name.range)) }
+            return
+        }
         guard checkNew(name, in: scope) else { return }
         // Every state's values count toward the compile-time work budget before they are
         // allocated: thousands of states each millions wide would otherwise exhaust memory.
@@ -349,6 +354,7 @@ final class Elaborator {
 
     private func update(_ name: Identifier, _ expr: Expr, in scope: Scope) {
         let value = eval(expr, in: scope)
+        if case .value(.error, _)? = scope.localDefinition(name.name) { return }
         guard let entry = scope.lookup(name.name) else {
             error(.updateOfNonState, "'\(name.name)' is not a state; declare it first with 'state \(name.name): [n] = init'", at: name.range)
             return
