@@ -16,12 +16,13 @@ extension RNNCommand {
         @Flag(help: "Bound each output's rounding error in Float32 and Float64 over the inputs' declared values (input x: [n] in [lo, hi] or in {a, b}), for the step program as compiled, and name the ops that dominate each bound and the sums that lose small operands.")
         public var precision = false
 
-        @Option(help: "With --precision: the steps analysed one by one before bounds are given for them only (a program whose states stay bounded gets bounds for every step sooner).")
-        public var steps: Int = 1000
+        @Option(help: "With --precision: the steps analysed one by one, 1000 unless given, before bounds are given for them only (a program whose states stay bounded gets bounds for every step sooner).")
+        public var steps: Int?
 
         public init() {}
 
         public func run() throws {
+            if steps != nil && !precision { throw ValidationError("--steps applies only with --precision") }
             let compiled = try compile.compileModel(file)
             let ir = compiled.ir
             var lines = ["model \(ir.modelName): ok"]
@@ -37,6 +38,7 @@ extension RNNCommand {
             for p in ir.params { lines.append("  param \(p.name): \(p.shape.map(String.init).joined(separator: "x")) (\(p.origin))") }
             lines.append("  ir nodes: \(ir.nodes.count)")
             if precision {
+                let steps = steps ?? 1000
                 guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
                 let analysis = PrecisionAnalysis(program: compiled.optimized, options: .init(steps: steps))
                 lines += PrecisionReport.lines(compiled.optimized, RunPrecision.allCases.map(analysis.run))

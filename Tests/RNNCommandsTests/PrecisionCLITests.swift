@@ -31,6 +31,8 @@ import Testing
         #expect(r.stdout.contains("float32: imprecise: unbounded"), "\(r.stdout)")
         #expect(r.stdout.contains("(the scan program reorders linear recurrences: these bounds are for step mode)"), "\(r.stdout)")
         #expect(rnnc(["check", "--precision", "--steps", "0", path] + stdlibArgs).code != 0)
+        let stray = rnnc(["check", "--steps", "5", path] + stdlibArgs)
+        #expect(stray.code != 0 && stray.stderr.contains("--steps applies only with --precision"), "\(stray.stderr)")
         let counter = try write("model M {\n  input x: [1] in {0, 1}\n  state n: [1] = 0\n  n <- n + x\n  output n\n}\n")
         let c = rnnc(["check", "--precision", "--steps", "5", counter] + stdlibArgs)
         #expect(c.stdout.contains("bounds hold for the first 5 steps (a state's range still grows there; --steps N checks more); 2 input cases"), "\(c.stdout)")
