@@ -83,4 +83,51 @@ func checkFormatRoundTrip(_ text: String, _ label: String, sourceLocation: Sourc
             checkFormatRoundTrip("model M {\n  input a: [1]\n  output \(text)\n}\n", text)
         }
     }
+
+    @Test func longLinesBreakAtTheLoosestOperatorsAndAfterCommas() throws {
+        let long = (0..<12).map { "relu(weights_\($0) @ x)" }.joined(separator: " + ")
+        let text = "model M {\n  input x: [2]\n  y = \(long)\n  output f(y, y * 2, [y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y])\n}\n"
+        let (ast, _) = Self.parse(text)
+        let once = Formatter.format(ast)
+        #expect(once.split(separator: "\n").allSatisfy { $0.count <= Formatter.defaultWidth }, "\(once)")
+        #expect(once.contains("\n      + relu(weights_"), "continuation lines start with their operator, four deeper:\n\(once)")
+        checkFormatRoundTrip(text, "long lines")
+        // A piece longer than the width on its own (the list) stays whole; the rest fits.
+        let narrow = Formatter.format(ast, width: 40)
+        #expect(narrow.split(separator: "\n").allSatisfy { $0.count <= 40 || $0.contains("[y, y") }, "\(narrow)")
+        #expect(Dump.ast(Self.parse(narrow).0) == Dump.ast(ast))
+    }
+
+    @Test func alignedTrailingCommentsStayAligned() {
+        let text = """
+            model M {
+              input x: [2]       # the input
+              h = relu(x)        # a gate
+              output h * 2       # scaled
+              output x  # alone
+            }
+
+            """
+        let (ast, _) = Self.parse(text)
+        let once = Formatter.format(ast)
+        #expect(once == text.replacingOccurrences(of: "x  # alone", with: "x  # alone"), "\(once)")
+        let lone = Formatter.format(Self.parse("model M {\n  input x: [2]     # lone\n  output x\n}\n").0)
+        #expect(lone == "model M {\n  input x: [2]  # lone\n  output x\n}\n")
+    }
+
+    /// Every .rnn file of the repository is in the canonical layout (as `.ci/run` checks
+    /// with `rnnc fmt --check`).
+    @Test func repositoryFilesAreFormatted() throws {
+        var checked = 0
+        for folder in ["stdlib", "examples", "bench/workloads", "specs"] {
+            let root = repoRoot + "/" + folder
+            for item in FileManager.default.enumerator(atPath: root)?.compactMap({ $0 as? String }) ?? [] where item.hasSuffix(".rnn") {
+                let source = try Compiler.readSource(path: root + "/" + item)
+                let ast = Parser.parse(source, diagnostics: DiagnosticEngine())
+                #expect(Formatter.format(ast) == String(decoding: source.bytes, as: UTF8.self), "\(folder)/\(item) is not formatted: run rnnc fmt --in-place \(folder)")
+                checked += 1
+            }
+        }
+        #expect(checked > 30)
+    }
 }

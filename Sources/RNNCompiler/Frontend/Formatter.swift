@@ -6,26 +6,58 @@
 /// statement or declaration that follows it, or after the one that ends on its line. Blank
 /// lines between statements are kept (at most one). Number literals keep their spelling.
 /// The output parses to the same syntax tree, and formatting it again changes nothing.
+///
+/// Lines longer than `width` break (`FormatterWrapping`): an expression at its loosest
+/// operators (`+ -`, else `* / @`, else `||`, `&&`), each continuation line indented four
+/// more than the statement and starting with its operator; a call's or list's items after
+/// their commas. A trailing comment keeps the column it has in the source when the code
+/// before it is shorter, so aligned comments stay aligned.
 public struct Formatter {
+    /// The default line width of `rnnc fmt`.
+    public static let defaultWidth = 100
+
     private let ast: SourceFileAST
+    let width: Int
     private var out: [String] = []
     private var nextComment = 0
     /// End offset of the last comment or node printed (to keep blank lines before comments).
     private var lastEnd = 0
 
-    public static func format(_ ast: SourceFileAST) -> String {
-        var f = Formatter(ast: ast)
+    public static func format(_ ast: SourceFileAST, width: Int = defaultWidth) -> String {
+        var f = Formatter(ast: ast, width: width)
         f.formatFile()
         return f.out.joined(separator: "\n") + "\n"
     }
 
-    private init(ast: SourceFileAST) {
+    private init(ast: SourceFileAST, width: Int) {
         self.ast = ast
+        self.width = width
+        alignedComments = Self.alignedTrailingComments(ast)
+    }
+
+    /// Trailing comments that start in the same column as a trailing comment on the line
+    /// before or after.
+    private let alignedComments: Set<Int>
+
+    private static func alignedTrailingComments(_ ast: SourceFileAST) -> Set<Int> {
+        let file = ast.file
+        var trailing: [Int: (column: Int, index: Int)] = [:]  // by line
+        for (i, c) in ast.comments.enumerated() {
+            let (line, column) = file.lineColumn(of: c.start)
+            let lineStart = c.start - (column - 1)
+            let before = file.bytes[max(0, lineStart)..<c.start]
+            if before.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }) { trailing[line] = (column, i) }
+        }
+        var aligned: Set<Int> = []
+        for (line, c) in trailing {
+            if trailing[line - 1]?.column == c.column || trailing[line + 1]?.column == c.column { aligned.insert(c.index) }
+        }
+        return aligned
     }
 
     // MARK: Comments and layout
 
-    private var file: SourceFile { ast.file }
+    var file: SourceFile { ast.file }
 
     /// Prints the comments that start before `offset`, on their own lines.
     private mutating func leadingComments(before offset: Int, indent: String) {
@@ -52,7 +84,11 @@ public struct Formatter {
         let endLine = file.lineColumn(of: max(range.start, range.end - 1)).line
         lastEnd = max(lastEnd, range.end)
         if comment.start >= range.end, file.lineColumn(of: comment.start).line == endLine {
-            out[out.count - 1] += "  " + file.text(comment)
+            // Comments aligned in the source keep their column when the code is shorter.
+            let code = out[out.count - 1]
+            let column = file.lineColumn(of: comment.start).column - 1
+            let pad = alignedComments.contains(nextComment) ? max(2, column - code.count) : 2
+            out[out.count - 1] += String(repeating: " ", count: pad) + file.text(comment)
             lastEnd = comment.end
             nextComment += 1
         }
@@ -122,7 +158,7 @@ public struct Formatter {
         if f.isBlock {
             formatBlock(head: head, body: f.body, result: f.result.map { ([$0] + f.moreResults, f.returnRange!) }, range: f.range)
         } else if let result = f.result {
-            out.append(head + " = " + Self.expr(result, file))
+            out += wrapped(head + " = ", result, indent: "")
             trailingComment(after: f.range)
         }
     }
@@ -161,6 +197,12 @@ public struct Formatter {
                             range: statement.range, indent: inner)
             } else if let statement = line.statement, case .conditional = statement.kind {
                 formatConditional(statement, indent: inner, chained: false)
+            } else if let statement = line.statement, let (prefix, e) = Self.mainExpression(statement) {
+                out += wrapped(prefix, e, indent: inner)
+                trailingComment(after: line.range)
+            } else if line.statement == nil, let (result, _) = result, result.count == 1 {
+                out += wrapped("return ", result[0], indent: inner)
+                trailingComment(after: line.range)
             } else {
                 out.append(inner + line.text)
                 trailingComment(after: line.range)
