@@ -79,8 +79,12 @@ enum PrecisionReport {
         return what + (n.range.map { " at \(position($0))" } ?? "")
     }
 
+    /// `model.rnn:3:5`; a standard library file as `stdlib/cells/gru.rnn:16:8`.
     private static func position(_ r: SourceRange) -> String {
-        "\((r.file.path as NSString).lastPathComponent):\(r.line):\(r.column)"
+        let path = r.file.path
+        let name = path.range(of: "/stdlib/", options: .backwards).map { "stdlib/" + path[$0.upperBound...] }
+            ?? (path as NSString).lastPathComponent
+        return "\(name):\(r.line):\(r.column)"
     }
 
     static func number(_ x: Double) -> String {

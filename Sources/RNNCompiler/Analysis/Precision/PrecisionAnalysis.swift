@@ -21,7 +21,7 @@ public struct PrecisionAnalysis {
         /// Whether bounds name the nodes that make them up (`OutputBound.sources`).
         public var attributes: Bool
 
-        public init(steps: Int = 1000, maxCases: Int = 256, maxWork: Int = 200_000_000, attributes: Bool = true) {
+        public init(steps: Int = 1000, maxCases: Int = 256, maxWork: Int = 20_000_000, attributes: Bool = true) {
             (self.steps, self.maxCases, self.maxWork, self.attributes) = (steps, maxCases, maxWork, attributes)
         }
     }
@@ -59,7 +59,11 @@ public struct PrecisionAnalysis {
     public func run(_ precision: RunPrecision) -> Result {
         var transfer = PrecisionTransfer(precision: precision, attributes: options.attributes)
         let cases = InputCases(program: program, precision: precision, maxCases: options.maxCases)
-        let elements = max(1, program.nodes.reduce(0) { $0 + $1.size })
+        // Work per step and case: an affine map's non-zeros, other nodes' elements.
+        let elements = max(1, program.nodes.reduce(0) { total, node in
+            if case .affine(let w, _, _) = node.op { return total + w.nonZeroCount + node.size }
+            return total + node.size
+        })
         let affordable = max(1, options.maxWork / (elements * cases.inputs.count))
         let steps = program.states.isEmpty ? 1 : min(options.steps, affordable)
         var outputs = [Enclosure?](repeating: nil, count: program.outputWidth)
@@ -83,6 +87,14 @@ public struct PrecisionAnalysis {
             guard let n = next, !program.states.isEmpty else { break }
             states = n
             seen = zip(seen, states).map { zip($0, $1).map { $0.joined($1) } }
+            // States whose errors are unbounded bound nothing that depends on them: one step from
+            // states that may hold anything covers every later step.
+            if seen.allSatisfy({ $0.allSatisfy { !$0.error.isFinite } }) {
+                let anything = seen.map { [Enclosure](repeating: Enclosure(lo: -.infinity, hi: .infinity, sources: .unnamed(.infinity), grid: nil), count: $0.count) }
+                for inputs in cases.inputs { record(evaluate(inputs: inputs, states: anything, transfer: &transfer)) }
+                everyStep = true
+                break
+            }
             // An invariant, tried now and then: the widened union of the states so far, if one
             // step maps it into itself, holds every later state.
             if step.nonzeroBitCount == 1 || step == steps, let invariant = inductive(widen(seen), cases: cases, transfer: &transfer, record: record) {
