@@ -97,8 +97,7 @@ public struct PrecisionAnalysis {
             }
             // An invariant, tried now and then: the widened union of the states so far, if one
             // step maps it into itself, holds every later state.
-            if step.nonzeroBitCount == 1 || step == steps, let invariant = inductive(widen(seen), cases: cases, transfer: &transfer, record: record) {
-                _ = invariant
+            if step.nonzeroBitCount == 1 || step == steps, isInductive(widen(seen), cases: cases, transfer: &transfer, record: record) {
                 everyStep = true
                 break
             }
@@ -165,18 +164,18 @@ public struct PrecisionAnalysis {
 
     /// Whether one step from `candidate` (every case) stays inside it; records the outputs
     /// there when it does.
-    private func inductive(_ candidate: [[Enclosure]], cases: InputCases, transfer: inout PrecisionTransfer,
-                           record: ([[Enclosure]]) -> Void) -> [[Enclosure]]? {
+    private func isInductive(_ candidate: [[Enclosure]], cases: InputCases, transfer: inout PrecisionTransfer,
+                             record: ([[Enclosure]]) -> Void) -> Bool {
         var runs: [[[Enclosure]]] = []
         for inputs in cases.inputs {
             let values = evaluate(inputs: inputs, states: candidate, transfer: &transfer)
             for (k, s) in program.states.enumerated() where !zip(candidate[k], values[s.next.index]).allSatisfy({ $0.contains($1) }) {
-                return nil
+                return false
             }
             runs.append(values)
         }
         runs.forEach(record)
-        return candidate
+        return true
     }
 }
 

@@ -80,7 +80,10 @@ struct PrecisionTransfer {
         let points = terms.filter { $0.weight != 0 && !$0.x.isZero }
         let exact = exactInputs && count > 0 && (grid.map { precision.holdsEveryMultiple(of: $0, upTo: magnitude) } ?? false
             || exactPoint(points.map { ($0.weight, $0.x.lo) }, bias: bias, count: count, allPoints: points.allSatisfy { $0.x.lo == $0.x.hi }))
-        let rounding = count == 0 || exact ? 0 : u.gamma(count) * computed + Double(count) * u.underflow
+        // One term scaled by a power of two (a copy, a negation) rounds nothing.
+        let scaledCopy = count == 1 && bias == 0 && points.count == 1 && points[0].weight.significandBitPattern == 0
+            && u.round(points[0].weight) == points[0].weight && points[0].weight.exponent >= 0
+        let rounding = count == 0 || exact || scaledCopy ? 0 : u.gamma(count) * computed + Double(count) * u.underflow
         // The analysis's own rounding of lo and hi, none where Float64 holds every partial sum.
         let slack = grid.map { RunPrecision.float64.holdsEveryMultiple(of: $0, upTo: magnitude) } == true ? 0 : magnitude * 0x1p-50
         return Enclosure(lo: lo - slack, hi: hi + slack, sources: .sum(parts, plus: source(node, rounding + stored)), grid: grid).sanitized()
