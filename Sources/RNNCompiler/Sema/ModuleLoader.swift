@@ -22,23 +22,34 @@ public struct ModuleSet {
 }
 
 /// Finds the standard library: `--stdlib`, then `RNNC_STDLIB`, then a `stdlib` folder next to
-/// the executable or in `../share/rnnc/`, then the source checkout this binary was built from.
+/// the running executable or in its `../share/rnnc/`, then the source checkout this binary was
+/// built from. The executable is found from the system (`/proc/self/exe` on Linux, the
+/// loader's path on macOS), not from `argv[0]`, which is only `rnnc` when a shell found the
+/// binary through `PATH`.
 public enum StdlibLocator {
     public static func locate(override: String? = nil) -> String? {
         if let override { return override }
         if let env = ProcessInfo.processInfo.environment["RNNC_STDLIB"], !env.isEmpty { return env }
-        let exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent()
-        let candidates = [
-            exe.appendingPathComponent("stdlib"),
-            exe.appendingPathComponent("../share/rnnc/stdlib"),
-            URL(fileURLWithPath: #filePath).appendingPathComponent("../../../../stdlib"),
-        ]
+        var candidates: [URL] = []
+        if let exe = executablePath() {
+            let folder = URL(fileURLWithPath: exe).resolvingSymlinksInPath().deletingLastPathComponent()
+            candidates += [folder.appendingPathComponent("stdlib"), folder.appendingPathComponent("../share/rnnc/stdlib")]
+        }
+        candidates.append(URL(fileURLWithPath: #filePath).appendingPathComponent("../../../../stdlib"))
         for c in candidates {
-            var isDir: ObjCBool = false
             let path = c.standardizedFileURL.path
-            if FileManager.default.fileExists(atPath: path + "/logic.rnn", isDirectory: &isDir) { return path }
+            if FileManager.default.fileExists(atPath: path + "/logic.rnn") { return path }
         }
         return nil
+    }
+
+    /// The running executable's path, as the operating system knows it.
+    static func executablePath() -> String? {
+        #if os(Linux)
+        return try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        #else
+        return Bundle.main.executablePath
+        #endif
     }
 }
 
