@@ -60,7 +60,7 @@ extension Formatter {
         for (k, item) in items.enumerated() {
             let text = item + (k == items.count - 1 ? close : ",")
             let last = lines[lines.count - 1]
-            let separator = last == open || last == continuation ? "" : " "
+            let separator = last == open ? "" : " "
             if (last + separator + text).count <= width || last == open {
                 lines[lines.count - 1] = last + separator + text
             } else {

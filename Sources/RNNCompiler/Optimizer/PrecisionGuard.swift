@@ -1,8 +1,8 @@
 /// The optimizer's check that its folds keep a program's precision: for a program whose
 /// inputs declare their values, each output's error bound (Float32 and Float64, by
 /// `PrecisionAnalysis`) after the optimizer may exceed the bound of the program as
-/// elaborated by at most a factor 2 or 16 units in the last place of the output's largest
-/// value. The optimizer tries pipelines from the most folding down and keeps the first that
+/// elaborated by at most a factor 2, or by 16 u times the output's largest magnitude (8 to
+/// 16 units in its last place; u the unit roundoff). The optimizer tries pipelines from the most folding down and keeps the first that
 /// passes; the program as elaborated always does.
 struct PrecisionGuard {
     /// The pipelines tried in order, by what they fold.
