@@ -65,44 +65,44 @@ enum OpTable {
     }
 
     static let sigmoid = unary(.sigmoid, "1 / (1 + e^-x)", torch: "torch.sigmoid({x})", onnx: n("Sigmoid", .x),
-                               accuracy: .increasing({ x, _ in 1 / (1 + Foundation.exp(-x)) }, ulps32: 4, ulps64: 4, floor: 0.5) { lo, hi, _ in
+                               accuracy: .smooth(ulps32: 4, ulps64: 4, floor: 0.5) { lo, hi, _ in
                                    let x = OpAccuracy.nearestZero(lo, hi), s = 1 / (1 + Foundation.exp(-x)); return s * (1 - s) },
                                vectorized: RNNK_SIGMOID) { x, _ in 1 / (1 + Foundation.exp(-x)) }
 
     static let tanh = unary(.tanh, "the hyperbolic tangent", torch: "torch.tanh({x})", onnx: n("Tanh", .x),
-                            accuracy: .increasing({ x, _ in Foundation.tanh(x) }, ulps32: 4, ulps64: 2, floor: 1) { lo, hi, _ in
+                            accuracy: .smooth(ulps32: 4, ulps64: 2, floor: 1) { lo, hi, _ in
                                 let t = Foundation.tanh(OpAccuracy.nearestZero(lo, hi)); return 1 - t * t },
                             vectorized: RNNK_TANH) { x, _ in Foundation.tanh(x) }
 
     static let exp = unary(.exp, "e^x", torch: "torch.exp({x})", onnx: n("Exp", .x),
-                           accuracy: .increasing({ x, _ in Foundation.exp(x) }, ulps32: 4, ulps64: 2) { _, hi, _ in Foundation.exp(hi) },
+                           accuracy: .smooth(ulps32: 4, ulps64: 2) { _, hi, _ in Foundation.exp(hi) },
                            vectorized: RNNK_EXP) { x, _ in Foundation.exp(x) }
 
     static let log = unary(.log, "the natural logarithm", torch: "torch.log({x})", onnx: n("Log", .x),
-                           accuracy: .increasing({ x, _ in x < 0 ? .nan : Foundation.log(x) }, ulps32: 2, ulps64: 2, floor: 1) { lo, _, _ in lo > 0 ? 1 / lo : .infinity },
+                           accuracy: .smooth(ulps32: 2, ulps64: 2, floor: 1) { lo, _, _ in lo > 0 ? 1 / lo : .infinity },
                            float: { x, _ in logf(x) }) { x, _ in Foundation.log(x) }
 
     /// torch's softplus with its default threshold: x itself above 20.
     static let softplus = unary(.softplus, "log(1 + e^x); x for x > 20", torch: "torch.nn.functional.softplus({x})",
                                 onnx: n("Where", n("Greater", .x, .constant(20)), .x, n("Log", n("Add", n("Exp", .x), .constant(1)))),
-                                accuracy: .increasing({ x, _ in x > 20 ? x : Foundation.log1p(Foundation.exp(x)) }, ulps32: 4, ulps64: 4, floor: 0.5) { _, hi, _ in
+                                // Just above 20 it drops from log1p(e^20) to 20 by 2e-9.
+                                accuracy: .smooth(turningPoints: [20, 20.nextUp], ulps32: 4, ulps64: 4, floor: 0.5) { _, hi, _ in
                                     1 / (1 + Foundation.exp(-hi)) },
                                 vectorized: RNNK_SOFTPLUS) { x, _ in
         x > 20 ? x : Foundation.log1p(Foundation.exp(x))
     }
 
     static let silu = unary(.silu, "x * sigmoid(x)", torch: "torch.nn.functional.silu({x})", onnx: n("Mul", .x, n("Sigmoid", .x)),
-                            accuracy: .dipping({ x, _ in x / (1 + Foundation.exp(-x)) }, minimumAt: -1.2784645427610738, slope: 1.1,
-                                               ulps32: 4, ulps64: 4, floor: 0.5),
+                            accuracy: .smooth(turningPoints: [-1.2784645427610738], ulps32: 4, ulps64: 4, floor: 0.5) { _, _, _ in 1.1 },
                             vectorized: RNNK_SILU) { x, _ in x / (1 + Foundation.exp(-x)) }
 
     static let sqrt = unary(.sqrt, "the square root", torch: "torch.sqrt({x})", onnx: n("Sqrt", .x),
-                            accuracy: .increasing({ x, _ in x < 0 ? .nan : x.squareRoot() }, ulps32: 1, ulps64: 1) { lo, _, _ in
+                            accuracy: .smooth(ulps32: 1, ulps64: 1) { lo, _, _ in
                                 lo > 0 ? 0.5 / lo.squareRoot() : .infinity },
                             float: { x, _ in x.squareRoot() }) { x, _ in x.squareRoot() }
 
     static let reciprocal = unary(.reciprocal, "1 / x (the `/` operator by a runtime value)", torch: "torch.reciprocal({x})",
-                                  onnx: n("Reciprocal", .x), accuracy: OpAccuracy(image: { lo, hi, _ in
+                                  onnx: n("Reciprocal", .x), accuracy: OpAccuracy(turningPoints: [], customImage: { lo, hi, _ in
                                       lo <= 0 && hi >= 0 ? (-.infinity, .infinity) : (widenDown(1 / hi), widenUp(1 / lo)) },
                                       slope: { lo, hi, _ in lo <= 0 && hi >= 0 ? .infinity : 1 / Swift.min(lo * lo, hi * hi) },
                                       ulps32: 1, ulps64: 1, floor: 0, selects: false),
@@ -111,8 +111,7 @@ enum OpTable {
     /// The exact form, with the error function.
     static let gelu = unary(.gelu, "x * Φ(x) = x/2 (1 + erf(x/√2))", torch: "torch.nn.functional.gelu({x})",
                             onnx: n("Mul", n("Mul", .x, .constant(0.5)), n("Add", n("Erf", n("Div", .x, .constant(2.0.squareRoot()))), .constant(1))),
-                            accuracy: .dipping({ x, _ in 0.5 * x * (1 + Foundation.erf(x / 2.0.squareRoot())) }, minimumAt: -0.7517915246935645, slope: 1.13,
-                                               ulps32: 1, ulps64: 4, floor: 1)) { x, _ in
+                            accuracy: .smooth(turningPoints: [-0.7517915246935645], ulps32: 1, ulps64: 4, floor: 1) { _, _, _ in 1.13 }) { x, _ in
         0.5 * x * (1 + Foundation.erf(x / 2.0.squareRoot()))
     }
 
@@ -120,14 +119,13 @@ enum OpTable {
                                 torch: "torch.nn.functional.gelu({x}, approximate='tanh')",
                                 onnx: n("Mul", n("Mul", .x, .constant(0.5)), n("Add", .constant(1), n("Tanh", n("Mul", .constant((2 / Double.pi).squareRoot()),
                                     n("Add", .x, n("Mul", .constant(0.044715), n("Mul", n("Mul", .x, .x), .x))))))),
-                                accuracy: .dipping({ x, _ in 0.5 * x * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x))) },
-                                                   minimumAt: -0.7524614220710163, slope: 1.13, ulps32: 1, ulps64: 4, floor: 1)) { x, _ in
+                                accuracy: .smooth(turningPoints: [-0.7524614220710163], ulps32: 1, ulps64: 4, floor: 1) { _, _, _ in 1.13 }) { x, _ in
         0.5 * x * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
     }
 
     static let softsign = unary(.softsign, "x / (1 + |x|)", torch: "torch.nn.functional.softsign({x})",
                                 onnx: n("Div", .x, n("Add", n("Abs", .x), .constant(1))),
-                                accuracy: .increasing({ x, _ in x / (1 + Swift.abs(x)) }, ulps32: 2, ulps64: 2) { lo, hi, _ in
+                                accuracy: .smooth(ulps32: 2, ulps64: 2) { lo, hi, _ in
                                     let d = 1 + OpAccuracy.nearestZero(lo, hi); return 1 / (d * d) }) { x, _ in
         x / (1 + Swift.abs(x))
     }
@@ -143,20 +141,14 @@ enum OpTable {
     static let leakyRelu = unary(.leakyRelu, "x for x > 0, else slope * x", attributes: [OpAttribute("slope", default: 0.01)],
                                  torch: "torch.nn.functional.leaky_relu({x}, {slope})",
                                  onnx: n("Where", n("Greater", .x, .constant(0)), .x, n("Mul", .x, .attribute(0))),
-                                 accuracy: OpAccuracy(image: { lo, hi, a in
-                                     let v = [lo, hi, Swift.min(Swift.max(0, lo), hi)].map { $0 > 0 ? $0 : a[0] * $0 }
-                                     return (widenDown(v.min()!), widenUp(v.max()!)) },
-                                     slope: { _, _, a in Swift.max(1, Swift.abs(a[0])) }, ulps32: 1, ulps64: 1, floor: 0, selects: false)) { x, a in
+                                 accuracy: .smooth(turningPoints: [0], ulps32: 1, ulps64: 1) { _, _, a in Swift.max(1, Swift.abs(a[0])) }) { x, a in
         x > 0 ? x : a[0] * x
     }
 
     static let elu = unary(.elu, "x for x > 0, else alpha (e^x - 1)", attributes: [OpAttribute("alpha", default: 1)],
                            torch: "torch.nn.functional.elu({x}, {alpha})",
                            onnx: n("Where", n("Greater", .x, .constant(0)), .x, n("Mul", .attribute(0), n("Sub", n("Exp", .x), .constant(1)))),
-                           accuracy: OpAccuracy(image: { lo, hi, a in
-                               let v = [lo, hi, Swift.min(Swift.max(0, lo), hi)].map { $0 > 0 ? $0 : a[0] * Foundation.expm1($0) } + (lo < 0 ? [-a[0]] : [])
-                               return (widenDown(v.min()!), widenUp(v.max()!)) },
-                               slope: { _, _, a in Swift.max(1, Swift.abs(a[0])) }, ulps32: 2, ulps64: 2, floor: 0, selects: false)) { x, a in
+                           accuracy: .smooth(turningPoints: [0], ulps32: 2, ulps64: 2) { _, _, a in Swift.max(1, Swift.abs(a[0])) }) { x, a in
         x > 0 ? x : a[0] * Foundation.expm1(x)
     }
 

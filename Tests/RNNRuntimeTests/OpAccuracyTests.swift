@@ -85,7 +85,7 @@ import Testing
         for _ in 0..<300 {
             var lo = Double.random(in: -12...12, using: &rng), hi = lo + Double.random(in: 0...6, using: &rng)
             if [.log, .sqrt, .reciprocal].contains(kind) { (lo, hi) = (Swift.abs(lo) / 4 + 0.01, Swift.abs(lo) / 4 + 0.01 + (hi - lo)) }
-            let (ilo, ihi) = accuracy.image(lo, hi, a)
+            let (ilo, ihi) = entry.image(lo, hi, a)
             let slope = accuracy.slope(lo, hi, a)
             let xs = (0...40).map { Swift.min(hi, lo + (hi - lo) * Double($0) / 40) } + [-1.2784645427610738, -0.7517915246935645, -0.7524614220710163, 0].filter { $0 >= lo && $0 <= hi }
             let ys = xs.map { Double(Self.exact(kind, Float80($0), a)) }

@@ -74,12 +74,7 @@ struct ErrorSources: Equatable {
     static func + (a: ErrorSources, b: ErrorSources) -> ErrorSources {
         if b.amounts.isEmpty && b.rest == 0 { return a }
         if a.amounts.isEmpty && a.rest == 0 { return b }
-        var merged = a
-        merged.rest += b.rest
-        for (n, x) in zip(b.nodes, b.amounts) {
-            if let i = merged.nodes.firstIndex(of: n) { merged.amounts[i] += x } else { merged.nodes.append(n); merged.amounts.append(x) }
-        }
-        return merged.keepingLargest()
+        return sum([(b, 1)], plus: a)
     }
 
     /// `Σ scale_k * parts_k`, merged once (cheaper than adding them one by one).

@@ -126,8 +126,8 @@ struct PrecisionTransfer {
     func unary(_ op: ElementwiseOp, _ x: Enclosure, node: Int) -> Enclosure {
         let accuracy = op.entry.accuracy
         if accuracy.selects { return clamp(op, x, node: node) }
-        let (lo, hi) = accuracy.image(x.lo, x.hi, op.attributes)
-        let (clo, chi) = accuracy.image(x.lo - x.error, x.hi + x.error, op.attributes)
+        let (lo, hi) = op.entry.image(x.lo, x.hi, op.attributes)
+        let (clo, chi) = op.entry.image(x.lo - x.error, x.hi + x.error, op.attributes)
         let slope = x.isExact ? 0 : accuracy.slope(x.lo - x.error, x.hi + x.error, op.attributes)
         let ulps = precision == .float32 ? accuracy.ulps32 : accuracy.ulps64
         let own = ulps * precision.unitRoundoff * (max(abs(clo), abs(chi)) + accuracy.floor * (1 + x.computedMagnitude)) + precision.underflow
