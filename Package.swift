@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/attaswift/BigInt", from: "6.0.1"),
     ],
     targets: [
         // Dense matrix, activation and element-wise kernels in C (AVX-512 or AVX2/FMA chosen at run time).
@@ -25,7 +26,9 @@ let package = Package(
         // Front end, semantic analysis, IR, reference interpreter, lowering, artifact writer.
         .target(
             name: "RNNCompiler",
-            dependencies: ["RNNOps", "RNNRuntime", .product(name: "ComplexModule", package: "swift-numerics")]
+            dependencies: [
+                "RNNOps", "RNNRuntime", .product(name: "ComplexModule", package: "swift-numerics"), .product(name: "BigInt", package: "BigInt"),
+            ]
         ),
         // Exporters: ONNX (protobuf messages generated from onnx.proto, see ONNX/generate.sh) and PyTorch.
         .target(

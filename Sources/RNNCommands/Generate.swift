@@ -71,6 +71,7 @@ extension RNNCommand {
             if promptText?.isEmpty == true { throw ValidationError("--prompt-text is empty; generation needs at least one token") }
             if !(0...1_000_000).contains(maxNew) { throw ValidationError("--max-new must be between 0 and 1000000") }
             if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be between 1 and 1024") }
+            if dtype == .exact { throw ValidationError("generate runs the step engine in float32 or float64; --dtype exact is for 'rnnc run'") }
             if let problem = Sampler(temperature: temperature, topK: topK, topP: topP).problem { throw ValidationError(problem) }
         }
 

@@ -27,7 +27,7 @@ extension RNNCommand {
                 """)
 
         public enum DType: String, ExpressibleByArgument, CaseIterable {
-            case auto, float32, float64
+            case auto, float32, float64, exact
         }
 
         /// The formats an input file may have (text is written, not read).
@@ -66,10 +66,14 @@ extension RNNCommand {
         public var outputFormat: DataFormat?
 
         @Option(help: """
-            Arithmetic precision: float32, float64, or auto (the model's own: float32 when its \
-            weights come from a weights file, float64 when every weight is written in the source).
+            Arithmetic precision: float32, float64, auto (the model's own: float32 when its \
+            weights come from a weights file, float64 when every weight is written in the source), \
+            or exact (rational arithmetic and certified enclosures, .rnn only; docs/exact.md).
             """)
         public var dtype: DType = .auto
+
+        @Option(help: ArgumentHelp("Most bits exact mode's enclosures carry before it gives up on deciding an output.", valueName: "bits"))
+        public var exactBits: Int = ExactInterpreter.defaultMaxBits
 
         @Option(help: "step: the runtime's step program; interpreter: the reference IR interpreter (float64, .rnn only).")
         public var engine: Engine = .step
@@ -106,6 +110,8 @@ extension RNNCommand {
             if engine == .interpreter && file.hasSuffix(".rnnc") { throw ValidationError("the interpreter runs .rnn sources; an artifact runs on the step engine") }
             if target == .layers && file.hasSuffix(".rnnc") { throw ValidationError("--target layers builds the layer chain of a .rnn source; an artifact holds a step program") }
             if outputFormat == .npy && output == nil { throw ValidationError("--output-format npy writes a binary file; give it --output PATH") }
+            if dtype == .exact { try validateExact() }
+            if !(ExactInterpreter.startBits...1 << 20).contains(exactBits) { throw ValidationError("--exact-bits must be between \(ExactInterpreter.startBits) and \(1 << 20)") }
         }
 
         public func run() throws {
@@ -116,6 +122,7 @@ extension RNNCommand {
                     throw ValidationError("cannot tell the format of '\(input)' from its extension; pass --input-format")
                 }
                 let data = try SequenceData.read(path: input, format: inFormat)
+                if dtype == .exact { return try runExact(data, inputFormat: inFormat) }
                 let run: StatefulRun
                 do { run = try execute(data) } catch RuntimeError.inputMismatch(let message) {
                     throw RuntimeError.inputMismatch("\(input): \(message)")  // the data is at fault: say which file
@@ -136,6 +143,26 @@ extension RNNCommand {
             }
         }
 
+        /// Exact mode has its own engine: the elaborated IR of a source, a whole input file.
+        private func validateExact() throws {
+            if file.hasSuffix(".rnnc") { throw ValidationError("--dtype exact runs .rnn sources: an artifact holds floating-point weights only") }
+            if stream { throw ValidationError("--dtype exact runs an input file; --stream is for the step engine") }
+            if target == .layers { throw ValidationError("--dtype exact runs the program, not its layer chain") }
+            if engine != .step { throw ValidationError("--dtype exact is an engine of its own; drop --engine") }
+            if mode != .auto { throw ValidationError("--dtype exact runs token by token; drop --mode") }
+            if digits != nil { throw ValidationError("--dtype exact prints exact values or correctly rounded ones; drop --digits") }
+            if finalState != nil { throw ValidationError("--final-state writes floating-point states; --dtype exact does not write them") }
+        }
+
+        private func runExact(_ data: SequenceData, inputFormat: DataFormat) throws {
+            let run = ExactRun(compile: compile, file: file, maxBits: exactBits)
+            let result = try run.run(data, format: inputFormat, initialState: initialState)
+            let outFormat = outputFormat ?? output.flatMap { DataFormat(path: $0) } ?? .text
+            let width = result.outputs.first?.first?.count ?? 0
+            let bytes = try ExactRun.encode(result, width: width, isBatch: data.isBatch, format: outFormat)
+            if let output { try writeAtomically(bytes, to: output) } else { Console.out(String(decoding: bytes, as: UTF8.self)) }
+        }
+
         private func loadModel() throws -> Artifact.Model {
             if file.hasSuffix(".rnnc") { return try Artifact.load(path: file) }
             guard target == .layers else { return try compile.compileModel(file).model }
@@ -154,7 +181,7 @@ extension RNNCommand {
             switch dtype {
             case .auto: model.precision == .float32
             case .float32: true
-            case .float64: false
+            case .float64, .exact: false
             }
         }
 

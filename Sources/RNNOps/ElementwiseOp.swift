@@ -154,13 +154,16 @@ public final class OpEntry: Sendable {
     public let check: (@Sendable (OpAttributes) -> String?)?
     /// Its image, slope and kernels' error, for the precision analysis.
     public let accuracy: OpAccuracy
+    /// Its definition with exact constants, for exact mode.
+    public let formula: OpFormula
 
     init(kind: ElementwiseKind, arity: Int, attributes: [OpAttribute], summary: String, callable: Bool, linearity: Linearity,
          reference: @escaping @Sendable (Double, Double, OpAttributes) -> Double, float32: @escaping ElementwiseKernel<Float>,
          float64: @escaping ElementwiseKernel<Double>, export: ExportSpelling, check: (@Sendable (OpAttributes) -> String?)? = nil,
-         accuracy: OpAccuracy) {
+         accuracy: OpAccuracy, formula: OpFormula) {
         (self.kind, self.arity, self.attributes, self.summary, self.callable, self.linearity) = (kind, arity, attributes, summary, callable, linearity)
         (self.reference, self.float32, self.float64, self.export, self.check, self.accuracy) = (reference, float32, float64, export, check, accuracy)
+        self.formula = formula
     }
 }
 

@@ -212,6 +212,8 @@ public struct IRProgram: Sendable {
     public var cells: [CellCall] = []
     /// Each output's expression in the source (as many as `outputs` when elaborated from one).
     public var outputRanges: [SourceRange] = []
+    /// How its compile-time Doubles were made, when elaborated for exact mode.
+    public var exactConstants: ExactConstants?
 
     public subscript(id: ValueID) -> IRNode { nodes[id.index] }
 

@@ -113,7 +113,11 @@ enum Builtins {
         if let kind = elementwise[c.name] { return elementwiseOp(kind, c) }
         if let f = constantMath[c.name] {
             guard c.expect(1...1), let t = c.constant(0) else { return .error }
-            return c.elaborator.finite(t.map(f), range: c.range)
+            let out = t.map(f)
+            if let function = ExactExpr.ConstantFunction(rawValue: c.name) {
+                c.elaborator.recordExact(out.data, [t.data]) { ExactExpr.applying(function, $0[0]) }
+            }
+            return c.elaborator.finite(out, range: c.range)
         }
         switch c.name {
         case "abs": return abs(c)
@@ -145,7 +149,10 @@ enum Builtins {
             return .constant(.matrix(rows: n, cols: n, data))
         case "rotation":
             guard c.expect(1...1), let theta = c.scalar(0) else { return .error }
-            return .constant(.matrix(rows: 2, cols: 2, [cos(theta), -sin(theta), sin(theta), cos(theta)]))
+            let (cosine, sine) = (cos(theta), sin(theta))
+            c.elaborator.recordExact(cosine, [theta]) { ExactExpr.applying(.cos, $0[0]) }
+            c.elaborator.recordExact(sine, [theta]) { ExactExpr.applying(.sin, $0[0]) }
+            return .constant(.matrix(rows: 2, cols: 2, [cosine, -sine, sine, cosine]))
         case "transpose":
             guard c.expect(1...1), let m = c.constant(0) else { return .error }
             if m.rank < 2 { return .constant(.matrix(rows: m.data.count, cols: 1, m.data)) }
@@ -176,6 +183,7 @@ enum Builtins {
                 values.append(v)
             } else {
                 guard let v = c.namedScalar(attribute.name, default: attribute.defaultValue) else { return .error }
+                if c.named[attribute.name] == nil { c.elaborator.recordDecimal(v) }
                 values.append(v)
             }
         }
@@ -190,7 +198,10 @@ enum Builtins {
     private static func abs(_ c: BuiltinCall) -> Value {
         guard c.expect(1...1) else { return .error }
         switch c.positional[0].value {
-        case .constant(let t): return .constant(t.map(Swift.abs))
+        case .constant(let t):
+            let out = t.map(Swift.abs)
+            c.elaborator.recordExact(out.data, [t.data]) { ExactExpr.applying(.abs, $0[0]) }
+            return .constant(out)
         case .runtime(let id, let n):
             let b = c.elaborator.builder
             let pos = b.add(.unary(.relu, id), size: n, range: c.range)
@@ -231,7 +242,11 @@ enum Builtins {
         let offsets = c.name == "group_sum" ? (0...outSize).map { $0 * n } : Array(0...outSize)
         switch value {
         case .constant(let t):
-            return .constant(.vector((0..<outSize).map { r in (offsets[r]..<offsets[r + 1]).reduce(0.0) { $0 + t.data[columns[$1]] } }))
+            let out = (0..<outSize).map { r in (offsets[r]..<offsets[r + 1]).reduce(0.0) { $0 + t.data[columns[$1]] } }
+            for r in 0..<outSize {
+                c.elaborator.recordExact(out[r], (offsets[r]..<offsets[r + 1]).map { t.data[columns[$0]] }) { $0.reduce(.rational(.zero), ExactExpr.sum) }
+            }
+            return .constant(.vector(out))
         case .runtime(let id, _):
             let w = WeightMatrix(rows: outSize, cols: m, storage: .sparse(rowOffsets: offsets, columns: columns, values: [Double](repeating: 1, count: columns.count)))
             return .runtime(c.elaborator.builder.affine(w, id, range: c.range), size: outSize)
@@ -242,7 +257,10 @@ enum Builtins {
     private static func sum(_ c: BuiltinCall) -> Value {
         guard c.expect(1...1) else { return .error }
         switch c.positional[0].value {
-        case .constant(let t): return .constant(.scalar(t.data.reduce(0, +)))
+        case .constant(let t):
+            let total = t.data.reduce(0, +)
+            c.elaborator.recordExact(total, t.data) { $0.reduce(.rational(.zero), ExactExpr.sum) }
+            return .constant(.scalar(total))
         case .runtime(let id, let n):
             let row = WeightMatrix(rows: 1, cols: n, storage: .dense([Double](repeating: 1, count: n)))
             return .runtime(c.elaborator.builder.affine(row, id, range: c.range), size: 1)
@@ -294,7 +312,11 @@ enum Builtins {
         }
         var data = [Double](repeating: 0, count: rows * cols)
         for i in 0..<ar { for j in 0..<ac where a.data[i * ac + j] != 0 {
-            for k in 0..<br { for l in 0..<bc { data[(i * br + k) * cols + j * bc + l] = a.data[i * ac + j] * b.data[k * bc + l] } }
+            for k in 0..<br { for l in 0..<bc {
+                let product = a.data[i * ac + j] * b.data[k * bc + l]
+                data[(i * br + k) * cols + j * bc + l] = product
+                c.elaborator.recordExact(product, [a.data[i * ac + j], b.data[k * bc + l]]) { ExactExpr.product($0[0], $0[1]) }
+            } }
         } }
         return .constant(.matrix(rows: rows, cols: cols, data))
     }

@@ -28,6 +28,7 @@ extension Elaborator {
         if builder.overLimit || !spend(1, at: expr.range, evaluation: true) { return .error }
         switch expr.kind {
         case .number(let v):
+            recordDecimal(v)
             return .constant(.scalar(v))
         case .string(let text):
             return .string(text)
@@ -71,8 +72,14 @@ extension Elaborator {
         case .state(let index, _)?: return readState(index, range: range)
         case nil: break
         }
-        if name == "pi" { return .constant(.scalar(Double.pi)) }
-        if name == "e" { return .constant(.scalar(M_E)) }
+        if name == "pi" {
+            exact?.record(Double.pi, .pi)
+            return .constant(.scalar(Double.pi))
+        }
+        if name == "e" {
+            exact?.record(M_E, .e)
+            return .constant(.scalar(M_E))
+        }
         if modules.functions[name] != nil || Builtins.names.contains(name) { return .function(name) }
         let hint = Suggestions.didYouMean(name, among: scope.visibleNames.union(["pi", "e"]))
         error(.undefinedName, "'\(name)' is not defined\(hint)", at: range)

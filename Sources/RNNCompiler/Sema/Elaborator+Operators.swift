@@ -39,6 +39,7 @@ extension Elaborator {
             case .pow: out[i] = Foundation.pow(p, q)
             case .matmul: break
             }
+            recordExact(out[i], [p, q]) { op.exact($0[0], $0[1]) }
         }
         return finite(Tensor(shape: shape, data: out), range: range)
     }
@@ -72,6 +73,16 @@ extension Elaborator {
             for l in 0..<k where x.data[i * k + l] != 0 {
                 let a = x.data[i * k + l]
                 for j in 0..<p { out[i * p + j] += a * y.data[l * p + j] }
+            }
+        }
+        if exact != nil {
+            for i in 0..<m {
+                let terms = (0..<k).filter { x.data[i * k + $0] != 0 }
+                for j in 0..<p {
+                    recordExact(out[i * p + j], terms.flatMap { [x.data[i * k + $0], y.data[$0 * p + j]] }) { e in
+                        stride(from: 0, to: e.count, by: 2).reduce(ExactExpr.rational(.zero)) { ExactExpr.sum($0, ExactExpr.product(e[$1], e[$1 + 1])) }
+                    }
+                }
             }
         }
         let shape: [Int]
@@ -108,7 +119,9 @@ extension Elaborator {
                 error(.invalidValue, "division by zero", at: rhsRange)
                 return .error
             }
-            return multiply(a, .constant(t.map { 1 / $0 }), range: range)
+            let inverse = t.map { 1 / $0 }
+            recordExact(inverse.data, [t.data]) { ExactExpr.inverse($0[0]) }
+            return multiply(a, .constant(inverse), range: range)
         case .matmul:
             guard case .constant(let w) = a, case .runtime(let x, let n) = b else {
                 error(.unsupportedRuntimeOp, "'@' needs a compile-time matrix on the left and a runtime vector on the right", at: range)
@@ -170,7 +183,10 @@ extension Elaborator {
     /// A unary op of the op table: folded by its reference definition on a constant.
     func elementwiseUnary(_ op: ElementwiseOp, _ a: Value, range: SourceRange) -> Value {
         switch a {
-        case .constant(let t): return finite(t.map { op.apply($0) }, range: range)
+        case .constant(let t):
+            let out = t.map { op.apply($0) }
+            recordExact(out.data, [t.data] + op.attributeValues.map { [$0] }) { op.exactExpr($0) }
+            return finite(out, range: range)
         case .runtime(let id, let n): return .runtime(builder.add(.elementwise(op, [id]), size: n, range: range), size: n)
         case .string, .function, .error: return .error
         }
@@ -190,6 +206,7 @@ extension Elaborator {
             let n = shape.reduce(1, *)
             guard spend(n, at: range) else { return .error }
             let out = (0..<n).map { i in op.apply(x.data[x.isScalar ? 0 : i], y.data[y.isScalar ? 0 : i]) }
+            recordExact(out, [x.data, y.data] + op.attributeValues.map { [$0] }) { op.exactExpr($0) }
             return finite(Tensor(shape: shape, data: out), range: range)
         default:
             guard let (x, m) = runtimeOperand(a, range: range), let (y, n) = runtimeOperand(b, range: range),

@@ -9,6 +9,9 @@ public struct ElaborationOptions {
     /// Tensors to bind to `param`s by name.
     public var weights: SafeTensors.File?
     public var weightsPath: String?
+    /// Record how every compile-time Double was made (`IRProgram.exactConstants`), for
+    /// exact mode; off by default, as it costs time on large compile-time tensors.
+    public var recordsExactConstants = false
 
     public init(modelName: String? = nil, settings: [(name: String, value: String)] = [], weights: SafeTensors.File? = nil, weightsPath: String? = nil) {
         self.modelName = modelName
@@ -58,12 +61,17 @@ final class Elaborator {
     var evaluations = 0
     var elementWork = 0
     var workLimitReported = false
+    /// The expressions behind compile-time Doubles, when the options ask for them.
+    var exact: ExactConstants?
+    /// Arithmetic for comparing recorded expressions (`sameValue`), made on first use.
+    lazy var exactCheck = ExactArithmetic(bits: Elaborator.exactCheckBits)
 
     init(modules: ModuleSet, diagnostics: DiagnosticEngine, options: ElaborationOptions) {
         self.modules = modules
         self.diagnostics = diagnostics
         self.builder = IRBuilder(diagnostics: diagnostics)
         self.options = options
+        self.exact = options.recordsExactConstants ? ExactConstants() : nil
     }
 
     func error(_ code: DiagnosticCode, _ message: String, at range: SourceRange?) {
@@ -214,6 +222,7 @@ final class Elaborator {
             states: states.map { IRState(name: $0.name, size: $0.size, initial: $0.initial, next: $0.next!, range: $0.range) },
             params: params, nodes: builder.nodes, outputs: outputs, paramUses: builder.paramUses, cells: cells)
         program.outputRanges = outputRanges
+        program.exactConstants = exact
         return program
     }
 
