@@ -49,7 +49,10 @@ let package = Package(
         ),
         .executableTarget(name: "rnnc", dependencies: ["RNNCommands"]),
         .testTarget(name: "RNNRuntimeTests", dependencies: ["RNNOps", "RNNRuntime", "RNNKernels"]),
-        .testTarget(name: "RNNCompilerTests", dependencies: ["RNNOps", "RNNCompiler", "RNNRuntime", "RNNGrammar", "RNNExport", "RNNCommands"]),
+        .testTarget(
+            name: "RNNCompilerTests",
+            dependencies: ["RNNOps", "RNNCompiler", "RNNRuntime", "RNNGrammar", "RNNExport", "RNNCommands", .product(name: "BigInt", package: "BigInt")]
+        ),
         .testTarget(name: "RNNCommandsTests", dependencies: ["RNNCommands", "RNNCompiler", "RNNRuntime", "RNNGrammar"]),
     ]
 )
