@@ -21,8 +21,24 @@ import Testing
             let scale = [1.0, 1e-310, 1e300, 1e-5][k % 4]
             let x = rng.nextGaussian() * scale
             #expect(Rational(exactly: x)!.doubleValue == x, "\(x)")
+            // Within far less than half an ulp of x, on either side: x again.
+            let nudge = Rational(1, BigInt(1) << 80)
+            #expect((Rational(exactly: x)! * (.one + nudge)).doubleValue == x, "\(x) (1 + 2^-80)")
+            #expect((Rational(exactly: x)! * (.one - nudge)).doubleValue == x, "\(x) (1 - 2^-80)")
             let text = String(format: "%.25e", rng.nextGaussian() * scale)
             #expect(rational(text).doubleValue == Double(text)!, "\(text)")
+        }
+        // Fractions of long odd numbers against their 45-digit decimal expansions, which
+        // Double(String) rounds correctly (a tie is out of reach at that many digits).
+        for _ in 0..<500 {
+            var n = BigInt(rng.next()), d = BigInt(rng.next() | 1)
+            for _ in 0..<Int(rng.next() % 3) { n = n << 64 + BigInt(rng.next()) }
+            for _ in 0..<Int(rng.next() % 3) { d = d << 64 + BigInt(rng.next()) }
+            let shift = Int(n.magnitude.bitWidth) - Int(d.magnitude.bitWidth)
+            let digits = 45 - Int(Double(shift) * 0.30103)
+            let scaled = digits >= 0 ? n * BigInt(10).power(digits) / d : n / (d * BigInt(10).power(-digits))
+            let text = "\(scaled)e\(-digits)"
+            #expect(Rational(n, d).doubleValue == Double(text)!, "\(n)/\(d)")
         }
         #expect(Rational(exactly: .greatestFiniteMagnitude)!.doubleValue == .greatestFiniteMagnitude)
         #expect((Rational(exactly: .greatestFiniteMagnitude)! * Rational(2)).doubleValue == .infinity)

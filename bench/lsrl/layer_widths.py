@@ -38,13 +38,13 @@ def modulo_counter(divisor=5):
     return lsrl.ForEach(lsrl.f_modulo_counter(x, divisor))
 
 
-def from_test(module_name, class_name, conditional_mode, attribute):
+def from_test(module_name, class_name, conditional_mode, attribute, mode=MatrixMode.NUMERIC):
     """The model a test of LSRL's builds in its setUp (run in a scratch folder: it saves files)."""
     sys.path.insert(0, os.path.join(LSRL_DIR, "tests"))
     module = __import__(module_name)
     cls = getattr(module, class_name)
     test = cls.__new__(cls)
-    test.mode, test.conditional_mode, test.make_plots, test.no_save = MatrixMode.NUMERIC, conditional_mode, False, True
+    test.mode, test.conditional_mode, test.make_plots, test.no_save = mode, conditional_mode, False, True
     cwd = os.getcwd()
     with tempfile.TemporaryDirectory() as scratch:
         os.chdir(scratch)

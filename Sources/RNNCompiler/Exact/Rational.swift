@@ -174,8 +174,10 @@ public struct Rational: Hashable, Comparable, Sendable, CustomStringConvertible 
         let negative = numerator.sign == .minus
         let n = numerator.magnitude, d = denominator.magnitude
         // Find e with 2^52 <= n / d * 2^-e < 2^53 (or the subnormal exponent).
+        // n / d lies in [2^(b-1), 2^(b+1)) for b the bit lengths' difference: e = b - 53
+        // leaves 53 or 54 bits in the quotient, and one more step leaves 53.
         var e = Int(n.bitWidth) - Int(d.bitWidth) - 53
-        if BigUInt(1) << 52 > Self.shifted(n, d, e).q { e -= 1 }
+        if Self.shifted(n, d, e).q >= BigUInt(1) << 53 { e += 1 }
         e = Swift.max(e, -1074)
         if e > 1023 - 52 { return negative ? -.infinity : .infinity }
         var (q, r) = Self.shifted(n, d, e)
