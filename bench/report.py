@@ -101,5 +101,15 @@ if os.path.exists(widths):
             "exact where LSRL's fused constants reach 1e13 (docs/layers.md). Written by `bash bench/lsrl/compare.sh`.", "",
             open(widths).read().rstrip()]
 
+# Exact arithmetic: LSRL's sympy mode beside rnnc's --dtype exact (bash bench/lsrl/exact.sh writes them).
+exact = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lsrl", "exact.md")
+if os.path.exists(exact):
+    out += ["", "## Exact arithmetic: rnnc and LSRL", "",
+            "LSRL's symbolic mode (sympy matrices) and `rnnc run --dtype exact` (docs/exact.md) on LSRL's programs and the same inputs;",
+            "LSRL's time is its ForEach over the sequence (the program built before), rnnc's the whole process (compile included), best of",
+            "3. Outputs agree value by value (sympy's exact value against rnnc's fraction, or the Double its enclosure decides). There is no",
+            "hardware bound to state: both are exact-arithmetic interpreters. Written by `bash bench/lsrl/exact.sh`.", "",
+            open(exact).read().rstrip()]
+
 notes = open(sys.argv[2]).read() if len(sys.argv) > 2 else ""
 print("\n".join(out) + "\n" + ("\n" + notes if notes else ""))

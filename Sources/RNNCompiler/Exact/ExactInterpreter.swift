@@ -38,6 +38,7 @@ public struct ExactInterpreter {
         while true {
             let arithmetic = ExactArithmetic(bits: bits)
             var lastProblem: Failure
+            var needed = 2 * bits
             do throws(StepFailure) {
                 let prepared = try Prepared(program: program, constants: constants, arithmetic: arithmetic)
                 let outputs = try sequences.indices.map { (q) throws(StepFailure) in
@@ -45,6 +46,7 @@ public struct ExactInterpreter {
                 }
                 if let (q, t, i) = firstUndecided(outputs) {
                     let v = outputs[q][t][i]
+                    needed = Swift.max(needed, Self.bitsToDecide(outputs, at: bits))
                     lastProblem = Failure(message: "output \(i) at token \(t)\(sequences.count > 1 ? " of sequence \(q)" : "") is only known to lie in \(v)", range: nil)
                 } else {
                     return Result(outputs: outputs, bits: bits)
@@ -59,8 +61,23 @@ public struct ExactInterpreter {
                 lastProblem.message = "not decided at \(bits) bits: " + lastProblem.message
                 throw lastProblem
             }
-            bits = Swift.min(bits * 2, maxBits)
+            bits = Swift.min(needed, maxBits)
         }
+    }
+
+    /// The precision that should decide every output, from the widths of the enclosures at
+    /// `bits`: each must shrink below a quarter of the spacing of the Doubles at its value (an
+    /// enclosure of zero below the smallest subnormal), and widths shrink as the precision
+    /// grows. Jumping there spares the runs in between (an exact zero reached through an
+    /// irrational constant needs about 1,100 bits).
+    static func bitsToDecide(_ outputs: [[[RationalInterval]]], at bits: Int) -> Int {
+        var needed = bits
+        for v in outputs.joined().joined() where !v.isPoint && v.decidedDouble == nil {
+            let nearest = Swift.min(v.lo.magnitude, v.hi.magnitude).doubleValue
+            let spacing = v.containsZero || nearest.ulp <= Double.leastNonzeroMagnitude ? -1076 : Int(nearest.ulp.exponent) - 2
+            needed = Swift.max(needed, bits + v.width.binaryMagnitude - spacing + 8)
+        }
+        return needed
     }
 
     private func firstUndecided(_ outputs: [[[RationalInterval]]]) -> (Int, Int, Int)? {

@@ -13,12 +13,17 @@ public struct Rational: Hashable, Comparable, Sendable, CustomStringConvertible 
     public init(_ n: BigInt, _ d: BigInt) {
         precondition(!d.isZero, "a rational's denominator is not zero")
         let g = Self.gcd(n.magnitude, d.magnitude)
-        let sign: BigInt = d.sign == .minus ? -1 : 1
+        var (n, d) = (n, d)
+        if d.sign == .minus { (n, d) = (-n, -d) }
         if g == 1 {
-            (numerator, denominator) = (n * sign, d * sign)
+            (numerator, denominator) = (n, d)
+        } else if Self.isPowerOfTwo(g) {
+            // Dividing by a power of two is a shift; n is divisible, so the shift is exact.
+            let shift = Int(g.trailingZeroBitCount)
+            (numerator, denominator) = (n.sign == .minus ? -BigInt(n.magnitude >> shift) : n >> shift, d >> shift)
         } else {
             let g = BigInt(g)
-            (numerator, denominator) = (n / g * sign, d / g * sign)
+            (numerator, denominator) = (n / g, d / g)
         }
     }
 
@@ -129,7 +134,15 @@ public struct Rational: Hashable, Comparable, Sendable, CustomStringConvertible 
     }
 
     public static func < (a: Rational, b: Rational) -> Bool {
-        a.numerator * b.denominator < b.numerator * a.denominator
+        if a.sign != b.sign { return a.sign < b.sign }
+        if a.denominator == b.denominator { return a.numerator < b.numerator }
+        let (da, db) = (a.denominator.magnitude, b.denominator.magnitude)
+        if isPowerOfTwo(da) && isPowerOfTwo(db) {
+            // Dyadic numbers (enclosures' ends): align by shifting, not multiplying.
+            let (ea, eb) = (Int(da.trailingZeroBitCount), Int(db.trailingZeroBitCount))
+            return ea < eb ? a.numerator << (eb - ea) < b.numerator : a.numerator < b.numerator << (ea - eb)
+        }
+        return a.numerator * b.denominator < b.numerator * a.denominator
     }
 
     public var magnitude: Rational { sign < 0 ? -self : self }
@@ -156,7 +169,17 @@ public struct Rational: Hashable, Comparable, Sendable, CustomStringConvertible 
     /// The nearest dyadic rational with at most `bits` significant bits toward minus
     /// infinity (`up: false`) or plus infinity (`up: true`); exact values stay as they are.
     public func rounded(toBits bits: Int, up: Bool) -> Rational {
-        if isZero || (Self.isPowerOfTwo(denominator.magnitude) && Int(numerator.magnitude.bitWidth) <= bits) { return self }
+        if isZero { return self }
+        if Self.isPowerOfTwo(denominator.magnitude) {
+            // A dyadic number: drop the numerator's low bits (toward the asked direction).
+            let drop = Int(numerator.magnitude.bitWidth) - bits
+            if drop <= 0 { return self }
+            let magnitude = numerator.magnitude, kept = magnitude >> drop
+            let inexact = kept << drop != magnitude
+            let away = inexact && (up == (numerator.sign == .plus))
+            let m = BigInt(away ? kept + 1 : kept)
+            return Rational(mantissa: numerator.sign == .minus ? -m : m, exponent: drop - Int(denominator.magnitude.trailingZeroBitCount))
+        }
         // Scale so the quotient has `bits` bits: q = floor(self * 2^k).
         let k = bits - binaryMagnitude
         let scaled = k >= 0 ? numerator << k : numerator

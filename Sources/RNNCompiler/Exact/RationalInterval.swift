@@ -47,8 +47,16 @@ public struct RationalInterval: Hashable, Sendable, CustomStringConvertible {
         if a.isPoint && b.isPoint { return RationalInterval(a.lo * b.lo) }
         if a.isPoint { return b.scaled(by: a.lo) }
         if b.isPoint { return a.scaled(by: b.lo) }
-        let products = [a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi]
-        return RationalInterval(products.min()!, products.max()!)
+        // By the signs of the ends, two products suffice unless both intervals hold zero.
+        switch (a.lo.sign >= 0, a.hi.sign <= 0, b.lo.sign >= 0, b.hi.sign <= 0) {
+        case (true, _, true, _): return RationalInterval(a.lo * b.lo, a.hi * b.hi)
+        case (_, true, _, true): return RationalInterval(a.hi * b.hi, a.lo * b.lo)
+        case (true, _, _, true): return RationalInterval(a.hi * b.lo, a.lo * b.hi)
+        case (_, true, true, _): return RationalInterval(a.lo * b.hi, a.hi * b.lo)
+        default:
+            let products = [a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi]
+            return RationalInterval(products.min()!, products.max()!)
+        }
     }
 
     private func scaled(by c: Rational) -> RationalInterval {
