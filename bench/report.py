@@ -91,27 +91,27 @@ if decode and "stream_triad_GBps" in machine and "weight_bytes" in decode:
     share = decode["tokens_per_s"] / bound
     out.append(f"| W6 decode | rnnc / weight-streaming bound ({decode['weight_bytes'] / 1e6:.0f} MB a token at the STREAM triad rate: {bound:.1f} tokens/s) | {share:.2f}x | 0.8x | {'yes' if share >= 0.8 else '**no**'} |")
 
+def lsrl_section(name, title, intro):
+    """A section from a table bench/lsrl/ wrote, when it is there."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lsrl", name)
+    return ["", f"## {title}", "", *intro, "", open(path).read().rstrip()] if os.path.exists(path) else []
+
+
 # Sizes, not speeds: LSRL's layer chains beside rnnc's (bash bench/lsrl/compare.sh writes them).
-widths = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lsrl", "widths.md")
-if os.path.exists(widths):
-    out += ["", "## Layer chains: rnnc and LSRL", "",
-            "LSRL's `ForEach.simplify()` and rnnc's `--target layers` (docs/layers.md) on LSRL's programs, built by LSRL from its own",
-            "tests and notebook and by rnnc from examples/lsrl; widest = the widest vector between two layers; parameters as LSRL's",
-            "`parameter_count` counts them: every entry of every matrix and bias, zeros included. rnnc's chains keep every answer",
-            "exact where LSRL's fused constants reach 1e13 (docs/layers.md). Written by `bash bench/lsrl/compare.sh`.", "",
-            open(widths).read().rstrip()]
+out += lsrl_section("widths.md", "Layer chains: rnnc and LSRL", [
+    "LSRL's `ForEach.simplify()` and rnnc's `--target layers` (docs/layers.md) on LSRL's programs, built by LSRL from its own",
+    "tests and notebook and by rnnc from examples/lsrl; widest = the widest vector between two layers; parameters as LSRL's",
+    "`parameter_count` counts them: every entry of every matrix and bias, zeros included. rnnc's chains keep every answer",
+    "exact where LSRL's fused constants reach 1e13 (docs/layers.md). Written by `bash bench/lsrl/compare.sh`."])
 
 # Exact arithmetic: LSRL's sympy mode beside rnnc's --dtype exact (bash bench/lsrl/exact.sh writes them).
-exact = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lsrl", "exact.md")
-if os.path.exists(exact):
-    out += ["", "## Exact arithmetic: rnnc and LSRL", "",
-            "LSRL's symbolic mode (sympy matrices) and `rnnc run --dtype exact` (docs/exact.md) on LSRL's programs and the same inputs;",
-            "LSRL's time is its ForEach over the sequence (the program built before); rnnc's is the whole process (start-up and compile",
-            "included), and its run alone (less the same command on the first token only), best of 3. Outputs agree value by value",
-            "(sympy's exact value against rnnc's fraction, or the Double its enclosure decides). The key -> value map is the slow one:",
-            "its exact zeros come through the modulo counters' cosines, so its enclosures need about 1,350 bits (docs/exact.md). There",
-            "is no hardware bound to state: both are exact-arithmetic interpreters. Written by `bash bench/lsrl/exact.sh`.", "",
-            open(exact).read().rstrip()]
+out += lsrl_section("exact.md", "Exact arithmetic: rnnc and LSRL", [
+    "LSRL's symbolic mode (sympy matrices) and `rnnc run --dtype exact` (docs/exact.md) on LSRL's programs and the same inputs;",
+    "LSRL's time is its ForEach over the sequence (the program built before); rnnc's is the whole process (start-up and compile",
+    "included), and its run alone (less the same command on the first token only), best of 3. Outputs agree value by value",
+    "(sympy's exact value against rnnc's fraction, or the Double its enclosure decides). The key -> value map is the slow one:",
+    "its exact zeros come through the modulo counters' cosines, so its enclosures need about 1,350 bits (docs/exact.md). There",
+    "is no hardware bound to state: both are exact-arithmetic interpreters. Written by `bash bench/lsrl/exact.sh`."])
 
 notes = open(sys.argv[2]).read() if len(sys.argv) > 2 else ""
 print("\n".join(out) + "\n" + ("\n" + notes if notes else ""))

@@ -6,16 +6,7 @@
 # cloned there when missing (LSRL's code is never part of this repository).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-lsrl=${LSRL_DIR:-bench/.data/LSRL}
-if [ ! -d "$lsrl/lsrl" ]; then
-    git clone --depth 1 https://github.com/AleksandarPetrov/LSRL "$lsrl" || { echo "put a checkout of LSRL in $lsrl (or set LSRL_DIR)"; exit 1; }
-fi
-venv=bench/.data/lsrl-venv
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q -r bench/lsrl/requirements.txt
-fi
-swift build -c release --product rnnc
+source bench/lsrl/setup.sh
 # LSRL's simplification of the key -> value map takes minutes per variant on two cores.
 LSRL_DIR="$lsrl" "$venv/bin/python" bench/lsrl/layer_widths.py 2>/dev/null | grep '^{' > bench/.data/lsrl_widths.jsonl
 python3 bench/lsrl/widths_table.py bench/.data/lsrl_widths.jsonl .build/release/rnnc > bench/lsrl/widths.md

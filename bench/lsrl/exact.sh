@@ -6,16 +6,7 @@
 # LSRL comes from LSRL_DIR (default bench/.data/LSRL), as for bench/lsrl/compare.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-lsrl=${LSRL_DIR:-bench/.data/LSRL}
-if [ ! -d "$lsrl/lsrl" ]; then
-    git clone --depth 1 https://github.com/AleksandarPetrov/LSRL "$lsrl" || { echo "put a checkout of LSRL in $lsrl (or set LSRL_DIR)"; exit 1; }
-fi
-venv=bench/.data/lsrl-venv
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q -r bench/lsrl/requirements.txt
-fi
-swift build -c release --product rnnc
+source bench/lsrl/setup.sh
 mkdir -p bench/.data/exact
 # The inputs both read: 1,000 random bits for more_ones, 200 tokens for the counter.
 python3 -c "
