@@ -19,12 +19,18 @@ struct ExactRun {
         for (q, sequence) in data.sequences.enumerated() { try ir.inputPorts.checkIDs(sequence, sequence: data.isBatch ? q : nil) }
         // Numbers written in decimal are read as written (0.1 is 1/10); a .npy file holds
         // binary numbers, which are read as the exact values they are.
+        guard data.sequences.joined().joined().allSatisfy(\.isFinite) else {
+            throw RuntimeError.inputMismatch("exact mode: the input holds a value that is not finite (NaN or infinity)")
+        }
         let read: (Double) -> Rational = format == .npy ? { Rational(exactly: $0)! } : { Rational(shortestDecimalOf: $0)! }
         let sequences = data.sequences.map { $0.map { $0.map(read) } }
         var initial: [[[Rational]?]]?
         if let initialState {
             let layout = StateFile.Layout(ir)
             let states = try StateFile.read(path: initialState, layout: layout, sequences: data.sequences.count)
+            guard states.joined().joined().allSatisfy(\.isFinite) else {
+                throw RuntimeError.inputMismatch("exact mode: \(initialState) holds a state value that is not finite (NaN or infinity)")
+            }
             // A state the file leaves out keeps the program's initial value, exactly.
             initial = states.map { zip($0, layout.initial).map { given, own in given == own ? nil : given.map { Rational(exactly: $0)! } } }
         }

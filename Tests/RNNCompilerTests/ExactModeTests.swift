@@ -132,6 +132,18 @@ import Testing
         } throws: { error in (error as? ExactInterpreter.Failure)?.message.contains("division by zero") == true }
     }
 
+    /// Squaring doubles a value's digits every token: exact values past 65,536 bits become
+    /// enclosures, tiny ends flush to 2^-65536, and a value past 2^65536 is a failure, so
+    /// memory stays bounded however long the sequence.
+    @Test func growthIsBounded() throws {
+        let shrinking = try exactRun("model M {\n  input x: [1]\n  state s: [1] = 1 / 3\n  s <- s * s + 0 * x\n  output s\n}\n", Array(repeating: [0], count: 40))
+        #expect(shrinking.outputs[0][3][0].description == "1/43046721")
+        #expect(shrinking.outputs[0].last![0].decidedDouble == 0)
+        #expect {
+            _ = try exactRun("model M {\n  input x: [1]\n  state s: [1] = 3\n  s <- s * s + x\n  output s\n}\n", Array(repeating: [0], count: 40))
+        } throws: { error in (error as? ExactInterpreter.Failure)?.message.contains("beyond 2^65536") == true }
+    }
+
     /// Random programs of every op: exact mode agrees with the Float64 interpreter where that
     /// is finite (to 1e-6: Float64's own rounding is what differs), and fails cleanly where not.
     @Test func randomProgramsAgreeWithTheInterpreter() throws {

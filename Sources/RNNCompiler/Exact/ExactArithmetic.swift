@@ -13,6 +13,41 @@ final class ExactArithmetic {
     /// Enclosures rounded to the working precision; exact values stay exact.
     func round(_ x: RationalInterval) -> RationalInterval { x.rounded(toBits: math.work) }
 
+    /// Most bits an exact value's numerator or denominator keeps: past it the value becomes
+    /// an enclosure at the working precision (`s <- s * s + x` doubles its digits each token;
+    /// the enclosure stays true and small).
+    static let maxExactBits = 1 << 16
+    /// Largest magnitude, as a power of two, a value may reach (Float64 overflows at 2^1024).
+    static let maxMagnitude = 1 << 16
+
+    /// A node's values within the budgets: huge exact values rounded to enclosures, ends
+    /// below 2^-65536 rounded outward to it or to zero, and a failure for values beyond
+    /// 2^65536, all of which would otherwise take memory without bound.
+    func bounded(_ values: [RationalInterval]) throws(ExactFailure) -> [RationalInterval] {
+        var out = values
+        for (i, v) in values.enumerated() {
+            if v.hi.binaryMagnitude > Self.maxMagnitude || v.lo.binaryMagnitude > Self.maxMagnitude {
+                throw .failure("a value beyond 2^\(Self.maxMagnitude) (Float64 overflows at 2^1024)")
+            }
+            var w = v
+            if w.isPoint, w.lo.numerator.magnitude.bitWidth > Self.maxExactBits || w.lo.denominator.magnitude.bitWidth > Self.maxExactBits {
+                w = math.round(w)
+            }
+            if w.lo.binaryMagnitude < -Self.maxMagnitude || w.hi.binaryMagnitude < -Self.maxMagnitude {
+                w = RationalInterval(Self.flushed(w.lo, up: false), Self.flushed(w.hi, up: true))
+            }
+            out[i] = w
+        }
+        return out
+    }
+
+    /// A nonzero end below 2^-65536 in magnitude, rounded outward to ±2^-65536 or to zero.
+    private static func flushed(_ x: Rational, up: Bool) -> Rational {
+        guard !x.isZero, x.binaryMagnitude < -maxMagnitude else { return x }
+        let tiny = CertifiedMath.power2(-maxMagnitude)
+        return up ? (x.sign > 0 ? tiny : .zero) : (x.sign < 0 ? -tiny : .zero)
+    }
+
     /// The value of a compile-time expression.
     func value(_ e: ExactExpr) throws(ExactFailure) -> RationalInterval {
         if case .rational(let q) = e { return RationalInterval(q) }

@@ -4,7 +4,8 @@ import RNNRuntime
 /// Exact mode: runs the IR as elaborated in exact rational arithmetic, with certified
 /// enclosures where a value is irrational (`cos(2 pi / 5)`, `e^x`). Every sequence runs at a
 /// working precision; when some output's enclosure does not yet decide its nearest Double,
-/// everything runs again at twice the precision, up to `maxBits`.
+/// everything runs again with as many bits as the widest enclosure needs (at least twice
+/// as many), up to `maxBits`.
 public struct ExactInterpreter {
     public let program: IRProgram
     public let constants: ExactConstants
@@ -129,7 +130,7 @@ public struct ExactInterpreter {
                 values.reserveCapacity(nodes.count)
                 for (i, node) in nodes.enumerated() {
                     do throws(ExactFailure) {
-                        values.append(try node.evaluate(values: values, inputs: inputs, states: states, arithmetic: arithmetic))
+                        values.append(try arithmetic.bounded(node.evaluate(values: values, inputs: inputs, states: states, arithmetic: arithmetic)))
                     } catch {
                         throw StepFailure(reason: error, range: program.nodes[i].range)
                     }
