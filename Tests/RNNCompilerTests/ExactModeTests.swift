@@ -114,6 +114,16 @@ import Testing
         #expect(interpret(compileOK(source)!, [[0.5]])[0][0] > 0)
     }
 
+    /// A Double made two ways is read as neither; one that rounds to an integer is that
+    /// integer (integers are everywhere as exact values).
+    @Test func ambiguousAndIntegerDoubles() throws {
+        #expect {
+            _ = try exactRun("model M {\n  input x: [1]\n  output x * (1 / 3) + x * 0.3333333333333333\n}\n", [[1]])
+        } throws: { error in (error as? ExactInterpreter.Failure)?.message.contains("two different expressions") == true }
+        let r = try exactRun("model M {\n  input x: [1]\n  output x * 1 + x * cos(0.000000001)\n}\n", [[1]])
+        #expect(r.outputs[0][0][0].description == "2")
+    }
+
     @Test func theModuloCounterCountsExactly() throws {
         let source = "use logic\nmodel M {\n  input x: [1]\n  _x = x\n  output modulo_counter(5)\n}\n"
         let r = try exactRun(source, Array(repeating: [1], count: 12))

@@ -79,32 +79,50 @@ public indirect enum ExactExpr: Hashable, Sendable {
 public struct ExactConstants: Sendable {
     private var expressions: [UInt64: ExactExpr] = [:]
     private var ambiguous: Set<UInt64> = []
+    /// Non-integer Doubles the program also holds as exact values (a literal `0.25`).
+    private var exactUses: Set<UInt64> = []
 
     public init() {}
 
     public var isEmpty: Bool { expressions.isEmpty && ambiguous.isEmpty }
 
     /// What `x` stands for: its recorded expression, the negation of its negation's, or
-    /// itself as an exact rational.
+    /// itself as an exact rational; nil when it is ambiguous.
     public func expression(of x: Double) -> ExactExpr? {
-        if ambiguous.contains(x.bitPattern) { return nil }
-        if let e = expressions[x.bitPattern] { return e }
-        if let e = expressions[(-x).bitPattern] { return ExactExpr.negation(e) }
+        let (key, negated) = (x.bitPattern, (-x).bitPattern)
+        if ambiguous.contains(key) || ambiguous.contains(negated) { return nil }
+        if let e = expressions[key] { return e }
+        if let e = expressions[negated] { return ExactExpr.negation(e) }
         return Rational(exactly: x).map { .rational($0) }
     }
 
+    /// An integer-valued Double is taken as that integer: integers are everywhere in a
+    /// program as exact values, and one made by rounding (`cos(1e-9)` is 1.0) cannot be told
+    /// from them. Nothing is recorded for them.
+    private static func isInteger(_ x: Double) -> Bool { x == x.rounded() && abs(x) <= 0x1p53 }
+
     /// Notes that the Double `x` was computed as `expr` (nothing to note when `x` is
     /// exactly the expression's value). When `x` was noted before as another expression,
-    /// `same` decides whether the two are one value; if not, `x` becomes ambiguous.
+    /// `same` decides whether the two are one value; if not, or when the program also holds
+    /// `x` as an exact value, `x` becomes ambiguous.
     public mutating func record(_ x: Double, _ expr: ExactExpr, same: (ExactExpr, ExactExpr) -> Bool = { $0 == $1 }) {
-        if case .rational(let q) = expr, Rational(exactly: x) == q { return }
+        if case .rational(let q) = expr, Rational(exactly: x) == q { return noteExact(x) }
+        if Self.isInteger(x) { return }
         let key = x.bitPattern
         if ambiguous.contains(key) { return }
+        if exactUses.contains(key) || exactUses.contains((-x).bitPattern) { return markAmbiguous(x) }
         if let old = expressions[key] {
             if old != expr && !same(old, expr) { markAmbiguous(x) }
             return
         }
         expressions[key] = expr
+    }
+
+    /// Notes that the program holds `x` as an exact value (written, or computed exactly).
+    public mutating func noteExact(_ x: Double) {
+        if Self.isInteger(x) { return }
+        exactUses.insert(x.bitPattern)
+        if expressions[x.bitPattern] != nil || expressions[(-x).bitPattern] != nil { markAmbiguous(x) }
     }
 
     /// Notes that `x` stands for two different values (or is made from such a Double).

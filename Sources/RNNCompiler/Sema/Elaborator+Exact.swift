@@ -19,7 +19,7 @@ extension Elaborator {
             expressions.append(e)
         }
         let expression = make(expressions)
-        if case .rational = expression {} else if isExactly(result, expression) { return }
+        if case .rational = expression {} else if isExactly(result, expression) { return exact!.noteExact(result) }
         exact!.record(result, expression) { a, b in sameValue(a, b) }
     }
 
