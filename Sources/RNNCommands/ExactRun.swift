@@ -57,20 +57,9 @@ struct ExactRun {
         case .npy:
             let nearest = sequences.map { $0.map { $0.map { $0.isPoint ? $0.lo.doubleValue : $0.decidedDouble! } } }
             return try SequenceData(sequences: nearest, width: width, isBatch: isBatch).encode(format: .npy)
-        case .text:
-            let blocks = sequences.map { seq in seq.map { $0.map(text).joined(separator: " ") + "\n" }.joined() }
-            return Array(blocks.joined(separator: "\n").utf8)
-        case .csv:
-            guard sequences.count == 1 || !isBatch else { throw .io("CSV holds one sequence; write a batch of \(sequences.count) as .json") }
-            return Array((sequences.first ?? []).map { $0.map(text).joined(separator: ",") + "\n" }.joined().utf8)
-        case .json:
-            func sequence(_ s: [[RationalInterval]], indent: String) -> String {
-                if s.isEmpty { return "[]" }
-                let rows = s.map { indent + "  [" + $0.map(json).joined(separator: ", ") + "]" }
-                return "[\n" + rows.joined(separator: ",\n") + "\n\(indent)]"
-            }
-            if !isBatch { return Array((sequence(sequences.first ?? [], indent: "") + "\n").utf8) }
-            return Array(("[\n" + sequences.map { "  " + sequence($0, indent: "  ") }.joined(separator: ",\n") + "\n]\n").utf8)
+        case .text, .csv, .json:
+            let write = format == .json ? json : text
+            return try SequenceData.encode(cells: sequences.map { $0.map { $0.map(write) } }, isBatch: isBatch, format: format)
         }
     }
 

@@ -24,7 +24,7 @@ final class ExactArithmetic {
     /// below 2^-65536 rounded outward to it or to zero, and a failure for values beyond
     /// 2^65536, all of which would otherwise take memory without bound.
     func bounded(_ values: [RationalInterval]) throws(ExactFailure) -> [RationalInterval] {
-        var out = values
+        var out = values  // shares the array's storage until a value changes
         for (i, v) in values.enumerated() {
             if v.hi.binaryMagnitude > Self.maxMagnitude || v.lo.binaryMagnitude > Self.maxMagnitude {
                 throw .failure("a value beyond 2^\(Self.maxMagnitude) (Float64 overflows at 2^1024)")
@@ -36,7 +36,7 @@ final class ExactArithmetic {
             if w.lo.binaryMagnitude < -Self.maxMagnitude || w.hi.binaryMagnitude < -Self.maxMagnitude {
                 w = RationalInterval(Self.flushed(w.lo, up: false), Self.flushed(w.hi, up: true))
             }
-            out[i] = w
+            if w != v { out[i] = w }
         }
         return out
     }
@@ -50,11 +50,10 @@ final class ExactArithmetic {
 
     /// The value of a compile-time expression.
     func value(_ e: ExactExpr) throws(ExactFailure) -> RationalInterval {
-        if case .rational(let q) = e { return RationalInterval(q) }
         if let known = expressionValues[e] { return known }
         let v: RationalInterval
         switch e {
-        case .rational(let q): v = RationalInterval(q)
+        case .rational(let q): return RationalInterval(q)
         case .pi: v = math.pi
         case .e: v = try math.exp(RationalInterval(1))
         case .add(let a, let b): v = round(try value(a) + value(b))
@@ -105,7 +104,7 @@ final class ExactArithmetic {
                 switch f {
                 case .floor: return Rational(q.floor, 1)
                 case .ceil: return Rational(q.ceil, 1)
-                default: return q.sign < 0 ? -Rational((q.magnitude + Rational(1, 2)).floor, 1) : Rational((q + Rational(1, 2)).floor, 1)
+                default: return q.roundedHalfAway
                 }
             }
             let (a, b) = (integer(x.lo), integer(x.hi))

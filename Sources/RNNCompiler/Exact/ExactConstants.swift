@@ -64,8 +64,7 @@ public indirect enum ExactExpr: Hashable, Sendable {
         case .floor: return .rational(Rational(p.floor, 1))
         case .ceil: return .rational(Rational(p.ceil, 1))
         case .abs: return .rational(p.magnitude)
-        // Schoolbook rounding, as Double.rounded(): halves away from zero.
-        case .round: return .rational(p.sign < 0 ? -Rational((p.magnitude + Rational(1, 2)).floor, 1) : Rational((p + Rational(1, 2)).floor, 1))
+        case .round: return .rational(p.roundedHalfAway)
         case .sin, .cos, .tan: return p.isZero ? .rational(f == .cos ? .one : .zero) : .function(f, a)
         }
     }

@@ -70,7 +70,7 @@ public struct ExactInterpreter {
     /// `bits`: each must shrink below a quarter of the spacing of the Doubles at its value (an
     /// enclosure of zero below the smallest subnormal), and widths shrink as the precision
     /// grows. Jumping there spares the runs in between (an exact zero reached through an
-    /// irrational constant needs about 1,100 bits).
+    /// irrational constant needs more than 1,074 bits).
     static func bitsToDecide(_ outputs: [[[RationalInterval]]], at bits: Int) -> Int {
         var needed = bits
         for v in outputs.joined().joined() where !v.isPoint && v.decidedDouble == nil {

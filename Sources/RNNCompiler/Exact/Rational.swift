@@ -155,6 +155,12 @@ public struct Rational: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     public var ceil: BigInt { -(-self).floor }
 
+    /// The nearest integer, halves away from zero (as `Double.rounded()`).
+    public var roundedHalfAway: Rational {
+        let half = Rational(1, 2)
+        return sign < 0 ? -Rational((magnitude + half).floor, 1) : Rational((self + half).floor, 1)
+    }
+
     /// `self^n` for an integer `n` (a zero base needs `n >= 0`).
     public func power(_ n: Int) -> Rational {
         let p = Rational(numerator.power(abs(n)), denominator.power(abs(n)))

@@ -50,14 +50,15 @@ enum JSONData {
         return x
     }
 
-    static func encode(_ data: SequenceData, format: (Double) -> String) -> String {
-        func seq(_ s: [[Double]], indent: String) -> String {
+    /// Sequences of tokens of values already written as JSON, one token a line.
+    static func encode(_ cells: [[[String]]], isBatch: Bool) -> String {
+        func seq(_ s: [[String]], indent: String) -> String {
             if s.isEmpty { return "[]" }
-            let rows = s.map { indent + "  [" + $0.map(format).joined(separator: ", ") + "]" }
+            let rows = s.map { indent + "  [" + $0.joined(separator: ", ") + "]" }
             return "[\n" + rows.joined(separator: ",\n") + "\n\(indent)]"
         }
-        if !data.isBatch { return seq(data.sequences.first ?? [], indent: "") + "\n" }
-        let parts = data.sequences.map { "  " + seq($0, indent: "  ") }
+        if !isBatch { return seq(cells.first ?? [], indent: "") + "\n" }
+        let parts = cells.map { "  " + seq($0, indent: "  ") }
         return "[\n" + parts.joined(separator: ",\n") + "\n]\n"
     }
 }

@@ -53,18 +53,10 @@ extension SequenceData {
 
     /// Serializes in the given format. `float32` selects `<f4` for .npy and Float32 printing.
     public func encode(format: DataFormat, float32: Bool = false, precision: Int? = nil) throws(RuntimeError) -> [UInt8] {
-        let fmt = { (x: Double) in formatNumber(x, float32: float32, precision: precision) }
         switch format {
-        case .json: return Array(JSONData.encode(self, format: fmt).utf8)
-        case .csv:
-            guard !isBatch || sequences.count == 1 else {
-                throw .io("CSV holds one sequence; write a batch of \(sequences.count) as .json or .npy")
-            }
-            let rows = (sequences.first ?? []).map { $0.map(fmt).joined(separator: ",") }
-            return Array(rows.map { $0 + "\n" }.joined().utf8)
-        case .text:
-            let blocks = sequences.map { seq in seq.map { $0.map(fmt).joined(separator: " ") + "\n" }.joined() }
-            return Array(blocks.joined(separator: "\n").utf8)
+        case .json, .csv, .text:
+            let cells = sequences.map { $0.map { $0.map { formatNumber($0, float32: float32, precision: precision) } } }
+            return try Self.encode(cells: cells, isBatch: isBatch, format: format)
         case .npy:
             let steps = sequences.first?.count ?? 0
             guard sequences.allSatisfy({ $0.count == steps }) else {
@@ -72,6 +64,23 @@ extension SequenceData {
             }
             let shape = isBatch ? [sequences.count, steps, width] : [steps, width]
             return NumPy.encode(shape: shape, values: sequences.flatMap { $0.flatMap { $0 } }, float32: float32)
+        }
+    }
+
+    /// Values already written as text (one string a value) in a text format: `json`, `csv`
+    /// or `text`, laid out as `encode(format:)` lays out numbers.
+    public static func encode(cells: [[[String]]], isBatch: Bool, format: DataFormat) throws(RuntimeError) -> [UInt8] {
+        switch format {
+        case .json: return Array(JSONData.encode(cells, isBatch: isBatch).utf8)
+        case .csv:
+            guard !isBatch || cells.count == 1 else {
+                throw .io("CSV holds one sequence; write a batch of \(cells.count) as .json or .npy")
+            }
+            return Array((cells.first ?? []).map { $0.joined(separator: ",") + "\n" }.joined().utf8)
+        case .text:
+            let blocks = cells.map { seq in seq.map { $0.joined(separator: " ") + "\n" }.joined() }
+            return Array(blocks.joined(separator: "\n").utf8)
+        case .npy: throw .io("a .npy file holds numbers, not text")
         }
     }
 
