@@ -93,7 +93,7 @@ extension RNNCommand {
             let errors = scratch.appendingPathComponent("stderr")
             do {
                 try Data(dot.utf8).write(to: input)
-                FileManager.default.createFile(atPath: errors.path, contents: nil)
+                _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: executable)
                 process.arguments = ["-T\(format.rawValue)", "-o", rendered.path, input.path]

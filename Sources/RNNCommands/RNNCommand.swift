@@ -10,11 +10,14 @@ public struct RNNCommand: ParsableCommand {
             Exit codes: 0 success, 64 usage error, 65 bad input (compile error, or malformed \
             weights, data or artifact), 66 an input file cannot be opened, 70 runtime failure.
             """,
-        version: "0.1.0",
+        version: "\(RNNCommand.version) (commit \(buildCommit))",
         subcommands: [Check.self, Compile.self, Run.self, Generate.self, Export.self, Graph.self, Format.self, Test.self]
     )
 
     public init() {}
+
+    /// The release this source tree becomes (CHANGELOG.md).
+    public static let version = "0.2.0-dev"
 }
 
 extension RNNCommand {

@@ -18,7 +18,7 @@ import Testing
         var rng = SplitMix64(seed: 11)
         for k in 0..<3000 {
             // Normal, subnormal, huge and tiny numbers: the round trip and the nearest Double.
-            let scale = [1.0, 1e-310, 1e300, 1e-5][k % 4]
+            let scale = [1.0, 0x1p-1030, 1e300, 1e-5][k % 4]
             let x = rng.nextGaussian() * scale
             #expect(Rational(exactly: x)!.doubleValue == x, "\(x)")
             // Within far less than half an ulp of x, on either side: x again.

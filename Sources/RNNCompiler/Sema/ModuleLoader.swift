@@ -1,5 +1,6 @@
-import RNNRuntime
 import Foundation
+import RNNRuntime
+import RNNStdlib
 
 /// All declarations reachable from a root file through `use`.
 public struct ModuleSet {
@@ -22,10 +23,11 @@ public struct ModuleSet {
 }
 
 /// Finds the standard library: `--stdlib`, then `RNNC_STDLIB`, then a `stdlib` folder next to
-/// the running executable or in its `../share/rnnc/`, then the source checkout this binary was
-/// built from. The executable is found from the system (`/proc/self/exe` on Linux, the
-/// loader's path on macOS), not from `argv[0]`, which is only `rnnc` when a shell found the
-/// binary through `PATH`.
+/// the running executable or in its `../share/rnnc/`, then the copy shipped as the RNNStdlib
+/// target's SwiftPM resource (an app that embeds the compiler), then the source checkout this
+/// binary was built from. The executable is found from the system (`/proc/self/exe` on Linux,
+/// the loader's path on macOS), not from `argv[0]`, which is only `rnnc` when a shell found
+/// the binary through `PATH`.
 public enum StdlibLocator {
     public static func locate(override: String? = nil) -> String? {
         if let override { return override }
@@ -35,6 +37,7 @@ public enum StdlibLocator {
             let folder = URL(fileURLWithPath: exe).resolvingSymlinksInPath().deletingLastPathComponent()
             candidates += [folder.appendingPathComponent("stdlib"), folder.appendingPathComponent("../share/rnnc/stdlib")]
         }
+        if let resource = StdlibResource.folder { candidates.append(resource) }
         candidates.append(URL(fileURLWithPath: #filePath).appendingPathComponent("../../../../stdlib"))
         for c in candidates {
             let path = c.standardizedFileURL.path
