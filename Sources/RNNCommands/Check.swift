@@ -3,25 +3,25 @@ import RNNCompiler
 
 extension RNNCommand {
     /// `rnnc check FILE`: diagnostics only.
-    public struct Check: ParsableCommand {
-        public static let configuration = CommandConfiguration(
+    package struct Check: ParsableCommand {
+        package static let configuration = CommandConfiguration(
             abstract: "Check a .rnn file: parse, resolve names and imports, check shapes and states.",
             discussion: "Prints every diagnostic; on success prints a summary of the model: inputs, output width, params, and every state with the class of its recurrence (affine time-invariant, diagonal time-varying or nonlinear) and why.")
 
         @Argument(help: "The .rnn source file.")
-        public var file: String
+        package var file: String
 
-        @OptionGroup public var compile: CompileOptions
+        @OptionGroup package var compile: CompileOptions
 
         @Flag(help: "Bound each output's rounding error in Float32 and Float64 over the inputs' declared values (input x: [n] in [lo, hi] or in {a, b}), for the step program as compiled, and name the ops that dominate each bound and the sums that lose small operands.")
-        public var precision = false
+        package var precision = false
 
         @Option(help: "With --precision: the steps analysed one by one, 1000 unless given, before bounds are given for them only (a program whose states stay bounded gets bounds for every step sooner).")
-        public var steps: Int?
+        package var steps: Int?
 
-        public init() {}
+        package init() {}
 
-        public func run() throws {
+        package func run() throws {
             if steps != nil && !precision { throw ValidationError("--steps applies only with --precision") }
             let compiled = try compile.compileModel(file)
             let ir = compiled.ir

@@ -5,8 +5,8 @@ import RNNRuntime
 
 extension RNNCommand {
     /// `rnnc compile FILE -o OUT.rnnc`, or `--emit` a stage's dump.
-    public struct Compile: ParsableCommand {
-        public static let configuration = CommandConfiguration(
+    package struct Compile: ParsableCommand {
+        package static let configuration = CommandConfiguration(
             abstract: "Compile a .rnn file to a .rnnc artifact, or print one stage of compilation.",
             discussion: """
                 Without --emit, writes the artifact (a safetensors file holding the step program and \
@@ -15,31 +15,31 @@ extension RNNCommand {
                 (or to -o when given).
                 """)
 
-        public enum Stage: String, ExpressibleByArgument, CaseIterable {
+        package enum Stage: String, ExpressibleByArgument, CaseIterable {
             case ast, ir, irOpt = "ir-opt", step, layers
         }
 
-        public enum Target: String, ExpressibleByArgument, CaseIterable {
+        package enum Target: String, ExpressibleByArgument, CaseIterable {
             case rnnc, layers
         }
 
         @Argument(help: "The .rnn source file.")
-        public var file: String
+        package var file: String
 
         @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the artifact (or the --emit text).", valueName: "path"))
-        public var output: String?
+        package var output: String?
 
         @Option(help: "Print a stage instead of writing an artifact: ast, ir (as elaborated), ir-opt (after the optimizer), step (the step program's instructions and the scan plan) or layers (the layer chain's report).")
-        public var emit: Stage?
+        package var emit: Stage?
 
         @Option(help: "What to write: rnnc (the .rnnc artifact) or layers (the program as one chain of standard layers, its weights as safetensors; docs/layers.md).")
-        public var target: Target = .rnnc
+        package var target: Target = .rnnc
 
-        @OptionGroup public var compile: CompileOptions
+        @OptionGroup package var compile: CompileOptions
 
-        public init() {}
+        package init() {}
 
-        public func run() throws {
+        package func run() throws {
             let text: String
             switch emit {
             case .ast:

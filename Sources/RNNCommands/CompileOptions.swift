@@ -3,44 +3,44 @@ import RNNCompiler
 import RNNRuntime
 
 /// Options shared by every command that compiles a .rnn file.
-public struct CompileOptions: ParsableArguments {
+package struct CompileOptions: ParsableArguments {
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a model parameter, e.g. --set d=64 (repeatable; the value is an rnn constant expression).", valueName: "name=value"))
-    public var settings: [String] = []
+    package var settings: [String] = []
 
     @Option(help: ArgumentHelp("A safetensors file whose tensors bind the model's params by name (repeatable: the files' tensors merge; a param two files bind is an error).", valueName: "file"))
-    public var weights: [String] = []
+    package var weights: [String] = []
 
     @Option(help: ArgumentHelp("Bind only the weights whose names start with this prefix, with the prefix removed (e.g. 'encoder.'). Dots in names become underscores.", valueName: "prefix"))
-    public var weightsPrefix: String = ""
+    package var weightsPrefix: String = ""
 
     @Option(help: "The model to compile when the file declares several.")
-    public var model: String?
+    package var model: String?
 
     @Option(help: ArgumentHelp("The standard library folder (default: $RNNC_STDLIB, then next to the rnnc binary, then the source checkout).", valueName: "dir"))
-    public var stdlib: String?
+    package var stdlib: String?
 
     @Flag(name: .customLong("no-optimize"), help: "Skip the optimizer (run the IR as elaborated).")
-    public var noOptimize = false
+    package var noOptimize = false
 
     @Flag(help: "Run the IR verifier after every optimizer pass.")
-    public var verifyEach = false
+    package var verifyEach = false
 
     @Flag(help: "Print each optimizer pass and the node count after it (to standard error).")
-    public var printPasses = false
+    package var printPasses = false
 
     /// How diagnostics are printed on standard error.
-    public enum DiagnosticsFormat: String, ExpressibleByArgument, CaseIterable {
+    package enum DiagnosticsFormat: String, ExpressibleByArgument, CaseIterable {
         case text, json
     }
 
     @Option(help: "How to print diagnostics: text (for people), or json (one object, for editors and tools; see docs/diagnostics.md).")
-    public var diagnosticsFormat: DiagnosticsFormat = .text
+    package var diagnosticsFormat: DiagnosticsFormat = .text
 
     @Flag(help: "Treat every warning as an error (the command fails).")
-    public var warningsAsErrors = false
+    package var warningsAsErrors = false
 
     @Option(name: .customLong("allow"), help: ArgumentHelp("Do not report this warning code, e.g. --allow W0201 (repeatable).", valueName: "code"))
-    public var allowedWarnings: [String] = []
+    package var allowedWarnings: [String] = []
 
     /// The codes of --allow, checked: warnings only.
     func allowedCodes() throws -> Set<DiagnosticCode> {
@@ -52,10 +52,10 @@ public struct CompileOptions: ParsableArguments {
         })
     }
 
-    public init() {}
+    package init() {}
 
     /// The options given that only a .rnn source uses (an artifact is compiled already).
-    public var sourceOnlyOptionsGiven: [String] {
+    package var sourceOnlyOptionsGiven: [String] {
         var given: [String] = []
         if !settings.isEmpty { given.append("--set") }
         if !weights.isEmpty { given.append("--weights") }
@@ -73,14 +73,14 @@ public struct CompileOptions: ParsableArguments {
 
     /// Refuses source-only options for an artifact, rather than ignoring them (ArgumentParser
     /// runs `validate()` itself).
-    public func refuseSourceOnlyOptions(for file: String) throws {
+    package func refuseSourceOnlyOptions(for file: String) throws {
         let given = sourceOnlyOptionsGiven
         if file.hasSuffix(".rnnc"), !given.isEmpty {
             throw ValidationError("\(given.joined(separator: ", ")) \(given.count == 1 ? "applies" : "apply") to .rnn sources; '\(file)' is an artifact, compiled already")
         }
     }
 
-    public func validate() throws {
+    package func validate() throws {
         for s in settings {
             let parts = s.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2 else { throw ValidationError("--set expects name=value, found '\(s.prefix(80))'") }

@@ -1,33 +1,33 @@
 import Foundation
 
 /// Where commands write. Tests capture output by binding `Console.capture` for a task.
-public final class CapturedOutput: @unchecked Sendable {
+package final class CapturedOutput: @unchecked Sendable {
     private let lock = NSLock()
     private var outText = ""
     private var errText = ""
 
-    public init() {}
+    package init() {}
 
-    public var stdout: String { lock.withLock { outText } }
-    public var stderr: String { lock.withLock { errText } }
+    package var stdout: String { lock.withLock { outText } }
+    package var stderr: String { lock.withLock { errText } }
 
     func append(out s: String) { lock.withLock { outText += s } }
     func append(err s: String) { lock.withLock { errText += s } }
 }
 
 /// Lines given to a command in place of standard input (for tests).
-public final class ScriptedInput: @unchecked Sendable {
+package final class ScriptedInput: @unchecked Sendable {
     private let lock = NSLock()
     private var lines: [String]
 
-    public init(_ lines: [String]) { self.lines = lines }
+    package init(_ lines: [String]) { self.lines = lines }
 
     func next() -> String? { lock.withLock { lines.isEmpty ? nil : lines.removeFirst() } }
 }
 
-public enum Console {
-    @TaskLocal public static var capture: CapturedOutput?
-    @TaskLocal public static var input: ScriptedInput?
+package enum Console {
+    @TaskLocal package static var capture: CapturedOutput?
+    @TaskLocal package static var input: ScriptedInput?
 
     /// The next line of standard input (or of the scripted input), nil at its end.
     static func readLine() -> String? {

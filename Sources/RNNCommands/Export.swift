@@ -6,8 +6,8 @@ import RNNRuntime
 
 extension RNNCommand {
     /// `rnnc export FILE --format onnx -o OUT.onnx`.
-    public struct Export: ParsableCommand {
-        public static let configuration = CommandConfiguration(
+    package struct Export: ParsableCommand {
+        package static let configuration = CommandConfiguration(
             abstract: "Export a model (.rnn source or .rnnc artifact) for another engine.",
             discussion: """
                 --format onnx writes an ONNX model (opset 17) that onnxruntime and other ONNX \
@@ -23,40 +23,40 @@ extension RNNCommand {
                 docs/export.md.
                 """)
 
-        public enum Format: String, ExpressibleByArgument, CaseIterable {
+        package enum Format: String, ExpressibleByArgument, CaseIterable {
             case onnx, torch
         }
 
-        public enum DType: String, ExpressibleByArgument, CaseIterable {
+        package enum DType: String, ExpressibleByArgument, CaseIterable {
             case auto, float32, float64
         }
 
         @Argument(help: "A .rnn source file or a .rnnc artifact.")
-        public var file: String
+        package var file: String
 
         @Option(help: "The target format: onnx, or torch (a PyTorch module: OUT.py and its weights, OUT.safetensors).")
-        public var format: Format = .onnx
+        package var format: Format = .onnx
 
         @Option(help: "What the ONNX graph computes: step (one time step) or sequence (whole sequences).")
-        public var form: ONNXExporter.Form = .sequence
+        package var form: ONNXExporter.Form = .sequence
 
         @Flag(help: "ONNX: emit ONNX's own GRU, LSTM and RNN ops for calls of the stdlib's gru, lstm, elman and elman_relu (every state must belong to one).")
-        public var onnxNativeCells = false
+        package var onnxNativeCells = false
 
         @Option(help: "Element type of the exported tensors: float32, float64, or auto (the model's own precision).")
-        public var dtype: DType = .auto
+        package var dtype: DType = .auto
 
         @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the model (default: FILE with the extension .onnx, or .py for torch).", valueName: "path"))
-        public var output: String?
+        package var output: String?
 
         @Option(help: "What to export: rnnc (the program, its params as parameters) or layers (its layer chain as a stack of standard layers, docs/layers.md; torch only).")
-        public var target: Compile.Target = .rnnc
+        package var target: Compile.Target = .rnnc
 
-        @OptionGroup public var compile: CompileOptions
+        @OptionGroup package var compile: CompileOptions
 
-        public init() {}
+        package init() {}
 
-        public func validate() throws {
+        package func validate() throws {
             try compile.refuseSourceOnlyOptions(for: file)
             if target == .layers && (format != .torch || file.hasSuffix(".rnnc")) {
                 throw ValidationError("--target layers exports a .rnn source's layer chain with --format torch")
@@ -69,7 +69,7 @@ extension RNNCommand {
             }
         }
 
-        public func run() throws {
+        package func run() throws {
             switch format {
             case .onnx: try exportONNX()
             case .torch: try exportTorch()

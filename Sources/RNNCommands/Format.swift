@@ -5,8 +5,8 @@ import RNNRuntime
 
 extension RNNCommand {
     /// `rnnc fmt FILE...`: the canonical layout.
-    public struct Format: ParsableCommand {
-        public static let configuration = CommandConfiguration(
+    package struct Format: ParsableCommand {
+        package static let configuration = CommandConfiguration(
             commandName: "fmt",
             abstract: "Print .rnn files in the canonical layout, or rewrite them in place.",
             discussion: """
@@ -22,25 +22,25 @@ extension RNNCommand {
                 """)
 
         @Argument(help: "The .rnn files, or folders whose .rnn files (recursively) to format.")
-        public var files: [String]
+        package var files: [String]
 
         @Option(help: "The line width to break long lines at.")
-        public var width: Int = Formatter.defaultWidth
+        package var width: Int = Formatter.defaultWidth
 
         @Flag(name: .shortAndLong, help: "Rewrite each file in place (atomically) instead of printing it.")
-        public var inPlace = false
+        package var inPlace = false
 
         @Flag(help: "Print nothing; exit 1 and name the files that are not in the canonical layout.")
-        public var check = false
+        package var check = false
 
-        public init() {}
+        package init() {}
 
-        public func validate() throws {
+        package func validate() throws {
             if inPlace && check { throw ValidationError("--in-place and --check exclude each other") }
             if width < 20 { throw ValidationError("--width must be at least 20") }
         }
 
-        public func run() throws {
+        package func run() throws {
             var unformatted: [String] = []
             for path in try Self.sources(files) {
                 let source: SourceFile

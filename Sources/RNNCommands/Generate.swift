@@ -5,8 +5,8 @@ import RNNRuntime
 
 extension RNNCommand {
     /// `rnnc generate MODEL --prompt-ids 1,2,3 --max-new N`.
-    public struct Generate: ParsableCommand {
-        public static let configuration = CommandConfiguration(
+    package struct Generate: ParsableCommand {
+        package static let configuration = CommandConfiguration(
             abstract: "Generate tokens with a language model (.rnn source or .rnnc artifact).",
             discussion: """
                 The model's one input is a token input (input token: 0..<V) and its output is V \
@@ -23,49 +23,49 @@ extension RNNCommand {
                 """)
 
         @Argument(help: "A .rnn source file or a .rnnc artifact.")
-        public var file: String
+        package var file: String
 
         @Option(help: ArgumentHelp("The prompt as token ids, separated by commas or spaces.", valueName: "ids"))
-        public var promptIds: String?
+        package var promptIds: String?
 
         @Option(help: ArgumentHelp("The prompt as text, one token per UTF-8 byte (byte-level vocabularies).", valueName: "text"))
-        public var promptText: String?
+        package var promptText: String?
 
         @Option(help: ArgumentHelp("How many new tokens to make.", valueName: "n"))
-        public var maxNew: Int = 64
+        package var maxNew: Int = 64
 
         @Option(help: "0 for greedy decoding; above 0, sample from softmax(logits / temperature).")
-        public var temperature: Double = 0
+        package var temperature: Double = 0
 
         @Option(help: ArgumentHelp("Sample only from the k likeliest ids.", valueName: "k"))
-        public var topK: Int?
+        package var topK: Int?
 
         @Option(help: ArgumentHelp("Sample only from the likeliest ids whose probabilities reach p.", valueName: "p"))
-        public var topP: Double = 1
+        package var topP: Double = 1
 
         @Option(help: "The seed of the sampler.")
-        public var seed: UInt64 = 0
+        package var seed: UInt64 = 0
 
         @Option(help: ArgumentHelp("Stop after making this id (repeatable).", valueName: "id"))
-        public var stopId: [Int] = []
+        package var stopId: [Int] = []
 
         @Option(help: "Arithmetic precision: float32, float64, or auto (the model's own).")
-        public var dtype: Run.DType = .auto
+        package var dtype: Run.DType = .auto
 
         @Option(help: ArgumentHelp("The cores to use (default: all).", valueName: "n"))
-        public var threads: Int?
+        package var threads: Int?
 
         @Option(help: ArgumentHelp("Start from the states in this safetensors file (as 'rnnc run --initial-state'): continue a generation.", valueName: "path"))
-        public var initialState: String?
+        package var initialState: String?
 
         @Option(help: ArgumentHelp("Write the states after the last token made (as 'rnnc run --final-state'), to continue later.", valueName: "path"))
-        public var finalState: String?
+        package var finalState: String?
 
-        @OptionGroup public var compile: CompileOptions
+        @OptionGroup package var compile: CompileOptions
 
-        public init() {}
+        package init() {}
 
-        public func validate() throws {
+        package func validate() throws {
             try compile.refuseSourceOnlyOptions(for: file)
             if (promptIds == nil) == (promptText == nil) { throw ValidationError("give the prompt with --prompt-ids or --prompt-text (one of them)") }
             if promptText?.isEmpty == true { throw ValidationError("--prompt-text is empty; generation needs at least one token") }
@@ -86,7 +86,7 @@ extension RNNCommand {
             }
         }
 
-        public func run() throws {
+        package func run() throws {
             let prompt = try prompt()
             do {
                 let model = file.hasSuffix(".rnnc") ? try Artifact.load(path: file) : try compile.compileModel(file).model

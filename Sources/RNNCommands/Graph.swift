@@ -5,8 +5,8 @@ import RNNRuntime
 
 extension RNNCommand {
     /// `rnnc graph FILE [-o out.dot|out.svg|out.png]`: the IR as a picture.
-    public struct Graph: ParsableCommand {
-        public static let configuration = CommandConfiguration(
+    package struct Graph: ParsableCommand {
+        package static let configuration = CommandConfiguration(
             abstract: "Draw a model's IR as a Graphviz graph.",
             discussion: """
                 One node per value that reaches an output or a state; each state's new value loops \
@@ -16,35 +16,35 @@ extension RNNCommand {
                 .png or .pdf is rendered with Graphviz's 'dot', which must be on PATH.
                 """)
 
-        public enum Stage: String, ExpressibleByArgument, CaseIterable {
+        package enum Stage: String, ExpressibleByArgument, CaseIterable {
             case ir, irOpt = "ir-opt", layers
         }
 
-        public enum Format: String, ExpressibleByArgument, CaseIterable {
+        package enum Format: String, ExpressibleByArgument, CaseIterable {
             case dot, svg, png, pdf
         }
 
         @Argument(help: "The .rnn source file.")
-        public var file: String
+        package var file: String
 
         @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the graph; its extension picks the format.", valueName: "path"))
-        public var output: String?
+        package var output: String?
 
         @Option(help: "The format: dot, svg, png or pdf (default: from -o's extension, else dot).")
-        public var format: Format?
+        package var format: Format?
 
         @Option(help: "Which IR to draw: ir (as elaborated, closest to the source), ir-opt (after the optimizer) or layers (the layer chain, docs/layers.md).")
-        public var stage: Stage = .ir
+        package var stage: Stage = .ir
 
-        @OptionGroup public var compile: CompileOptions
+        @OptionGroup package var compile: CompileOptions
 
-        public init() {}
+        package init() {}
 
         /// Most nodes a graph may have to be rendered (Graphviz's layout grows faster than
         /// linearly; a DOT file of any size is still written).
-        public static let maxRenderedNodes = 5_000
+        package static let maxRenderedNodes = 5_000
 
-        public func validate() throws {
+        package func validate() throws {
             if file.hasSuffix(".rnnc") {
                 throw ValidationError("'\(file)' is a compiled artifact, which holds a step program but no IR; draw its .rnn source")
             }
@@ -54,7 +54,7 @@ extension RNNCommand {
             }
         }
 
-        public func run() throws {
+        package func run() throws {
             let program: IRProgram
             switch stage {
             case .ir: program = try compile.compileModel(file).ir

@@ -2,8 +2,8 @@ import ArgumentParser
 import RNNCompiler
 
 /// The `rnnc` command line.
-public struct RNNCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct RNNCommand: ParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "rnnc",
         abstract: "A compiler for recurrent models written in the rnn language.",
         discussion: """
@@ -14,16 +14,16 @@ public struct RNNCommand: ParsableCommand {
         subcommands: [Check.self, Compile.self, Run.self, Generate.self, Export.self, Graph.self, Format.self, Test.self]
     )
 
-    public init() {}
+    package init() {}
 
     /// The release this source tree becomes (CHANGELOG.md).
-    public static let version = "0.2.0-dev"
+    package static let version = "0.2.0-dev"
 }
 
 extension RNNCommand {
     /// A message for a first argument that is no subcommand but close to one (`chek` →
     /// `check`), or nil. ArgumentParser alone would report "unexpected arguments".
-    public static func mistypedSubcommand(_ arguments: [String]) -> String? {
+    package static func mistypedSubcommand(_ arguments: [String]) -> String? {
         guard let first = arguments.first, !first.hasPrefix("-") else { return nil }
         let names = configuration.subcommands.map { $0._commandName } + ["help"]
         guard !names.contains(first) else { return nil }

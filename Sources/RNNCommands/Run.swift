@@ -5,8 +5,8 @@ import RNNRuntime
 
 extension RNNCommand {
     /// `rnnc run FILE.rnn|FILE.rnnc --input PATH`.
-    public struct Run: ParsableCommand {
-        public static let configuration = CommandConfiguration(
+    package struct Run: ParsableCommand {
+        package static let configuration = CommandConfiguration(
             abstract: "Run a model (.rnn source or compiled .rnnc artifact) on input sequences.",
             discussion: """
                 Inputs: JSON (a list of tokens, each a number or a list of numbers, or a list of \
@@ -26,78 +26,78 @@ extension RNNCommand {
                 --initial-state FILE starts from the states in a safetensors file: one tensor per                 state, named by its path as 'rnnc check' prints it (h, lstm#1.c), shaped [k] for                 every sequence or [B, k] for each sequence of a batch; a state it lacks starts from                 its initial value. --final-state OUT writes each sequence's states after its last                 token the same way ([k] for one sequence, [B, k] for a batch).
                 """)
 
-        public enum DType: String, ExpressibleByArgument, CaseIterable {
+        package enum DType: String, ExpressibleByArgument, CaseIterable {
             case auto, float32, float64, exact
         }
 
         /// The formats an input file may have (text is written, not read).
-        public enum InputFormat: String, ExpressibleByArgument, CaseIterable {
+        package enum InputFormat: String, ExpressibleByArgument, CaseIterable {
             case json, csv, npy
 
             var dataFormat: DataFormat { DataFormat(rawValue: rawValue)! }
         }
 
-        public enum Engine: String, ExpressibleByArgument, CaseIterable {
+        package enum Engine: String, ExpressibleByArgument, CaseIterable {
             case step, interpreter
         }
 
         @Argument(help: "A .rnn source file or a .rnnc artifact.")
-        public var file: String
+        package var file: String
 
         @Option(help: ArgumentHelp("The input data file (.json, .csv or .npy); not with --stream.", valueName: "path"))
-        public var input: String?
+        package var input: String?
 
         @Flag(help: "Read tokens from standard input, one per line, and print each output line at once.")
-        public var stream = false
+        package var stream = false
 
         @Option(help: "Execution: step, scan or auto.")
-        public var mode: ExecutionMode = .auto
+        package var mode: ExecutionMode = .auto
 
         @Option(help: ArgumentHelp("Most memory the scan program's buffers may take, in GiB: beyond it auto runs step by step and scan fails.", valueName: "GiB"))
-        public var scanMemory: Double = Double(ExecutionMode.defaultScanMemoryLimit) / Double(1 << 30)
+        package var scanMemory: Double = Double(ExecutionMode.defaultScanMemoryLimit) / Double(1 << 30)
 
         @Option(help: "The input format when the extension does not say: json, csv or npy.")
-        public var inputFormat: InputFormat?
+        package var inputFormat: InputFormat?
 
         @Option(help: ArgumentHelp("Write outputs here instead of standard output.", valueName: "path"))
-        public var output: String?
+        package var output: String?
 
         @Option(help: "The output format: json, csv, npy or text (default: from --output's extension, else text).")
-        public var outputFormat: DataFormat?
+        package var outputFormat: DataFormat?
 
         @Option(help: """
             Arithmetic precision: float32, float64, auto (the model's own: float32 when its \
             weights come from a weights file, float64 when every weight is written in the source), \
             or exact (rational arithmetic and certified enclosures, .rnn only; docs/exact.md).
             """)
-        public var dtype: DType = .auto
+        package var dtype: DType = .auto
 
         @Option(help: ArgumentHelp("Most bits exact mode's enclosures carry before it gives up on deciding an output.", valueName: "bits"))
-        public var exactBits: Int = ExactInterpreter.defaultMaxBits
+        package var exactBits: Int = ExactInterpreter.defaultMaxBits
 
         @Option(help: "step: the runtime's step program; interpreter: the reference IR interpreter (float64, .rnn only).")
-        public var engine: Engine = .step
+        package var engine: Engine = .step
 
         @Option(help: "rnnc: the program; layers: its layer chain (docs/layers.md), .rnn only.")
-        public var target: Compile.Target = .rnnc
+        package var target: Compile.Target = .rnnc
 
         @Option(help: "Print numbers with this many significant digits (default: shortest exact form).")
-        public var digits: Int?
+        package var digits: Int?
 
         @Option(help: ArgumentHelp("The cores to use (default: all).", valueName: "n"))
-        public var threads: Int?
+        package var threads: Int?
 
         @Option(help: ArgumentHelp("Start from the states in this safetensors file (see below).", valueName: "path"))
-        public var initialState: String?
+        package var initialState: String?
 
         @Option(help: ArgumentHelp("Write the states after the last token to this safetensors file.", valueName: "path"))
-        public var finalState: String?
+        package var finalState: String?
 
-        @OptionGroup public var compile: CompileOptions
+        @OptionGroup package var compile: CompileOptions
 
-        public init() {}
+        package init() {}
 
-        public func validate() throws {
+        package func validate() throws {
             try compile.refuseSourceOnlyOptions(for: file)
             if let output, outputFormat == nil, !(output as NSString).pathExtension.isEmpty, DataFormat(path: output) == nil {
                 throw ValidationError("cannot tell the output format from '\(output)': use .json, .csv, .npy or .txt, or pass --output-format")
@@ -114,7 +114,7 @@ extension RNNCommand {
             if !(ExactInterpreter.startBits...1 << 20).contains(exactBits) { throw ValidationError("--exact-bits must be between \(ExactInterpreter.startBits) and \(1 << 20)") }
         }
 
-        public func run() throws {
+        package func run() throws {
             if stream { return try runStream() }
             guard let input else { return }
             do {
@@ -253,7 +253,7 @@ extension RNNCommand {
                 if let problem = token.withUnsafeBufferPointer({ session.program.idProblem(in: $0) }) {
                     throw RuntimeError.badFile(path: "<stdin>", line: lineNumber, column: 1, message: problem, lineText: line)
                 }
-                let out = try session.step(token)
+                let out = try session.step(doubles: token)
                 Console.out(out.map { formatNumber($0, float32: Scalar.self == Float.self, precision: digits) }.joined(separator: " ") + "\n")
             }
             if let finalState {

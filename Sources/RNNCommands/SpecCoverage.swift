@@ -5,12 +5,12 @@ import RNNGrammar
 /// What a set of specs exercises: the grammar's coverage units (rules, alternatives and
 /// terminals of grammar/rnn.ebnf, found by recognizing each spec's program) and the
 /// diagnostic codes the specs expect.
-public struct SpecCoverage {
-    public let recognizer: Recognizer
-    public private(set) var units: Set<CoverageUnit> = []
-    public private(set) var codes: Set<String> = []
+package struct SpecCoverage {
+    package let recognizer: Recognizer
+    package private(set) var units: Set<CoverageUnit> = []
+    package private(set) var codes: Set<String> = []
 
-    public init(grammarPath: String) throws {
+    package init(grammarPath: String) throws {
         let text: String
         do { text = try String(contentsOfFile: grammarPath, encoding: .utf8) } catch {
             throw SpecError(description: "\(grammarPath): cannot read the grammar")
@@ -18,16 +18,16 @@ public struct SpecCoverage {
         recognizer = Recognizer(lexer: try GrammarLexer(grammar: Grammar(text: text, path: grammarPath)))
     }
 
-    public mutating func add(_ spec: Spec) {
+    package mutating func add(_ spec: Spec) {
         if let used = recognizer.derivationUnits(of: Array(spec.source.utf8)) { units.formUnion(used) }
         codes.formUnion((spec.expectedDiagnostics ?? []).map(\.code))
     }
 
-    public var missingUnits: [CoverageUnit] { recognizer.lexer.allCoverageUnits.subtracting(units).sorted() }
-    public var missingCodes: [String] { DiagnosticCode.allCases.map(\.rawValue).filter { !codes.contains($0) } }
-    public var isComplete: Bool { missingUnits.isEmpty && missingCodes.isEmpty }
+    package var missingUnits: [CoverageUnit] { recognizer.lexer.allCoverageUnits.subtracting(units).sorted() }
+    package var missingCodes: [String] { DiagnosticCode.allCases.map(\.rawValue).filter { !codes.contains($0) } }
+    package var isComplete: Bool { missingUnits.isEmpty && missingCodes.isEmpty }
 
-    public var report: String {
+    package var report: String {
         let allUnits = recognizer.lexer.allCoverageUnits.count
         var lines = ["grammar: \(allUnits - missingUnits.count) of \(allUnits) rules, alternatives and terminals exercised"]
         lines += missingUnits.map { "  never exercised: \(recognizer.lexer.explain($0))" }
@@ -38,7 +38,7 @@ public struct SpecCoverage {
     }
 
     /// `grammar/rnn.ebnf` in the current directory or above it, or above one of `paths`.
-    public static func locateGrammar(near paths: [String]) -> String? {
+    package static func locateGrammar(near paths: [String]) -> String? {
         let cwd = FileManager.default.currentDirectoryPath
         for start in [cwd] + paths.map({ ($0 as NSString).isAbsolutePath ? $0 : cwd + "/" + $0 }) {
             var dir = URL(fileURLWithPath: start).standardizedFileURL

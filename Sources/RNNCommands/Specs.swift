@@ -4,40 +4,40 @@ import RNNRuntime
 import Yams
 
 /// One conformance spec (see specs/README.md for the format).
-public struct Spec: Sendable, CustomStringConvertible {
-    public var name: String
-    public var file: String
-    public var source: String
-    public var sourcePath: String
-    public var settings: [(name: String, value: String)]
-    public var model: String?
-    public var weights: String?
-    public var inputs: [[[Double]]]
-    public var expectedOutputs: [[[Double]]]?
-    public var tolerance: Double
-    public var expectedDiagnostics: [ExpectedDiagnostic]?
-    public var modes: [String]
+package struct Spec: Sendable, CustomStringConvertible {
+    package var name: String
+    package var file: String
+    package var source: String
+    package var sourcePath: String
+    package var settings: [(name: String, value: String)]
+    package var model: String?
+    package var weights: String?
+    package var inputs: [[[Double]]]
+    package var expectedOutputs: [[[Double]]]?
+    package var tolerance: Double
+    package var expectedDiagnostics: [ExpectedDiagnostic]?
+    package var modes: [String]
     /// Modes run only where the program allows them: `layers` for a spec that names no
     /// modes (a program with nonlinear states has no layer chain).
-    public var optionalModes: [String] = []
-    public var dtypes: [String]
+    package var optionalModes: [String] = []
+    package var dtypes: [String]
 
-    public struct ExpectedDiagnostic: Sendable, Equatable, CustomStringConvertible {
-        public var code: String
-        public var line: Int?
-        public var column: Int?
-        public var description: String { code + (line.map { " at \($0)" } ?? "") + (column.map { ":\($0)" } ?? "") }
+    package struct ExpectedDiagnostic: Sendable, Equatable, CustomStringConvertible {
+        package var code: String
+        package var line: Int?
+        package var column: Int?
+        package var description: String { code + (line.map { " at \($0)" } ?? "") + (column.map { ":\($0)" } ?? "") }
     }
 
-    public var description: String { "\((file as NSString).lastPathComponent): \(name)" }
+    package var description: String { "\((file as NSString).lastPathComponent): \(name)" }
 
     /// The engines: the reference interpreter, the step and scan programs, and the layer
     /// chain (`--target layers`, run by the step program).
-    public static let allModes = ["interpreter", "step", "scan", "layers"]
+    package static let allModes = ["interpreter", "step", "scan", "layers"]
 }
 
-public struct SpecError: Error, CustomStringConvertible {
-    public var description: String
+package struct SpecError: Error, CustomStringConvertible {
+    package var description: String
 }
 
 extension Spec {
@@ -62,7 +62,7 @@ extension Spec {
     }
 
     /// Reads a spec file: one spec (a mapping) or several (`specs:` followed by a list).
-    public static func load(path: String) throws -> [Spec] {
+    package static func load(path: String) throws -> [Spec] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw SpecError(description: "\(path): cannot read") }
         let node: Any?
         do {
@@ -153,14 +153,14 @@ extension Spec {
 
 /// Runs specs: compiles each program and checks its diagnostics, or runs it in every
 /// requested mode and dtype and compares outputs.
-public enum SpecRunner {
-    public struct Failure: CustomStringConvertible {
-        public var spec: String
-        public var detail: String
-        public var description: String { "FAIL \(spec)\n\(detail)" }
+package enum SpecRunner {
+    package struct Failure: CustomStringConvertible {
+        package var spec: String
+        package var detail: String
+        package var description: String { "FAIL \(spec)\n\(detail)" }
     }
 
-    public static func run(_ spec: Spec, stdlib: String?) -> [Failure] {
+    package static func run(_ spec: Spec, stdlib: String?) -> [Failure] {
         var compiler = Compiler(stdlibPath: stdlib, options: ElaborationOptions(modelName: spec.model, settings: spec.settings))
         func failure(_ detail: String) -> [Failure] { [Failure(spec: spec.description, detail: detail)] }
         if let weights = spec.weights {
@@ -265,7 +265,7 @@ public enum SpecRunner {
     }
 
     /// Every `.yaml` / `.yml` file under the given paths (files or folders), sorted.
-    public static func specFiles(_ paths: [String]) -> [String] {
+    package static func specFiles(_ paths: [String]) -> [String] {
         var files: [String] = []
         for path in paths {
             var isDir: ObjCBool = false

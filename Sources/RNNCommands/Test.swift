@@ -4,8 +4,8 @@ import RNNCompiler
 
 extension RNNCommand {
     /// `rnnc test [PATH...]`: runs conformance specs.
-    public struct Test: ParsableCommand {
-        public static let configuration = CommandConfiguration(
+    package struct Test: ParsableCommand {
+        package static let configuration = CommandConfiguration(
             abstract: "Run YAML conformance specs (specs/README.md) and report each failure with a diff.",
             discussion: """
                 PATH is a spec file or a folder searched for .yaml files (default: specs). Ends with 'N passed, N failed'; exits 1 when any failed.
@@ -13,20 +13,20 @@ extension RNNCommand {
                 """)
 
         @Argument(help: "Spec files or folders.")
-        public var paths: [String] = ["specs"]
+        package var paths: [String] = ["specs"]
 
         @Option(help: ArgumentHelp("The standard library folder.", valueName: "dir"))
-        public var stdlib: String?
+        package var stdlib: String?
 
         @Flag(help: "Report grammar and diagnostic-code coverage; fail when something is never exercised.")
-        public var coverage = false
+        package var coverage = false
 
         @Option(help: ArgumentHelp("The grammar for --coverage (default: grammar/rnn.ebnf here or in a parent folder).", valueName: "file"))
-        public var grammar: String?
+        package var grammar: String?
 
-        public init() {}
+        package init() {}
 
-        public func run() throws {
+        package func run() throws {
             let files = SpecRunner.specFiles(paths)
             if files.isEmpty {
                 Console.err("no spec files under \(paths.joined(separator: ", "))\n")

@@ -4,23 +4,27 @@ import RNNRuntime
 /// The compiler's entry points: `compile` runs the whole pipeline (Pipeline.swift); `parse`
 /// and `compileToIR` stop after a stage, for `--emit` and tools.
 public struct Compiler {
+    /// The standard library's folder that `use` imports fall back to.
     public var stdlibPath: String?
+    /// The model, settings and weights to compile with.
     public var options: ElaborationOptions
+    /// Everything the compiler reported so far, errors and warnings.
     public let diagnostics = DiagnosticEngine()
 
+    /// A compiler that finds the standard library as ``StdlibLocator`` does unless told where.
     public init(stdlibPath: String? = StdlibLocator.locate(), options: ElaborationOptions = ElaborationOptions()) {
         self.stdlibPath = stdlibPath
         self.options = options
     }
 
     /// Parses one file (no imports): the `--emit ast` stage.
-    public func parse(_ file: SourceFile) -> SourceFileAST {
+    package func parse(_ file: SourceFile) -> SourceFileAST {
         Parser.parse(file, diagnostics: diagnostics)
     }
 
     /// Loads the file and its imports and elaborates the selected model into IR.
     /// Returns nil when there are errors (see `diagnostics`).
-    public func compileToIR(_ file: SourceFile) -> IRProgram? {
+    package func compileToIR(_ file: SourceFile) -> IRProgram? {
         withLargeStack {
             let modules = ModuleLoader(stdlib: stdlibPath, diagnostics: diagnostics).load(root: file)
             // Syntax errors make elaboration report follow-on errors; stop here instead.

@@ -5,14 +5,18 @@ import RNNRuntime
 /// precision) that the runtime runs and an artifact stores.
 public struct CompiledModel: Sendable {
     /// The IR as elaborated: what `--emit ir` prints and the reference interpreter runs.
-    public var ir: IRProgram
+    package var ir: IRProgram
     /// The IR after the optimizer (the same as `ir` when it is off).
-    public var optimized: IRProgram
+    package var optimized: IRProgram
+    /// What the runtime runs and an artifact stores: the step program, the scan plan and the
+    /// precision (`write(to:)` saves it as a `.rnnc` file).
     public var model: Artifact.Model
 
     /// The weights table: each param's name, shape, dtype and origin.
     public var weights: [IRParam] { ir.params }
+    /// The step program (`model.program`).
     public var program: StepProgram { model.program }
+    /// The scan plan (`model.plan`).
     public var plan: ScanPlan { model.plan }
 }
 
@@ -27,6 +31,7 @@ public struct PipelineOptions {
     /// Diagonalize dense affine states in the scan plan (false keeps matrix recurrences, for comparisons).
     public var diagonalize = true
 
+    /// Options with the command line's defaults where not given.
     public init(optimize: Bool = true, verifyEach: Bool = false, trace: ((String) -> Void)? = nil, diagonalize: Bool = true) {
         self.optimize = optimize
         self.verifyEach = verifyEach

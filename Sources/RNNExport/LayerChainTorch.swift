@@ -8,9 +8,9 @@ import RNNRuntime
 /// per element-wise op, `LinearState` for the state layers — whose state_dict keys are the
 /// names of the chain's weights file (`layers.K.weight`, `layers.K.A`, ...), so
 /// `load_state_dict` reads that file as it is.
-public enum LayerChainTorch {
+package enum LayerChainTorch {
     /// The module's source; the weights are `chain.weightsFile()`, saved beside it as `weightsFile`.
-    public static func python(_ chain: LayerChain, className: String, weightsFile: String, dtype: Precision) -> String {
+    package static func python(_ chain: LayerChain, className: String, weightsFile: String, dtype: Precision) -> String {
         var lines = [
             "\"\"\"The layer chain of model \(chain.modelName), written by rnnc (docs/layers.md).",
             "",

@@ -17,8 +17,12 @@ import SwiftProtobuf
 /// `[1, k]`, broadcast over the batch), so a caller may leave it out. Weights are stored
 /// under the artifact's tensor names, matrices transposed for `MatMul` (`[in, out]`).
 public enum ONNXExporter {
+    /// What the graph computes: one step, or whole sequences.
     public enum Form: String, CaseIterable, Sendable {
-        case step, sequence
+        /// `x [B, n]` and one tensor per state in; `y [B, m]` and the new states out.
+        case step
+        /// `x [B, T, n]` and optional initial states in; `y [B, T, m]` and final states out.
+        case sequence
     }
 
     /// The opset the graphs use: every operator the op table spells exists there unchanged.
@@ -29,10 +33,12 @@ public enum ONNXExporter {
 
     /// The names of the state inputs, in the order of `program.states`: each state's name,
     /// made unique against `x`, `y` and each other by a `_1`, `_2`, ... suffix.
-    public static func stateNames(_ program: StepProgram) -> [String] {
+    package static func stateNames(_ program: StepProgram) -> [String] {
         PublicNames(program, ONNXGraph(precision: .float64), resultSuffix: ".next").states
     }
 
+    /// The model as a serialized ONNX `ModelProto` in the given form and float precision.
+    /// Throws when the model cannot be spelled in ONNX (its weights pass 2 GiB).
     public static func export(_ model: Artifact.Model, form: Form, precision: Precision) throws(ExportError) -> Data {
         let graph = ONNXGraph(precision: precision)
         let lowering = ONNXLowering(model.program, graph: graph)
@@ -45,9 +51,13 @@ public enum ONNXExporter {
     }
 
     /// The export with ONNX's own `GRU`, `LSTM` and `RNN` ops for the stdlib's cells
-    /// (`--onnx-native-cells`), from the elaborated program (`CompiledModel.ir`), whose every
-    /// state must belong to a call of `gru`, `lstm`, `elman` or `elman_relu`.
-    public static func exportNativeCells(_ ir: IRProgram, form: Form, precision: Precision) throws(ExportError) -> Data {
+    /// (`--onnx-native-cells`), from the elaborated program, whose every state must belong
+    /// to a call of `gru`, `lstm`, `elman` or `elman_relu`.
+    public static func exportNativeCells(_ compiled: CompiledModel, form: Form, precision: Precision) throws(ExportError) -> Data {
+        try exportNativeCells(compiled.ir, form: form, precision: precision)
+    }
+
+    package static func exportNativeCells(_ ir: IRProgram, form: Form, precision: Precision) throws(ExportError) -> Data {
         let graph = ONNXGraph(precision: precision)
         let body = try NativeCellGraph(ir, form: form, graph: graph).build()
         return try serialize(body, name: ir.modelName, form: form, precision: precision)

@@ -146,10 +146,13 @@ extension Onnx_AttributeProto {
 
 /// Why a model cannot be exported.
 public struct ExportError: Error, CustomStringConvertible, Equatable {
+    /// Why the model cannot be exported.
     public let message: String
 
+    /// An export error saying `message`.
     public init(_ message: String) { self.message = message }
 
+    /// The message as the command line prints it.
     public var description: String { "error: cannot export: \(message)" }
 }
 

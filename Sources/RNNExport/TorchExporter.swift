@@ -14,6 +14,7 @@ import RNNRuntime
 /// trained. `save_weights(path)` writes the parameters under the params' names, which
 /// `rnnc --weights path` binds.
 public enum TorchExporter {
+    /// A module's source and the tensors it loads.
     public struct Output {
         /// The module's source.
         public var python: String
@@ -21,11 +22,17 @@ public enum TorchExporter {
         public var tensors: SafeTensors.File
     }
 
+    /// The compiled model's elaborated program as a PyTorch module.
+    ///
     /// - Parameters:
     ///   - className: the module's class name (a Python identifier).
     ///   - weightsFile: the safetensors file's name, looked up beside the Python file.
     ///   - dtype: the module's default dtype, `float32` or `float64`.
-    public static func export(_ ir: IRProgram, className: String, weightsFile: String, dtype: Precision) throws(ExportError) -> Output {
+    public static func export(_ compiled: CompiledModel, className: String, weightsFile: String, dtype: Precision) throws(ExportError) -> Output {
+        try export(compiled.ir, className: className, weightsFile: weightsFile, dtype: dtype)
+    }
+
+    package static func export(_ ir: IRProgram, className: String, weightsFile: String, dtype: Precision) throws(ExportError) -> Output {
         var writer = TorchWriter(ir, weightsFile: weightsFile)
         return Output(python: try writer.module(className: className, dtype: dtype), tensors: SafeTensors.File(tensors: writer.tensors))
     }

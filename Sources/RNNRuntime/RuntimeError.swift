@@ -6,6 +6,7 @@ public enum RuntimeError: Error, Equatable, CustomStringConvertible {
     case inputMismatch(String)
     case io(String)
 
+    /// The error as the command line prints it, with the file, line and column where known.
     public var description: String {
         switch self {
         case .badFile(let path, let line, let column, let message, let lineText):

@@ -3,10 +3,13 @@ import Foundation
 /// SplitMix64: a small, well-mixed 64-bit generator with a fixed, documented sequence (the
 /// `random`/`normal` builtins and the tests' seeded generators).
 public struct SplitMix64: RandomNumberGenerator, Sendable {
+    /// The generator's whole state: two generators with equal states make the same numbers.
     public var state: UInt64
 
+    /// A generator started from `seed`.
     public init(seed: UInt64) { state = seed }
 
+    /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state

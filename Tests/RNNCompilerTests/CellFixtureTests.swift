@@ -63,10 +63,10 @@ func batch(_ t: NamedTensor) -> [[[Double]]] {
         let interpreted = xs.map { interpret(ir, $0) }
         let program = StepLowering.lower(ir)
         let step64 = try xs.map { try StepSession<Double>(program: program).run($0) }
-        let step32 = try xs.map { try StepSession<Float>(program: program).run($0) }
+        let step32 = try xs.map { try StepSession<Float>(program: program).run(doubles: $0) }
         let (scanProgram, plan) = ScanLowering.lower(try Optimizer.optimize(ir, verifyEach: true))
         let scan64 = try xs.map { try ScanRunner<Double>(program: scanProgram, plan: plan).run($0) }
-        let scan32 = try xs.map { try ScanRunner<Float>(program: scanProgram, plan: plan).run($0) }
+        let scan32 = try xs.map { try ScanRunner<Float>(program: scanProgram, plan: plan).run(doubles: $0) }
         #expect(relativeError(scan64, want) <= 1e-9, "scan float64: \(relativeError(scan64, want))")
         #expect(relativeError(scan32, want) <= 1e-5, "scan float32: \(relativeError(scan32, want))")
         let errors = [relativeError(interpreted, want), relativeError(step64, want), relativeError(step32, want)]
@@ -147,7 +147,7 @@ func batch(_ t: NamedTensor) -> [[[Double]]] {
                 let want = interpret(ir, tokens)
                 #expect(close(try runner.run(tokens), want, tolerance: 1e-9), "\(a)")
                 #expect(close(got, want, tolerance: 1e-9), "\(a) in lockstep")
-                #expect(close(try ScanRunner<Float>(program: program, plan: plan).run(tokens), want, tolerance: 1e-3), "\(a) float32")
+                #expect(close(try ScanRunner<Float>(program: program, plan: plan).run(doubles: tokens), want, tolerance: 1e-3), "\(a) float32")
             }
         }
     }

@@ -25,10 +25,10 @@ import Testing
         #expect(close(interpret(ir, input), want, tolerance: 1e-12))
         let program = StepLowering.lower(ir)
         #expect(close(try StepSession<Double>(program: program).run(input), want, tolerance: 1e-12))
-        #expect(close(try StepSession<Float>(program: program).run(input), want, tolerance: 1e-4))
+        #expect(close(try StepSession<Float>(program: program).run(doubles: input), want, tolerance: 1e-4))
         let (scanProgram, plan) = ScanLowering.lower(try Optimizer.optimize(ir, verifyEach: true))
         #expect(close(try ScanRunner<Double>(program: scanProgram, plan: plan).run(input), want, tolerance: 1e-9))
-        #expect(close(try ScanRunner<Float>(program: scanProgram, plan: plan).run(input), want, tolerance: 1e-4))
+        #expect(close(try ScanRunner<Float>(program: scanProgram, plan: plan).run(doubles: input), want, tolerance: 1e-4))
     }
 
     @Test func moreOnesMatchesTheIssueExample() throws {

@@ -79,7 +79,7 @@ struct ExportCases {
             for (b, sequence) in batch.enumerated() {
                 session.reset()
                 if let initial { try session.setStates(initial[b]) }
-                ys.append(try sequence.map { try session.step($0) })
+                ys.append(try sequence.map { try session.step(doubles: $0) })
                 finals.append(session.stateValues())
             }
             return (ys, finals)

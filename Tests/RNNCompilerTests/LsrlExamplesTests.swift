@@ -26,9 +26,9 @@ import Testing
             ("layer chain, step Float64", try StepSession<Double>(program: StepLowering.lower(chain)).run(inputs)),
             ("interpreter", interpret(ir, inputs)),
             ("step Float64", try StepSession<Double>(program: step).run(inputs)),
-            ("step Float32", try StepSession<Float>(program: step).run(inputs)),
+            ("step Float32", try StepSession<Float>(program: step).run(doubles: inputs)),
             ("scan Float64", try ScanRunner<Double>(program: scan, plan: plan).run(inputs)),
-            ("scan Float32", try ScanRunner<Float>(program: scan, plan: plan).run(inputs)),
+            ("scan Float32", try ScanRunner<Float>(program: scan, plan: plan).run(doubles: inputs)),
         ]
     }
 

@@ -80,9 +80,9 @@ import Testing
             for optimized in [ir, try Optimizer.optimize(ir, verifyEach: true)] {
                 let model = ScanLowering.lowerModel(optimized)
                 #expect(close(try StepSession<Double>(program: model.program).run(tokens), want, tolerance: 1e-12), "\(kind) step")
-                #expect(close(try StepSession<Float>(program: model.program).run(tokens), want, tolerance: 1e-4), "\(kind) step Float32")
+                #expect(close(try StepSession<Float>(program: model.program).run(doubles: tokens), want, tolerance: 1e-4), "\(kind) step Float32")
                 #expect(close(try ScanRunner<Double>(program: model.program, plan: model.plan).run(tokens), want, tolerance: 1e-9), "\(kind) scan")
-                #expect(close(try ScanRunner<Float>(program: model.program, plan: model.plan).run(tokens), want, tolerance: 1e-3), "\(kind) scan Float32")
+                #expect(close(try ScanRunner<Float>(program: model.program, plan: model.plan).run(doubles: tokens), want, tolerance: 1e-3), "\(kind) scan Float32")
                 let loaded = try Artifact.decode(Artifact.encode(model), path: "mem.rnnc")
                 #expect(loaded == model, "\(kind) artifact")
             }

@@ -76,8 +76,8 @@ import Testing
         let tokens: [[Double]] = [[1, 5.25], [0, 5.25], [1, -2], [0, 7], [1, 0.1]]
         let want: [[Double]] = [[5.25, 5.25], [-3, -3], [-2, 5.25], [-3, -3], [0.1, 5.25]]
         let (program, plan) = ScanLowering.lower(optimized)
-        #expect(try StepSession<Float>(program: program).run(tokens) == want.map { $0.map { Double(Float($0)) } })
-        #expect(try ScanRunner<Float>(program: program, plan: plan).run(tokens) == want.map { $0.map { Double(Float($0)) } })
+        #expect(try StepSession<Float>(program: program).run(doubles: tokens) == want.map { $0.map { Double(Float($0)) } })
+        #expect(try ScanRunner<Float>(program: program, plan: plan).run(doubles: tokens) == want.map { $0.map { Double(Float($0)) } })
         #expect(try StepSession<Double>(program: program).run(tokens) == want)
         // The fusion rule itself: 1000 x (a sum) stays two maps; 1000 x (a copy) composes.
         let sum = WeightMatrix(rows: 1, cols: 2, dense: [1, -1]), copy = WeightMatrix(rows: 1, cols: 2, dense: [0, 1])

@@ -54,7 +54,7 @@ import Testing
                 let tokens = Self.tokens(program, sets, steps: steps, &gen)
                 let want = interpret(program, tokens)
                 let step = StepLowering.lower(program)
-                let got32 = try StepSession<Float>(program: step).run(tokens)
+                let got32 = try StepSession<Float>(program: step).run(doubles: tokens)
                 let got64 = try StepSession<Double>(program: step).run(tokens)
                 for t in 0..<steps {
                     for i in want[t].indices {
@@ -85,7 +85,7 @@ import Testing
     static let folded = "model M {\n  input c: [1] in {0, 1}\n  output relu(1e10 * c + (5.25 - 1e10)) - relu(1e10 * c + (-5.25 - 1e10)) + relu(-1e10 * c - 3) - relu(-1e10 * c + 3)\n}\n"
 
     private func run32(_ compiled: CompiledModel, _ tokens: [[Double]]) throws -> [[Double]] {
-        try StepSession<Float>(program: compiled.program).run(tokens)
+        try StepSession<Float>(program: compiled.program).run(doubles: tokens)
     }
 
     @Test func optimizerKeepsIfelseExactInFloat32() throws {

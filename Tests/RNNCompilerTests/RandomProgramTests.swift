@@ -201,7 +201,7 @@ struct RandomProgramGenerator {
             let program = StepLowering.lower(ir)
             let got64 = try StepSession<Double>(program: program).run(tokens)
             #expect(close(got64, want, tolerance: 1e-12), "seed \(seed) (replay: RNNC_TEST_SEED=\(seed)):\n\(source)")
-            let got32 = try StepSession<Float>(program: program).run(tokens)
+            let got32 = try StepSession<Float>(program: program).run(doubles: tokens)
             #expect(close(got32, want, tolerance: 1e-4), "seed \(seed) float32:\n\(source)")
             for optimized in [ir, try Optimizer.optimize(ir, verifyEach: true)] {
                 let (scanProgram, plan) = ScanLowering.lower(optimized)
@@ -215,7 +215,7 @@ struct RandomProgramGenerator {
                 }
                 let scan64 = try ScanRunner<Double>(program: scanProgram, plan: plan).run(tokens)
                 #expect(close(scan64, want, tolerance: 1e-9), "seed \(seed) scan (replay: RNNC_TEST_SEED=\(seed)):\n\(source)")
-                let scan32 = try ScanRunner<Float>(program: scanProgram, plan: plan).run(tokens)
+                let scan32 = try ScanRunner<Float>(program: scanProgram, plan: plan).run(doubles: tokens)
                 #expect(close(scan32, want, tolerance: 1e-3), "seed \(seed) scan float32:\n\(source)")
                 let runner = try ScanRunner<Double>(program: scanProgram, plan: plan)
                 #expect(close(try runner.run(tokens, workspace: split), scan64, tolerance: 1e-12), "seed \(seed) split steps")

@@ -63,10 +63,10 @@ import Testing
         let sequences = (0..<batch).map { _ in (0..<steps).map { _ in (0..<program.inputWidth).map { _ in Double(rng.next() % 2000) / 1000 - 1 } } }
         let workspace = ScanRunner<Float>.Workspace(threads: 2)
         workspace.waitsForTeam = true
-        let scanned = try runner.run(batch: sequences, workspace: workspace)
+        let scanned = try runner.run(batchOfDoubles: sequences, workspace: workspace)
         #expect(Parallel.cores < 2 || workspace.splitRecurrences == 1, "the recurrence ran split")
         for (sequence, got) in zip(sequences, scanned) {
-            let want = try StepSession<Float>(program: program, threads: 1).run(sequence)
+            let want = try StepSession<Float>(program: program, threads: 1).run(doubles: sequence)
             #expect(zip(got, want).allSatisfy { zip($0, $1).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) } })
         }
     }

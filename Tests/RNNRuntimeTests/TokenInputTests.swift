@@ -24,9 +24,9 @@ func tokenPlan() -> ScanPlan {
 
     @Test func stepAndScanLookUpRows() throws {
         #expect(try StepSession<Double>(program: tokenProgram()).run(ids) == want)
-        #expect(try StepSession<Float>(program: tokenProgram()).run(ids) == want)
+        #expect(try StepSession<Float>(program: tokenProgram()).run(doubles: ids) == want)
         #expect(try ScanRunner<Double>(program: tokenProgram(), plan: tokenPlan()).run(ids) == want)
-        #expect(try ScanRunner<Float>(program: tokenProgram(), plan: tokenPlan()).run(batch: [ids, ids])[1] == want)
+        #expect(try ScanRunner<Float>(program: tokenProgram(), plan: tokenPlan()).run(batchOfDoubles: [ids, ids])[1] == want)
         let back = try Artifact.decode(Artifact.encode(Artifact.Model(program: tokenProgram(), plan: tokenPlan())), path: "mem.rnnc")
         #expect(back.program == tokenProgram())
     }

@@ -7,9 +7,9 @@ import RNNRuntime
 /// of the value instead, and terms near 1e13 (or 1e10 beside a small operand, in Float32)
 /// cancel: `ifelse(c, t, f)` then returns 0 for t. The optimizer and the layer chain leave
 /// such a value computed by a map of its own.
-public enum Exactness {
+package enum Exactness {
     /// A factor at or above this scales only values computed on their own.
-    public static let largeFactor = 1e3
+    package static let largeFactor = 1e3
 
     /// Whether `outer` (after `inner x + innerBias`) scales by a large factor a row of the
     /// inner map that is not a plain copy of one element.

@@ -8,15 +8,15 @@ import Foundation
 /// `s_t = A s_{t-1} + b_t` becomes, mode by mode,
 /// `z_j ← real[j] * z_j + imaginary[j] * z_partner(j) + c_j` with `c = P⁻¹ b` and
 /// `imaginary[k] = b`, `imaginary[k+1] = -b` (a real mode has `imaginary = 0`).
-public struct ModalForm: Sendable, Equatable {
+package struct ModalForm: Sendable, Equatable {
     /// `P`, row-major `n x n`.
-    public var basis: [Double]
+    package var basis: [Double]
     /// `P⁻¹`, row-major `n x n`.
-    public var inverse: [Double]
-    public var real: [Double]
-    public var imaginary: [Double]
+    package var inverse: [Double]
+    package var real: [Double]
+    package var imaginary: [Double]
     /// The 2-norm condition number of `P` (estimated from below: `largestSingularValue`).
-    public var condition: Double
+    package var condition: Double
 }
 
 /// Decides whether a dense constant `A` may run as an element-wise scan over its eigenvalues,
@@ -28,15 +28,15 @@ public struct ModalForm: Sendable, Equatable {
 /// - the result is refused unless `‖A P - P D‖ ≤ residualTolerance · ‖A‖ ‖P‖` (entrywise
 ///   maxima) and `cond₂(P) ≤ maxCondition`, which rules out repeated eigenvalues that share
 ///   a block and defective matrices.
-public enum ModalDecomposition {
-    public static let maxCondition = 1e3
-    public static let maxBlock = 512
+package enum ModalDecomposition {
+    package static let maxCondition = 1e3
+    package static let maxBlock = 512
     /// Widest `A` diagonalized: the basis is inverted and checked as a whole, O(n³).
-    public static let maxWidth = 1024
-    public static let residualTolerance = 1e-9
+    package static let maxWidth = 1024
+    package static let residualTolerance = 1e-9
 
     /// Why a matrix keeps the matrix recurrence.
-    public enum Refusal: Error, Equatable, CustomStringConvertible {
+    package enum Refusal: Error, Equatable, CustomStringConvertible {
         case integerMatrix
         case blockTooLarge(Int)
         case tooWide(Int)
@@ -44,7 +44,7 @@ public enum ModalDecomposition {
         case illConditioned(Double)
         case inaccurate(Double)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .integerMatrix: "A has integer entries, which the matrix recurrence keeps exact"
             case .blockTooLarge(let m): "a coupled block of A is \(m) wide (at most \(maxBlock) are diagonalized)"
@@ -57,10 +57,10 @@ public enum ModalDecomposition {
     }
 
     /// A condition number or residual for messages: three significant digits, or "infinite".
-    public static func formatted(_ x: Double) -> String { x.isFinite ? String(format: "%.3g", x) : "infinite" }
+    package static func formatted(_ x: Double) -> String { x.isFinite ? String(format: "%.3g", x) : "infinite" }
 
     /// `a` is row-major `n x n`.
-    public static func decompose(_ a: [Double], n: Int) -> Result<ModalForm, Refusal> {
+    package static func decompose(_ a: [Double], n: Int) -> Result<ModalForm, Refusal> {
         precondition(a.count == n * n)
         if a.allSatisfy({ $0 == $0.rounded() }) { return .failure(.integerMatrix) }
         var basis = [Double](repeating: 0, count: n * n)

@@ -1,7 +1,7 @@
 import RNNRuntime
 
 /// The three kinds of state recurrence `s_t = F(s_{t-1}, u_t)` the compiler distinguishes.
-public enum RecurrenceClass: String, Sendable {
+package enum RecurrenceClass: String, Sendable {
     /// `s_t = A s_{t-1} + B u_t + c` with a constant `A` (LSRL's LinState): scan-able.
     case affine = "affine time-invariant"
     /// `s_t = a_t * s_{t-1} + b_t` element-wise, `a_t` and `b_t` independent of `s`: scan-able.
@@ -12,25 +12,25 @@ public enum RecurrenceClass: String, Sendable {
 
 /// The classification of one group of states. States whose updates read each other's
 /// previous values are coupled and classified together, as one concatenated state.
-public struct StateRecurrence: Sendable {
+package struct StateRecurrence: Sendable {
     /// Indices into `IRProgram.states`, in declaration order.
-    public var states: [Int]
-    public var kind: RecurrenceClass
+    package var states: [Int]
+    package var kind: RecurrenceClass
     /// For `.affine`: whether `A` is diagonal (an element-wise scan suffices).
-    public var diagonalA: Bool
+    package var diagonalA: Bool
     /// One line saying why.
-    public var reason: String
+    package var reason: String
     /// For `.affine`: the rows of the constant `A` over the group's concatenated state
     /// (column -> coefficient), in the order of `states`.
-    public var transition: [[Int: Double]]? = nil
+    package var transition: [[Int: Double]]? = nil
 }
 
 /// Classifies every state of a program by tracking, node by node, how each value depends
 /// on the previous values of one group of states: not at all, linearly with constant
 /// coefficients, element-wise linearly with input-dependent coefficients, or otherwise.
-public enum RecurrenceAnalysis {
+package enum RecurrenceAnalysis {
     /// One entry per group of coupled states, dependencies first.
-    public static func analyze(_ program: IRProgram) -> [StateRecurrence] {
+    package static func analyze(_ program: IRProgram) -> [StateRecurrence] {
         let reads = stateDependencies(program)
         let groups = coupledGroups(program, reads: reads)
         return groups.map { classify($0, program, reads: reads) }

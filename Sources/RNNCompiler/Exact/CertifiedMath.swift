@@ -3,7 +3,7 @@ import BigInt
 /// Why exact evaluation stopped: `undecided` goes away at a higher precision (an enclosure
 /// straddles a branch point or a pole), `failure` does not (the exact value is outside a
 /// function's domain).
-public enum ExactFailure: Error, Equatable {
+package enum ExactFailure: Error, Equatable {
     case undecided(String)
     case failure(String)
 }
@@ -12,9 +12,9 @@ public enum ExactFailure: Error, Equatable {
 /// the exact value, and its width is about 2^-bits relative (wider only where the argument's
 /// own width demands). Series are summed in interval arithmetic at `bits` plus guard bits,
 /// with a bound on the omitted tail added, so a result is true however it is rounded.
-public final class CertifiedMath {
+package final class CertifiedMath {
     /// Significant bits the results carry.
-    public let bits: Int
+    package let bits: Int
     /// Bits intermediate results carry.
     let work: Int
     private var piCache: RationalInterval?
@@ -26,7 +26,7 @@ public final class CertifiedMath {
     /// e^16384 has 23,637 bits.
     static let expLimit = 16384
 
-    public init(bits: Int) {
+    package init(bits: Int) {
         self.bits = bits
         self.work = bits + 24
     }
@@ -44,7 +44,7 @@ public final class CertifiedMath {
     // MARK: Constants
 
     /// π by Machin's formula, 16 atan(1/5) - 4 atan(1/239).
-    public var pi: RationalInterval {
+    package var pi: RationalInterval {
         if let piCache { return piCache }
         let value = round(RationalInterval(16) * atanOfInverse(5) - RationalInterval(4) * atanOfInverse(239))
         piCache = value
@@ -92,7 +92,7 @@ public final class CertifiedMath {
     // MARK: Monotone functions
 
     /// e^x.
-    public func exp(_ x: RationalInterval) throws(ExactFailure) -> RationalInterval {
+    package func exp(_ x: RationalInterval) throws(ExactFailure) -> RationalInterval {
         if x.isPoint { return try expPoint(x.lo) }
         return RationalInterval(try expPoint(x.lo).lo, try expPoint(x.hi).hi)
     }
@@ -123,7 +123,7 @@ public final class CertifiedMath {
     }
 
     /// The natural logarithm; the interval must be positive.
-    public func log(_ x: RationalInterval) throws(ExactFailure) -> RationalInterval {
+    package func log(_ x: RationalInterval) throws(ExactFailure) -> RationalInterval {
         if x.hi.sign <= 0 { throw .failure("log of \(x.hi.doubleValue), which is not positive") }
         if x.lo.sign <= 0 { throw .undecided("log of an enclosure that reaches zero") }
         if x.isPoint { return logPoint(x.lo) }
@@ -142,7 +142,7 @@ public final class CertifiedMath {
     }
 
     /// The square root; the interval must not be negative.
-    public func sqrt(_ x: RationalInterval) throws(ExactFailure) -> RationalInterval {
+    package func sqrt(_ x: RationalInterval) throws(ExactFailure) -> RationalInterval {
         if x.hi.sign < 0 { throw .failure("square root of \(x.hi.doubleValue), which is negative") }
         if x.lo.sign < 0 { throw .undecided("square root of an enclosure that reaches below zero") }
         if x.isPoint { return sqrtPoint(x.lo) }
@@ -162,7 +162,7 @@ public final class CertifiedMath {
     }
 
     /// The error function.
-    public func erf(_ x: RationalInterval) throws(ExactFailure) -> RationalInterval {
+    package func erf(_ x: RationalInterval) throws(ExactFailure) -> RationalInterval {
         if x.isPoint { return try erfPoint(x.lo) }
         return RationalInterval(try erfPoint(x.lo).lo, try erfPoint(x.hi).hi)
     }
@@ -195,7 +195,7 @@ public final class CertifiedMath {
     }
 
     /// tanh x = 1 - 2 / (e^(2x) + 1), increasing.
-    public func tanh(_ x: RationalInterval) throws(ExactFailure) -> RationalInterval {
+    package func tanh(_ x: RationalInterval) throws(ExactFailure) -> RationalInterval {
         func point(_ q: Rational) throws(ExactFailure) -> RationalInterval {
             if q.isZero { return RationalInterval(0) }
             let t = try exp(RationalInterval(q * Rational(2)))
@@ -209,7 +209,7 @@ public final class CertifiedMath {
     // MARK: Periodic functions
 
     /// sin x (with `cosine: false`) or cos x.
-    public func sinOrCos(_ x: RationalInterval, cosine: Bool) -> RationalInterval {
+    package func sinOrCos(_ x: RationalInterval, cosine: Bool) -> RationalInterval {
         // Both are 1-Lipschitz: the value at the midpoint, widened by the half-width.
         let center = x.isPoint ? x.lo : x.midpoint
         let value = trigPoint(center, cosine: cosine).widened(by: x.width / Rational(2))

@@ -4,7 +4,7 @@ import RNNOps
 /// How a compile-time number was made from exact values: rationals, π, e and functions.
 /// The elaborator folds constants into Doubles (`cos(2 pi / 5)` is one Double in the IR);
 /// exact mode reads each such Double as the expression behind it.
-public indirect enum ExactExpr: Hashable, Sendable {
+package indirect enum ExactExpr: Hashable, Sendable {
     case rational(Rational)
     case pi, e
     case add(ExactExpr, ExactExpr)
@@ -17,7 +17,7 @@ public indirect enum ExactExpr: Hashable, Sendable {
     case op(ElementwiseKind, [ExactExpr], attributes: [ExactExpr])
 
     /// The functions of compile-time values that are not ops of the op table.
-    public enum ConstantFunction: String, Sendable {
+    package enum ConstantFunction: String, Sendable {
         case sin, cos, tan, floor, ceil, round, abs
     }
 
@@ -75,19 +75,19 @@ public indirect enum ExactExpr: Hashable, Sendable {
 /// any node looks up the expression that made it). A Double not recorded is exact: a
 /// weight, an integer, a dyadic literal. Two different expressions that give the same
 /// Double leave it ambiguous, and exact mode refuses to read it.
-public struct ExactConstants: Sendable {
+package struct ExactConstants: Sendable {
     private var expressions: [UInt64: ExactExpr] = [:]
     private var ambiguous: Set<UInt64> = []
     /// Non-integer Doubles the program also holds as exact values (a literal `0.25`).
     private var exactUses: Set<UInt64> = []
 
-    public init() {}
+    package init() {}
 
-    public var isEmpty: Bool { expressions.isEmpty && ambiguous.isEmpty }
+    package var isEmpty: Bool { expressions.isEmpty && ambiguous.isEmpty }
 
     /// What `x` stands for: its recorded expression, the negation of its negation's, or
     /// itself as an exact rational; nil when it is ambiguous.
-    public func expression(of x: Double) -> ExactExpr? {
+    package func expression(of x: Double) -> ExactExpr? {
         let (key, negated) = (x.bitPattern, (-x).bitPattern)
         if ambiguous.contains(key) || ambiguous.contains(negated) { return nil }
         if let e = expressions[key] { return e }
@@ -104,7 +104,7 @@ public struct ExactConstants: Sendable {
     /// exactly the expression's value). When `x` was noted before as another expression,
     /// `same` decides whether the two are one value; if not, or when the program also holds
     /// `x` as an exact value, `x` becomes ambiguous.
-    public mutating func record(_ x: Double, _ expr: ExactExpr, same: (ExactExpr, ExactExpr) -> Bool = { $0 == $1 }) {
+    package mutating func record(_ x: Double, _ expr: ExactExpr, same: (ExactExpr, ExactExpr) -> Bool = { $0 == $1 }) {
         if case .rational(let q) = expr, Rational(exactly: x) == q { return noteExact(x) }
         if Self.isInteger(x) { return }
         let key = x.bitPattern
@@ -118,20 +118,20 @@ public struct ExactConstants: Sendable {
     }
 
     /// Notes that the program holds `x` as an exact value (written, or computed exactly).
-    public mutating func noteExact(_ x: Double) {
+    package mutating func noteExact(_ x: Double) {
         if Self.isInteger(x) { return }
         exactUses.insert(x.bitPattern)
         if expressions[x.bitPattern] != nil || expressions[(-x).bitPattern] != nil { markAmbiguous(x) }
     }
 
     /// Notes that `x` stands for two different values (or is made from such a Double).
-    public mutating func markAmbiguous(_ x: Double) {
+    package mutating func markAmbiguous(_ x: Double) {
         expressions[x.bitPattern] = nil
         ambiguous.insert(x.bitPattern)
     }
 
     /// Notes that `x` was written as a decimal (a literal, an attribute's default).
-    public mutating func recordDecimal(_ x: Double) {
+    package mutating func recordDecimal(_ x: Double) {
         if let q = Rational(shortestDecimalOf: x) { record(x, .rational(q), same: { $0 == $1 }) }
     }
 }

@@ -6,35 +6,35 @@ import RNNRuntime
 /// working precision; when some output's enclosure does not yet decide its nearest Double,
 /// everything runs again with as many bits as the widest enclosure needs (at least twice
 /// as many), up to `maxBits`.
-public struct ExactInterpreter {
-    public let program: IRProgram
-    public let constants: ExactConstants
-    public var maxBits: Int
+package struct ExactInterpreter {
+    package let program: IRProgram
+    package let constants: ExactConstants
+    package var maxBits: Int
 
-    public static let startBits = 64
-    public static let defaultMaxBits = 8192
+    package static let startBits = 64
+    package static let defaultMaxBits = 8192
 
     /// Why exact mode stopped, with the node (and so the source place) it stopped at.
-    public struct Failure: Error, CustomStringConvertible {
-        public var message: String
-        public var range: SourceRange?
-        public var description: String { message }
+    package struct Failure: Error, CustomStringConvertible {
+        package var message: String
+        package var range: SourceRange?
+        package var description: String { message }
     }
 
     /// Outputs as exact values or enclosures that decide their nearest Double, and the
     /// precision that decided them.
-    public struct Result {
-        public var outputs: [[[RationalInterval]]]
-        public var bits: Int
+    package struct Result {
+        package var outputs: [[[RationalInterval]]]
+        package var bits: Int
     }
 
-    public init(program: IRProgram, constants: ExactConstants, maxBits: Int = defaultMaxBits) {
+    package init(program: IRProgram, constants: ExactConstants, maxBits: Int = defaultMaxBits) {
         (self.program, self.constants, self.maxBits) = (program, constants, maxBits)
     }
 
     /// Runs each sequence (tokens of exact input values) from the initial states; a
     /// sequence's `initialStates` entry replaces the states it gives (by state index).
-    public func run(_ sequences: [[[Rational]]], initialStates: [[[Rational]?]]? = nil) throws(Failure) -> Result {
+    package func run(_ sequences: [[[Rational]]], initialStates: [[[Rational]?]]? = nil) throws(Failure) -> Result {
         var bits = Self.startBits
         while true {
             let arithmetic = ExactArithmetic(bits: bits)

@@ -2,15 +2,15 @@ import BigInt
 
 /// An exact rational number `numerator / denominator`, in lowest terms with a positive
 /// denominator: the numbers of exact mode (`rnnc run --dtype exact`).
-public struct Rational: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public let numerator: BigInt
-    public let denominator: BigInt
+package struct Rational: Hashable, Comparable, Sendable, CustomStringConvertible {
+    package let numerator: BigInt
+    package let denominator: BigInt
 
-    public static let zero = Rational(0)
-    public static let one = Rational(1)
+    package static let zero = Rational(0)
+    package static let one = Rational(1)
 
     /// `n / d` reduced; `d` must not be zero.
-    public init(_ n: BigInt, _ d: BigInt) {
+    package init(_ n: BigInt, _ d: BigInt) {
         precondition(!d.isZero, "a rational's denominator is not zero")
         let g = Self.gcd(n.magnitude, d.magnitude)
         var (n, d) = (n, d)
@@ -54,10 +54,10 @@ public struct Rational: Hashable, Comparable, Sendable, CustomStringConvertible 
         (numerator, denominator) = (n, d)
     }
 
-    public init(_ i: Int) { self.init(reduced: BigInt(i), 1) }
+    package init(_ i: Int) { self.init(reduced: BigInt(i), 1) }
 
     /// `m * 2^e`.
-    public init(mantissa m: BigInt, exponent e: Int) {
+    package init(mantissa m: BigInt, exponent e: Int) {
         if e >= 0 || m.isZero {
             self.init(reduced: m.isZero ? 0 : m << e, 1)
         } else {
@@ -67,7 +67,7 @@ public struct Rational: Hashable, Comparable, Sendable, CustomStringConvertible 
     }
 
     /// The exact value of a finite Double (a dyadic rational); nil for NaN and infinities.
-    public init?(exactly x: Double) {
+    package init?(exactly x: Double) {
         guard x.isFinite else { return nil }
         if x == 0 { self = .zero; return }
         let significand = BigInt(x.significandBitPattern | (x.isNormal ? 1 << 52 : 0))
@@ -76,7 +76,7 @@ public struct Rational: Hashable, Comparable, Sendable, CustomStringConvertible 
     }
 
     /// A decimal numeral (`-12.5e-3`) read exactly; nil if the text is not one.
-    public init?(decimal text: some StringProtocol) {
+    package init?(decimal text: some StringProtocol) {
         var digits = "", exponent = 0, seenPoint = false, index = text.startIndex
         var negative = false
         if index < text.endIndex, text[index] == "-" || text[index] == "+" {
@@ -107,33 +107,33 @@ public struct Rational: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// The decimal Swift prints for `x` (the shortest that reads back as `x`), read exactly:
     /// how exact mode reads numbers that were written in decimal (`0.1` is 1/10).
-    public init?(shortestDecimalOf x: Double) {
+    package init?(shortestDecimalOf x: Double) {
         guard x.isFinite else { return nil }
         self.init(decimal: "\(x)")
     }
 
-    public var isZero: Bool { numerator.isZero }
-    public var isInteger: Bool { denominator == 1 }
-    public var sign: Int { numerator.isZero ? 0 : (numerator.sign == .minus ? -1 : 1) }
+    package var isZero: Bool { numerator.isZero }
+    package var isInteger: Bool { denominator == 1 }
+    package var sign: Int { numerator.isZero ? 0 : (numerator.sign == .minus ? -1 : 1) }
 
-    public static func + (a: Rational, b: Rational) -> Rational {
+    package static func + (a: Rational, b: Rational) -> Rational {
         if a.denominator == b.denominator { return Rational(a.numerator + b.numerator, a.denominator) }
         return Rational(a.numerator * b.denominator + b.numerator * a.denominator, a.denominator * b.denominator)
     }
 
-    public static prefix func - (a: Rational) -> Rational { Rational(reduced: -a.numerator, a.denominator) }
-    public static func - (a: Rational, b: Rational) -> Rational { a + (-b) }
+    package static prefix func - (a: Rational) -> Rational { Rational(reduced: -a.numerator, a.denominator) }
+    package static func - (a: Rational, b: Rational) -> Rational { a + (-b) }
 
-    public static func * (a: Rational, b: Rational) -> Rational {
+    package static func * (a: Rational, b: Rational) -> Rational {
         Rational(a.numerator * b.numerator, a.denominator * b.denominator)
     }
 
     /// `b` must not be zero.
-    public static func / (a: Rational, b: Rational) -> Rational {
+    package static func / (a: Rational, b: Rational) -> Rational {
         Rational(a.numerator * b.denominator, a.denominator * b.numerator)
     }
 
-    public static func < (a: Rational, b: Rational) -> Bool {
+    package static func < (a: Rational, b: Rational) -> Bool {
         if a.sign != b.sign { return a.sign < b.sign }
         if a.denominator == b.denominator { return a.numerator < b.numerator }
         let (da, db) = (a.denominator.magnitude, b.denominator.magnitude)
@@ -145,24 +145,24 @@ public struct Rational: Hashable, Comparable, Sendable, CustomStringConvertible 
         return a.numerator * b.denominator < b.numerator * a.denominator
     }
 
-    public var magnitude: Rational { sign < 0 ? -self : self }
+    package var magnitude: Rational { sign < 0 ? -self : self }
 
     /// The largest integer at most this number.
-    public var floor: BigInt {
+    package var floor: BigInt {
         let (q, r) = numerator.quotientAndRemainder(dividingBy: denominator)
         return r.sign == .minus && !r.isZero ? q - 1 : q
     }
 
-    public var ceil: BigInt { -(-self).floor }
+    package var ceil: BigInt { -(-self).floor }
 
     /// The nearest integer, halves away from zero (as `Double.rounded()`).
-    public var roundedHalfAway: Rational {
+    package var roundedHalfAway: Rational {
         let half = Rational(1, 2)
         return sign < 0 ? -Rational((magnitude + half).floor, 1) : Rational((self + half).floor, 1)
     }
 
     /// `self^n` for an integer `n` (a zero base needs `n >= 0`).
-    public func power(_ n: Int) -> Rational {
+    package func power(_ n: Int) -> Rational {
         let p = Rational(numerator.power(abs(n)), denominator.power(abs(n)))
         return n >= 0 ? p : Rational.one / p
     }
@@ -174,7 +174,7 @@ public struct Rational: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// The nearest dyadic rational with at most `bits` significant bits toward minus
     /// infinity (`up: false`) or plus infinity (`up: true`); exact values stay as they are.
-    public func rounded(toBits bits: Int, up: Bool) -> Rational {
+    package func rounded(toBits bits: Int, up: Bool) -> Rational {
         if isZero { return self }
         if Self.isPowerOfTwo(denominator.magnitude) {
             // A dyadic number: drop the numerator's low bits (toward the asked direction).
@@ -198,7 +198,7 @@ public struct Rational: Hashable, Comparable, Sendable, CustomStringConvertible 
     }
 
     /// The Double nearest to this number (ties to even), as IEEE rounding would give it.
-    public var doubleValue: Double {
+    package var doubleValue: Double {
         if isZero { return 0 }
         let negative = numerator.sign == .minus
         let n = numerator.magnitude, d = denominator.magnitude
@@ -225,7 +225,7 @@ public struct Rational: Hashable, Comparable, Sendable, CustomStringConvertible 
     }
 
     /// `7`, `-1/3`.
-    public var description: String {
+    package var description: String {
         denominator == 1 ? numerator.description : "\(numerator)/\(denominator)"
     }
 }

@@ -3,47 +3,47 @@ import BigInt
 /// A closed interval `[lo, hi]` of rationals that contains an exact value: a point when the
 /// value is known exactly, else an enclosure whose ends are rounded outward to the working
 /// precision (so numbers stay small while the enclosure stays true).
-public struct RationalInterval: Hashable, Sendable, CustomStringConvertible {
-    public let lo: Rational
-    public let hi: Rational
+package struct RationalInterval: Hashable, Sendable, CustomStringConvertible {
+    package let lo: Rational
+    package let hi: Rational
 
-    public init(_ lo: Rational, _ hi: Rational) {
+    package init(_ lo: Rational, _ hi: Rational) {
         precondition(lo <= hi, "an interval's ends are ordered")
         (self.lo, self.hi) = (lo, hi)
     }
 
-    public init(_ point: Rational) { (lo, hi) = (point, point) }
-    public init(_ i: Int) { self.init(Rational(i)) }
+    package init(_ point: Rational) { (lo, hi) = (point, point) }
+    package init(_ i: Int) { self.init(Rational(i)) }
 
-    public var isPoint: Bool { lo == hi }
-    public var width: Rational { hi - lo }
-    public var midpoint: Rational { (lo + hi) / Rational(2) }
-    public func contains(_ x: Rational) -> Bool { lo <= x && x <= hi }
-    public var containsZero: Bool { lo.sign <= 0 && hi.sign >= 0 }
+    package var isPoint: Bool { lo == hi }
+    package var width: Rational { hi - lo }
+    package var midpoint: Rational { (lo + hi) / Rational(2) }
+    package func contains(_ x: Rational) -> Bool { lo <= x && x <= hi }
+    package var containsZero: Bool { lo.sign <= 0 && hi.sign >= 0 }
 
     /// The ends rounded outward to `bits` significant bits (a point stays exact).
-    public func rounded(toBits bits: Int) -> RationalInterval {
+    package func rounded(toBits bits: Int) -> RationalInterval {
         isPoint ? self : RationalInterval(lo.rounded(toBits: bits, up: false), hi.rounded(toBits: bits, up: true))
     }
 
     /// The smallest interval holding both.
-    public func hull(_ other: RationalInterval) -> RationalInterval {
+    package func hull(_ other: RationalInterval) -> RationalInterval {
         RationalInterval(Swift.min(lo, other.lo), Swift.max(hi, other.hi))
     }
 
     /// This interval widened by `r >= 0` on both sides.
-    public func widened(by r: Rational) -> RationalInterval {
+    package func widened(by r: Rational) -> RationalInterval {
         r.isZero ? self : RationalInterval(lo - r, hi + r)
     }
 
-    public static func + (a: RationalInterval, b: RationalInterval) -> RationalInterval {
+    package static func + (a: RationalInterval, b: RationalInterval) -> RationalInterval {
         RationalInterval(a.lo + b.lo, a.hi + b.hi)
     }
 
-    public static prefix func - (a: RationalInterval) -> RationalInterval { RationalInterval(-a.hi, -a.lo) }
-    public static func - (a: RationalInterval, b: RationalInterval) -> RationalInterval { a + (-b) }
+    package static prefix func - (a: RationalInterval) -> RationalInterval { RationalInterval(-a.hi, -a.lo) }
+    package static func - (a: RationalInterval, b: RationalInterval) -> RationalInterval { a + (-b) }
 
-    public static func * (a: RationalInterval, b: RationalInterval) -> RationalInterval {
+    package static func * (a: RationalInterval, b: RationalInterval) -> RationalInterval {
         if a.isPoint && b.isPoint { return RationalInterval(a.lo * b.lo) }
         if a.isPoint { return b.scaled(by: a.lo) }
         if b.isPoint { return a.scaled(by: b.lo) }
@@ -64,36 +64,36 @@ public struct RationalInterval: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// `1 / self`; nil when the interval holds zero.
-    public var reciprocal: RationalInterval? {
+    package var reciprocal: RationalInterval? {
         containsZero ? nil : RationalInterval(Rational.one / hi, Rational.one / lo)
     }
 
-    public var magnitude: RationalInterval {
+    package var magnitude: RationalInterval {
         if lo.sign >= 0 { return self }
         if hi.sign <= 0 { return -self }
         return RationalInterval(.zero, Swift.max(-lo, hi))
     }
 
     /// The largest magnitude in the interval.
-    public var bound: Rational { Swift.max(lo.magnitude, hi.magnitude) }
+    package var bound: Rational { Swift.max(lo.magnitude, hi.magnitude) }
 
-    public static func maximum(_ a: RationalInterval, _ b: RationalInterval) -> RationalInterval {
+    package static func maximum(_ a: RationalInterval, _ b: RationalInterval) -> RationalInterval {
         RationalInterval(Swift.max(a.lo, b.lo), Swift.max(a.hi, b.hi))
     }
 
-    public static func minimum(_ a: RationalInterval, _ b: RationalInterval) -> RationalInterval {
+    package static func minimum(_ a: RationalInterval, _ b: RationalInterval) -> RationalInterval {
         RationalInterval(Swift.min(a.lo, b.lo), Swift.min(a.hi, b.hi))
     }
 
     /// The Double this value rounds to (nearest, ties to even), when every point of the
     /// interval rounds to the same one (zeros of either sign count as one); else nil.
-    public var decidedDouble: Double? {
+    package var decidedDouble: Double? {
         let (a, b) = (lo.doubleValue, hi.doubleValue)
         return a == b ? (a == 0 ? 0 : a) : nil
     }
 
     /// `1/3` for a point, `[lo, hi]` (as decimals) for an enclosure.
-    public var description: String {
+    package var description: String {
         isPoint ? lo.description : "[\(lo.doubleValue), \(hi.doubleValue)]"
     }
 }

@@ -1,81 +1,81 @@
 /// The syntax tree of one .rnn file. Every node carries its source range.
-public struct SourceFileAST: Sendable {
-    public let file: SourceFile
-    public var declarations: [Declaration]
+package struct SourceFileAST: Sendable {
+    package let file: SourceFile
+    package var declarations: [Declaration]
     /// Every comment of the file, in order (the formatter keeps them).
-    public var comments: [SourceRange] = []
+    package var comments: [SourceRange] = []
 }
 
-public enum Declaration: Sendable {
+package enum Declaration: Sendable {
     case use(UseDecl)
     case function(FunctionDecl)
     case model(ModelDecl)
 }
 
 /// `use logic` or `use "path/to/file.rnn"`; dotted names map to folders (`use cells.gru`).
-public struct UseDecl: Sendable {
-    public let path: String
-    public let isQuoted: Bool
-    public let range: SourceRange
+package struct UseDecl: Sendable {
+    package let path: String
+    package let isQuoted: Bool
+    package let range: SourceRange
 }
 
-public struct Identifier: Sendable {
-    public let name: String
-    public let range: SourceRange
+package struct Identifier: Sendable {
+    package let name: String
+    package let range: SourceRange
 }
 
 /// A parameter of a function: `name`, `name: [shape]`, `name = default`.
-public struct FunctionParam: Sendable {
-    public let name: Identifier
-    public let shape: ShapeAnnotation?
-    public let defaultValue: Expr?
+package struct FunctionParam: Sendable {
+    package let name: Identifier
+    package let shape: ShapeAnnotation?
+    package let defaultValue: Expr?
 }
 
-public struct FunctionDecl: Sendable {
-    public let name: Identifier
-    public let params: [FunctionParam]
+package struct FunctionDecl: Sendable {
+    package let name: Identifier
+    package let params: [FunctionParam]
     /// Statements of a block body; empty for `fn f(x) = expr`.
-    public let body: [Statement]
+    package let body: [Statement]
     /// The returned expression: `= expr`, or the block's `return expr`.
-    public let result: Expr?
+    package let result: Expr?
     /// The values returned after the first (`return h, c`); empty for one value.
-    public var moreResults: [Expr] = []
-    public let range: SourceRange
+    package var moreResults: [Expr] = []
+    package let range: SourceRange
     /// The `return` statement of a block body (nil for `fn f(x) = expr`).
-    public var returnRange: SourceRange? = nil
+    package var returnRange: SourceRange? = nil
     /// Whether the body is a `{ ... }` block.
-    public var isBlock: Bool { returnRange != nil || !body.isEmpty }
+    package var isBlock: Bool { returnRange != nil || !body.isEmpty }
 }
 
 /// A compile-time parameter of a model: `n = 16`.
-public struct ModelParam: Sendable {
-    public let name: Identifier
-    public let value: Expr
+package struct ModelParam: Sendable {
+    package let name: Identifier
+    package let value: Expr
 }
 
-public struct ModelDecl: Sendable {
-    public let name: Identifier
-    public let params: [ModelParam]
-    public let body: [Statement]
-    public let range: SourceRange
+package struct ModelDecl: Sendable {
+    package let name: Identifier
+    package let params: [ModelParam]
+    package let body: [Statement]
+    package let range: SourceRange
 }
 
 /// `[d1, d2]` written after a colon.
-public struct ShapeAnnotation: Sendable {
-    public let dims: [Expr]
-    public let range: SourceRange
+package struct ShapeAnnotation: Sendable {
+    package let dims: [Expr]
+    package let range: SourceRange
 }
 
 /// What an input holds: a vector (`[n]`), with the values it promises to take when the
 /// source declares them, or one token id (`0..<V`).
-public enum InputType: Sendable {
+package enum InputType: Sendable {
     case vector(ShapeAnnotation, domain: InputDomain?)
     case ids(lower: Expr, upper: Expr)
 }
 
 /// The values a vector input promises to take (`input x: [2] in [0, 1]`), which the
 /// precision analysis (`rnnc check --precision`) and the optimizer's folds rely on.
-public enum InputDomain: Sendable {
+package enum InputDomain: Sendable {
     /// `in [lower, upper]`: every element in the closed interval; each bound a scalar or a
     /// vector of the input's size.
     case interval(lower: Expr, upper: Expr, range: SourceRange)
@@ -83,17 +83,17 @@ public enum InputDomain: Sendable {
     case set([Expr], range: SourceRange)
 }
 
-public struct ParamItem: Sendable {
-    public let name: Identifier
-    public let shape: ShapeAnnotation
+package struct ParamItem: Sendable {
+    package let name: Identifier
+    package let shape: ShapeAnnotation
     /// `from "layers.{i}.weight"`: the weights file's key (`{name}` takes a compile-time
     /// integer's value), when it is not the param's name.
-    public let key: Identifier?
-    public let initializer: Expr?
+    package let key: Identifier?
+    package let initializer: Expr?
 }
 
-public struct Statement: Sendable {
-    public enum Kind: Sendable {
+package struct Statement: Sendable {
+    package enum Kind: Sendable {
         case input(Identifier, InputType)
         case output(Expr)
         case state(Identifier, ShapeAnnotation, Expr)
@@ -111,44 +111,44 @@ public struct Statement: Sendable {
         /// holding one conditional). `thenClose` is the first block's `}`.
         case conditional(condition: Expr, then: [Statement], else: [Statement], thenClose: SourceRange)
     }
-    public let kind: Kind
-    public let range: SourceRange
+    package let kind: Kind
+    package let range: SourceRange
 }
 
-public enum BinaryOp: String, Sendable {
+package enum BinaryOp: String, Sendable {
     case add = "+", sub = "-", mul = "*", div = "/", matmul = "@", pow = "^"
 }
 
-public enum UnaryOp: String, Sendable {
+package enum UnaryOp: String, Sendable {
     case neg = "-", plus = "+"
     /// `!c`: the negation of a compile-time condition.
     case not = "!"
 }
 
 /// A comparison of compile-time values, true (1) or false (0).
-public enum ComparisonOp: String, Sendable, CaseIterable {
+package enum ComparisonOp: String, Sendable, CaseIterable {
     case equal = "==", notEqual = "!=", less = "<", lessEqual = "<=", greater = ">", greaterEqual = ">="
 }
 
 /// `&&` and `||` of compile-time conditions; the right operand is evaluated only when needed.
-public enum LogicalOp: String, Sendable {
+package enum LogicalOp: String, Sendable {
     case and = "&&", or = "||"
 }
 
 /// A call argument, positional or named (`seed: 1`).
-public struct CallArgument: Sendable {
-    public let label: Identifier?
-    public let value: Expr
+package struct CallArgument: Sendable {
+    package let label: Identifier?
+    package let value: Expr
 }
 
 /// One position in `x[...]`: a single index or a range `a:b` with optional ends.
-public enum Subscript: Sendable {
+package enum Subscript: Sendable {
     case index(Expr)
     case range(Expr?, Expr?)
 }
 
-public final class Expr: Sendable {
-    public enum Kind: Sendable {
+package final class Expr: Sendable {
+    package enum Kind: Sendable {
         case number(Double)
         /// A compile-time string (`"direct"`): a model parameter's value, compared with `==`.
         case string(String)
@@ -164,14 +164,14 @@ public final class Expr: Sendable {
         /// `if c { a } else { b }`: `a` or `b`, picked at compile time.
         case conditional(Expr, then: Expr, else: Expr)
     }
-    public let kind: Kind
-    public let range: SourceRange
+    package let kind: Kind
+    package let range: SourceRange
     /// Levels of the tree below and including this node (a name or number is 1). Every
     /// recursive walk over an expression is bounded by it; the parser caps it
     /// (`CompilerLimits.maxExpressionDepth`).
-    public let depth: Int
+    package let depth: Int
 
-    public init(_ kind: Kind, _ range: SourceRange) {
+    package init(_ kind: Kind, _ range: SourceRange) {
         self.kind = kind
         self.range = range
         depth = 1 + Self.children(of: kind).reduce(0) { max($0, $1.depth) }

@@ -72,28 +72,28 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
 }
 
 /// Hard limits that keep the compiler from exhausting memory or time on hostile input.
-public enum CompilerLimits {
+package enum CompilerLimits {
     /// Largest number of elements in any compile-time tensor (dense), 2^26 (512 MiB as Float64).
-    public static let maxTensorElements = 1 << 26
+    package static let maxTensorElements = 1 << 26
     /// Largest width of a runtime vector.
-    public static let maxVectorWidth = 1 << 24
+    package static let maxVectorWidth = 1 << 24
     /// Largest number of iterations of one comprehension.
-    public static let maxComprehension = 1 << 20
+    package static let maxComprehension = 1 << 20
     /// Largest number of IR nodes in one model.
-    public static let maxNodes = 1 << 20
+    package static let maxNodes = 1 << 20
     /// Deepest nesting of expressions in the parser, and of inlined calls in sema.
-    public static let maxNesting = 200
+    package static let maxNesting = 200
     /// Deepest expression tree, however it is written: long chains `a + b + c + ...` and
     /// `x[0][0]...` nest without parentheses.
-    public static let maxExpressionDepth = 2_000
-    public static let maxInlineDepth = 64
+    package static let maxExpressionDepth = 2_000
+    package static let maxInlineDepth = 64
     /// Deepest chain of `use` imports (a imports b imports c ...).
-    public static let maxImportDepth = 256
+    package static let maxImportDepth = 256
     /// Most expressions evaluated while elaborating one model (inlining multiplies them).
-    public static let maxEvaluations = 1 << 22
+    package static let maxEvaluations = 1 << 22
     /// Most multiply-adds the optimizer spends on fusing one pair of affine maps (it keeps
     /// them apart beyond that).
-    public static let maxFusionWork = 1 << 28
+    package static let maxFusionWork = 1 << 28
     /// Most constant elements computed while elaborating one model.
-    public static let maxElementWork = 1 << 28
+    package static let maxElementWork = 1 << 28
 }

@@ -5,14 +5,18 @@ public enum Severity: String, Sendable {
 
 /// One message from the compiler, with a stable code and a source location.
 public struct Diagnostic: Error, Sendable, CustomStringConvertible {
+    /// Its stable code (docs/diagnostics.md).
     public let code: DiagnosticCode
+    /// Error or warning.
     public let severity: Severity
+    /// What is wrong, in one sentence.
     public let message: String
+    /// Where in the source, when it has a place (a weights file's problem has none).
     public let range: SourceRange?
     /// Extra located notes, e.g. "previous definition is here".
     public var notes: [(message: String, range: SourceRange)] = []
 
-    public init(_ code: DiagnosticCode, _ message: String, at range: SourceRange?, severity: Severity = .error) {
+    package init(_ code: DiagnosticCode, _ message: String, at range: SourceRange?, severity: Severity = .error) {
         self.code = code
         self.severity = severity
         self.message = message
@@ -84,19 +88,22 @@ extension String {
 
 /// Collects diagnostics for one compilation; checks never stop at the first error.
 public final class DiagnosticEngine {
+    /// Every diagnostic kept, in the order reported (at most `limit`).
     public private(set) var diagnostics: [Diagnostic] = []
     /// Stop collecting after this many errors (the rest are counted, not kept).
-    public let limit: Int
+    package let limit: Int
     /// Diagnostics past the limit: counted, not kept (errors and warnings apart).
-    public private(set) var dropped = 0
-    public private(set) var droppedErrors = 0
+    package private(set) var dropped = 0
+    package private(set) var droppedErrors = 0
 
-    public init(limit: Int = 100) { self.limit = limit }
+    package init(limit: Int = 100) { self.limit = limit }
 
+    /// Whether any error was reported, kept or dropped.
     public var hasErrors: Bool { droppedErrors > 0 || diagnostics.contains { $0.severity == .error } }
+    /// Errors reported, kept or dropped.
     public var errorCount: Int { diagnostics.filter { $0.severity == .error }.count + droppedErrors }
 
-    public func emit(_ d: Diagnostic) {
+    package func emit(_ d: Diagnostic) {
         if diagnostics.count >= limit {
             dropped += 1
             if d.severity == .error { droppedErrors += 1 }
@@ -105,17 +112,17 @@ public final class DiagnosticEngine {
         diagnostics.append(d)
     }
 
-    public func error(_ code: DiagnosticCode, _ message: String, at range: SourceRange?) {
+    package func error(_ code: DiagnosticCode, _ message: String, at range: SourceRange?) {
         emit(Diagnostic(code, message, at: range))
     }
 
-    public func warning(_ code: DiagnosticCode, _ message: String, at range: SourceRange?) {
+    package func warning(_ code: DiagnosticCode, _ message: String, at range: SourceRange?) {
         emit(Diagnostic(code, message, at: range, severity: .warning))
     }
 
     /// Drops the warnings whose codes are `allowed`, and makes the rest errors when
     /// `warningsAsErrors` (`--allow CODE`, `--warnings-as-errors`).
-    public func apply(allowed: Set<DiagnosticCode>, warningsAsErrors: Bool) {
+    package func apply(allowed: Set<DiagnosticCode>, warningsAsErrors: Bool) {
         diagnostics = diagnostics.compactMap { d in
             guard d.severity == .warning else { return d }
             if allowed.contains(d.code) { return nil }
@@ -126,6 +133,8 @@ public final class DiagnosticEngine {
         }
     }
 
+    /// Every diagnostic as `rnnc` prints them, with the source line and a caret; `color`
+    /// adds ANSI colours.
     public func render(color: Bool = false) -> String {
         var parts = diagnostics.map { $0.render(color: color) }
         if dropped > 0 { parts.append("note: \(dropped) more diagnostics not shown (\(droppedErrors) of them errors)") }

@@ -7,7 +7,7 @@ import Foundation
 /// and `notes` (each a `message` with its `file` and `range`). Field names are fixed here,
 /// not derived from Swift names.
 extension DiagnosticEngine {
-    public func renderJSON() -> String {
+    package func renderJSON() -> String {
         struct Position: Encodable { var line: Int, column: Int }
         struct Range: Encodable { var start: Position, end: Position }
         struct Note: Encodable { var message: String, file: String, range: Range }

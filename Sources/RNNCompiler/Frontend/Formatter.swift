@@ -12,9 +12,9 @@
 /// more than the statement and starting with its operator; a call's or list's items after
 /// their commas. A trailing comment keeps the column it has in the source when the code
 /// before it is shorter, so aligned comments stay aligned.
-public struct Formatter {
+package struct Formatter {
     /// The default line width of `rnnc fmt`.
-    public static let defaultWidth = 100
+    package static let defaultWidth = 100
 
     private let ast: SourceFileAST
     let width: Int
@@ -23,7 +23,7 @@ public struct Formatter {
     /// End offset of the last comment or node printed (to keep blank lines before comments).
     private var lastEnd = 0
 
-    public static func format(_ ast: SourceFileAST, width: Int = defaultWidth) -> String {
+    package static func format(_ ast: SourceFileAST, width: Int = defaultWidth) -> String {
         var f = Formatter(ast: ast, width: width)
         f.formatFile()
         return f.out.joined(separator: "\n") + "\n"
@@ -282,7 +282,7 @@ public struct Formatter {
         }
     }
 
-    public static func expr(_ e: Expr, _ file: SourceFile) -> String {
+    package static func expr(_ e: Expr, _ file: SourceFile) -> String {
         func wrap(_ x: Expr, _ needed: Bool) -> String { needed ? "(" + expr(x, file) + ")" : expr(x, file) }
         switch e.kind {
         case .number: return file.text(e.range)

@@ -7,7 +7,7 @@
 ///   run reports several errors.
 /// - Expressions nest at most `CompilerLimits.maxNesting` deep; deeper input is an error,
 ///   never a stack overflow.
-public struct Parser {
+package struct Parser {
     private let tokens: [Token]
     private let comments: [SourceRange]
     private var index = 0
@@ -20,13 +20,13 @@ public struct Parser {
     /// Thrown after a diagnostic has been emitted, to unwind to the nearest recovery point.
     private struct Failure: Error {}
 
-    public static func parse(_ file: SourceFile, diagnostics: DiagnosticEngine) -> SourceFileAST {
+    package static func parse(_ file: SourceFile, diagnostics: DiagnosticEngine) -> SourceFileAST {
         var parser = Parser(file: file, diagnostics: diagnostics)
         return parser.parseFile()
     }
 
     /// Parses a single expression (used for `--set name=value`).
-    public static func parseExpression(_ file: SourceFile, diagnostics: DiagnosticEngine) -> Expr? {
+    package static func parseExpression(_ file: SourceFile, diagnostics: DiagnosticEngine) -> Expr? {
         var parser = Parser(file: file, diagnostics: diagnostics)
         guard let e = try? parser.parseExpr() else { return nil }
         if parser.current.kind != .eof {

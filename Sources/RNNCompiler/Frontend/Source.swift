@@ -3,10 +3,13 @@
 /// Tokens and AST nodes store byte offsets; line and column are computed only
 /// when a diagnostic is printed.
 public final class SourceFile: Sendable {
+    /// The path diagnostics name.
     public let path: String
+    /// The file's bytes (UTF-8).
     public let bytes: [UInt8]
     let lineStarts: [Int]
 
+    /// A source from its bytes.
     public init(path: String, bytes: [UInt8]) {
         self.path = path
         self.bytes = bytes
@@ -15,6 +18,7 @@ public final class SourceFile: Sendable {
         self.lineStarts = starts
     }
 
+    /// A source from its text.
     public convenience init(path: String, text: String) {
         self.init(path: path, bytes: Array(text.utf8))
     }
@@ -31,7 +35,7 @@ public final class SourceFile: Sendable {
     }
 
     /// The text of a 1-based line, without its newline; invalid UTF-8 is replaced.
-    public func lineText(_ line: Int) -> String {
+    package func lineText(_ line: Int) -> String {
         String(decoding: lineBytes(line), as: UTF8.self)
     }
 
@@ -56,7 +60,7 @@ public final class SourceFile: Sendable {
         return (head + String(decoding: window, as: UTF8.self) + tail, at - lo + head.count + 1)
     }
 
-    public func text(_ range: SourceRange) -> String {
+    package func text(_ range: SourceRange) -> String {
         let s = max(0, min(range.start, bytes.count)), e = max(s, min(range.end, bytes.count))
         return String(decoding: bytes[s..<e], as: UTF8.self)
     }
@@ -64,25 +68,31 @@ public final class SourceFile: Sendable {
 
 /// A half-open byte range in one source file.
 public struct SourceRange: Sendable, Equatable {
+    /// The file the range is in.
     public let file: SourceFile
+    /// The byte offset of its first character.
     public let start: Int
+    /// The byte offset just past its last character.
     public let end: Int
 
-    public init(file: SourceFile, start: Int, end: Int) {
+    package init(file: SourceFile, start: Int, end: Int) {
         self.file = file
         self.start = start
         self.end = max(start, end)
     }
 
+    /// Two ranges are equal when they cover the same bytes of the same file.
     public static func == (a: SourceRange, b: SourceRange) -> Bool {
         a.file === b.file && a.start == b.start && a.end == b.end
     }
 
     /// The range covering both `self` and `other` (same file).
-    public func to(_ other: SourceRange) -> SourceRange {
+    package func to(_ other: SourceRange) -> SourceRange {
         SourceRange(file: file, start: min(start, other.start), end: max(end, other.end))
     }
 
+    /// The 1-based line of its start.
     public var line: Int { file.lineColumn(of: start).line }
+    /// The 1-based column of its start, in characters.
     public var column: Int { file.lineColumn(of: start).column }
 }

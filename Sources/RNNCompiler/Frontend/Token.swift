@@ -1,5 +1,5 @@
 /// The kinds of tokens of the rnn language (see grammar/rnn.ebnf).
-public enum TokenKind: Equatable, Sendable {
+package enum TokenKind: Equatable, Sendable {
     case identifier(String)
     case number(Double)
     case string(String)
@@ -7,7 +7,7 @@ public enum TokenKind: Equatable, Sendable {
     case punct(Punct)
     case eof
 
-    public var display: String {
+    package var display: String {
         switch self {
         case .identifier(let s): return "identifier '\(s)'"
         case .number(let n): return "number \(n)"
@@ -19,11 +19,11 @@ public enum TokenKind: Equatable, Sendable {
     }
 }
 
-public enum Keyword: String, Sendable, CaseIterable {
+package enum Keyword: String, Sendable, CaseIterable {
     case use, fn, model, input, output, state, param, `return`, `for`, `in`, from, `if`, `else`
 }
 
-public enum Punct: String, Sendable, CaseIterable {
+package enum Punct: String, Sendable, CaseIterable {
     case lparen = "(", rparen = ")", lbracket = "[", rbracket = "]", lbrace = "{", rbrace = "}"
     case comma = ",", colon = ":", semicolon = ";", equal = "=", arrow = "<-", rangeUpTo = "..<", dot = "."
     case plus = "+", minus = "-", star = "*", slash = "/", at = "@", caret = "^"
@@ -34,9 +34,9 @@ public enum Punct: String, Sendable, CaseIterable {
     static let longestFirst = allCases.sorted { $0.rawValue.utf8.count > $1.rawValue.utf8.count }
 }
 
-public struct Token: Sendable {
-    public let kind: TokenKind
-    public let range: SourceRange
+package struct Token: Sendable {
+    package let kind: TokenKind
+    package let range: SourceRange
     /// True when no other token precedes this one on its line (used for error recovery).
-    public let startsLine: Bool
+    package let startsLine: Bool
 }

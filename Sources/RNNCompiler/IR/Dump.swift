@@ -1,10 +1,10 @@
 import RNNRuntime
 
 /// Readable text forms of the AST and the IR (`rnnc compile --emit ast|ir`).
-public enum Dump {
+package enum Dump {
     // MARK: AST
 
-    public static func ast(_ file: SourceFileAST) -> String {
+    package static func ast(_ file: SourceFileAST) -> String {
         var out: [String] = []
         for decl in file.declarations {
             switch decl {
@@ -54,7 +54,7 @@ public enum Dump {
     }
 
     /// A fully parenthesized S-expression.
-    public static func expr(_ e: Expr) -> String {
+    package static func expr(_ e: Expr) -> String {
         switch e.kind {
         case .number(let v): return formatNumber(v)
         case .string(let text): return "\"\(text)\""
@@ -83,7 +83,7 @@ public enum Dump {
 
     // MARK: IR
 
-    public static func ir(_ p: IRProgram) -> String {
+    package static func ir(_ p: IRProgram) -> String {
         var out = ["model \(p.modelName)"]
         for (i, input) in p.inputs.enumerated() { out.append("  input \(i) \(input.signature)") }
         for (i, s) in p.states.enumerated() {

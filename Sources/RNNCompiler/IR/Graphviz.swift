@@ -4,7 +4,7 @@ import RNNRuntime
 /// output or a state, edges from operands to their users, and each state a loop from its
 /// new value back to its read, coloured by its recurrence class. Constants and weight
 /// matrices are summarised by shape and sparsity, never printed.
-public enum Graphviz {
+package enum Graphviz {
     /// Fill colours of the recurrence classes (and of inputs, outputs and constants).
     static func colour(_ kind: RecurrenceClass) -> String {
         switch kind {
@@ -18,7 +18,7 @@ public enum Graphviz {
     static let outputColour = "#e9ecef"
     static let constantColour = "#f8f9fa"
 
-    public static func dot(_ program: IRProgram) -> String {
+    package static func dot(_ program: IRProgram) -> String {
         let classes = stateClasses(program)
         let live = program.liveNodes()
         var out = ["digraph \(quote(program.modelName)) {"]

@@ -1,13 +1,13 @@
 import RNNRuntime
 
 /// Identifies one value (node) of an IR program.
-public struct ValueID: Hashable, Sendable, CustomStringConvertible {
-    public let index: Int
-    public var description: String { "%\(index)" }
+package struct ValueID: Hashable, Sendable, CustomStringConvertible {
+    package let index: Int
+    package var description: String { "%\(index)" }
 }
 
 /// The primitive operations of the IR. Every value is a vector of `IRNode.size` Float64s.
-public enum IROp: Sendable, Equatable {
+package enum IROp: Sendable, Equatable {
     /// The `n`-th model input at the current step.
     case input(Int)
     /// The value of state `n` at the previous step (its initial value at step 1).
@@ -24,25 +24,25 @@ public enum IROp: Sendable, Equatable {
     /// (`E[token]`: an embedding lookup). The node's size is the table's column count.
     case gather(WeightMatrix, ValueID)
 
-    public static func add(_ a: ValueID, _ b: ValueID) -> IROp { .elementwise(.add, [a, b]) }
-    public static func mul(_ a: ValueID, _ b: ValueID) -> IROp { .elementwise(.mul, [a, b]) }
-    public static func unary(_ kind: ElementwiseKind, _ x: ValueID) -> IROp { .elementwise(ElementwiseOp(kind), [x]) }
+    package static func add(_ a: ValueID, _ b: ValueID) -> IROp { .elementwise(.add, [a, b]) }
+    package static func mul(_ a: ValueID, _ b: ValueID) -> IROp { .elementwise(.mul, [a, b]) }
+    package static func unary(_ kind: ElementwiseKind, _ x: ValueID) -> IROp { .elementwise(ElementwiseOp(kind), [x]) }
 
     /// The two operands when this is a binary op of `kind`.
-    public func binary(_ kind: ElementwiseKind) -> (ValueID, ValueID)? {
+    package func binary(_ kind: ElementwiseKind) -> (ValueID, ValueID)? {
         guard case .elementwise(let op, let xs) = self, op.kind == kind, xs.count == 2 else { return nil }
         return (xs[0], xs[1])
     }
 
     /// Inputs, state reads and constants: values that no instruction computes.
-    public var isLeaf: Bool {
+    package var isLeaf: Bool {
         switch self {
         case .input, .stateRead, .constant: return true
         default: return false
         }
     }
 
-    public var operands: [ValueID] {
+    package var operands: [ValueID] {
         switch self {
         case .input, .stateRead, .constant: return []
         case .affine(_, _, let x), .slice(let x, _), .gather(_, let x): return [x]
@@ -51,41 +51,41 @@ public enum IROp: Sendable, Equatable {
     }
 }
 
-public struct IRNode: Sendable {
-    public var op: IROp
-    public var size: Int
+package struct IRNode: Sendable {
+    package var op: IROp
+    package var size: Int
     /// Where the value came from in the source (for dumps and error messages).
-    public var range: SourceRange?
+    package var range: SourceRange?
 }
 
-public struct IRInput: Sendable {
-    public var name: String
-    public var size: Int
+package struct IRInput: Sendable {
+    package var name: String
+    package var size: Int
     /// For a token input (`input token: 0..<V`): `V`; its size is 1.
-    public var vocabulary: Int? = nil
+    package var vocabulary: Int? = nil
     /// The values the source declares the input takes (`in [0, 1]`, `in {0, 1}`); nil for
     /// any value. A token input's are its ids.
-    public var domain: InputDomainValues? = nil
+    package var domain: InputDomainValues? = nil
 
     /// The declared values, a token input's ids included.
-    public var declaredValues: InputDomainValues? {
+    package var declaredValues: InputDomainValues? {
         if let vocabulary { return .interval(lower: [0], upper: [Double(vocabulary - 1)]) }
         return domain
     }
 
     /// As `rnnc check` prints it: `x: [4]`, `token: 0..<50280`.
-    public var signature: String { Port(name: name, size: size, vocabulary: vocabulary).signature }
+    package var signature: String { Port(name: name, size: size, vocabulary: vocabulary).signature }
 }
 
 /// The values an input promises to take, element by element.
-public enum InputDomainValues: Sendable, Equatable, CustomStringConvertible {
+package enum InputDomainValues: Sendable, Equatable, CustomStringConvertible {
     /// Each element `i` in `[lower[i], upper[i]]`.
     case interval(lower: [Double], upper: [Double])
     /// Every element one of these values (sorted, distinct).
     case set([Double])
 
     /// `in [0, 1]`, `in {0, 1}` (bounds that differ by element are shown as ranges of them).
-    public var description: String {
+    package var description: String {
         func text(_ v: [Double]) -> String {
             let distinct = Set(v)
             if distinct.count == 1 { return Self.number(v[0]) }
@@ -103,7 +103,7 @@ public enum InputDomainValues: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Each element's smallest and largest value.
-    public func bounds(size: Int) -> (lower: [Double], upper: [Double]) {
+    package func bounds(size: Int) -> (lower: [Double], upper: [Double]) {
         switch self {
         case .interval(let lo, let hi): return (lo, hi)
         case .set(let values): return ([Double](repeating: values.first!, count: size), [Double](repeating: values.last!, count: size))
@@ -112,19 +112,19 @@ public enum InputDomainValues: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A state of the program: `next` is its value at the end of each step.
-public struct IRState: Sendable {
+package struct IRState: Sendable {
     /// Qualified name: `count` in a model, `larger#2.s` for a state declared in an inlined call.
     public var name: String
-    public var size: Int
-    public var initial: [Double]
-    public var next: ValueID
-    public var range: SourceRange?
+    package var size: Int
+    package var initial: [Double]
+    package var next: ValueID
+    package var range: SourceRange?
     /// The source's states this one holds, one after another, when the optimizer merged
     /// several into it (`StateMerging`); nil when it is one source state, `name`.
-    public var parts: [Port]? = nil
+    package var parts: [Port]? = nil
 
     /// The source's states this one holds.
-    public var sourceStates: [Port] { parts ?? [Port(name: name, size: size)] }
+    package var sourceStates: [Port] { parts ?? [Port(name: name, size: size)] }
 }
 
 /// One entry of the program's weights table: a param bound at compile time. Its values live
@@ -137,6 +137,7 @@ public struct IRParam: Sendable {
         /// Its initializer in the source (`param W: [2, 2] = eye(2)`).
         case source
 
+        /// Where the values came from, as `rnnc check` prints it.
         public var description: String {
             switch self {
             case .weightsFile(let path): return "weights" + (path.isEmpty ? "" : " (\(path))")
@@ -145,10 +146,13 @@ public struct IRParam: Sendable {
         }
     }
 
+    /// The param's name in the source.
     public var name: String
+    /// Its shape as declared (`[rows, cols]` for a matrix).
     public var shape: [Int]
     /// The dtype of the tensor it was read from (F64 for an initializer).
     public var dtype: DType
+    /// Where its values came from.
     public var origin: Origin
     /// Its values, row-major.
     public var values: [Double]
@@ -158,16 +162,16 @@ public struct IRParam: Sendable {
 /// exporter may emit an engine's own op for it (ONNX's `GRU`): the cell's input and returned
 /// value, its states (in declaration order: `h`, then `c` for an LSTM) and its weights as
 /// bound (`W_ih`, `W_hh`, `b_ih`, `b_hh`, in PyTorch's gate order).
-public struct CellCall: Sendable {
-    public enum Kind: String, Sendable {
+package struct CellCall: Sendable {
+    package enum Kind: String, Sendable {
         case gru, lstm, elman, elmanRelu = "elman_relu"
     }
 
-    public var kind: Kind
-    public var input: ValueID
-    public var output: ValueID
-    public var states: [Int]
-    public var weights: [Tensor]
+    package var kind: Kind
+    package var input: ValueID
+    package var output: ValueID
+    package var states: [Int]
+    package var weights: [Tensor]
 
     /// The cell a stdlib function is, by its module and name.
     static func kind(module: String, function: String) -> Kind? {
@@ -186,11 +190,11 @@ public struct CellCall: Sendable {
 /// diagonal of a vector (`x * b`), that vector's — and `bias` its bias's; a constant node's
 /// `weight` is its vector's. Nil where the data was computed from a param by more than
 /// slicing (`2 * W`), or comes from no param.
-public struct ParamUse: Sendable, Equatable {
-    public var weight: ParamSlice?
-    public var bias: ParamSlice?
+package struct ParamUse: Sendable, Equatable {
+    package var weight: ParamSlice?
+    package var bias: ParamSlice?
 
-    public init(weight: ParamSlice? = nil, bias: ParamSlice? = nil) {
+    package init(weight: ParamSlice? = nil, bias: ParamSlice? = nil) {
         self.weight = weight
         self.bias = bias
     }
@@ -198,33 +202,33 @@ public struct ParamUse: Sendable, Equatable {
 
 /// One model as a typed dataflow graph. Nodes are in topological order: every operand
 /// precedes its user. The output at each step is the concatenation of `outputs`.
-public struct IRProgram: Sendable {
-    public var modelName: String
-    public var inputs: [IRInput]
-    public var states: [IRState]
-    public var params: [IRParam]
-    public var nodes: [IRNode]
-    public var outputs: [ValueID]
+package struct IRProgram: Sendable {
+    package var modelName: String
+    package var inputs: [IRInput]
+    package var states: [IRState]
+    package var params: [IRParam]
+    package var nodes: [IRNode]
+    package var outputs: [ValueID]
     /// The params each node's data is, by node index, as elaborated. Passes that rewrite
     /// nodes drop it (the optimized IR folds params together).
-    public var paramUses: [Int: ParamUse] = [:]
+    package var paramUses: [Int: ParamUse] = [:]
     /// The standard cells called, as elaborated; passes that rewrite nodes drop them.
-    public var cells: [CellCall] = []
+    package var cells: [CellCall] = []
     /// Each output's expression in the source (as many as `outputs` when elaborated from one).
-    public var outputRanges: [SourceRange] = []
+    package var outputRanges: [SourceRange] = []
     /// How its compile-time Doubles were made, when elaborated for exact mode.
-    public var exactConstants: ExactConstants?
+    package var exactConstants: ExactConstants?
 
-    public subscript(id: ValueID) -> IRNode { nodes[id.index] }
+    package subscript(id: ValueID) -> IRNode { nodes[id.index] }
 
-    public var inputWidth: Int { inputs.reduce(0) { $0 + $1.size } }
+    package var inputWidth: Int { inputs.reduce(0) { $0 + $1.size } }
     /// The inputs as a step program declares them (for checking token ids).
-    public var inputPorts: [Port] { inputs.map { Port(name: $0.name, size: $0.size, vocabulary: $0.vocabulary) } }
-    public var outputWidth: Int { outputs.reduce(0) { $0 + nodes[$1.index].size } }
+    package var inputPorts: [Port] { inputs.map { Port(name: $0.name, size: $0.size, vocabulary: $0.vocabulary) } }
+    package var outputWidth: Int { outputs.reduce(0) { $0 + nodes[$1.index].size } }
 
     /// For each node, whether an output or a state's new value depends on it (nodes are in
     /// topological order, so one backward sweep finds them).
-    public func liveNodes() -> [Bool] {
+    package func liveNodes() -> [Bool] {
         var live = [Bool](repeating: false, count: nodes.count)
         for id in outputs + states.map(\.next) { live[id.index] = true }
         for i in nodes.indices.reversed() where live[i] {

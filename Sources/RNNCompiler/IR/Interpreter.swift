@@ -3,23 +3,23 @@ import RNNRuntime
 /// The reference semantics of the IR: evaluates every node in order, one step at a time,
 /// in Float64. Written to be obviously correct, not fast; every lowering and optimization
 /// is tested against it.
-public struct Interpreter {
-    public let program: IRProgram
+package struct Interpreter {
+    package let program: IRProgram
     /// Each state's current value (settable, to start from other than the initial values;
     /// sizes must match the program's states).
-    public var states: [[Double]]
+    package var states: [[Double]]
 
-    public init(program: IRProgram) {
+    package init(program: IRProgram) {
         self.program = program
         self.states = program.states.map(\.initial)
     }
 
-    public mutating func reset() {
+    package mutating func reset() {
         states = program.states.map(\.initial)
     }
 
     /// Feeds one token (all inputs concatenated) and returns the output vector.
-    public mutating func step(_ token: [Double]) -> [Double] {
+    package mutating func step(_ token: [Double]) -> [Double] {
         precondition(token.count == program.inputWidth, "token width does not match the model's input")
         var inputValues: [[Double]] = []
         var k = 0
@@ -66,7 +66,7 @@ public struct Interpreter {
     }
 
     /// Runs a whole sequence from the initial states.
-    public mutating func run(_ sequence: [[Double]]) -> [[Double]] {
+    package mutating func run(_ sequence: [[Double]]) -> [[Double]] {
         reset()
         return sequence.map { step($0) }
     }

@@ -4,7 +4,7 @@ extension LayerChain {
     /// The chain as an IR program of one input and one output, one state per state layer
     /// (`layers.K`): what the reference interpreter checks against the source program, and
     /// what the step and scan runtimes run for `--target layers`.
-    public func asIR() -> IRProgram {
+    package func asIR() -> IRProgram {
         var nodes: [IRNode] = []
         var states: [IRState] = []
         func add(_ op: IROp, _ size: Int) -> ValueID {

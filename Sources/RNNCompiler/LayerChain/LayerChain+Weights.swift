@@ -3,13 +3,13 @@ import RNNRuntime
 
 extension LayerChain {
     /// Most elements one tensor of the weights file may hold (its matrices are written dense).
-    public static let maxTensorElements = CompilerLimits.maxTensorElements
+    package static let maxTensorElements = CompilerLimits.maxTensorElements
 
     /// The chain as a safetensors file: `layers.K.weight` [out, in] and `layers.K.bias` for an
     /// affine layer, `layers.K.A` [w, w] and `layers.K.initial` for a state layer (all
     /// Float64, matrices dense), and in the metadata `layers`, a JSON array with each layer's
     /// kind, widths and op (`docs/layers.md`).
-    public func weightsFile() throws(LayerChainError) -> SafeTensors.File {
+    package func weightsFile() throws(LayerChainError) -> SafeTensors.File {
         var tensors: [NamedTensor] = []
         var described: [[String: Any]] = []
         for (k, layer) in layers.enumerated() {

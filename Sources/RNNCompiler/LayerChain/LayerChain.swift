@@ -7,8 +7,8 @@ import RNNRuntime
 /// Element-wise layers act on the leading lanes and pass the others through unchanged, so
 /// values a later layer needs ride along without the `relu(x) - relu(-x)` split LSRL uses;
 /// a state layer passes lanes through as states with a zero row of `A`.
-public struct LayerChain: Sendable {
-    public enum Layer: Sendable {
+package struct LayerChain: Sendable {
+    package enum Layer: Sendable {
         /// `W v + b`.
         case affine(WeightMatrix, bias: [Double])
         /// `[op(v[0..<lanes]), v[lanes...]]` for a unary op of the op table (`relu`).
@@ -22,7 +22,7 @@ public struct LayerChain: Sendable {
         /// value where a later layer reads it, and zero rows for lanes passed through.
         case state(transition: WeightMatrix, initial: [Double])
 
-        public var inputWidth: Int {
+        package var inputWidth: Int {
             switch self {
             case .affine(let w, _): return w.cols
             case .elementwise(_, _, let width), .binary(_, _, let width): return width
@@ -30,7 +30,7 @@ public struct LayerChain: Sendable {
             }
         }
 
-        public var outputWidth: Int {
+        package var outputWidth: Int {
             switch self {
             case .binary(_, let lanes, let width): return width - lanes
             case .affine(let w, _): return w.rows
@@ -39,7 +39,7 @@ public struct LayerChain: Sendable {
         }
 
         /// `affine`, `relu [4 of 10]`, `mul [2 of 7]`, `state`.
-        public var kind: String {
+        package var kind: String {
             switch self {
             case .affine: return "affine"
             case .elementwise(let op, let lanes, let width), .binary(let op, let lanes, let width):
@@ -50,7 +50,7 @@ public struct LayerChain: Sendable {
 
         /// Stored numbers: matrix entries (dense: all, sparse: the non-zeros), biases and
         /// initial values.
-        public var parameters: Int {
+        package var parameters: Int {
             switch self {
             case .affine(let w, let b): return Self.stored(w) + b.count
             case .state(let a, let initial): return Self.stored(a) + initial.count
@@ -59,7 +59,7 @@ public struct LayerChain: Sendable {
         }
 
         /// Non-zero numbers among the parameters.
-        public var nonZeros: Int {
+        package var nonZeros: Int {
             switch self {
             case .affine(let w, let b): return Self.nonZeros(w) + b.filter { $0 != 0 }.count
             case .state(let a, let initial): return Self.nonZeros(a) + initial.filter { $0 != 0 }.count
@@ -81,18 +81,18 @@ public struct LayerChain: Sendable {
         }
     }
 
-    public var modelName: String
-    public var inputWidth: Int
-    public var layers: [Layer]
+    package var modelName: String
+    package var inputWidth: Int
+    package var layers: [Layer]
 
-    public var outputWidth: Int { layers.last?.outputWidth ?? inputWidth }
+    package var outputWidth: Int { layers.last?.outputWidth ?? inputWidth }
     /// The widest vector between two layers (the input and output included).
-    public var width: Int { layers.reduce(inputWidth) { max($0, $1.outputWidth) } }
-    public var parameters: Int { layers.reduce(0) { $0 + $1.parameters } }
-    public var nonZeros: Int { layers.reduce(0) { $0 + $1.nonZeros } }
+    package var width: Int { layers.reduce(inputWidth) { max($0, $1.outputWidth) } }
+    package var parameters: Int { layers.reduce(0) { $0 + $1.parameters } }
+    package var nonZeros: Int { layers.reduce(0) { $0 + $1.nonZeros } }
 
     /// The report `--emit layers` prints: one line per layer, then the totals.
-    public var report: String {
+    package var report: String {
         var lines = ["layer chain of model \(modelName): \(layers.count) layers, input \(inputWidth), output \(outputWidth), widest \(width), \(parameters) parameters (\(nonZeros) non-zero)"]
         lines.append("  layer  kind                     in -> out   parameters   non-zeros")
         for (k, layer) in layers.enumerated() {

@@ -1,16 +1,16 @@
 import RNNRuntime
 
 /// Why a program has no layer chain.
-public enum LayerChainError: Error, Sendable, CustomStringConvertible {
+package enum LayerChainError: Error, Sendable, CustomStringConvertible {
     /// The program uses what a chain of standard layers cannot express (E0603), at the
     /// source of the state or value that does.
     case unsupported(String, at: SourceRange? = nil)
     /// Building the chain would pass a compile-time work limit (E0601).
     case tooLarge(String)
 
-    public var description: String { diagnostic.message }
+    package var description: String { diagnostic.message }
 
-    public var diagnostic: Diagnostic {
+    package var diagnostic: Diagnostic {
         switch self {
         case .unsupported(let why, let range): return Diagnostic(.noLayerChain, "the program has no layer chain: \(why)", at: range)
         case .tooLarge(let why): return Diagnostic(.tooLarge, "the layer chain is too large to build: \(why)", at: nil)
@@ -82,8 +82,8 @@ struct ChainGraph {
 /// Turns an IR program into its layer chain: the program's dataflow as nonlinear nodes and
 /// state layers over affine forms (`ChainGraph`), then a schedule of that graph into
 /// layers that keeps few lanes alive (`LayerScheduler`).
-public enum LayerChainBuilder {
-    public static func build(_ program: IRProgram) throws(LayerChainError) -> LayerChain {
+package enum LayerChainBuilder {
+    package static func build(_ program: IRProgram) throws(LayerChainError) -> LayerChain {
         let graph = try graph(of: program)
         return try LayerScheduler.schedule(graph, modelName: program.modelName, inputWidth: program.inputWidth)
     }
@@ -94,7 +94,7 @@ extension Compiler {
     /// elaborated (the optimizer's folds of large constants would cost the chain the
     /// exactness `ChainGraph.exactProductLimit` keeps); nil after reporting why there is
     /// none (E0603, or E0601 past a work limit).
-    public func layerChain(of compiled: CompiledModel) -> LayerChain? {
+    package func layerChain(of compiled: CompiledModel) -> LayerChain? {
         do {
             return try LayerChainBuilder.build(compiled.ir)
         } catch {
@@ -106,7 +106,7 @@ extension Compiler {
 
 extension LayerChainBuilder {
     /// Most coefficients the composed affine forms of one program may hold (about 400 MB).
-    public static let maxStoredEntries = 1 << 23
+    package static let maxStoredEntries = 1 << 23
 
 
     /// Every state group must be affine time-invariant (LSRL's LinState: the only recurrence

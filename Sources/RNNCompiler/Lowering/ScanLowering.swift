@@ -9,9 +9,9 @@ import RNNRuntime
 /// as a scan over its eigenvalues when `ModalDecomposition` accepts `A` and otherwise as a
 /// matrix recurrence over time-batched input terms, nonlinear ones step by step. A
 /// node on no cycle runs batched once its operands are known.
-public enum ScanLowering {
+package enum ScanLowering {
     /// `diagonalize: false` keeps every dense `A` as a matrix recurrence (for comparisons).
-    public static func plan(_ ir: IRProgram, _ lowered: StepLowering.Lowered, diagonalize: Bool = true) -> (ScanPlan, [WeightMatrix]) {
+    package static func plan(_ ir: IRProgram, _ lowered: StepLowering.Lowered, diagonalize: Bool = true) -> (ScanPlan, [WeightMatrix]) {
         let reads = RecurrenceAnalysis.stateDependencies(ir)
         let slotReads = RecurrenceTerms.readCounts(lowered.program)
         let groups = RecurrenceAnalysis.analyze(ir)
@@ -95,7 +95,7 @@ public enum ScanLowering {
 
     /// The eigen-decomposition a dense affine group's scan uses, or why it keeps the matrix
     /// recurrence (`ModalDecomposition` states the rule).
-    public static func modalForm(_ group: StateRecurrence, width: Int) -> Result<ModalForm, ModalDecomposition.Refusal> {
+    package static func modalForm(_ group: StateRecurrence, width: Int) -> Result<ModalForm, ModalDecomposition.Refusal> {
         // Checked before the dense copy of `A`: a wide state must not cost width² memory here.
         guard width <= ModalDecomposition.maxWidth else { return .failure(.tooWide(width)) }
         var a = [Double](repeating: 0, count: width * width)
@@ -151,18 +151,18 @@ public enum ScanLowering {
     /// which their frameworks run in Float32), Float64 when every weight is written in the
     /// source (hand-built programs such as LSRL's, whose large constants and exact
     /// thresholds need Float64; docs/runtime.md gives the counterexamples).
-    public static func lowerModel(_ ir: IRProgram) -> Artifact.Model {
+    package static func lowerModel(_ ir: IRProgram) -> Artifact.Model {
         let (program, plan) = lower(ir)
         return Artifact.Model(program: program, plan: plan, precision: precision(of: ir))
     }
 
     /// Float32 when any weight came from a weights file, Float64 otherwise (see `lowerModel`).
-    public static func precision(of ir: IRProgram) -> Precision {
+    package static func precision(of ir: IRProgram) -> Precision {
         ir.params.contains { if case .weightsFile = $0.origin { return true } else { return false } } ? .float32 : .float64
     }
 
     /// Lowers an IR program to a step program that also carries its scan plan.
-    public static func lower(_ ir: IRProgram, diagonalize: Bool = true) -> (StepProgram, ScanPlan) {
+    package static func lower(_ ir: IRProgram, diagonalize: Bool = true) -> (StepProgram, ScanPlan) {
         let lowered = StepLowering.lowerWithMap(ir)
         let (plan, extra) = self.plan(ir, lowered, diagonalize: diagonalize)
         var program = lowered.program

@@ -4,19 +4,19 @@ import RNNRuntime
 ///
 /// Inputs get their own slots; a state read reads the state's slot directly; constants are
 /// loaded into their slots once per session. Fusion and slot reuse belong to the optimizer.
-public enum StepLowering {
-    public static func lower(_ ir: IRProgram) -> StepProgram { lowerWithMap(ir).program }
+package enum StepLowering {
+    package static func lower(_ ir: IRProgram) -> StepProgram { lowerWithMap(ir).program }
 
     /// The step program and where each IR node went.
-    public struct Lowered {
-        public var program: StepProgram
+    package struct Lowered {
+        package var program: StepProgram
         /// The slot holding each node's value.
-        public var slotOfNode: [Int]
+        package var slotOfNode: [Int]
         /// The instruction computing each node (nil for inputs, state reads and constants).
-        public var instructionOfNode: [Int?]
+        package var instructionOfNode: [Int?]
     }
 
-    public static func lowerWithMap(_ ir: IRProgram) -> Lowered {
+    package static func lowerWithMap(_ ir: IRProgram) -> Lowered {
         var slotSizes: [Int] = []
         var slotOf = [Int](repeating: -1, count: ir.nodes.count)
         var inputSlots: [Int] = []

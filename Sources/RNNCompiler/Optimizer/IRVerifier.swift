@@ -1,8 +1,8 @@
 /// Checks the structural invariants of an IR program: operands precede their users, every
 /// reference exists, and every size agrees. Run between passes with `--verify-each`.
-public enum IRVerifier {
+package enum IRVerifier {
     /// Every problem found (empty when the program is well formed).
-    public static func verify(_ p: IRProgram) -> [String] {
+    package static func verify(_ p: IRProgram) -> [String] {
         var problems: [String] = []
         func size(_ id: ValueID, usedBy i: Int) -> Int? {
             guard id.index >= 0, id.index < i else {

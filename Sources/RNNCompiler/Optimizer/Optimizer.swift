@@ -3,14 +3,19 @@
 public enum Optimizer {
     /// The pipeline, in order. Constant folding exposes affine maps; simplification and
     /// fusion shrink them; CSE and DCE clean up; storage is chosen last.
-    public static let pipeline: [Pass] = [
+    package static let pipeline: [Pass] = [
         .constantFolding, .concatSliceSimplification, .affineFusion, .commonSubexpressions,
         .deadCodeElimination, .stateMerging, .concatSliceSimplification, .affineFusion, .deadCodeElimination, .sparsity,
     ]
 
+    /// An optimizer pass that broke the program's invariants (an internal error, not the
+    /// user's): what `Compiler.compile` throws when the IR verifier finds one.
     public struct VerificationFailure: Error, CustomStringConvertible {
+        /// The pass after which the verifier failed.
         public let pass: String
+        /// What the verifier found, one line each.
         public let problems: [String]
+        /// The pass and its problems, for an internal-error report.
         public var description: String { "IR verification failed after pass '\(pass)':\n" + problems.joined(separator: "\n") }
     }
 
@@ -18,7 +23,7 @@ public enum Optimizer {
     /// whose inputs declare their values gets the folds that keep its error bounds
     /// (`PrecisionGuard`); others get every fold but those that scale a computed sum by a
     /// large factor (`Exactness`).
-    public static func optimize(_ program: IRProgram, verifyEach: Bool = false, passes: [Pass]? = nil,
+    package static func optimize(_ program: IRProgram, verifyEach: Bool = false, passes: [Pass]? = nil,
                                 trace: ((String) -> Void)? = nil) throws(VerificationFailure) -> IRProgram {
         if let passes { return try run(passes, on: program, verifyEach: verifyEach, trace: trace) }
         guard PrecisionGuard.applies(to: program) else { return try run(pipeline, on: program, verifyEach: verifyEach, trace: trace) }

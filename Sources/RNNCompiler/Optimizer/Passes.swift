@@ -2,8 +2,8 @@ import RNNRuntime
 
 /// A named IR-to-IR transformation. Every pass preserves the program's outputs (checked
 /// against the reference interpreter by the optimizer tests).
-public struct Pass: Sendable {
-    public let name: String
+package struct Pass: Sendable {
+    package let name: String
     let run: @Sendable (IRProgram) -> IRProgram
 }
 

@@ -30,9 +30,6 @@ extension WeightMatrix {
         }
     }
 
-    /// Entries stored: all of a dense matrix, the non-zeros of a sparse one.
-    public var storedCount: Int { isSparse ? nonZeroCount : rows * cols }
-
     /// A row-major `n x n` matrix, stored by density like `fromRows`.
     static func fromDense(_ values: [Double], n: Int) -> WeightMatrix {
         fromRows((0..<n).map { r in (0..<n).compactMap { c in values[r * n + c] == 0 ? nil : (c, values[r * n + c]) } }, cols: n)

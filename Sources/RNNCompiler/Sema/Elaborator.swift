@@ -8,11 +8,13 @@ public struct ElaborationOptions {
     public var settings: [(name: String, value: String)]
     /// Tensors to bind to `param`s by name.
     public var weights: SafeTensors.File?
+    /// The weights files' paths, for messages (`a.safetensors, b.safetensors`).
     public var weightsPath: String?
     /// Record how every compile-time Double was made (`IRProgram.exactConstants`), for
     /// exact mode; off by default, as it costs time on large compile-time tensors.
-    public var recordsExactConstants = false
+    package var recordsExactConstants = false
 
+    /// Options for one model; `settings` are `--set` overrides as source text.
     public init(modelName: String? = nil, settings: [(name: String, value: String)] = [], weights: SafeTensors.File? = nil, weightsPath: String? = nil) {
         self.modelName = modelName
         self.settings = settings

@@ -3,15 +3,15 @@ import RNNRuntime
 import RNNStdlib
 
 /// All declarations reachable from a root file through `use`.
-public struct ModuleSet {
-    public var root: SourceFileAST
-    public var files: [SourceFileAST]
+package struct ModuleSet {
+    package var root: SourceFileAST
+    package var files: [SourceFileAST]
     /// Every function of every loaded file, by name.
-    public var functions: [String: FunctionDecl]
+    package var functions: [String: FunctionDecl]
     /// Every model of every loaded file, by name.
-    public var models: [String: ModelDecl]
+    package var models: [String: ModelDecl]
     /// The standard library's folder (canonical), when one was given.
-    public var stdlib: String? = nil
+    package var stdlib: String? = nil
 
     /// The stdlib module a declaration comes from (`cells.gru`), or nil for the user's files.
     func stdlibModule(of range: SourceRange) -> String? {
@@ -29,6 +29,8 @@ public struct ModuleSet {
 /// the loader's path on macOS), not from `argv[0]`, which is only `rnnc` when a shell found
 /// the binary through `PATH`.
 public enum StdlibLocator {
+    /// The standard library's folder: `override` when given, else the first of the places
+    /// above that holds one; nil when none does.
     public static func locate(override: String? = nil) -> String? {
         if let override { return override }
         if let env = ProcessInfo.processInfo.environment["RNNC_STDLIB"], !env.isEmpty { return env }

@@ -2,10 +2,10 @@ import Foundation
 
 /// "Did you mean" for unknown names: the closest known name by edit distance, and the stdlib
 /// module that defines a function the program did not import.
-public enum Suggestions {
+package enum Suggestions {
     /// The known name closest to `name`, if it is close: at most one edit for short names,
     /// a third of the name's length for longer ones.
-    public static func closest(to name: String, among candidates: some Sequence<String>) -> String? {
+    package static func closest(to name: String, among candidates: some Sequence<String>) -> String? {
         let limit = max(1, name.count / 3)
         var best: (String, Int)?
         for c in candidates where c != name {
@@ -22,7 +22,7 @@ public enum Suggestions {
 
     /// Edit distance with adjacent transpositions (`onse` → `ones` is one edit); stops early
     /// (returning more than `limit`) once it must exceed it.
-    public static func editDistance(_ a: String, _ b: String, limit: Int = .max) -> Int {
+    package static func editDistance(_ a: String, _ b: String, limit: Int = .max) -> Int {
         let a = Array(a), b = Array(b)
         if abs(a.count - b.count) > limit { return limit + 1 }
         if a.isEmpty || b.isEmpty { return max(a.count, b.count) }

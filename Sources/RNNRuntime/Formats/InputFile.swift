@@ -8,11 +8,11 @@ import Foundation
 /// Reads an input file whole: a regular file, a device or pipe (`/dev/stdin`, a FIFO, `<(...)`),
 /// or `-` for standard input. Reads stop at `maxBytes`, so a device that never ends cannot
 /// exhaust memory, and every failure says why (no such file, permission denied, a directory).
-public enum InputFile {
+package enum InputFile {
     /// The largest input rnnc reads: 4 GiB.
-    public static let maxBytes = 1 << 32
+    package static let maxBytes = 1 << 32
 
-    public static func read(_ path: String, maxBytes: Int = InputFile.maxBytes) throws(RuntimeError) -> [UInt8] {
+    package static func read(_ path: String, maxBytes: Int = InputFile.maxBytes) throws(RuntimeError) -> [UInt8] {
         if path == "-" { return try readAll(STDIN_FILENO, shown: "standard input", maxBytes: maxBytes) }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
@@ -41,5 +41,5 @@ public enum InputFile {
     }
 
     /// Whether `bytes` look like a binary file rather than text: a NUL byte in the first 8 KiB.
-    public static func isBinary(_ bytes: [UInt8]) -> Bool { bytes.prefix(8192).contains(0) }
+    package static func isBinary(_ bytes: [UInt8]) -> Bool { bytes.prefix(8192).contains(0) }
 }

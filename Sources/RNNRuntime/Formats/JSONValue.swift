@@ -2,7 +2,7 @@
 ///
 /// A small strict parser (RFC 8259 plus `NaN`, `Infinity` and `-Infinity`, which Python's
 /// json module writes). Nesting is limited so hostile input cannot overflow the stack.
-public indirect enum JSONValue: Sendable {
+package indirect enum JSONValue: Sendable {
     case number(Double, offset: Int)
     case string(String, offset: Int)
     case bool(Bool, offset: Int)
@@ -10,15 +10,15 @@ public indirect enum JSONValue: Sendable {
     case array([JSONValue], offset: Int)
     case object([(key: String, value: JSONValue)], offset: Int)
 
-    public static let maxDepth = 64
+    package static let maxDepth = 64
 
-    public var offset: Int {
+    package var offset: Int {
         switch self {
         case .number(_, let o), .string(_, let o), .bool(_, let o), .null(let o), .array(_, let o), .object(_, let o): return o
         }
     }
 
-    public var typeName: String {
+    package var typeName: String {
         switch self {
         case .number: return "a number"
         case .string: return "a string"
@@ -29,7 +29,7 @@ public indirect enum JSONValue: Sendable {
         }
     }
 
-    public static func parse(_ bytes: [UInt8], path: String) throws(RuntimeError) -> JSONValue {
+    package static func parse(_ bytes: [UInt8], path: String) throws(RuntimeError) -> JSONValue {
         var p = JSONParser(bytes: bytes, path: path)
         p.skipSpace()
         let v = try p.value(depth: 0)

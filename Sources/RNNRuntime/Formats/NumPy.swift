@@ -4,15 +4,15 @@ import Foundation
 ///
 /// Reads little-endian float16/32/64, int8/16/32/64, uint8 and bool arrays in C order;
 /// writes float32 or float64.
-public enum NumPy {
-    public struct Array: Sendable {
-        public var shape: [Int]
-        public var values: [Double]
+package enum NumPy {
+    package struct Array: Sendable {
+        package var shape: [Int]
+        package var values: [Double]
     }
 
     static let magic: [UInt8] = [0x93] + Swift.Array("NUMPY".utf8)
 
-    public static func decode(_ bytes: [UInt8], path: String) throws(RuntimeError) -> Array {
+    package static func decode(_ bytes: [UInt8], path: String) throws(RuntimeError) -> Array {
         func bad(_ m: String) -> RuntimeError { .badFile(path: path, line: nil, column: nil, message: "not a valid .npy file: \(m)", lineText: nil) }
         guard bytes.count >= 10, Swift.Array(bytes[0..<6]) == magic else { throw bad("missing the \\x93NUMPY magic") }
         let major = bytes[6]
@@ -95,7 +95,7 @@ public enum NumPy {
         }
     }
 
-    public static func encode(shape: [Int], values: [Double], float32: Bool) -> [UInt8] {
+    package static func encode(shape: [Int], values: [Double], float32: Bool) -> [UInt8] {
         let dims = shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? "," : "")
         var header = "{'descr': '\(float32 ? "<f4" : "<f8")', 'fortran_order': False, 'shape': (\(dims)), }"
         // Pad so that the data starts on a 64-byte boundary; the header ends with '\n'.

@@ -15,11 +15,11 @@ import Foundation
 ///   file is removed on failure and when the process is interrupted (SIGINT, SIGTERM, SIGHUP);
 ///   only SIGKILL can leave one behind, named `.NAME.rnnc-tmp-*`;
 /// - a symbolic link is followed: its target is replaced, the link kept.
-public enum OutputFile {
+package enum OutputFile {
     /// Called with the destination once its temporary file exists (tests deliver a signal here).
     nonisolated(unsafe) static var temporaryCreated: ((String) -> Void)?
 
-    public static func write(_ bytes: [UInt8], to path: String) throws(RuntimeError) {
+    package static func write(_ bytes: [UInt8], to path: String) throws(RuntimeError) {
         if path == "-" { return try writeAll(bytes, to: STDOUT_FILENO, path: "standard output") }
         guard !path.isEmpty else { throw .io("cannot write to an empty path") }
         var target = path
@@ -150,6 +150,6 @@ private enum PendingTemporary {
 }
 
 /// Writes bytes to `path` as `OutputFile.write` does (atomically for a regular file).
-public func writeAtomically(_ bytes: [UInt8], to path: String) throws(RuntimeError) {
+package func writeAtomically(_ bytes: [UInt8], to path: String) throws(RuntimeError) {
     try OutputFile.write(bytes, to: path)
 }

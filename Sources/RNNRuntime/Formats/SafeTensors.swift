@@ -5,6 +5,7 @@ public enum DType: String, Sendable, CaseIterable {
     case f64 = "F64", f32 = "F32", f16 = "F16", bf16 = "BF16"
     case i64 = "I64", i32 = "I32", i16 = "I16", i8 = "I8", u8 = "U8", bool = "BOOL"
 
+    /// Bytes per element.
     public var byteSize: Int {
         switch self {
         case .f64, .i64: return 8
@@ -14,16 +15,22 @@ public enum DType: String, Sendable, CaseIterable {
         }
     }
 
+    /// Whether the elements are floating-point numbers.
     public var isFloatingPoint: Bool { self == .f64 || self == .f32 || self == .f16 || self == .bf16 }
 }
 
 /// One tensor read from or written to a safetensors file; raw little-endian bytes.
 public struct NamedTensor: Sendable, Equatable {
+    /// The tensor's name in the file.
     public var name: String
+    /// Its element type.
     public var dtype: DType
+    /// Its shape, outermost dimension first.
     public var shape: [Int]
+    /// Its elements, row-major and little-endian, as stored.
     public var bytes: [UInt8]
 
+    /// A tensor from its stored bytes.
     public init(name: String, dtype: DType, shape: [Int], bytes: [UInt8]) {
         self.name = name
         self.dtype = dtype
@@ -31,6 +38,7 @@ public struct NamedTensor: Sendable, Equatable {
         self.bytes = bytes
     }
 
+    /// An F64 tensor of `values`, row-major.
     public init(name: String, shape: [Int], float64 values: [Double]) {
         var bytes = [UInt8]()
         bytes.reserveCapacity(values.count * 8)
@@ -46,6 +54,7 @@ public struct NamedTensor: Sendable, Equatable {
         self.init(name: name, dtype: .f32, shape: shape, bytes: bytes)
     }
 
+    /// An I64 tensor of `values`, row-major.
     public init(name: String, shape: [Int], int64 values: [Int]) {
         var bytes = [UInt8]()
         bytes.reserveCapacity(values.count * 8)
@@ -53,6 +62,7 @@ public struct NamedTensor: Sendable, Equatable {
         self.init(name: name, dtype: .i64, shape: shape, bytes: bytes)
     }
 
+    /// The number of elements (the product of the shape).
     public var elementCount: Int { shape.reduce(1, *) }
 
     /// The values as Float64 (any dtype; integers convert exactly up to 2^53).
@@ -108,22 +118,29 @@ public enum SafeTensors {
     /// Headers larger than this are rejected (the format's own reference limit).
     public static let maxHeaderBytes = 100_000_000
 
+    /// A whole safetensors file: its tensors, in order, and its `__metadata__` strings.
     public struct File: Sendable {
+        /// The tensors, in the order they are stored.
         public var tensors: [NamedTensor]
+        /// The header's `__metadata__` entries.
         public var metadata: [String: String]
 
+        /// A file of these tensors and metadata.
         public init(tensors: [NamedTensor], metadata: [String: String] = [:]) {
             self.tensors = tensors
             self.metadata = metadata
         }
 
-        public subscript(name: String) -> NamedTensor? { tensors.first { $0.name == name } }
+        package subscript(name: String) -> NamedTensor? { tensors.first { $0.name == name } }
     }
 
+    /// Reads and checks a safetensors file (untrusted: sizes, offsets and names are checked
+    /// before use).
     public static func read(path: String) throws(RuntimeError) -> File {
         try decode(try InputFile.read(path), path: path)
     }
 
+    /// Decodes a safetensors file's bytes; `path` names it in errors.
     public static func decode(_ bytes: [UInt8], path: String) throws(RuntimeError) -> File {
         func bad(_ m: String) -> RuntimeError {
             .badFile(path: path, line: nil, column: nil, message: "not a valid safetensors file: \(m)", lineText: nil)

@@ -5,16 +5,21 @@ import Foundation
 /// `isBatch` remembers whether the data came as a batch (`[B, T, n]`) or a single
 /// sequence (`[T, n]`), so outputs are written in the same shape.
 public struct SequenceData: Sendable, Equatable {
+    /// The sequences, each one vector of `width` values per token.
     public var sequences: [[[Double]]]
+    /// Values per token.
     public var width: Int
+    /// Whether the data is a batch of sequences (written as such) rather than one sequence.
     public var isBatch: Bool
 
+    /// Data of several sequences (`isBatch`) or of one.
     public init(sequences: [[[Double]]], width: Int, isBatch: Bool) {
         self.sequences = sequences
         self.width = width
         self.isBatch = isBatch
     }
 
+    /// The data of one sequence.
     public init(sequence: [[Double]], width: Int) {
         self.init(sequences: [sequence], width: width, isBatch: false)
     }
@@ -42,6 +47,7 @@ extension SequenceData {
         try decode(try InputFile.read(path), path: path, format: format)
     }
 
+    /// Decodes data in `format` from its bytes; `path` names it in errors.
     public static func decode(_ bytes: [UInt8], path: String, format: DataFormat) throws(RuntimeError) -> SequenceData {
         switch format {
         case .json: return try JSONData.decode(bytes, path: path)
@@ -69,7 +75,7 @@ extension SequenceData {
 
     /// Values already written as text (one string a value) in a text format: `json`, `csv`
     /// or `text`, laid out as `encode(format:)` lays out numbers.
-    public static func encode(cells: [[[String]]], isBatch: Bool, format: DataFormat) throws(RuntimeError) -> [UInt8] {
+    package static func encode(cells: [[[String]]], isBatch: Bool, format: DataFormat) throws(RuntimeError) -> [UInt8] {
         switch format {
         case .json: return Array(JSONData.encode(cells, isBatch: isBatch).utf8)
         case .csv:
@@ -92,7 +98,7 @@ extension SequenceData {
 }
 
 /// Shortest round-trip decimal (integers without ".0"), or `precision` significant digits.
-public func formatNumber(_ x: Double, float32: Bool = false, precision: Int? = nil) -> String {
+package func formatNumber(_ x: Double, float32: Bool = false, precision: Int? = nil) -> String {
     if x.isNaN { return "NaN" }
     if x.isInfinite { return x > 0 ? "Infinity" : "-Infinity" }
     if let precision { return String(format: "%.\(max(1, precision))g", x) }

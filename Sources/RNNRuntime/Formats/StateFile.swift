@@ -3,26 +3,26 @@
 /// `[k]` (the same for every sequence) or `[B, k]` (one row per sequence of a batch). A
 /// merged state of the compiled program reads and writes as its parts, so the file speaks
 /// of the source's states whatever the optimizer did.
-public enum StateFile {
+package enum StateFile {
     /// A program's states as the file names them: where each source state lives, and every
     /// program state's initial value.
-    public struct Layout: Sendable {
-        public var modelName: String
-        public var named: [NamedState]
-        public var initial: [[Double]]
+    package struct Layout: Sendable {
+        package var modelName: String
+        package var named: [NamedState]
+        package var initial: [[Double]]
 
-        public init(modelName: String, named: [NamedState], initial: [[Double]]) {
+        package init(modelName: String, named: [NamedState], initial: [[Double]]) {
             (self.modelName, self.named, self.initial) = (modelName, named, initial)
         }
 
-        public init(_ program: StepProgram) {
+        package init(_ program: StepProgram) {
             self.init(modelName: program.modelName, named: program.namedStates, initial: program.states.map { program.vectors[$0.initial] })
         }
     }
 
     /// Per sequence, every program state's values (in the layout's order) from the file at
     /// `path`; states the file has no tensor for keep their initial values.
-    public static func read(path: String, layout: Layout, sequences: Int) throws(RuntimeError) -> [[[Double]]] {
+    package static func read(path: String, layout: Layout, sequences: Int) throws(RuntimeError) -> [[[Double]]] {
         try decode(SafeTensors.read(path: path), path: path, layout: layout, sequences: sequences)
     }
 
@@ -55,7 +55,7 @@ public enum StateFile {
 
     /// The file of each sequence's states (`states[q]` in the layout's order): `[B, k]`
     /// tensors when `batched`, else `[k]` (one sequence). F32 or F64.
-    public static func encode(_ states: [[[Double]]], layout: Layout, batched: Bool, float32: Bool) -> [UInt8] {
+    package static func encode(_ states: [[[Double]]], layout: Layout, batched: Bool, float32: Bool) -> [UInt8] {
         precondition(batched || states.count == 1, "one sequence's states unless batched")
         let tensors = layout.named.map { s in
             let values = states.flatMap { $0[s.state][s.offset..<(s.offset + s.size)] }

@@ -3,7 +3,9 @@
 /// program (in chunks, each from the states the last one left); its final states seed a step
 /// session that makes one new token per step, each fed back as the next input.
 public final class Generator<Scalar: BinaryFloatingPoint & Sendable> {
+    /// The model's step program.
     public let program: StepProgram
+    /// The number of token ids (`V` of `input token: 0..<V`).
     public let vocabulary: Int
     private let scan: ScanRunner<Scalar>
     private let session: StepSession<Scalar>
@@ -15,7 +17,7 @@ public final class Generator<Scalar: BinaryFloatingPoint & Sendable> {
     private var logits: [Double]?
 
     /// Most tokens of the prompt per scan run: each chunk's states seed the next.
-    public static var prefillChunk: Int { 512 }
+    package static var prefillChunk: Int { 512 }
 
     /// Tokens per scan run for this model: `prefillChunk`, or fewer where the scan program's
     /// buffers for that many would pass `scanMemoryLimit` (a wide model keeps a row per token
@@ -32,6 +34,8 @@ public final class Generator<Scalar: BinaryFloatingPoint & Sendable> {
     /// Most bytes the scan program's buffers may take during prefill.
     public var scanMemoryLimit = ExecutionMode.defaultScanMemoryLimit
 
+    /// A generator for a language model; throws when the model's one input is not a
+    /// token input or its output is not one logit per token id.
     public init(model: Artifact.Model, sampler: Sampler, threads: Int? = nil) throws(RuntimeError) {
         let program = model.program
         guard program.inputs.count == 1, let vocabulary = program.inputs[0].vocabulary else {
@@ -69,7 +73,7 @@ public final class Generator<Scalar: BinaryFloatingPoint & Sendable> {
                 (current, last) = (run.states[0], run.lastOutputs[0])
             } else {
                 try session.setStates(current)
-                for token in chunk { last = try session.step(token) }
+                for token in chunk { last = try session.step(doubles: token) }
                 current = session.stateValues()
             }
             done += chunk.count
@@ -83,7 +87,7 @@ public final class Generator<Scalar: BinaryFloatingPoint & Sendable> {
     public func next() throws(RuntimeError) -> Int {
         guard let logits else { throw .inputMismatch("generation has no prompt yet: call prefill first") }
         let id = sampler.next(logits)
-        self.logits = try session.step([Double(id)])
+        self.logits = try session.step(doubles: [Double(id)])
         return id
     }
 }
@@ -91,6 +95,7 @@ public final class Generator<Scalar: BinaryFloatingPoint & Sendable> {
 /// The new tokens of a generation as an `AsyncSequence`: `for try await id in TokenStream(...)`.
 /// Each element is made when asked for (the work runs on the caller's task).
 public struct TokenStream: AsyncSequence {
+    /// A new token's id.
     public typealias Element = Int
 
     let model: Artifact.Model
@@ -105,6 +110,7 @@ public struct TokenStream: AsyncSequence {
         (self.model, self.prompt, self.maxNew, self.sampler, self.float32, self.stopIDs) = (model, prompt, maxNew, sampler, float32, stopIDs)
     }
 
+    /// Makes the tokens one by one.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let stream: TokenStream
         var made = 0
@@ -112,6 +118,7 @@ public struct TokenStream: AsyncSequence {
         var float: Generator<Float>?
         var double: Generator<Double>?
 
+        /// The next new token, or nil after `maxNew` tokens or a stop id.
         public mutating func next() async throws -> Int? {
             guard made < stream.maxNew, !stopped else { return nil }
             if made == 0 {
@@ -130,5 +137,6 @@ public struct TokenStream: AsyncSequence {
         }
     }
 
+    /// An iterator that starts the generation with the prompt.
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(stream: self) }
 }

@@ -5,13 +5,16 @@ import Foundation
 /// the smallest set whose probability reaches `topP` (nucleus sampling). Seeded: the same
 /// seed and logits give the same ids on every platform.
 public struct Sampler: Sendable {
+    /// Softmax temperature; 0 picks the largest logit (greedy).
     public var temperature: Double
     /// Keep only the `topK` likeliest ids (nil: all).
     public var topK: Int?
     /// Keep the likeliest ids whose probabilities add up to at least `topP` (1: all).
     public var topP: Double
+    /// The generator that draws the samples (seeded, so a generation repeats).
     public var random: SplitMix64
 
+    /// A sampler: greedy by default; `seed` seeds the draws.
     public init(temperature: Double = 0, topK: Int? = nil, topP: Double = 1, seed: UInt64 = 0) {
         self.temperature = temperature
         self.topK = topK

@@ -15,7 +15,9 @@ public enum Precision: String, Sendable, Codable, CaseIterable {
 /// `NAME.row_offsets`, `NAME.columns` and `NAME.values`; vectors (biases, constants,
 /// initial states) named after what uses them (`tensorNames`). Values are F32 when the model runs in Float32, else F64.
 public enum Artifact {
+    /// The metadata `format` of every rnnc artifact.
     public static let formatName = "rnnc"
+    /// The format version this rnnc writes (docs/artifact.md).
     public static let formatVersion = 4
     /// Versions this rnnc reads: version 4 only added token inputs and `gather`, so a
     /// version-3 file reads as it is.
@@ -24,10 +26,14 @@ public enum Artifact {
     /// A compiled model: its step program, the plan for running whole sequences, and the
     /// precision it runs in unless the caller asks for another (metadata `precision`).
     public struct Model: Sendable, Equatable {
+        /// The step program: one token at a time.
         public var program: StepProgram
+        /// The scan plan: how whole sequences run.
         public var plan: ScanPlan
+        /// The precision it runs in unless the caller asks for another.
         public var precision: Precision
 
+        /// A model of a step program and its plan.
         public init(program: StepProgram, plan: ScanPlan, precision: Precision = .float64) {
             self.program = program
             self.plan = plan
@@ -35,6 +41,7 @@ public enum Artifact {
         }
     }
 
+    /// The artifact's bytes (`Model.write(to:)` writes them); `metadata` adds header entries.
     public static func encode(_ model: Model, metadata extra: [String: String] = [:]) -> [UInt8] {
         let program = model.program
         let (names, vectorNames) = tensorNames(program)
@@ -72,7 +79,7 @@ public enum Artifact {
     /// name (`matrix.N` when it has none); a vector after what uses it: `STATE.initial`, `M.bias`
     /// (the bias of matrix `M`'s product), `constant`; `vector.N` when nothing does. A name
     /// taken already gets `#2`, `#3`, ... The exporters name their weights the same way.
-    public static func tensorNames(_ program: StepProgram) -> (matrices: [String], vectors: [String]) {
+    package static func tensorNames(_ program: StepProgram) -> (matrices: [String], vectors: [String]) {
         var used = Set<String>()
         func unique(_ base: String, sparse: Bool = false) -> String {
             var name = base, k = 1
@@ -103,10 +110,13 @@ public enum Artifact {
         return s.count > 200 ? String(s.prefix(200)) + "..." : s
     }
 
+    /// Reads and checks an artifact (`Model.init(contentsOf:)` is the same).
     public static func load(path: String) throws(RuntimeError) -> Model {
         try decode(try InputFile.read(path), path: path)
     }
 
+    /// Decodes and checks an artifact's bytes; `path` names it in errors. The bytes are
+    /// untrusted: every size, index and plan is checked before the model can run.
     public static func decode(_ bytes: [UInt8], path: String) throws(RuntimeError) -> Model {
         func bad(_ m: String) -> RuntimeError { .badFile(path: path, line: nil, column: nil, message: "not a valid rnnc artifact: \(m)", lineText: nil) }
         let file = try SafeTensors.decode(bytes, path: path)

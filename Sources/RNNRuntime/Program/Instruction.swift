@@ -1,6 +1,6 @@
 /// One instruction of a step program. Operands are slot numbers. Four structural kinds; what
 /// an element-wise op computes is its entry in the op table (`RNNOps`).
-public enum Instruction: Sendable, Equatable {
+package enum Instruction: Sendable, Equatable {
     /// `dst = epilogue(matrices[matrix] * src (+ vectors[bias]))`; the epilogue, when there
     /// is one, is a unary element-wise op applied while the product's rows are in cache.
     case affine(dst: Int, src: Int, matrix: Int, bias: Int?, epilogue: ElementwiseOp?)
@@ -14,14 +14,14 @@ public enum Instruction: Sendable, Equatable {
     case gather(dst: Int, src: Int, matrix: Int)
 
     /// The slot this instruction writes.
-    public var destination: Int {
+    package var destination: Int {
         switch self {
         case .affine(let d, _, _, _, _), .elementwise(_, let d, _, _), .concat(let d, _), .slice(let d, _, _), .gather(let d, _, _): return d
         }
     }
 
     /// The slots this instruction reads.
-    public var operands: [Int] {
+    package var operands: [Int] {
         switch self {
         case .affine(_, let s, _, _, _), .slice(_, let s, _), .gather(_, let s, _): return [s]
         case .elementwise(_, _, let l, let r): return r.map { [l, $0] } ?? [l]
@@ -32,7 +32,7 @@ public enum Instruction: Sendable, Equatable {
 
 extension Instruction: CustomStringConvertible {
     /// `$2 = sigmoid(M0 $0 + v0)`: slots as `$n`, matrices as `Mn`, vectors as `vn`.
-    public var description: String {
+    package var description: String {
         func affine(_ src: Int, _ m: Int, _ bias: Int?) -> String { "M\(m) $\(src)" + (bias.map { " + v\($0)" } ?? "") }
         switch self {
         case .affine(let d, let s, let m, let b, nil): return "$\(d) = \(affine(s, m, b))"

@@ -7,7 +7,7 @@ extension Instruction: Codable {
         case op, dst, src, matrix, bias, epilogue, operands, attributes, parts, start
     }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
         let name = try c.decode(String.self, forKey: .op)
         let dst = try c.decode(Int.self, forKey: .dst)
@@ -34,7 +34,7 @@ extension Instruction: Codable {
         }
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
         try c.encode(destination, forKey: .dst)
         switch self {

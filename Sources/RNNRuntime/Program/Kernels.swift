@@ -4,7 +4,7 @@ import RNNKernels
 typealias BoundKernel<Scalar> = (UnsafePointer<Scalar>, UnsafePointer<Scalar>, UnsafeMutablePointer<Scalar>, Int) -> Void
 
 /// Element-wise kernels: each op's own, from the op table, in the run's precision.
-public enum Kernels {
+package enum Kernels {
     /// `out[i] = op(x[i], y[i])` for `i < count` (`y` is ignored by unary ops; pass `x`);
     /// `out` may be `x` or `y`. Float and Double run the table's kernels for that type; other
     /// types the reference definition.
@@ -60,5 +60,5 @@ public enum Kernels {
 
     /// The instruction set the dense and activation kernels use on this CPU ("avx512",
     /// "avx2" or "generic"; the environment variable RNNK_ISA caps it).
-    public static var instructionSet: String { String(cString: rnnk_isa_name(rnnk_detect_isa())) }
+    package static var instructionSet: String { String(cString: rnnk_isa_name(rnnk_detect_isa())) }
 }

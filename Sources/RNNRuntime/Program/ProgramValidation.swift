@@ -2,9 +2,9 @@
 /// that every size agrees, so the executor can never index out of bounds.
 extension StepProgram {
     /// Largest total number of scalars in all slots of one program.
-    public static let maxSlotElements = 1 << 28
+    package static let maxSlotElements = 1 << 28
 
-    public func validate() throws(RuntimeError) {
+    package func validate() throws(RuntimeError) {
         if let problem = firstProblem() { throw .invalidProgram(problem) }
     }
 

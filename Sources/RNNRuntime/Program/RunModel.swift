@@ -27,21 +27,21 @@ public enum ExecutionMode: String, Sendable, CaseIterable {
 /// session and workspace). The scan program's buffers stay within `scanMemoryLimit` bytes:
 /// `auto` runs sequences one at a time per core, then step by step, rather than exceed it;
 /// `scan` fails instead. `threads`: the cores to use (all by default).
-public func runModel(_ model: Artifact.Model, on data: SequenceData, from initialStates: [[[Double]]]? = nil, mode: ExecutionMode = .auto, float32: Bool,
+package func runModel(_ model: Artifact.Model, on data: SequenceData, from initialStates: [[[Double]]]? = nil, mode: ExecutionMode = .auto, float32: Bool,
                      scanMemoryLimit: Int = ExecutionMode.defaultScanMemoryLimit, threads: Int? = nil) throws(RuntimeError) -> SequenceData {
     try runModelKeepingStates(model, on: data, from: initialStates, keepStates: false, mode: mode, float32: float32,
                               scanMemoryLimit: scanMemoryLimit, threads: threads).outputs
 }
 
 /// The outputs of a run and, when asked for, each sequence's states after its last token.
-public struct ModelRun: Sendable {
-    public var outputs: SequenceData
+package struct ModelRun: Sendable {
+    package var outputs: SequenceData
     /// Per sequence, every state's values in the order of `program.states` (empty unless kept).
-    public var finalStates: [[[Double]]]
+    package var finalStates: [[[Double]]]
 }
 
 /// `runModel`, also returning each sequence's final states when `keepStates` is true.
-public func runModelKeepingStates(_ model: Artifact.Model, on data: SequenceData, from initialStates: [[[Double]]]? = nil, keepStates: Bool = true,
+package func runModelKeepingStates(_ model: Artifact.Model, on data: SequenceData, from initialStates: [[[Double]]]? = nil, keepStates: Bool = true,
                                   mode: ExecutionMode = .auto, float32: Bool, scanMemoryLimit: Int = ExecutionMode.defaultScanMemoryLimit,
                                   threads: Int? = nil) throws(RuntimeError) -> ModelRun {
     let program = model.program
@@ -124,7 +124,7 @@ private struct BatchJob: Sendable {
                         let (out, states) = try scan.runKeepingStates(batch: batch, from: initialStates.map { Array($0[range]) }, workspace: workspace)
                         for (k, q) in range.enumerated() { results.store(q, out[k], states[k]) }
                     } else {
-                        let out = try scan.run(batch: batch, workspace: workspace)
+                        let out = try scan.run(batchOfDoubles: batch, workspace: workspace)
                         for (k, q) in range.enumerated() { results.store(q, out[k], nil) }
                     }
                 } catch {
@@ -146,14 +146,14 @@ private struct BatchJob: Sendable {
                             let (out, states) = try scan.runKeepingStates(batch: [seq], from: initialStates.map { [$0[q]] }, workspace: workspace)
                             results.store(q, out[0], states[0])
                         } else {
-                            results.store(q, try scan.run(seq, workspace: workspace), nil)
+                            results.store(q, try scan.run(doubles: seq, workspace: workspace), nil)
                         }
                     } else {
                         session.reset()
                         if let initialStates { try session.setStates(initialStates[q]) }
                         var out: [[Double]] = []
                         out.reserveCapacity(seq.count)
-                        for token in seq { out.append(try session.step(token)) }
+                        for token in seq { out.append(try session.step(doubles: token)) }
                         results.store(q, out, tracksStates ? session.stateValues() : nil)
                     }
                 } catch {

@@ -1,7 +1,7 @@
 extension ScanPlan.Stage: CustomStringConvertible {
     /// One line per stage; a recurrence adds an indented line for each decision of the
     /// compiler (slots as `$n`, matrices as `Mn`, vectors as `vn`).
-    public var description: String {
+    package var description: String {
         switch self {
         case .batched(let list): return "batched over all steps: instructions " + list.map(String.init).joined(separator: ", ")
         case .recurrence(let r):
@@ -25,7 +25,7 @@ extension ScanPlan.Stage: CustomStringConvertible {
 }
 
 extension ScanPlan.OffsetStep: CustomStringConvertible {
-    public var description: String {
+    package var description: String {
         switch self {
         case .instruction(let i): return "\(i)"
         case .fill(let slot, let v): return "$\(slot) = " + (v.map { "v\($0)" } ?? "0")
@@ -35,7 +35,7 @@ extension ScanPlan.OffsetStep: CustomStringConvertible {
 
 extension ScanPlan.CoefficientStep: CustomStringConvertible {
     /// `a$5 = M0 a$3`: `a$n` is the coefficient of the state in slot `n`.
-    public var description: String {
+    package var description: String {
         switch self {
         case .product(let d, let s, let m): return "a$\(d) = M\(m) a$\(s)"
         case .sum(let d, let l, let r): return "a$\(d) = a$\(l) + a$\(r)"

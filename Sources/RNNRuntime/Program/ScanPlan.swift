@@ -11,7 +11,7 @@
 /// their slots, which values are recomputed and which keep one row. The runtime follows the
 /// plan; it holds no rules about ops (`validate` checks only that a plan is safe to run).
 public struct ScanPlan: Sendable, Equatable {
-    public enum Stage: Sendable, Equatable {
+    package enum Stage: Sendable, Equatable {
         /// Instruction indices (into `StepProgram.instructions`) that do not depend on any
         /// unsolved state, run over all time steps.
         case batched([Int])
@@ -19,8 +19,8 @@ public struct ScanPlan: Sendable, Equatable {
     }
 
     /// One group of coupled states and the instructions on its cycle.
-    public struct Recurrence: Sendable, Equatable {
-        public enum Kind: String, Sendable {
+    package struct Recurrence: Sendable, Equatable {
+        package enum Kind: String, Sendable {
             /// `s_t = a_t * s_{t-1} + b_t` element-wise: an associative scan.
             case diagonal = "diagonal"
             /// `s_t = A s_{t-1} + b_t` with a constant dense `A` (`transition`): input terms
@@ -39,39 +39,39 @@ public struct ScanPlan: Sendable, Equatable {
             case sequential = "sequential"
         }
 
-        public var kind: Kind
+        package var kind: Kind
         /// Indices into `StepProgram.states`.
-        public var states: [Int]
+        package var states: [Int]
         /// For each state, the slot holding its next value.
-        public var nextSlots: [Int]
+        package var nextSlots: [Int]
         /// Instruction indices on the cycle (depend on the group and feed its next values), in order.
-        public var instructions: [Int]
+        package var instructions: [Int]
         /// Index into `StepProgram.matrices` of `A` over the concatenated states (kind `.affine`).
-        public var transition: Int?
+        package var transition: Int?
         /// The eigen-decomposition of `A` (kind `.modal`).
-        public var modes: Modes?
+        package var modes: Modes?
         /// Indices into `StepProgram.matrices` of `A, A^2, ..., A^{m-1}`, where `A^m = 0`
         /// (kind `.delay`), at most `maxPowers` of them.
-        public var powers: [Int]
+        package var powers: [Int]
 
         /// Most powers a delay plan holds (so a convolution kernel of up to 9 taps): the
         /// agreement check runs `powers + 3` steps, which a crafted plan must not inflate.
-        public static let maxPowers = 8
+        package static let maxPowers = 8
         /// How the offsets `b_t` are computed (linear kinds): run with the states at zero, they
         /// leave `b_t` in the next slots.
-        public var offsets: [OffsetStep]
+        package var offsets: [OffsetStep]
         /// How the coefficients `a_t` are computed (kind `.diagonal` without `direct`).
-        public var coefficients: [CoefficientStep]
+        package var coefficients: [CoefficientStep]
         /// A one-state diagonal recurrence scanned straight from the slots holding `a_t` and `b_t`.
-        public var direct: Direct?
+        package var direct: Direct?
         /// Cycle instructions run over all rows once the states are known (linear kinds): those
         /// whose values something outside the cycle reads, and what they depend on, in order.
-        public var recompute: [Int]
+        package var recompute: [Int]
         /// Slots that only the cycle reads (kind `.sequential`): they keep one row per sequence,
         /// reused each step, so a step works in cache.
-        public var localSlots: [Int]
+        package var localSlots: [Int]
 
-        public init(kind: Kind, states: [Int], nextSlots: [Int], instructions: [Int], transition: Int? = nil, modes: Modes? = nil,
+        package init(kind: Kind, states: [Int], nextSlots: [Int], instructions: [Int], transition: Int? = nil, modes: Modes? = nil,
                     powers: [Int] = [], offsets: [OffsetStep] = [], coefficients: [CoefficientStep] = [], direct: Direct? = nil,
                     recompute: [Int] = [], localSlots: [Int] = []) {
             self.kind = kind
@@ -90,7 +90,7 @@ public struct ScanPlan: Sendable, Equatable {
     }
 
     /// One step of the offset pass, over every row.
-    public enum OffsetStep: Sendable, Equatable {
+    package enum OffsetStep: Sendable, Equatable {
         /// Runs a cycle instruction as it is.
         case instruction(Int)
         /// Fills a slot with a vector (an affine map's bias, applied to a value known to be
@@ -100,7 +100,7 @@ public struct ScanPlan: Sendable, Equatable {
 
     /// One step of the coefficient pass. Each slot the state reaches has a coefficient buffer
     /// (one value per row and element); a state's own is all ones; a slot without one is zero.
-    public enum CoefficientStep: Sendable, Equatable {
+    package enum CoefficientStep: Sendable, Equatable {
         /// `c[dst] = M c[src]` (rows of `matrix`, without bias).
         case product(dst: Int, src: Int, matrix: Int)
         /// `c[dst] = c[lhs] + c[rhs]`.
@@ -112,7 +112,7 @@ public struct ScanPlan: Sendable, Equatable {
         /// `c[dst] = c[src][start ..< start + size(dst)]`.
         case slice(dst: Int, src: Int, start: Int)
 
-        public var destination: Int {
+        package var destination: Int {
             switch self {
             case .product(let d, _, _), .sum(let d, _, _), .scale(let d, _, _), .concat(let d, _), .slice(let d, _, _): return d
             }
@@ -121,17 +121,17 @@ public struct ScanPlan: Sendable, Equatable {
 
     /// `next = coefficient * s + offset` (or `s + offset` without a coefficient), element-wise,
     /// from row 0 of the state; every row of a written slot is filled.
-    public struct Direct: Sendable, Equatable {
-        public var coefficient: Int?
-        public var offset: Int
+    package struct Direct: Sendable, Equatable {
+        package var coefficient: Int?
+        package var offset: Int
         /// Where to write `coefficient * s` each step (something reads it), or nil.
-        public var product: Int?
+        package var product: Int?
         /// Whether the state's rows `1 ..< T` are written (something reads them).
-        public var writesState: Bool
+        package var writesState: Bool
         /// Whether the next slot's rows are written (something reads them).
-        public var writesNext: Bool
+        package var writesNext: Bool
 
-        public init(coefficient: Int?, offset: Int, product: Int?, writesState: Bool, writesNext: Bool) {
+        package init(coefficient: Int?, offset: Int, product: Int?, writesState: Bool, writesNext: Bool) {
             self.coefficient = coefficient
             self.offset = offset
             self.product = product
@@ -144,14 +144,14 @@ public struct ScanPlan: Sendable, Equatable {
     /// `z = P⁻¹ s`, mode `j` steps as `z_j ← real[j] * z_j + imaginary[j] * z_partner + c_j`:
     /// a real eigenvalue has `imaginary[j] = 0` (its partner is itself); a complex pair
     /// `a ± ib` is modes `k, k+1` with `imaginary[k] = b > 0`, `imaginary[k+1] = -b`.
-    public struct Modes: Sendable, Equatable {
+    package struct Modes: Sendable, Equatable {
         /// Indices into `StepProgram.matrices` of `P` and `P⁻¹`.
-        public var basis: Int
-        public var inverse: Int
-        public var real: [Double]
-        public var imaginary: [Double]
+        package var basis: Int
+        package var inverse: Int
+        package var real: [Double]
+        package var imaginary: [Double]
 
-        public init(basis: Int, inverse: Int, real: [Double], imaginary: [Double]) {
+        package init(basis: Int, inverse: Int, real: [Double], imaginary: [Double]) {
             self.basis = basis
             self.inverse = inverse
             self.real = real
@@ -159,7 +159,7 @@ public struct ScanPlan: Sendable, Equatable {
         }
 
         /// Each mode's partner (itself for a real mode), or nil when pairs are malformed.
-        public func partners() -> [Int]? {
+        package func partners() -> [Int]? {
             guard real.count == imaginary.count, (real + imaginary).allSatisfy(\.isFinite) else { return nil }
             var partner = Array(real.indices), j = 0
             while j < imaginary.count {
@@ -172,7 +172,7 @@ public struct ScanPlan: Sendable, Equatable {
         }
     }
 
-    public var stages: [Stage]
+    package var stages: [Stage]
 
     /// The matrices the plan itself multiplies by: transitions, modal bases, coefficient products.
     var matrixIndices: Set<Int> {
@@ -186,7 +186,7 @@ public struct ScanPlan: Sendable, Equatable {
         return out
     }
 
-    public init(stages: [Stage]) {
+    package init(stages: [Stage]) {
         self.stages = stages
     }
 }

@@ -22,7 +22,7 @@ extension ScanPlan {
     /// with a residual of 1e-9 and a condition number up to 1e3 (`ModalDecomposition`).
     static let probeTolerance = 1e-5
 
-    public func checkAgreement(with program: StepProgram) throws(RuntimeError) {
+    package func checkAgreement(with program: StepProgram) throws(RuntimeError) {
         var random = SplitMix64(seed: UInt64.random(in: .min ... .max))
         try checkAgreement(with: program, using: &random)
     }

@@ -19,7 +19,7 @@ extension ScanPlan: Codable {
 extension ScanPlan.Stage: Codable {
     private enum Key: String, CodingKey { case stage, instructions }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
         switch try c.decode(String.self, forKey: .stage) {
         case "batched": self = .batched(try c.decode([Int].self, forKey: .instructions))
@@ -28,7 +28,7 @@ extension ScanPlan.Stage: Codable {
         }
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         switch self {
         case .batched(let list):
             var c = encoder.container(keyedBy: Key.self)
@@ -48,7 +48,7 @@ extension ScanPlan.Recurrence: Codable {
         case offsets, coefficients, direct, recompute, localSlots = "local_slots"
     }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
         self.init(kind: try c.decode(Kind.self, forKey: .kind), states: try c.decode([Int].self, forKey: .states),
                   nextSlots: try c.decode([Int].self, forKey: .nextSlots), instructions: try c.decode([Int].self, forKey: .instructions),
@@ -60,7 +60,7 @@ extension ScanPlan.Recurrence: Codable {
                   recompute: try c.decode([Int].self, forKey: .recompute), localSlots: try c.decode([Int].self, forKey: .localSlots))
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
         try c.encode(kind, forKey: .kind)
         try c.encode(states, forKey: .states)
@@ -82,7 +82,7 @@ extension ScanPlan.Recurrence: Codable {
 extension ScanPlan.OffsetStep: Codable {
     private enum Key: String, CodingKey { case step, instruction, slot, vector }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
         switch try c.decode(String.self, forKey: .step) {
         case "instruction": self = .instruction(try c.decode(Int.self, forKey: .instruction))
@@ -91,7 +91,7 @@ extension ScanPlan.OffsetStep: Codable {
         }
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
         switch self {
         case .instruction(let i):
@@ -110,7 +110,7 @@ extension ScanPlan.OffsetStep: Codable {
 extension ScanPlan.CoefficientStep: Codable {
     private enum Key: String, CodingKey { case step, dst, src, matrix, lhs, rhs, coefficient, by, parts, start }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
         func int(_ key: Key) throws -> Int { try c.decode(Int.self, forKey: key) }
         switch try c.decode(String.self, forKey: .step) {
@@ -123,7 +123,7 @@ extension ScanPlan.CoefficientStep: Codable {
         }
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
         try c.encode(destination, forKey: .dst)
         switch self {
@@ -153,14 +153,14 @@ extension ScanPlan.CoefficientStep: Codable {
 extension ScanPlan.Direct: Codable {
     private enum Key: String, CodingKey { case coefficient, offset, product, writesState = "writes_state", writesNext = "writes_next" }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
         self.init(coefficient: try c.decodeIfPresent(Int.self, forKey: .coefficient), offset: try c.decode(Int.self, forKey: .offset),
                   product: try c.decodeIfPresent(Int.self, forKey: .product), writesState: try c.decode(Bool.self, forKey: .writesState),
                   writesNext: try c.decode(Bool.self, forKey: .writesNext))
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
         try c.encodeIfPresent(coefficient, forKey: .coefficient)
         try c.encode(offset, forKey: .offset)
@@ -175,13 +175,13 @@ extension ScanPlan.Recurrence.Kind: Codable {}
 extension ScanPlan.Modes: Codable {
     private enum Key: String, CodingKey { case basis, inverse, real, imaginary }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
         self.init(basis: try c.decode(Int.self, forKey: .basis), inverse: try c.decode(Int.self, forKey: .inverse),
                   real: try c.decode([Double].self, forKey: .real), imaginary: try c.decode([Double].self, forKey: .imaginary))
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
         try c.encode(basis, forKey: .basis)
         try c.encode(inverse, forKey: .inverse)

@@ -3,7 +3,7 @@
 /// and the runner's buffers are not zeroed). It checks no rule about ops: a plan whose
 /// terms are wrong gives wrong numbers, never a bad read or write.
 extension ScanPlan {
-    public func validate(against program: StepProgram) throws(RuntimeError) {
+    package func validate(against program: StepProgram) throws(RuntimeError) {
         var check = PlanCheck(program)
         for stage in stages {
             switch stage {
@@ -189,7 +189,7 @@ private struct PlanCheck {
 extension StepProgram {
     /// Slices run as views into their source in a scan program, never copied: those whose
     /// destination only that slice writes (and is no input, constant or state).
-    public var sliceViews: Set<Int> {
+    package var sliceViews: Set<Int> {
         let fixed = Set(inputSlots + constants.map(\.slot) + states.map(\.slot))
         var writers: [Int: Int] = [:]
         for ins in instructions { writers[ins.destination, default: 0] += 1 }
@@ -202,7 +202,7 @@ extension StepProgram {
     /// Per instruction: whether its value reaches some state's next value, through the
     /// instructions after it (the others feed only outputs). Conservative where a slot has
     /// several writers: each of them counts once the slot is read.
-    public var feedsStates: [Bool] {
+    package var feedsStates: [Bool] {
         var live = Set(states.map(\.update))
         var feeds = [Bool](repeating: false, count: instructions.count)
         for (i, ins) in instructions.enumerated().reversed() where live.contains(ins.destination) {

@@ -3,7 +3,7 @@
 extension ScanRunner {
     /// The bytes a run of `batch` sequences of `steps` tokens allocates for its slots (the
     /// caller's inputs and outputs included, as the worst case); `Int.max` when that overflows.
-    public func workspaceBytes(steps: Int, batch: Int) -> Int {
+    package func workspaceBytes(steps: Int, batch: Int) -> Int {
         let (rows, o1) = max(1, steps).multipliedReportingOverflow(by: max(1, batch))
         let (perRow, o2) = program.slotSizes.reduce(0, +).multipliedReportingOverflow(by: MemoryLayout<Scalar>.stride)
         let (bytes, o3) = rows.multipliedReportingOverflow(by: perRow)
@@ -41,7 +41,7 @@ extension ScanRunner {
         var capacity = 0
         /// Cores one run's matrix products may use: all of them by default; pass 1 when you
         /// run sequences on several threads yourself, so the runs do not compete for cores.
-        public let threads: Int
+        package let threads: Int
         /// Multiply-adds per step of a product (over the batch) from which a sequential
         /// recurrence runs split over the cores; 0 splits every one (for tests).
         var minimumSplitWork = ConvertedMatrix<Scalar>.teamWork
@@ -51,6 +51,7 @@ extension ScanRunner {
         /// Sequential recurrences that ran split over the cores (for tests).
         var splitRecurrences = 0
 
+        /// A workspace whose runs use `threads` cores (all by default).
         public init(threads: Int? = nil) {
             self.threads = max(1, threads ?? Parallel.cores)
         }

@@ -11,7 +11,7 @@ extension ScanRunner {
     /// returns the outputs and each sequence's states after its last token.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func runKeepingStates(batch sequences: [[[Double]]], from states: [[[Double]]]? = nil,
+    package func runKeepingStates(batch sequences: [[[Double]]], from states: [[[Double]]]? = nil,
                                  workspace: Workspace = Workspace()) throws(RuntimeError) -> (outputs: [[[Double]]], states: [[[Double]]]) {
         let (flats, initial) = try prepare(sequences, from: states)
         let (steps, batch, n) = (sequences.first?.count ?? 0, sequences.count, program.outputWidth)
@@ -33,7 +33,7 @@ extension ScanRunner {
     /// whole program on the last token gives its outputs and the states after it.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func runToEnd(batch sequences: [[[Double]]], from states: [[[Double]]]? = nil,
+    package func runToEnd(batch sequences: [[[Double]]], from states: [[[Double]]]? = nil,
                          workspace: Workspace = Workspace()) throws(RuntimeError) -> (lastOutputs: [[Double]], states: [[[Double]]]) {
         let (flats, initial) = try prepare(sequences, from: states)
         let (steps, batch) = (sequences.first?.count ?? 0, sequences.count)
@@ -118,7 +118,7 @@ extension ScanRunner {
 extension StepProgram {
     /// Checks one sequence's state values: one vector per state, of the state's size, in the
     /// order of `states`.
-    public func checkStateValues(_ values: [[Double]]) throws(RuntimeError) {
+    package func checkStateValues(_ values: [[Double]]) throws(RuntimeError) {
         guard values.count == states.count else {
             throw .inputMismatch("\(values.count) state values given, the model has \(states.count) states")
         }

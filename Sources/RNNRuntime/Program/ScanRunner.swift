@@ -15,7 +15,9 @@ import Foundation
 /// entry dispatches to those at run time. The specializations are not `exported`: Swift 6.3's
 /// release builds left their symbols undefined at link time.
 public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecked Sendable {
+    /// The step program whose instructions the plan's stages run.
     public let program: StepProgram
+    /// The plan the compiler made for whole sequences.
     public let plan: ScanPlan
     let matrices: [ConvertedMatrix<Scalar>]
     let vectors: ConvertedVectors<Scalar>
@@ -30,6 +32,8 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     /// Per instruction: whether its value reaches some state (`StepProgram.feedsStates`).
     let feedsStates: [Bool]
 
+    /// A runner of `plan`; the program and the plan are validated first (and against each
+    /// other), so a bad artifact never runs.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public init(program: StepProgram, plan: ScanPlan) throws(RuntimeError) {
@@ -53,7 +57,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     /// Runs one sequence from the initial states; returns one output vector per token.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func run(_ sequence: [[Double]], workspace: Workspace = Workspace()) throws(RuntimeError) -> [[Double]] {
+    public func run(_ sequence: [[Scalar]], workspace: Workspace = Workspace()) throws(RuntimeError) -> [[Scalar]] {
         try run(batch: [sequence], workspace: workspace)[0]
     }
 
@@ -62,7 +66,23 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     /// from the initial states. Returns one output vector per token of each sequence.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func run(batch sequences: [[[Double]]], workspace: Workspace = Workspace()) throws(RuntimeError) -> [[[Double]]] {
+    public func run(batch sequences: [[[Scalar]]], workspace: Workspace = Workspace()) throws(RuntimeError) -> [[[Scalar]]] {
+        try runConverting(batch: sequences, workspace: workspace)
+    }
+
+    /// `run` for Double tokens and outputs, whatever `Scalar` is (the command line's data).
+    package func run(doubles sequence: [[Double]], workspace: Workspace = Workspace()) throws(RuntimeError) -> [[Double]] {
+        try runConverting(batch: [sequence], workspace: workspace)[0]
+    }
+
+    /// `run(batch:)` for Double tokens and outputs, whatever `Scalar` is.
+    package func run(batchOfDoubles sequences: [[[Double]]], workspace: Workspace = Workspace()) throws(RuntimeError) -> [[[Double]]] {
+        try runConverting(batch: sequences, workspace: workspace)
+    }
+
+    /// Checks and flattens the sequences, runs them in lockstep, and splits the outputs by
+    /// token, converting from `T` to `Scalar` and back.
+    private func runConverting<T: BinaryFloatingPoint>(batch sequences: [[[T]]], workspace: Workspace) throws(RuntimeError) -> [[[T]]] {
         let width = program.inputWidth
         let steps = sequences.first?.count ?? 0
         guard sequences.allSatisfy({ $0.count == steps }) else {
@@ -73,7 +93,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
             for token in sequence where token.count != width {
                 throw .inputMismatch("token has \(token.count) values, the model's input has \(width)")
             }
-            try program.checkIDs(sequence, sequence: sequences.count > 1 ? q : nil)
+            try program.inputs.checkIDs(sequence, sequence: sequences.count > 1 ? q : nil)
             var flat = [Scalar]()
             flat.reserveCapacity(steps * width)
             for token in sequence { for v in token { flat.append(Scalar(v)) } }
@@ -81,7 +101,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         }
         let n = program.outputWidth
         return run(flat: flats, steps: steps, workspace: workspace).map { out in
-            (0..<steps).map { t in (0..<n).map { Double(out[t * n + $0]) } }
+            (0..<steps).map { t in (0..<n).map { T(out[t * n + $0]) } }
         }
     }
 

@@ -1,8 +1,10 @@
 import Foundation
 
-/// A named vector port of a program (an input or a state).
+/// A named vector port of a program: an input, or one part of a merged state.
 public struct Port: Codable, Sendable, Equatable {
+    /// Its name in the source.
     public var name: String
+    /// Its width (1 for a token input).
     public var size: Int
     /// For a token input (`input token: 0..<V`): `V`. Its one value must be an integer id in
     /// `0 ..< V`; the runners check every id before a run.
@@ -10,6 +12,7 @@ public struct Port: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey { case name, size, vocabulary }
 
+    /// An input of `size` values, or a token input of ids below `vocabulary`.
     public init(name: String, size: Int, vocabulary: Int? = nil) {
         self.name = name
         self.size = size
@@ -23,19 +26,19 @@ public struct Port: Codable, Sendable, Equatable {
 }
 
 /// A state: its current value lives in `slot`; at the end of each step `update` is copied into it.
-public struct StateSlot: Codable, Sendable, Equatable {
-    public var name: String
-    public var slot: Int
-    public var update: Int
+package struct StateSlot: Codable, Sendable, Equatable {
+    package var name: String
+    package var slot: Int
+    package var update: Int
     /// Index into `StepProgram.vectors` of the initial value.
-    public var initial: Int
+    package var initial: Int
     /// The source's states this slot holds one after another, when the compiler merged
     /// several (`name` is then theirs joined by `+`); nil for one state, `name`.
-    public var parts: [Port]?
+    package var parts: [Port]?
 
     private enum CodingKeys: String, CodingKey { case name, slot, update, initial, parts }
 
-    public init(name: String, slot: Int, update: Int, initial: Int, parts: [Port]? = nil) {
+    package init(name: String, slot: Int, update: Int, initial: Int, parts: [Port]? = nil) {
         self.name = name
         self.slot = slot
         self.update = update
@@ -44,27 +47,29 @@ public struct StateSlot: Codable, Sendable, Equatable {
     }
 }
 
-/// Where one of the source's states lives in a program: state `state`'s values
-/// `offset ..< offset + size`.
+/// One of the source's states (`h`, `lstm#1.c`): its name and width. Where it lives in the
+/// program is internal: state slot `state`'s values `offset ..< offset + size`.
 public struct NamedState: Sendable, Equatable {
+    /// The state's name as `rnnc check` prints it.
     public var name: String
-    public var state: Int
-    public var offset: Int
+    package var state: Int
+    package var offset: Int
+    /// Its width.
     public var size: Int
 
-    public init(name: String, state: Int, offset: Int, size: Int) {
+    package init(name: String, state: Int, offset: Int, size: Int) {
         (self.name, self.state, self.offset, self.size) = (name, state, offset, size)
     }
 }
 
 /// A constant vector loaded into a slot once, when a session starts.
-public struct ConstantSlot: Codable, Sendable, Equatable {
-    public var slot: Int
-    public var vector: Int
+package struct ConstantSlot: Codable, Sendable, Equatable {
+    package var slot: Int
+    package var vector: Int
 
     private enum CodingKeys: String, CodingKey { case slot, vector }
 
-    public init(slot: Int, vector: Int) {
+    package init(slot: Int, vector: Int) {
         self.slot = slot
         self.vector = vector
     }
@@ -76,18 +81,20 @@ public struct ConstantSlot: Codable, Sendable, Equatable {
 /// (see `StepSession`). Inputs are copied into `inputSlots`, the instructions run in order,
 /// the output is the concatenation of `outputSlots`, then every state copies its update.
 public struct StepProgram: Codable, Sendable, Equatable {
+    /// The source model's name.
     public var modelName: String
+    /// The model's inputs in declaration order; a token holds their values concatenated.
     public var inputs: [Port]
-    public var inputSlots: [Int]
-    public var outputSlots: [Int]
-    public var slotSizes: [Int]
-    public var states: [StateSlot]
-    public var constants: [ConstantSlot]
-    public var instructions: [Instruction]
+    package var inputSlots: [Int]
+    package var outputSlots: [Int]
+    package var slotSizes: [Int]
+    package var states: [StateSlot]
+    package var constants: [ConstantSlot]
+    package var instructions: [Instruction]
     /// Weight matrices referenced by `affine` (stored as tensors in an artifact).
-    public var matrices: [WeightMatrix]
+    package var matrices: [WeightMatrix]
     /// Biases, constants and initial states (stored as tensors in an artifact).
-    public var vectors: [[Double]]
+    package var vectors: [[Double]]
 
     /// The artifact's field names (docs/artifact.md); matrices and vectors are tensors.
     enum CodingKeys: String, CodingKey {
@@ -95,7 +102,7 @@ public struct StepProgram: Codable, Sendable, Equatable {
         case slotSizes = "slot_sizes", states, constants, instructions
     }
 
-    public init(modelName: String, inputs: [Port], inputSlots: [Int], outputSlots: [Int], slotSizes: [Int],
+    package init(modelName: String, inputs: [Port], inputSlots: [Int], outputSlots: [Int], slotSizes: [Int],
                 states: [StateSlot], constants: [ConstantSlot], instructions: [Instruction],
                 matrices: [WeightMatrix], vectors: [[Double]]) {
         self.modelName = modelName
@@ -124,14 +131,16 @@ public struct StepProgram: Codable, Sendable, Equatable {
         vectors = []
     }
 
+    /// Values per token: the inputs' widths summed.
     public var inputWidth: Int { inputs.reduce(0) { $0 + $1.size } }
 
     /// The first token id of `token` that is not an integer in its input's range, as a message.
-    public func idProblem(in token: UnsafeBufferPointer<Double>) -> String? { inputs.idProblem(in: token) }
+    package func idProblem<T: BinaryFloatingPoint>(in token: UnsafeBufferPointer<T>) -> String? { inputs.idProblem(in: token) }
 
     /// Checks every token id of a sequence (see `[Port].checkIDs`).
-    public func checkIDs(_ tokens: [[Double]], sequence: Int? = nil) throws(RuntimeError) { try inputs.checkIDs(tokens, sequence: sequence) }
+    package func checkIDs(_ tokens: [[Double]], sequence: Int? = nil) throws(RuntimeError) { try inputs.checkIDs(tokens, sequence: sequence) }
 
+    /// Values per output vector: the outputs' widths summed.
     public var outputWidth: Int { outputSlots.reduce(0) { $0 + slotSizes[$1] } }
 
     /// The source's states by name (`h`, `lstm#1.c`), as `rnnc check` prints them, with
@@ -152,12 +161,12 @@ public struct StepProgram: Codable, Sendable, Equatable {
 extension Array where Element == Port {
     /// The first token id of `token` (these inputs' values concatenated) that is not an
     /// integer in its input's range, as a message; nil when all are.
-    public func idProblem(in token: UnsafeBufferPointer<Double>) -> String? {
+    package func idProblem<T: BinaryFloatingPoint>(in token: UnsafeBufferPointer<T>) -> String? {
         var at = 0
         for port in self {
             defer { at += port.size }
             guard let vocabulary = port.vocabulary, at < token.count else { continue }
-            let id = token[at]
+            let id = Double(token[at])
             guard id >= 0, id < Double(vocabulary), id == id.rounded(.towardZero) else {
                 let shown = id.isFinite && id == id.rounded() && abs(id) < 1e15 ? String(Int(id)) : String(id)
                 return "token id \(shown) of input '\(port.name)' is not an integer in 0..<\(vocabulary)"
@@ -168,12 +177,35 @@ extension Array where Element == Port {
 
     /// Checks every token id of a sequence; the error names the token's position (0-based)
     /// and, given `sequence`, the sequence's.
-    public func checkIDs(_ tokens: [[Double]], sequence: Int? = nil) throws(RuntimeError) {
+    package func checkIDs<T: BinaryFloatingPoint>(_ tokens: [[T]], sequence: Int? = nil) throws(RuntimeError) {
         guard contains(where: { $0.vocabulary != nil }) else { return }
         for (t, token) in tokens.enumerated() {
             if let problem = token.withUnsafeBufferPointer({ idProblem(in: $0) }) {
                 throw .inputMismatch(problem + " (token \(t)" + (sequence.map { " of sequence \($0)" } ?? "") + ")")
             }
         }
+    }
+}
+
+extension StepProgram {
+    /// Bytes the program's weight matrices take once a session has converted them to
+    /// `Scalar`: a dense entry its scalar, a sparse one its scalar and its column index. One
+    /// step reads all of them, so this over the memory bandwidth bounds a step's time.
+    public func weightBytes<Scalar: BinaryFloatingPoint>(as scalar: Scalar.Type) -> Int {
+        let size = MemoryLayout<Scalar>.size
+        var bytes = 0
+        for m in matrices { bytes += m.storedCount * (m.isSparse ? size + 8 : size) }
+        return bytes
+    }
+
+    /// The same program with every sparse matrix stored dense, to compare the two storages.
+    public func withDenseMatrices() -> StepProgram {
+        var dense = self
+        dense.matrices = matrices.map { m in
+            var copy = WeightMatrix(rows: m.rows, cols: m.cols, storage: .dense(m.denseValues()))
+            copy.name = m.name
+            return copy
+        }
+        return dense
     }
 }

@@ -1,8 +1,16 @@
 import Dispatch
 import Foundation
 
-/// Runs a `StepProgram` one token at a time in `Scalar` precision (Float or Double): the
-/// streaming session.
+/// Runs a model one token at a time in `Scalar` precision (`Float` or `Double`): the
+/// streaming session. Tokens, outputs and states are `Scalar` values.
+///
+/// ```swift
+/// let session = try StepSession<Float>(model)
+/// let y = try session.step([1])          // the outputs after one token
+/// let h = try session.state("h")         // a state's current value, by its name
+/// ```
+///
+/// A session is not thread-safe: use one per thread (pass `threads: 1` then).
 ///
 /// Memory layout: all slots live back to back in one buffer, slot `i` at `offsets[i]`,
 /// allocated once. Nothing is allocated per step except the returned output array (use
@@ -14,6 +22,7 @@ import Foundation
 /// entry dispatches to those at run time. The specializations are not `exported`: Swift 6.3's
 /// release builds left their symbols undefined at link time.
 public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
+    /// The program the session runs.
     public let program: StepProgram
     private let buffer: UnsafeMutablePointer<Scalar>
     private let offsets: [Int]
@@ -25,6 +34,12 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     private let hasTokenInputs: Bool
     /// Cores one step's matrix products may use.
     public let threads: Int
+
+    /// Creates a session for a model (an artifact's, or a compiled model's `model`); see
+    /// ``init(program:threads:)``.
+    public convenience init(_ model: Artifact.Model, threads: Int? = nil) throws(RuntimeError) {
+        try self.init(program: model.program, threads: threads)
+    }
 
     /// Creates a session; the program is validated first, so a bad program never runs.
     /// `threads`: cores one step's matrix products may use (all by default; pass 1 when you
@@ -68,63 +83,130 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
         (buffer + offsets[slot]).update(from: v.baseAddress!, count: v.count)
     }
 
-    /// Each state's current value, in the order of `program.states`.
-    public func stateValues() -> [[Double]] {
+    /// The names of the model's states, as `rnnc check` prints them (`h`, `lstm#1.c`).
+    public var stateNames: [String] { program.namedStates.map(\.name) }
+
+    /// The current value of the state called `name` (one of ``stateNames``).
+    public func state(_ name: String) throws(RuntimeError) -> [Scalar] {
+        let named = try namedState(name)
+        let p = buffer + offsets[program.states[named.state].slot] + named.offset
+        return Array(UnsafeBufferPointer(start: p, count: named.size))
+    }
+
+    /// Sets the state called `name` (one of ``stateNames``) to `values`, for the next step:
+    /// to resume a sequence, or to start from a state other than the initial one.
+    public func setState(_ name: String, to values: [Scalar]) throws(RuntimeError) {
+        let named = try namedState(name)
+        guard values.count == named.size else {
+            throw .inputMismatch("state '\(name)' has \(named.size) values, \(values.count) given")
+        }
+        (buffer + offsets[program.states[named.state].slot] + named.offset).update(from: values, count: values.count)
+    }
+
+    private func namedState(_ name: String) throws(RuntimeError) -> NamedState {
+        guard let named = program.namedStates.first(where: { $0.name == name }) else {
+            throw .inputMismatch("model '\(program.modelName)' has no state '\(name)' (its states: \(stateNames.joined(separator: ", ")))")
+        }
+        return named
+    }
+
+    /// Each state's current value, in the order of `program.states` (as state files store them).
+    package func stateValues() -> [[Double]] {
         program.states.map { s in (0..<program.slotSizes[s.slot]).map { Double(buffer[offsets[s.slot] + $0]) } }
     }
 
-    /// Sets every state's value, in the order of `program.states` (to resume a sequence, or
-    /// to start from states other than the initial ones).
-    public func setStates(_ values: [[Double]]) throws(RuntimeError) {
+    /// Sets every state's value, in the order of `program.states`.
+    package func setStates(_ values: [[Double]]) throws(RuntimeError) {
         try program.checkStateValues(values)
         for (s, v) in zip(program.states, values) { for (i, x) in v.enumerated() { buffer[offsets[s.slot] + i] = Scalar(x) } }
     }
 
-    /// Feeds one token (the model's inputs concatenated) and returns the output vector.
+    /// Feeds one token (the model's inputs concatenated) and returns the outputs.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func step(_ token: [Double]) throws(RuntimeError) -> [Double] {
-        var out = [Double](repeating: 0, count: program.outputWidth)
+    public func step(_ token: [Scalar]) throws(RuntimeError) -> [Scalar] {
+        var out = [Scalar](repeating: 0, count: program.outputWidth)
         try step(token, into: &out)
         return out
     }
 
-    /// Feeds one token and writes the output into `output` (`outputWidth` values).
+    /// Feeds one token and writes the outputs into `output`, which must hold
+    /// `program.outputWidth` values; nothing is allocated.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func step(_ token: [Double], into output: inout [Double]) throws(RuntimeError) {
+    public func step(_ token: [Scalar], into output: inout [Scalar]) throws(RuntimeError) {
+        try token.withUnsafeBufferPointer { token throws(RuntimeError) in
+            try output.withUnsafeMutableBufferPointer { output throws(RuntimeError) in try step(token, into: output) }
+        }
+    }
+
+    /// Feeds one token from `token` (`program.inputWidth` values) and writes the outputs into
+    /// `output` (`program.outputWidth` values): the variant for callers that keep their own
+    /// buffers; nothing is allocated.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func step(_ token: UnsafeBufferPointer<Scalar>, into output: UnsafeMutableBufferPointer<Scalar>) throws(RuntimeError) {
         guard token.count == program.inputWidth else {
             throw .inputMismatch("token has \(token.count) values, the model's input has \(program.inputWidth)")
         }
-        if hasTokenInputs, let problem = token.withUnsafeBufferPointer({ program.idProblem(in: $0) }) {
-            throw .inputMismatch(problem)
+        guard output.count == program.outputWidth else {
+            throw .inputMismatch("room for \(output.count) outputs given, the model has \(program.outputWidth)")
         }
-        precondition(output.count == program.outputWidth, "output must hold \(program.outputWidth) values")
+        try advance(token) { k, values, count in (output.baseAddress! + k).update(from: values, count: count) }
+    }
+
+    /// One step: loads `token` (already counted), runs the instructions, hands each output
+    /// slot to `emit` (its offset in the outputs, its values, their count), then moves the
+    /// states on (after the outputs, which may read a state's old value).
+    @inline(__always)
+    private func advance(_ token: UnsafeBufferPointer<Scalar>, emit: (Int, UnsafePointer<Scalar>, Int) -> Void) throws(RuntimeError) {
+        if hasTokenInputs, let problem = program.idProblem(in: token) { throw .inputMismatch(problem) }
         let sizes = program.slotSizes
         var k = 0
         for slot in program.inputSlots {
-            let p = buffer + offsets[slot]
-            for i in 0..<sizes[slot] { p[i] = Scalar(token[k]); k += 1 }
+            (buffer + offsets[slot]).update(from: token.baseAddress! + k, count: sizes[slot])
+            k += sizes[slot]
         }
         ops.withUnsafeBufferPointer { ops in for op in ops { perform(op) } }
         k = 0
         for slot in program.outputSlots {
-            let p = buffer + offsets[slot]
-            for i in 0..<sizes[slot] { output[k] = Double(p[i]); k += 1 }
+            emit(k, buffer + offsets[slot], sizes[slot])
+            k += sizes[slot]
         }
         for s in program.states {
             (buffer + offsets[s.slot]).update(from: buffer + offsets[s.update], count: sizes[s.slot])
         }
     }
 
-    /// Runs a whole sequence from the initial state.
+    /// Runs a whole sequence from the initial states; returns one output vector per token.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func run(_ sequence: [[Double]]) throws(RuntimeError) -> [[Double]] {
+    public func run(_ sequence: [[Scalar]]) throws(RuntimeError) -> [[Scalar]] {
+        reset()
+        var outs: [[Scalar]] = []
+        outs.reserveCapacity(sequence.count)
+        for token in sequence { outs.append(try step(token)) }
+        return outs
+    }
+
+    /// `step` for Double tokens and outputs, whatever `Scalar` is (the command line's data).
+    package func step(doubles token: [Double]) throws(RuntimeError) -> [Double] {
+        guard token.count == program.inputWidth else {
+            throw .inputMismatch("token has \(token.count) values, the model's input has \(program.inputWidth)")
+        }
+        var out = [Double](repeating: 0, count: program.outputWidth)
+        try token.map { Scalar($0) }.withUnsafeBufferPointer { token throws(RuntimeError) in
+            try advance(token) { k, values, count in for i in 0..<count { out[k + i] = Double(values[i]) } }
+        }
+        return out
+    }
+
+    /// `run` for Double tokens and outputs, whatever `Scalar` is.
+    package func run(doubles sequence: [[Double]]) throws(RuntimeError) -> [[Double]] {
         reset()
         var outs: [[Double]] = []
         outs.reserveCapacity(sequence.count)
-        for token in sequence { outs.append(try step(token)) }
+        for token in sequence { outs.append(try step(doubles: token)) }
         return outs
     }
 

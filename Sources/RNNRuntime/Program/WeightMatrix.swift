@@ -2,32 +2,32 @@
 ///
 /// LSRL-style programs are mostly zeros, so sparse storage is chosen whenever it is
 /// smaller; see `WeightMatrix.init(rows:cols:dense:)`.
-public struct WeightMatrix: Sendable, Equatable {
-    public enum Storage: Sendable, Equatable {
+package struct WeightMatrix: Sendable, Equatable {
+    package enum Storage: Sendable, Equatable {
         /// Row-major, `rows * cols` values.
         case dense([Double])
         /// CSR: row `r` holds `values[rowOffsets[r]..<rowOffsets[r+1]]` at `columns[...]`.
         case sparse(rowOffsets: [Int], columns: [Int], values: [Double])
     }
 
-    public let rows: Int
-    public let cols: Int
-    public let storage: Storage
+    package let rows: Int
+    package let cols: Int
+    package let storage: Storage
     /// What the matrix was made from, for the artifact's tensor names and reports: a param's
     /// name (`weight_ih_l0`), a part of one (`weight_ih_l0[0:4]`), or the names of the
     /// matrices the optimizer fused into it joined by `|`; nil for matrices written as
     /// constants in the source or made by the compiler.
-    public var name: String?
+    package var name: String?
 
     /// Fraction of non-zeros at or below which sparse storage is chosen.
-    public static let sparseDensityThreshold = 0.3
+    package static let sparseDensityThreshold = 0.3
 
     /// The density rule: whether `nonZeros` of `count` entries are stored sparse.
-    public static func prefersSparse(nonZeros: Int, of count: Int) -> Bool {
+    package static func prefersSparse(nonZeros: Int, of count: Int) -> Bool {
         Double(nonZeros) <= sparseDensityThreshold * Double(max(1, count))
     }
 
-    public init(rows: Int, cols: Int, storage: Storage, name: String? = nil) {
+    package init(rows: Int, cols: Int, storage: Storage, name: String? = nil) {
         self.rows = rows
         self.cols = cols
         self.storage = storage
@@ -35,7 +35,7 @@ public struct WeightMatrix: Sendable, Equatable {
     }
 
     /// Builds from row-major values, choosing sparse storage when density is low.
-    public init(rows: Int, cols: Int, dense: [Double], name: String? = nil) {
+    package init(rows: Int, cols: Int, dense: [Double], name: String? = nil) {
         precondition(dense.count == rows * cols)
         let nnz = dense.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
         if Self.prefersSparse(nonZeros: nnz, of: rows * cols) {
@@ -56,29 +56,32 @@ public struct WeightMatrix: Sendable, Equatable {
     }
 
     /// A diagonal matrix with the given entries (sparse).
-    public static func diagonal(_ d: [Double]) -> WeightMatrix {
+    package static func diagonal(_ d: [Double]) -> WeightMatrix {
         WeightMatrix(rows: d.count, cols: d.count, storage: .sparse(rowOffsets: Array(0...d.count), columns: Array(0..<d.count), values: d))
     }
 
     /// An `n x 1` column of ones: broadcasts a one-element vector to `n` elements.
-    public static func broadcastColumn(_ n: Int) -> WeightMatrix {
+    package static func broadcastColumn(_ n: Int) -> WeightMatrix {
         WeightMatrix(rows: n, cols: 1, storage: .sparse(rowOffsets: Array(0...n), columns: Array(repeating: 0, count: n), values: Array(repeating: 1, count: n)))
     }
 
-    public var nonZeroCount: Int {
+    package var nonZeroCount: Int {
         switch storage {
         case .dense(let v): return v.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
         case .sparse(_, _, let values): return values.count
         }
     }
 
-    public var isSparse: Bool {
+    /// Entries stored: all of a dense matrix, the non-zeros of a sparse one.
+    package var storedCount: Int { isSparse ? nonZeroCount : rows * cols }
+
+    package var isSparse: Bool {
         if case .sparse = storage { return true }
         return false
     }
 
     /// The matrix as row-major values.
-    public func denseValues() -> [Double] {
+    package func denseValues() -> [Double] {
         switch storage {
         case .dense(let v): return v
         case .sparse(let offsets, let columns, let values):
@@ -91,7 +94,7 @@ public struct WeightMatrix: Sendable, Equatable {
     }
 
     /// Row `r` as dense values.
-    public func row(_ r: Int) -> [Double] {
+    package func row(_ r: Int) -> [Double] {
         switch storage {
         case .dense(let v): return Array(v[(r * cols)..<((r + 1) * cols)])
         case .sparse(let offsets, let columns, let values):
@@ -102,7 +105,7 @@ public struct WeightMatrix: Sendable, Equatable {
     }
 
     /// `y = W x` in Float64 (reference arithmetic, accumulation in column order).
-    public func apply(_ x: [Double]) -> [Double] {
+    package func apply(_ x: [Double]) -> [Double] {
         var y = [Double](repeating: 0, count: rows)
         switch storage {
         case .dense(let v):
@@ -123,11 +126,11 @@ public struct WeightMatrix: Sendable, Equatable {
 
     /// Largest number of rows or columns: a matrix maps between slots, which hold at most
     /// `StepProgram.maxSlotElements` values (and the kernels take 32-bit sizes).
-    public static let maxDimension = StepProgram.maxSlotElements
+    package static let maxDimension = StepProgram.maxSlotElements
 
     /// Checks the sizes and CSR invariants; returns a description of the first violation.
     /// No arithmetic here can overflow, whatever the sizes (they come from untrusted files).
-    public func validate() -> String? {
+    package func validate() -> String? {
         guard (0...Self.maxDimension).contains(rows), (0...Self.maxDimension).contains(cols) else {
             return "matrix is \(rows) x \(cols); each side must be between 0 and \(Self.maxDimension)"
         }

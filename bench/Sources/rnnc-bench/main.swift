@@ -158,9 +158,7 @@ for w in options.workloads {
         let model = compileModel("w5_wide_lsrl")
         let steps = q ? 200 : 2000
         report(w, "rnnc step sparse", tokens: steps, seconds: stepThroughput(model.program, steps: steps, repeats: 3))
-        var dense = model.program
-        dense.matrices = dense.matrices.map { WeightMatrix(rows: $0.rows, cols: $0.cols, storage: .dense($0.denseValues())) }
-        report(w, "rnnc step dense", tokens: steps, seconds: stepThroughput(dense, steps: steps, repeats: 1))
+        report(w, "rnnc step dense", tokens: steps, seconds: stepThroughput(model.program.withDenseMatrices(), steps: steps, repeats: 1))
     case "W6":
         // examples/lm/mamba_lm.rnn at mamba-130m's shape: prefill of a 512-token prompt by the
         // scan program, then decode of 128 tokens by the step program (Generator, greedy).
@@ -172,7 +170,7 @@ for w in options.workloads {
         if let c = ProcessInfo.processInfo.environment["RNNC_CHUNK"] { generator.preferredChunk = Int(c)! }
         report("W6 prefill", "rnnc", tokens: promptLength, seconds: best(2) { try! generator.prefill(prompt) })
         // Bytes of weights a step reads: dense entries as Float32, sparse ones with their column index.
-        let weightBytes = model.program.matrices.reduce(0) { $0 + ($1.isSparse ? 12 * $1.storedCount : 4 * $1.storedCount) }
+        let weightBytes = model.program.weightBytes(as: Float.self)
         let decode = best(2) {
             try! generator.prefill([prompt[0]])
             for _ in 0..<newTokens { _ = try! generator.next() }

@@ -1,11 +1,11 @@
 import RNNOps
 
 /// A run's floating-point format, as the precision analysis models it.
-public enum RunPrecision: String, Sendable, CaseIterable {
+package enum RunPrecision: String, Sendable, CaseIterable {
     case float32, float64
 
     /// u: every correctly rounded operation is within a factor (1 ± u) of its exact result.
-    public var unitRoundoff: Double { self == .float32 ? 0x1p-24 : 0x1p-53 }
+    package var unitRoundoff: Double { self == .float32 ? 0x1p-24 : 0x1p-53 }
     /// Bits of the significand, the leading one included.
     var significandBits: Int { self == .float32 ? 24 : 53 }
     /// The exponent of the smallest subnormal: no exact value below it.
@@ -35,7 +35,7 @@ public enum RunPrecision: String, Sendable, CaseIterable {
     }
 
     /// The spacing of this precision's numbers at magnitude `x`.
-    public func spacing(at x: Double) -> Double {
+    package func spacing(at x: Double) -> Double {
         self == .float32 ? Double(Float(abs(x)).ulp) : abs(x).ulp
     }
 }

@@ -11,52 +11,52 @@ import RNNRuntime
 ///
 /// Bounds hold for the step program and the reference interpreter, whose roundings the
 /// analysis models node by node; the scan program reorders linear recurrences.
-public struct PrecisionAnalysis {
-    public struct Options: Sendable {
+package struct PrecisionAnalysis {
+    package struct Options: Sendable {
         /// Steps analysed one by one before the bounds are given for them only.
-        public var steps: Int
-        public var maxCases: Int
+        package var steps: Int
+        package var maxCases: Int
         /// Most element operations (nodes' elements × cases × steps) the analysis does.
-        public var maxWork: Int
+        package var maxWork: Int
         /// Whether bounds name the nodes that make them up (`OutputBound.sources`).
-        public var attributes: Bool
+        package var attributes: Bool
 
-        public init(steps: Int = 1000, maxCases: Int = 256, maxWork: Int = 20_000_000, attributes: Bool = true) {
+        package init(steps: Int = 1000, maxCases: Int = 256, maxWork: Int = 20_000_000, attributes: Bool = true) {
             (self.steps, self.maxCases, self.maxWork, self.attributes) = (steps, maxCases, maxWork, attributes)
         }
     }
 
     /// One output element's bound.
-    public struct OutputBound: Sendable {
-        public var lo: Double
-        public var hi: Double
-        public var error: Double
+    package struct OutputBound: Sendable {
+        package var lo: Double
+        package var hi: Double
+        package var error: Double
         /// The nodes whose roundings make up most of `error`, largest first, with their parts.
-        public var sources: [(node: Int, amount: Double)]
+        package var sources: [(node: Int, amount: Double)]
     }
 
-    public struct Result: Sendable {
-        public var precision: RunPrecision
+    package struct Result: Sendable {
+        package var precision: RunPrecision
         /// One per element of the output (all outputs concatenated).
-        public var outputs: [OutputBound]
+        package var outputs: [OutputBound]
         /// True when the bounds hold for every step; else for the first `stepsAnalysed`.
-        public var everyStep: Bool
-        public var stepsAnalysed: Int
-        public var cases: Int
+        package var everyStep: Bool
+        package var stepsAnalysed: Int
+        package var cases: Int
         /// Nodes where an operand falls below half the spacing of a larger one, so that the
         /// sum loses it entirely: (node, the large magnitude, the small one).
-        public var absorptions: [(node: Int, large: Double, small: Double)]
+        package var absorptions: [(node: Int, large: Double, small: Double)]
     }
 
-    public let program: IRProgram
-    public let options: Options
+    package let program: IRProgram
+    package let options: Options
 
-    public init(program: IRProgram, options: Options = Options()) {
+    package init(program: IRProgram, options: Options = Options()) {
         self.program = program
         self.options = options
     }
 
-    public func run(_ precision: RunPrecision) -> Result {
+    package func run(_ precision: RunPrecision) -> Result {
         var transfer = PrecisionTransfer(precision: precision, attributes: options.attributes)
         let cases = InputCases(program: program, precision: precision, maxCases: options.maxCases)
         // Work per step and case: an affine map's non-zeros, other nodes' elements.
