@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "RNNCompiler", targets: ["RNNCompiler"]),
         .library(name: "RNNRuntime", targets: ["RNNRuntime"]),
         .library(name: "RNNExport", targets: ["RNNExport"]),
+        .plugin(name: "RNNCPlugin", targets: ["RNNCPlugin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/attaswift/BigInt", from: "6.0.1"),
+        // `swift package generate-documentation`: the DocC catalogs of the library targets.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // Dense matrix, activation and element-wise kernels in C (AVX-512 or AVX2/FMA chosen at run time).
@@ -67,6 +70,10 @@ let package = Package(
             plugins: ["VersionStamp"]
         ),
         .executableTarget(name: "rnnc", dependencies: ["RNNCommands"]),
+        // Compiles the .rnn files of an app's target at build time (docs/swiftpm.md).
+        .plugin(name: "RNNCPlugin", capability: .buildTool(), dependencies: ["RNNCBuildTool"], path: "Sources/Plugins/RNNCPlugin"),
+        // The plugin's tool: one .rnn file to an artifact and its Swift accessor.
+        .executableTarget(name: "RNNCBuildTool", dependencies: ["RNNCompiler", "RNNRuntime"]),
         // Stamps RNNCommands with the commit it is built from (`rnnc --version`).
         .plugin(name: "VersionStamp", capability: .buildTool(), path: "Sources/Plugins/VersionStamp"),
         .testTarget(name: "RNNRuntimeTests", dependencies: ["RNNOps", "RNNRuntime", "RNNKernels"]),
@@ -75,7 +82,7 @@ let package = Package(
             dependencies: ["RNNOps", "RNNCompiler", "RNNRuntime", "RNNStdlib", "RNNGrammar", "RNNExport", "RNNCommands", .product(name: "BigInt", package: "BigInt")]
         ),
         .testTarget(
-            name: "RNNCommandsTests", dependencies: ["RNNCommands", "RNNCompiler", "RNNRuntime", "RNNGrammar"], exclude: ["Help"]
+            name: "RNNCommandsTests", dependencies: ["RNNCommands", "RNNCompiler", "RNNRuntime", "RNNGrammar", "RNNExport"], exclude: ["Help"]
         ),
     ]
 )

@@ -30,10 +30,10 @@ package struct CompileOptions: ParsableArguments {
 
     /// How diagnostics are printed on standard error.
     package enum DiagnosticsFormat: String, ExpressibleByArgument, CaseIterable {
-        case text, json
+        case text, json, gnu
     }
 
-    @Option(help: "How to print diagnostics: text (for people), or json (one object, for editors and tools; see docs/diagnostics.md).")
+    @Option(help: "How to print diagnostics: text (for people), json (one object, for editors and tools; see docs/diagnostics.md), or gnu (one `file:line:col: error: message [code]` line each, as SwiftPM and Xcode read them).")
     package var diagnosticsFormat: DiagnosticsFormat = .text
 
     @Flag(help: "Treat every warning as an error (the command fails).")
@@ -147,6 +147,10 @@ package struct CompileOptions: ParsableArguments {
 
     func printDiagnostics(_ compiler: Compiler) {
         if diagnosticsFormat == .json { return Console.err(compiler.diagnostics.renderJSON() + "\n") }
+        if diagnosticsFormat == .gnu {
+            let lines = compiler.diagnostics.renderGNU()
+            return lines.isEmpty ? () : Console.err(lines + "\n")
+        }
         guard !compiler.diagnostics.diagnostics.isEmpty else { return }
         Console.err(compiler.diagnostics.render(color: Console.colorsErrors) + "\n")
         let errors = compiler.diagnostics.errorCount

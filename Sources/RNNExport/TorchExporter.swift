@@ -25,6 +25,7 @@ public enum TorchExporter {
     /// The compiled model's elaborated program as a PyTorch module.
     ///
     /// - Parameters:
+    ///   - compiled: the compiled model (its elaborated program is exported).
     ///   - className: the module's class name (a Python identifier).
     ///   - weightsFile: the safetensors file's name, looked up beside the Python file.
     ///   - dtype: the module's default dtype, `float32` or `float64`.

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
+@testable import RNNCommands
 import RNNRuntime
 import Testing
-@testable import RNNCommands
 
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
@@ -422,6 +422,22 @@ let stdlibArgs = ["--stdlib", repoRoot + "/stdlib"]
         let notes = try #require(twice["notes"] as? [[String: Any]])
         #expect((notes.first?["range"] as? [String: [String: Int]])?["start"] == ["line": 4, "column": 3])
         #expect(rnnc(["check", example + ".rnn", "--diagnostics-format", "json"] + stdlibArgs).stderr.contains(#""errors":0"#))
+    }
+
+    /// `--diagnostics-format gnu`: one `file:line:col: severity: message [code]` line each,
+    /// notes after their diagnostic, as docs/diagnostics.md shows.
+    @Test func diagnosticsInTheGNUForm() throws {
+        let source = tempPath("bad.rnn")
+        try "model M {\n  input x: [3]\n  state s: [3] = 0\n  s <- x\n  s <- x\n  u = x\n  output x + [1, 2]\n}\n".write(toFile: source, atomically: true, encoding: .utf8)
+        let r = rnnc(["check", source, "--diagnostics-format", "gnu"])
+        #expect(r.code == 65)
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix(source + ":5:3: error: ") && $0.hasSuffix(" [E0401]") }, "\(r.stderr)")
+        #expect(lines.contains { $0.hasPrefix(source + ":4:3: note: ") }, "\(r.stderr)")
+        #expect(lines.contains(source + ":7:10: error: shape mismatch: [3] (runtime) + [2] [E0301]"), "\(r.stderr)")
+        #expect(lines.contains { $0.hasPrefix(source + ":6:3: warning: ") && $0.hasSuffix("[W0201]") }, "\(r.stderr)")
+        let guide = try String(contentsOfFile: repoRoot + "/docs/diagnostics.md", encoding: .utf8)
+        #expect(guide.contains("file.rnn:3:10: error: shape mismatch: [3] (runtime) + [2] [E0301]"))
     }
 
     /// Warnings do not fail a command unless --warnings-as-errors; --allow silences a code and

@@ -1,9 +1,10 @@
 import Foundation
 import RNNCommands
+@testable import RNNCompiler
 import RNNExport
+import RNNOps
 import RNNRuntime
 import Testing
-@testable import RNNCompiler
 
 /// ONNX exports run in onnxruntime (Tests/Python/check_onnx.py) and agree with rnnc: every
 /// example, every stdlib cell fixture, and 200 random programs drawing every op of the table,

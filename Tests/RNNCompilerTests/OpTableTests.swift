@@ -1,7 +1,8 @@
 import Foundation
+@testable import RNNCompiler
+import RNNOps
 @testable import RNNRuntime
 import Testing
-@testable import RNNCompiler
 
 /// The op table: each op's reference against its textbook values, its kernels against its
 /// reference, each op through every back end, attribute errors, the artifact spelling and

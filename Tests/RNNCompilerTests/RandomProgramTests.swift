@@ -1,7 +1,8 @@
 import Foundation
+@testable import RNNCompiler
+import RNNOps
 @testable import RNNRuntime
 import Testing
-@testable import RNNCompiler
 
 /// Generates well-formed random models as source text: inputs (vectors and token ids),
 /// states updated once, bindings over affine maps and table lookups, every op of the op

@@ -1,5 +1,6 @@
-import Testing
+import RNNOps
 @testable import RNNRuntime
+import Testing
 
 /// A hand-built program: out = relu(W x + b) with a counter state s <- s + x.
 func sampleProgram() -> StepProgram {

@@ -35,6 +35,6 @@ cd "$work"
 out=$(env -i PATH="$prefix/bin:/usr/bin:/bin" HOME="$work" rnnc run model.rnn --input in.json)
 echo "$out" | grep -q . || { echo "install: no output"; exit 1; }
 version=$(env -i PATH="$prefix/bin:/usr/bin:/bin" rnnc --version)
-echo "$version" | grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+(-[a-z0-9.]+)? \(commit ([0-9a-f]{12}(-dirty)?|unknown)\)$' \
+echo "$version" | grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+(-[a-z0-9.]+)? \(commit ([0-9a-f]{12}|unknown)\)$' \
     || { echo "install: unexpected --version: $version"; exit 1; }
 echo "install: ok (stdlib from $prefix/share/rnnc)"

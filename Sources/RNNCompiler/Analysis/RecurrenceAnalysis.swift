@@ -1,3 +1,4 @@
+import RNNOps
 import RNNRuntime
 
 /// The three kinds of state recurrence `s_t = F(s_{t-1}, u_t)` the compiler distinguishes.

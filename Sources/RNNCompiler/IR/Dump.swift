@@ -1,3 +1,4 @@
+import RNNOps
 import RNNRuntime
 
 /// Readable text forms of the AST and the IR (`rnnc compile --emit ast|ir`).

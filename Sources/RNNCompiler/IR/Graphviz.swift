@@ -1,3 +1,4 @@
+import RNNOps
 import RNNRuntime
 
 /// An IR program as a Graphviz graph (`rnnc graph`): one node per value that reaches an

@@ -1,3 +1,4 @@
+import RNNOps
 import RNNRuntime
 
 /// Identifies one value (node) of an IR program.

@@ -1,3 +1,4 @@
+import RNNOps
 import RNNRuntime
 
 extension LayerChain {

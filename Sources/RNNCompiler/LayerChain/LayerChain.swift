@@ -1,3 +1,4 @@
+import RNNOps
 import RNNRuntime
 
 /// A program as one chain of standard layers, each reading only the previous layer's

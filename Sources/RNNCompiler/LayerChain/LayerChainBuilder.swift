@@ -1,3 +1,4 @@
+import RNNOps
 import RNNRuntime
 
 /// Why a program has no layer chain.

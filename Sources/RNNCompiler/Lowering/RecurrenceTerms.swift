@@ -1,3 +1,4 @@
+import RNNOps
 import RNNRuntime
 
 /// Decides how the scan program solves each recurrence, from its lowered cycle and the op

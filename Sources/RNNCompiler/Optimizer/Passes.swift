@@ -1,3 +1,4 @@
+import RNNOps
 import RNNRuntime
 
 /// A named IR-to-IR transformation. Every pass preserves the program's outputs (checked

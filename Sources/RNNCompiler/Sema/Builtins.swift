@@ -1,4 +1,5 @@
 import Foundation
+import RNNOps
 import RNNRuntime
 
 /// The arguments of one builtin call, already evaluated, with helpers that report errors.

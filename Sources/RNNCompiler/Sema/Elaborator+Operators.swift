@@ -1,4 +1,5 @@
 import Foundation
+import RNNOps
 import RNNRuntime
 
 extension Elaborator {

@@ -1,4 +1,5 @@
 import Foundation
+import RNNOps
 
 /// The arithmetic a model runs in.
 public enum Precision: String, Sendable, Codable, CaseIterable {

@@ -1,3 +1,5 @@
+import RNNOps
+
 /// The tables of `gather` instructions (embedding lookups): a matrix's rows in the runtime's
 /// precision, row-major, so a lookup is one copy.
 enum GatherTable {

@@ -1,3 +1,5 @@
+import RNNOps
+
 /// One instruction of a step program. Operands are slot numbers. Four structural kinds; what
 /// an element-wise op computes is its entry in the op table (`RNNOps`).
 package enum Instruction: Sendable, Equatable {

@@ -1,3 +1,5 @@
+import RNNOps
+
 /// The artifact's spelling of instructions (format version 3, docs/artifact.md): an object
 /// whose `op` names the instruction — `affine`, `concat`, `slice`, `gather`, or an element-wise op's
 /// table name (`add`, `relu`, `leaky_relu`, ...) — with explicitly named fields. Nothing here

@@ -1,4 +1,5 @@
 import RNNKernels
+import RNNOps
 
 /// An element-wise op's kernel with its attributes bound: `(x, y, out, count)`.
 typealias BoundKernel<Scalar> = (UnsafePointer<Scalar>, UnsafePointer<Scalar>, UnsafeMutablePointer<Scalar>, Int) -> Void

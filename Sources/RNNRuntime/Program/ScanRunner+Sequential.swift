@@ -1,4 +1,5 @@
 import RNNKernels
+import RNNOps
 
 /// Sequential recurrences: the cycle's instructions run step by step. Before the loop every
 /// instruction is resolved once to the addresses it reads and writes (views need no work,

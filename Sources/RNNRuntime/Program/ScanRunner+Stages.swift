@@ -1,4 +1,5 @@
 import Foundation
+import RNNOps
 
 /// Running a plan's stages: inputs, constants and initial states in, batched stages over all
 /// rows, recurrences solved (`ScanRunner+Recurrences.swift`), outputs out.

@@ -198,6 +198,10 @@ extension StepProgram {
         return bytes
     }
 
+    /// Values a step session keeps beside the weights: every input, intermediate value,
+    /// state and output once. Times the scalar's size, its buffer's bytes.
+    public var workingValueCount: Int { slotSizes.reduce(0, &+) }
+
     /// The same program with every sparse matrix stored dense, to compare the two storages.
     public func withDenseMatrices() -> StepProgram {
         var dense = self

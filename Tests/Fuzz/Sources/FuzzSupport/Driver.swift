@@ -21,8 +21,8 @@ public func runFuzzer(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePo
 /// values, slots up to 1M values in all); errors are fine, crashes are not.
 public func runBriefly(_ model: Artifact.Model) {
     let width = model.program.inputWidth
-    guard width <= 256, model.program.slotSizes.reduce(0, &+) <= 1 << 20 else { return }
-    let tokens = SequenceData(sequence: (0..<5).map { t in (0..<width).map { Double(($0 + t) % 3) - 1 } }, width: width)
-    _ = try? runModel(model, on: tokens, mode: .step, float32: false)
-    _ = try? runModel(model, on: tokens, mode: .scan, float32: true)
+    guard width <= 256, model.program.workingValueCount <= 1 << 20 else { return }
+    let tokens = (0..<5).map { t in (0..<width).map { Double(($0 + t) % 3) - 1 } }
+    _ = try? model.run(tokens, as: Double.self, mode: .step)
+    _ = try? model.run(tokens.map { $0.map(Float.init) }, as: Float.self, mode: .scan)
 }

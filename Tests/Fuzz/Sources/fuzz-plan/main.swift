@@ -65,18 +65,19 @@ public func fuzzPlan(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     guard let mutated = try? JSONSerialization.data(withJSONObject: plan),
           let decoded = try? JSONDecoder().decode(ScanPlan.self, from: mutated) else { return 0 }
-    // As loading an artifact does: a plan that passes both checks must compute what the
-    // program computes, on other tokens than the check's.
-    guard (try? decoded.validate(against: model.program)) != nil, (try? decoded.checkAgreement(with: model.program)) != nil else { return 0 }
+    // Loading an artifact validates the plan against the program and checks that they agree;
+    // a plan that passes must compute what the program computes, on other tokens than the check's.
+    let candidate = Artifact.encode(Artifact.Model(program: model.program, plan: decoded, precision: model.precision))
+    guard let loaded = try? Artifact.decode(candidate, path: "fuzz.rnnc") else { return 0 }
     let width = model.program.inputWidth
     func value(_ t: Int, _ i: Int) -> Double { Double((i * 7 + t * 3) % 5) / 2 - 1 }
     let tokens: [[Double]] = (0..<6).map { t in (0..<width).map { i in value(t, i) } }
-    guard let scanned = try? ScanRunner<Double>(program: model.program, plan: decoded).run(tokens),
+    guard let scanned = try? ScanRunner<Double>(program: loaded.program, plan: loaded.plan).run(tokens),
           let stepped = try? StepSession<Double>(program: model.program, threads: 1).run(tokens) else { return 0 }
     for (g, w) in zip(scanned.joined(), stepped.joined()) where w.isFinite && !(abs(g - w) <= 1e-4 * max(1, abs(w))) {
         fatalError("a plan that passed the agreement check computes \(g) where the program computes \(w)")
     }
-    runBriefly(Artifact.Model(program: model.program, plan: decoded, precision: model.precision))
+    runBriefly(loaded)
     return 0
 }
 

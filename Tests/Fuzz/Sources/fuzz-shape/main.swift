@@ -1,6 +1,6 @@
 import FuzzSupport
 import Foundation
-import RNNCompiler
+@_spi(Fuzzing) import RNNCompiler
 import RNNRuntime
 
 /// Structure-aware source fuzzing (issue #14): the bytes choose a shape that stresses one
@@ -59,13 +59,8 @@ public func fuzzShape(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let compiler = Compiler(stdlibPath: nil, options: options)
     let text = shape.source(repetitions)
     // `rnnc fmt` and `compile --emit ast` walk the syntax tree on the main thread's stack.
-    let parser = Compiler(stdlibPath: nil)
-    let ast = parser.parse(SourceFile(path: "shape.rnn", text: text))
-    if !parser.diagnostics.hasErrors {
-        _ = Formatter.format(ast)
-        _ = Dump.ast(ast)
-    }
-    guard let ir = compiler.compileToIR(SourceFile(path: "shape.rnn", text: text)) else {
+    _ = Compiler(stdlibPath: nil).formattedAndDumped(SourceFile(path: "shape.rnn", text: text))
+    guard let values = compiler.elaboratedValueCount(SourceFile(path: "shape.rnn", text: text)) else {
         precondition(compiler.diagnostics.hasErrors, "rejected without an error")
         return 0
     }
@@ -73,7 +68,7 @@ public func fuzzShape(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     // AddressSanitizer slows past any timeout (304 chained states 100,000 wide: 6 s in a
     // release build, 2 minutes here); Tests/Stress/run.sh runs such sizes in release. The
     // budgets that refuse before allocating are all in elaboration, which ran above.
-    guard ir.nodes.reduce(0, { $0 + $1.size }) <= 1 << 22 else { return 0 }
+    guard values <= 1 << 22 else { return 0 }
     let pipeline = Compiler(stdlibPath: nil, options: options)
     guard let model = try? pipeline.compile(SourceFile(path: "shape.rnn", text: text))?.model else {
         precondition(pipeline.diagnostics.hasErrors, "rejected without an error")

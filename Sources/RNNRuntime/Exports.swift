@@ -1,2 +1,0 @@
-// Instructions carry element-wise ops from the op table, so users of the runtime see its types.
-@_exported import RNNOps
