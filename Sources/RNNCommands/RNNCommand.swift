@@ -11,7 +11,7 @@ package struct RNNCommand: ParsableCommand {
             weights, data or artifact), 66 an input file cannot be opened, 70 runtime failure.
             """,
         version: "\(RNNCommand.version) (commit \(buildCommit))",
-        subcommands: [Check.self, Compile.self, Run.self, Generate.self, Export.self, Graph.self, Format.self, Test.self]
+        subcommands: [Check.self, Compile.self, Run.self, Generate.self, Export.self, Graph.self, Format.self, Test.self, LSP.self]
     )
 
     package init() {}

@@ -95,7 +95,7 @@ struct BuiltinCall {
 
 /// The builtin functions: activations usable at run time, math on compile-time values, and
 /// constructors of constant vectors and matrices. See docs/language.md for the full list.
-enum Builtins {
+package enum Builtins {
     /// The op table's ops that a source calls by name (`relu(x)`, `leaky_relu(x, 0.2)`, `max(a, b)`).
     static let elementwise: [String: ElementwiseKind] = Dictionary(uniqueKeysWithValues: ElementwiseKind.allCases.filter(\.entry.callable).map { ($0.name, $0) })
     static let constantMath: [String: @Sendable (Double) -> Double] = [
@@ -103,7 +103,7 @@ enum Builtins {
         "ceil": { $0.rounded(.up) }, "round": { $0.rounded() },
     ]
     static let constructors: Set<String> = ["kron", "flatten", "eye", "zeros", "ones", "diag", "rotation", "transpose", "normal", "uniform", "hstack", "vstack", "size", "sum", "abs", "repeat", "tile", "group_sum"]
-    static let names: Set<String> = Set(elementwise.keys).union(constantMath.keys).union(constructors).union([compileError])
+    package static let names: Set<String> = Set(elementwise.keys).union(constantMath.keys).union(constructors).union([compileError])
     /// `compile_error("message")`, handled by the elaborator (its arguments may be strings).
     static let compileError = "compile_error"
     /// Builtins that, in a param initializer without a shape, take the param's declared shape.

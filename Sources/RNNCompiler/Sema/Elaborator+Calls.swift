@@ -18,6 +18,13 @@ extension Elaborator {
     /// A call: a user function (inlined here) or a builtin.
     func call(_ callee: Identifier, _ args: [CallArgument], range: SourceRange, in scope: Scope) -> Value {
         let name = resolveCallee(callee, in: scope)
+        if let symbols = options.symbols {
+            if let decl = modules.functions[name] {
+                symbols.record(callee.name, at: callee.range, definition: decl.name.range, kind: .function, detail: SymbolIndex.signature(decl))
+            } else if Builtins.names.contains(name) {
+                symbols.record(callee.name, at: callee.range, definition: nil, kind: .function, detail: "builtin function \(name)")
+            }
+        }
         if name == Builtins.compileError && modules.functions[name] == nil { return compileError(args, range: range, in: scope) }
         if let decl = modules.functions[name] {
             guard decl.moreResults.isEmpty else {
@@ -97,7 +104,7 @@ extension Elaborator {
             error(.tooLarge, "calls nested more than \(CompilerLimits.maxInlineDepth) deep", at: range)
             return failed
         }
-        let scope = Scope()
+        let scope = Scope(symbols: options.symbols)
         // Arguments first, then the dimensions their annotations name, then defaults (which
         // may use both), then the annotations of defaulted parameters.
         guard let defaulted = bindArguments(decl, args, range: range, caller: caller, callee: scope),

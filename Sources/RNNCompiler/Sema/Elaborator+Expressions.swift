@@ -67,7 +67,16 @@ extension Elaborator {
 
     /// A name's value; a function's name not shadowed by a value is the function itself.
     private func lookup(_ name: String, range: SourceRange, in scope: Scope) -> Value {
-        switch scope.lookup(name) {
+        let entry = scope.lookup(name)
+        if let symbols = options.symbols {
+            if let entry {
+                let size: Int? = if case .state(let index, _) = entry { states[index].size } else { nil }
+                Scope.record(name, entry, at: range, in: symbols, stateSize: size)
+            } else if let decl = modules.functions[name] {
+                symbols.record(name, at: range, definition: decl.name.range, kind: .function, detail: SymbolIndex.signature(decl))
+            }
+        }
+        switch entry {
         case .value(let v, _)?: return v
         case .state(let index, _)?: return readState(index, range: range)
         case nil: break

@@ -35,7 +35,7 @@ extension Elaborator {
             cells.removeSubrange(cellCount...)
             instanceCounters = counters
         }
-        let scope = Scope()
+        let scope = Scope(symbols: options.symbols)
         for p in decl.params {
             for name in p.shape.map({ $0.dims.flatMap(Self.namesUsed) }) ?? [] where scope.localDefinition(name) == nil {
                 scope.define(name, .value(.error, p.name.range))

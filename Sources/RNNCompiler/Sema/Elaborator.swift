@@ -10,6 +10,8 @@ public struct ElaborationOptions {
     public var weights: SafeTensors.File?
     /// The weights files' paths, for messages (`a.safetensors, b.safetensors`).
     public var weightsPath: String?
+    /// Where to record every name's definition and uses, for editors (`rnnc lsp`); nil by default.
+    package var symbols: SymbolIndex?
     /// Record how every compile-time Double was made (`IRProgram.exactConstants`), for
     /// exact mode; off by default, as it costs time on large compile-time tensors.
     package var recordsExactConstants = false
@@ -74,6 +76,7 @@ final class Elaborator {
         self.builder = IRBuilder(diagnostics: diagnostics)
         self.options = options
         self.exact = options.recordsExactConstants ? ExactConstants() : nil
+        options.symbols?.record(functions: modules.functions)
     }
 
     func error(_ code: DiagnosticCode, _ message: String, at range: SourceRange?) {
@@ -151,7 +154,7 @@ final class Elaborator {
 
     func elaborate() -> IRProgram? {
         guard let model = selectModel() else { return nil }
-        let scope = Scope()
+        let scope = Scope(symbols: options.symbols)
         bindModelParams(model, in: scope)
         var inputs: [IRInput] = []
         var outputs: [ValueID] = []
@@ -262,7 +265,7 @@ final class Elaborator {
         }
         let file = SourceFile(path: "--set \(p.name.name)", text: text)
         guard let expr = Parser.parseExpression(file, diagnostics: diagnostics) else { return .error }
-        return evalAny(expr, in: Scope())
+        return evalAny(expr, in: Scope(symbols: options.symbols))
     }
 
     // MARK: Statements shared by models and functions
@@ -361,6 +364,7 @@ final class Elaborator {
         let qualified = (callStack.last.map { "\($0.instance).\(name.name)" } ?? name.name) + scope.loopSuffix
         states.append(StateInfo(name: qualified, size: n, initial: initial, range: name.range))
         scope.define(name.name, .state(states.count - 1, name.range))
+        if let symbols = scope.symbols { Scope.record(name.name, .state(states.count - 1, name.range), at: nil, in: symbols, stateSize: n) }
     }
 
     private func update(_ name: Identifier, _ expr: Expr, in scope: Scope) {

@@ -23,9 +23,10 @@ package struct ModuleSet {
 }
 
 /// Finds the standard library: `--stdlib`, then `RNNC_STDLIB`, then a `stdlib` folder next to
-/// the running executable or in its `../share/rnnc/`, then the copy shipped as the RNNStdlib
-/// target's SwiftPM resource (an app that embeds the compiler), then the source checkout this
-/// binary was built from. The executable is found from the system (`/proc/self/exe` on Linux,
+/// the running executable or in its `../share/rnnc/`, then the source checkout this binary was
+/// built from (where it still exists: a developer's build reads the files being edited), then
+/// the copy shipped as the RNNStdlib target's SwiftPM resource (an app that embeds the
+/// compiler). The executable is found from the system (`/proc/self/exe` on Linux,
 /// the loader's path on macOS), not from `argv[0]`, which is only `rnnc` when a shell found
 /// the binary through `PATH`.
 public enum StdlibLocator {
@@ -39,8 +40,8 @@ public enum StdlibLocator {
             let folder = URL(fileURLWithPath: exe).resolvingSymlinksInPath().deletingLastPathComponent()
             candidates += [folder.appendingPathComponent("stdlib"), folder.appendingPathComponent("../share/rnnc/stdlib")]
         }
-        if let resource = StdlibResource.folder { candidates.append(resource) }
         candidates.append(URL(fileURLWithPath: #filePath).appendingPathComponent("../../../../stdlib"))
+        if let resource = StdlibResource.folder { candidates.append(resource) }
         for c in candidates {
             let path = c.standardizedFileURL.path
             if FileManager.default.fileExists(atPath: path + "/logic.rnn") { return path }

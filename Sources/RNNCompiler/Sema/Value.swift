@@ -48,9 +48,13 @@ final class Scope {
     /// iteration get it as a suffix, `conv[3]`); nil for other scopes.
     let iteration: Int?
 
-    init(parent: Scope? = nil, iteration: Int? = nil) {
+    /// Where definitions are recorded for editors; a child scope records where its parent does.
+    let symbols: SymbolIndex?
+
+    init(parent: Scope? = nil, iteration: Int? = nil, symbols: SymbolIndex? = nil) {
         self.parent = parent
         self.iteration = iteration
+        self.symbols = symbols ?? parent?.symbols
     }
 
     /// `[2][0]`: the indices of the for blocks this scope is inside, outermost first.
@@ -87,6 +91,18 @@ final class Scope {
             .sorted { $0.range.start < $1.range.start }
     }
 
+    /// Records a definition (`at` nil: the entry's own place) or a use of `name` at `at`.
+    static func record(_ name: String, _ entry: Entry, at use: SourceRange?, in symbols: SymbolIndex, stateSize: Int? = nil) {
+        switch entry {
+        case .value(let value, let definition):
+            guard let place = use ?? definition else { return }
+            symbols.record(name, at: place, definition: definition, kind: .value, detail: SymbolIndex.detail(name, value))
+        case .state(_, let definition):
+            symbols.record(name, at: use ?? definition, definition: definition, kind: .state,
+                           detail: "state \(name)" + (stateSize.map { ": [\($0)]" } ?? ""))
+        }
+    }
+
     /// Every name visible here, for suggestions.
     var visibleNames: Set<String> {
         Set(entries.keys).union(parent?.visibleNames ?? [])
@@ -97,6 +113,7 @@ final class Scope {
 
     func define(_ name: String, _ entry: Entry, declared kind: Declared? = nil) {
         entries[name] = entry
+        if let symbols, case .value = entry { Self.record(name, entry, at: nil, in: symbols) }
         if let kind, case .value(_, let range?) = entry { declared[name] = (kind, range) }
     }
 }
