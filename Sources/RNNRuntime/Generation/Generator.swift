@@ -53,12 +53,24 @@ public final class Generator<Scalar: BinaryFloatingPoint & Sendable> {
         self.sampler = sampler
     }
 
-    /// The states now, in the order of `program.states`.
-    public var states: [[Double]] { session.stateValues() }
+    /// The states now, in the order of `program.states` (as state files store them).
+    package var states: [[Double]] { session.stateValues() }
 
-    /// Starts over from `states` (nil: the initial states) and runs the prompt. `progress`
-    /// hears the number of prompt tokens done after each chunk.
-    public func prefill(_ prompt: [Int], from states: [[Double]]? = nil, progress: ((Int) -> Void)? = nil) throws(RuntimeError) {
+    /// The names of the model's states, as `rnnc check` prints them.
+    public var stateNames: [String] { session.stateNames }
+
+    /// The current value of the state called `name`, after the prompt and the tokens made.
+    public func state(_ name: String) throws(RuntimeError) -> [Scalar] { try session.state(name) }
+
+    /// Starts over from the initial states and runs the prompt. `progress` hears the number
+    /// of prompt tokens done after each chunk.
+    public func prefill(_ prompt: [Int], progress: ((Int) -> Void)? = nil) throws(RuntimeError) {
+        try prefill(prompt, from: nil, progress: progress)
+    }
+
+    /// `prefill`, starting from `states` in the order of `program.states` (nil: the initial
+    /// states), as `rnnc generate --initial-state` does.
+    package func prefill(_ prompt: [Int], from states: [[Double]]?, progress: ((Int) -> Void)? = nil) throws(RuntimeError) {
         guard !prompt.isEmpty else { throw .inputMismatch("the prompt is empty; generation needs at least one token") }
         let tokens = prompt.map { [Double($0)] }
         try program.checkIDs(tokens)

@@ -163,13 +163,15 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
         if hasTokenInputs, let problem = program.idProblem(in: token) { throw .inputMismatch(problem) }
         let sizes = program.slotSizes
         var k = 0
-        for slot in program.inputSlots {
+        // An empty slot (allowed in an artifact) has no values to copy and the token may
+        // have no base address then.
+        for slot in program.inputSlots where sizes[slot] > 0 {
             (buffer + offsets[slot]).update(from: token.baseAddress! + k, count: sizes[slot])
             k += sizes[slot]
         }
         ops.withUnsafeBufferPointer { ops in for op in ops { perform(op) } }
         k = 0
-        for slot in program.outputSlots {
+        for slot in program.outputSlots where sizes[slot] > 0 {
             emit(k, buffer + offsets[slot], sizes[slot])
             k += sizes[slot]
         }

@@ -104,7 +104,7 @@ func scanThroughput(_ model: Artifact.Model, steps: Int, batch: Int, repeats: In
 
 func stepThroughput(_ program: StepProgram, steps: Int, repeats: Int) -> Double {
     let session = try! StepSession<Float>(program: program)
-    let tokens = (0..<steps).map { t in randomFloats(program.inputWidth, seed: UInt64(t)).map(Double.init) }
+    let tokens = (0..<steps).map { t in randomFloats(program.inputWidth, seed: UInt64(t)) }
     return best(repeats) {
         session.reset()
         for token in tokens { _ = try! session.step(token) }
@@ -194,7 +194,7 @@ for w in options.workloads {
             let workspace = ScanRunner<Float>.Workspace()
             for steps in [1, 2, 4, 8, 16, 32, 64, 128] {
                 let flat = randomFloats(steps * model.program.inputWidth, seed: 9)
-                let tokens = (0..<steps).map { t in flat[(t * model.program.inputWidth)..<((t + 1) * model.program.inputWidth)].map(Double.init) }
+                let tokens = (0..<steps).map { t in Array(flat[(t * model.program.inputWidth)..<((t + 1) * model.program.inputWidth)]) }
                 let scan = best(20) { _ = runner.run(flat: flat, steps: steps, workspace: workspace) }
                 let step = best(20) { session.reset(); for token in tokens { _ = try! session.step(token) } }
                 report("THRESHOLD \(name) T=\(steps)", "scan/step time", tokens: steps, seconds: scan, extra: ", \"step_seconds\": \(step), \"scan_over_step\": \(scan / step)")
