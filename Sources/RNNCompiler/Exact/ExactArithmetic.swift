@@ -5,10 +5,17 @@ import RNNOps
 final class ExactArithmetic {
     let math: CertifiedMath
     private var expressionValues: [ExactExpr: RationalInterval] = [:]
+    /// The program's cyclotomic field, when its constants need one, and their elements.
+    private(set) var elements: FieldElements?
 
-    init(bits: Int) {
+    init(bits: Int, field: CyclotomicField? = nil) {
         math = CertifiedMath(bits: bits)
+        elements = field.map(FieldElements.init)
     }
+
+    /// Most bits a sign decision of a field element may take (a nonzero element's enclosure
+    /// excludes zero at some precision; this bounds the work for elements that tiny).
+    static let maxSignBits = 1 << 16
 
     /// Enclosures rounded to the working precision; exact values stay exact.
     func round(_ x: RationalInterval) -> RationalInterval { x.rounded(toBits: math.work) }
@@ -113,36 +120,126 @@ final class ExactArithmetic {
         }
     }
 
-    /// An op's formula applied to operands `x`, `y` and the op's attribute values.
+    /// An op's formula applied to enclosures.
     func apply(_ f: OpFormula, x: RationalInterval, y: RationalInterval, attributes: [RationalInterval]) throws(ExactFailure) -> RationalInterval {
-        func eval(_ g: OpFormula) throws(ExactFailure) -> RationalInterval { try apply(g, x: x, y: y, attributes: attributes) }
+        try apply(f, x: ExactNumber(x), y: ExactNumber(y), attributes: attributes.map { ExactNumber($0) }).enclosure
+    }
+
+    /// An op's formula applied to operands `x`, `y` and the op's attribute values. Sums,
+    /// products, negations, comparisons and their choices keep field elements; the other
+    /// functions give enclosures.
+    func apply(_ f: OpFormula, x: ExactNumber, y: ExactNumber, attributes: [ExactNumber]) throws(ExactFailure) -> ExactNumber {
+        func eval(_ g: OpFormula) throws(ExactFailure) -> ExactNumber { try apply(g, x: x, y: y, attributes: attributes) }
         switch f {
         case .x: return x
         case .y: return y
         case .attribute(let i): return attributes[i]
-        case .integer(let n): return RationalInterval(n)
-        case .pi: return math.pi
-        case .add(let a, let b): return round(try eval(a) + eval(b))
-        case .mul(let a, let b): return round(try eval(a) * eval(b))
-        case .negate(let a): return -(try eval(a))
-        case .reciprocal(let a): return try reciprocal(eval(a))
-        case .maximum(let a, let b): return RationalInterval.maximum(try eval(a), try eval(b))
-        case .minimum(let a, let b): return RationalInterval.minimum(try eval(a), try eval(b))
-        case .ifGreater(let a, let b, let then, let otherwise):
+        case .integer(let n): return number(Rational(n))
+        case .pi: return ExactNumber(math.pi)
+        case .add(let a, let b): return add(try eval(a), try eval(b))
+        case .mul(let a, let b): return multiply(try eval(a), try eval(b))
+        case .negate(let a): return negate(try eval(a))
+        case .reciprocal(let a):
+            let v = try eval(a)
+            let element = v.element?.rationalValue.flatMap { $0.isZero ? nil : elements?.field.rational(.one / $0) }
+            return ExactNumber(try reciprocal(v.enclosure), element: element)
+        case .maximum(let a, let b), .minimum(let a, let b):
             let (p, q) = (try eval(a), try eval(b))
-            if p.lo > q.hi { return try eval(then) }
-            if p.hi <= q.lo { return try eval(otherwise) }
-            return try eval(then).hull(eval(otherwise))
+            let isMaximum = if case .maximum = f { true } else { false }
+            if let order = compare(p, q) { return (order >= 0) == isMaximum ? p : q }
+            return ExactNumber(isMaximum ? RationalInterval.maximum(p.enclosure, q.enclosure) : RationalInterval.minimum(p.enclosure, q.enclosure))
+        case .ifGreater(let a, let b, let then, let otherwise):
+            if let order = compare(try eval(a), try eval(b)) { return try eval(order > 0 ? then : otherwise) }
+            return ExactNumber(try eval(then).enclosure.hull(eval(otherwise).enclosure))
         case .function(let g, let a):
             let v = try eval(a)
             switch g {
-            case .exp: return try math.exp(v)
-            case .log: return try math.log(v)
-            case .sqrt: return try math.sqrt(v)
-            case .erf: return try math.erf(v)
-            case .tanh: return try math.tanh(v)
-            case .abs: return v.magnitude
+            case .exp: return ExactNumber(try math.exp(v.enclosure))
+            case .log: return ExactNumber(try math.log(v.enclosure))
+            case .sqrt: return ExactNumber(try math.sqrt(v.enclosure))
+            case .erf: return ExactNumber(try math.erf(v.enclosure))
+            case .tanh: return ExactNumber(try math.tanh(v.enclosure))
+            case .abs:
+                if let sign = compare(v, number(.zero)) { return sign < 0 ? negate(v) : v }
+                return ExactNumber(v.enclosure.magnitude)
             }
         }
+    }
+
+    // MARK: Numbers with field elements
+
+    /// A rational as an exact number.
+    func number(_ q: Rational) -> ExactNumber { ExactNumber(RationalInterval(q), element: elements?.field.rational(q)) }
+
+    /// A compile-time expression's value, with its field element when it has one.
+    func number(_ e: ExactExpr) throws(ExactFailure) -> ExactNumber {
+        ExactNumber(try value(e), element: elements?.element(e))
+    }
+
+    func add(_ a: ExactNumber, _ b: ExactNumber) -> ExactNumber {
+        ExactNumber(round(a.enclosure + b.enclosure), element: both(a, b).map { elements!.field.add($0, $1) })
+    }
+
+    func multiply(_ a: ExactNumber, _ b: ExactNumber) -> ExactNumber {
+        ExactNumber(round(a.enclosure * b.enclosure), element: both(a, b).map { elements!.field.multiply($0, $1) })
+    }
+
+    /// `Σ w_c v_c (+ bias)` for a row of (column, weight): the enclosure summed exactly and
+    /// rounded once, the field element alongside while every term has one.
+    func dot(_ row: [(Int, ExactNumber)], _ v: [ExactNumber], plus bias: ExactNumber?) -> ExactNumber {
+        var sum = bias?.enclosure ?? RationalInterval(0)
+        var element: CyclotomicNumber? = nil
+        if let field = elements?.field { element = bias.map(\.element) ?? field.rational(.zero) }
+        for (c, w) in row {
+            sum = sum + w.enclosure * v[c].enclosure
+            if let field = elements?.field, let e = element, let x = w.element, let y = v[c].element {
+                element = field.add(e, field.multiply(x, y))
+            } else {
+                element = nil
+            }
+        }
+        return ExactNumber(round(sum), element: element)
+    }
+
+    func negate(_ a: ExactNumber) -> ExactNumber { ExactNumber(-a.enclosure, element: a.element.map { elements!.field.negate($0) }) }
+
+    private func both(_ a: ExactNumber, _ b: ExactNumber) -> (CyclotomicNumber, CyclotomicNumber)? {
+        guard let x = a.element, let y = b.element else { return nil }
+        return (x, y)
+    }
+
+    /// The order of `a` and `b` (-1, 0, 1), or nil when their enclosures overlap and they
+    /// have no field elements to decide by.
+    func compare(_ a: ExactNumber, _ b: ExactNumber) -> Int? {
+        if a.enclosure.lo > b.enclosure.hi { return 1 }
+        if a.enclosure.hi < b.enclosure.lo { return -1 }
+        if a.enclosure.isPoint && b.enclosure.isPoint && a.enclosure.lo == b.enclosure.lo { return 0 }
+        guard let (x, y) = both(a, b), let field = elements?.field else { return nil }
+        let difference = field.add(x, field.negate(y))
+        if difference.isZero { return 0 }
+        return field.sign(difference, from: math.bits, maxBits: Self.maxSignBits)
+    }
+
+    /// A node's values within the budgets (see `bounded(_:)` for enclosures); field elements
+    /// whose coordinates pass `maxExactBits` are dropped, leaving the enclosure.
+    func bounded(_ values: [ExactNumber]) throws(ExactFailure) -> [ExactNumber] {
+        let enclosures = try bounded(values.map(\.enclosure))
+        return zip(values, enclosures).map { v, e in
+            ExactNumber(e, element: v.element.flatMap { $0.size > Self.maxExactBits ? nil : $0 })
+        }
+    }
+
+    /// An enclosure that decides the value's nearest Double, refined through its field
+    /// element when the working one does not; the working enclosure otherwise.
+    func decided(_ v: ExactNumber, maxBits: Int) -> RationalInterval {
+        guard let element = v.element, let field = elements?.field else { return v.enclosure }
+        if let q = element.rationalValue { return RationalInterval(q) }
+        var bits = math.bits
+        var enclosure = v.enclosure
+        while !enclosure.isPoint, enclosure.decidedDouble == nil, bits < maxBits {
+            bits = Swift.min(2 * bits, maxBits)
+            enclosure = field.enclosure(element, bits: bits)
+        }
+        return enclosure
     }
 }

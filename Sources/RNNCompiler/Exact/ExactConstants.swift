@@ -85,6 +85,9 @@ package struct ExactConstants: Sendable {
 
     package var isEmpty: Bool { expressions.isEmpty && ambiguous.isEmpty }
 
+    /// Every recorded expression (for the cyclotomic field the program's constants need).
+    var recordedExpressions: [ExactExpr] { Array(expressions.values) }
+
     /// What `x` stands for: its recorded expression, the negation of its negation's, or
     /// itself as an exact rational; nil when it is ambiguous.
     package func expression(of x: Double) -> ExactExpr? {

@@ -36,14 +36,17 @@ package struct ExactInterpreter {
     /// sequence's `initialStates` entry replaces the states it gives (by state index).
     package func run(_ sequences: [[[Rational]]], initialStates: [[[Rational]?]]? = nil) throws(Failure) -> Result {
         var bits = Self.startBits
+        let field = FieldElements.field(for: constants.recordedExpressions)
         while true {
-            let arithmetic = ExactArithmetic(bits: bits)
+            let arithmetic = ExactArithmetic(bits: bits, field: field)
             var lastProblem: Failure
             var needed = 2 * bits
             do throws(StepFailure) {
                 let prepared = try Prepared(program: program, constants: constants, arithmetic: arithmetic)
                 let outputs = try sequences.indices.map { (q) throws(StepFailure) in
-                    try prepared.run(sequences[q], from: initialStates?[q])
+                    try prepared.run(sequences[q], from: initialStates?[q]).map { token in
+                        token.map { arithmetic.decided($0, maxBits: maxBits) }
+                    }
                 }
                 if let (q, t, i) = firstUndecided(outputs) {
                     let v = outputs[q][t][i]
@@ -96,12 +99,12 @@ package struct ExactInterpreter {
         var range: SourceRange?
     }
 
-    /// The program's numbers as enclosures at one precision.
+    /// The program's numbers at one precision.
     private struct Prepared {
         let program: IRProgram
         let arithmetic: ExactArithmetic
         var nodes: [ExactNode] = []
-        var initialStates: [[RationalInterval]] = []
+        var initialStates: [[ExactNumber]] = []
 
         init(program: IRProgram, constants: ExactConstants, arithmetic: ExactArithmetic) throws(StepFailure) {
             (self.program, self.arithmetic) = (program, arithmetic)
@@ -114,19 +117,19 @@ package struct ExactInterpreter {
             }
         }
 
-        func run(_ tokens: [[Rational]], from initial: [[Rational]?]?) throws(StepFailure) -> [[RationalInterval]] {
+        func run(_ tokens: [[Rational]], from initial: [[Rational]?]?) throws(StepFailure) -> [[ExactNumber]] {
             var states = initialStates
             for (s, values) in (initial ?? []).enumerated() {
-                if let values { states[s] = values.map(RationalInterval.init) }
+                if let values { states[s] = values.map(arithmetic.number) }
             }
-            var outputs: [[RationalInterval]] = []
+            var outputs: [[ExactNumber]] = []
             for token in tokens {
-                var inputs: [[RationalInterval]] = [], k = 0
+                var inputs: [[ExactNumber]] = [], k = 0
                 for input in program.inputs {
-                    inputs.append(token[k..<(k + input.size)].map(RationalInterval.init))
+                    inputs.append(token[k..<(k + input.size)].map(arithmetic.number))
                     k += input.size
                 }
-                var values: [[RationalInterval]] = []
+                var values: [[ExactNumber]] = []
                 values.reserveCapacity(nodes.count)
                 for (i, node) in nodes.enumerated() {
                     do throws(ExactFailure) {
@@ -148,38 +151,38 @@ package struct ExactInterpreter {
 struct NumberConverter {
     let constants: ExactConstants
     let arithmetic: ExactArithmetic
-    private var known: [UInt64: RationalInterval] = [:]
+    private var known: [UInt64: ExactNumber] = [:]
 
     init(constants: ExactConstants, arithmetic: ExactArithmetic) {
         (self.constants, self.arithmetic) = (constants, arithmetic)
     }
 
-    mutating func value(_ x: Double) throws(ExactFailure) -> RationalInterval {
+    mutating func value(_ x: Double) throws(ExactFailure) -> ExactNumber {
         if let v = known[x.bitPattern] { return v }
         guard let expr = constants.expression(of: x) else {
             throw .failure("the compile-time value \(x) is made by two different expressions; exact mode cannot tell which it stands for")
         }
-        let v = try arithmetic.value(expr)
+        let v = try arithmetic.number(expr)
         known[x.bitPattern] = v
         return v
     }
 
-    mutating func values(_ xs: [Double]) throws(ExactFailure) -> [RationalInterval] {
+    mutating func values(_ xs: [Double]) throws(ExactFailure) -> [ExactNumber] {
         try xs.map { (x) throws(ExactFailure) in try value(x) }
     }
 }
 
-/// One IR node with its numbers as enclosures.
+/// One IR node with its numbers as exact numbers.
 private enum ExactNode {
     case input(Int)
     case stateRead(Int)
-    case constant([RationalInterval])
+    case constant([ExactNumber])
     /// Rows of (column, weight), and the bias.
-    case affine(rows: [[(Int, RationalInterval)]], bias: [RationalInterval]?, ValueID)
-    case elementwise(OpFormula, attributes: [RationalInterval], [ValueID])
+    case affine(rows: [[(Int, ExactNumber)]], bias: [ExactNumber]?, ValueID)
+    case elementwise(OpFormula, attributes: [ExactNumber], [ValueID])
     case concat([ValueID])
     case slice(ValueID, start: Int, size: Int)
-    case gather(rows: Int, cols: Int, table: [RationalInterval], ValueID)
+    case gather(rows: Int, cols: Int, table: [ExactNumber], ValueID)
 
     init(_ node: IRNode, converter: inout NumberConverter) throws(ExactFailure) {
         switch node.op {
@@ -187,18 +190,18 @@ private enum ExactNode {
         case .stateRead(let s): self = .stateRead(s)
         case .constant(let v): self = .constant(try converter.values(v))
         case .affine(let w, let bias, let x):
-            var rows: [[(Int, RationalInterval)]] = []
+            var rows: [[(Int, ExactNumber)]] = []
             rows.reserveCapacity(w.rows)
             switch w.storage {
             case .dense(let values):
                 for r in 0..<w.rows {
-                    var row: [(Int, RationalInterval)] = []
+                    var row: [(Int, ExactNumber)] = []
                     for c in 0..<w.cols where values[r * w.cols + c] != 0 { row.append((c, try converter.value(values[r * w.cols + c]))) }
                     rows.append(row)
                 }
             case .sparse(let offsets, let columns, let values):
                 for r in 0..<w.rows {
-                    var row: [(Int, RationalInterval)] = []
+                    var row: [(Int, ExactNumber)] = []
                     for k in offsets[r]..<offsets[r + 1] where values[k] != 0 { row.append((columns[k], try converter.value(values[k]))) }
                     rows.append(row)
                 }
@@ -212,26 +215,22 @@ private enum ExactNode {
         }
     }
 
-    func evaluate(values: [[RationalInterval]], inputs: [[RationalInterval]], states: [[RationalInterval]],
-                  arithmetic: ExactArithmetic) throws(ExactFailure) -> [RationalInterval] {
+    func evaluate(values: [[ExactNumber]], inputs: [[ExactNumber]], states: [[ExactNumber]],
+                  arithmetic: ExactArithmetic) throws(ExactFailure) -> [ExactNumber] {
         switch self {
         case .input(let i): return inputs[i]
         case .stateRead(let s): return states[s]
         case .constant(let v): return v
         case .affine(let rows, let bias, let x):
             let v = values[x.index]
-            return rows.enumerated().map { r, row in
-                var sum = bias?[r] ?? RationalInterval(0)
-                for (c, w) in row { sum = sum + w * v[c] }
-                return arithmetic.round(sum)
-            }
+            return rows.enumerated().map { r, row in arithmetic.dot(row, v, plus: bias?[r]) }
         case .elementwise(let formula, let attributes, let xs):
             let a = values[xs[0].index], b = values[xs.count > 1 ? xs[1].index : xs[0].index]
             return try a.indices.map { (i) throws(ExactFailure) in try arithmetic.apply(formula, x: a[i], y: b[i], attributes: attributes) }
         case .concat(let parts): return parts.flatMap { values[$0.index] }
         case .slice(let x, let start, let size): return Array(values[x.index][start..<(start + size)])
         case .gather(let rows, let cols, let table, let x):
-            let id = values[x.index][0]
+            let id = values[x.index][0].enclosure
             guard id.isPoint else { throw .undecided("a token id known only to lie in \(id)") }
             guard id.lo.isInteger, id.lo.sign >= 0, id.lo < Rational(rows) else { throw .failure("token id \(id.lo) is not a row of the \(rows)-row table") }
             let r = Int(id.lo.numerator)
