@@ -109,9 +109,10 @@ out += lsrl_section("exact.md", "Exact arithmetic: rnnc and LSRL", [
     "LSRL's symbolic mode (sympy matrices) and `rnnc run --dtype exact` (docs/exact.md) on LSRL's programs and the same inputs;",
     "LSRL's time is its ForEach over the sequence (the program built before); rnnc's is the whole process (start-up and compile",
     "included), and its run alone (less the same command on the first token only), best of 3. Outputs agree value by value",
-    "(sympy's exact value against rnnc's fraction, or the Double its enclosure decides). The key -> value map is the slow one:",
-    "its exact zeros come through the modulo counters' cosines, so its enclosures need about 1,350 bits (docs/exact.md). There",
-    "is no hardware bound to state: both are exact-arithmetic interpreters. Written by `bash bench/lsrl/exact.sh`."])
+    "(sympy's exact value against rnnc's fraction, or the Double its enclosure decides). The modulo counters' cosines are",
+    "exact in a cyclotomic field (docs/exact.md), so the key -> value map's exact zeros are decided at 64 bits. The universal",
+    "approximation program reads a query and a 16 x 16 table (257 tokens). There is no hardware bound to state: both are",
+    "exact-arithmetic interpreters. Written by `bash bench/lsrl/exact.sh`."])
 
 notes = open(sys.argv[2]).read() if len(sys.argv) > 2 else ""
 print("\n".join(out) + "\n" + ("\n" + notes if notes else ""))

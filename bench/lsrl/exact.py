@@ -28,6 +28,13 @@ PROGRAMS = {
     "key_value optimized": (lambda: lsrl.ForEach(from_test("test_ua_tok2tok", "TestUATok2TokBuldingSteps", "optimized", "output",
                                                            MatrixMode.SYMBOLIC)),
                             "examples/lsrl/key_value.json"),
+    **{f"universal_approximation {m}": ((lambda m=m: from_test("test_ua_vec2vec", "TestUAVec2Vec", m, "loop", MatrixMode.SYMBOLIC)),
+                                        "bench/.data/exact/universal_approximation.json")
+       for m in ["optimized", "direct", "multiplicative"]},
+    **{f"key_value {m}": ((lambda m=m: lsrl.ForEach(from_test("test_ua_tok2tok", "TestUATok2TokBuldingSteps", m, "output",
+                                                               MatrixMode.SYMBOLIC))),
+                          "examples/lsrl/key_value.json")
+       for m in ["direct", "multiplicative"]},
 }
 
 

@@ -140,9 +140,9 @@ final class ExactArithmetic {
         case .mul(let a, let b): return multiply(try eval(a), try eval(b))
         case .negate(let a): return negate(try eval(a))
         case .reciprocal(let a):
-            let v = try eval(a)
-            let element = v.element?.rationalValue.flatMap { $0.isZero ? nil : elements?.field.rational(.one / $0) }
-            return ExactNumber(try reciprocal(v.enclosure), element: element)
+            // A point's reciprocal is exact; an irrational element's (the field has inverses)
+            // is left to the enclosure.
+            return ExactNumber(try reciprocal(try eval(a).enclosure))
         case .maximum(let a, let b), .minimum(let a, let b):
             let (p, q) = (try eval(a), try eval(b))
             let isMaximum = if case .maximum = f { true } else { false }
@@ -168,44 +168,61 @@ final class ExactArithmetic {
 
     // MARK: Numbers with field elements
 
-    /// A rational as an exact number.
-    func number(_ q: Rational) -> ExactNumber { ExactNumber(RationalInterval(q), element: elements?.field.rational(q)) }
+    /// A rational as an exact number (a point: it needs no field element).
+    func number(_ q: Rational) -> ExactNumber { ExactNumber(RationalInterval(q)) }
 
     /// A compile-time expression's value, with its field element when it has one.
     func number(_ e: ExactExpr) throws(ExactFailure) -> ExactNumber {
-        ExactNumber(try value(e), element: elements?.element(e))
+        normalized(try value(e), elements?.element(e))
     }
 
     func add(_ a: ExactNumber, _ b: ExactNumber) -> ExactNumber {
-        ExactNumber(round(a.enclosure + b.enclosure), element: both(a, b).map { elements!.field.add($0, $1) })
+        let sum = round(a.enclosure + b.enclosure)
+        guard a.element != nil || b.element != nil else { return ExactNumber(sum) }
+        return normalized(sum, both(a, b).map { elements!.field.add($0, $1) })
     }
 
     func multiply(_ a: ExactNumber, _ b: ExactNumber) -> ExactNumber {
-        ExactNumber(round(a.enclosure * b.enclosure), element: both(a, b).map { elements!.field.multiply($0, $1) })
+        let product = round(a.enclosure * b.enclosure)
+        guard a.element != nil || b.element != nil else { return ExactNumber(product) }
+        return normalized(product, both(a, b).map { elements!.field.multiply($0, $1) })
     }
 
     /// `Σ w_c v_c (+ bias)` for a row of (column, weight): the enclosure summed exactly and
     /// rounded once, the field element alongside while every term has one.
     func dot(_ row: [(Int, ExactNumber)], _ v: [ExactNumber], plus bias: ExactNumber?) -> ExactNumber {
         var sum = bias?.enclosure ?? RationalInterval(0)
-        var element: CyclotomicNumber? = nil
-        if let field = elements?.field { element = bias.map(\.element) ?? field.rational(.zero) }
+        for (c, w) in row { sum = sum + w.enclosure * v[c].enclosure }
+        let irrational = bias?.element != nil || row.contains { $0.1.element != nil || v[$0.0].element != nil }
+        guard irrational, let field = elements?.field else { return ExactNumber(round(sum)) }
+        var element: CyclotomicNumber? = bias.map { self.element(of: $0) } ?? field.rational(.zero)
         for (c, w) in row {
-            sum = sum + w.enclosure * v[c].enclosure
-            if let field = elements?.field, let e = element, let x = w.element, let y = v[c].element {
-                element = field.add(e, field.multiply(x, y))
-            } else {
-                element = nil
-            }
+            guard let e = element, let x = self.element(of: w), let y = self.element(of: v[c]) else { element = nil; break }
+            element = field.add(e, field.multiply(x, y))
         }
-        return ExactNumber(round(sum), element: element)
+        return normalized(round(sum), element)
     }
 
     func negate(_ a: ExactNumber) -> ExactNumber { ExactNumber(-a.enclosure, element: a.element.map { elements!.field.negate($0) }) }
 
+    /// The exact element of a value: its field element, or a point's rational. Only
+    /// irrational values carry elements; points are exact already and stay on the fast path.
+    private func element(of x: ExactNumber) -> CyclotomicNumber? {
+        if let e = x.element { return e }
+        guard x.enclosure.isPoint, let field = elements?.field else { return nil }
+        return field.rational(x.enclosure.lo)
+    }
+
     private func both(_ a: ExactNumber, _ b: ExactNumber) -> (CyclotomicNumber, CyclotomicNumber)? {
-        guard let x = a.element, let y = b.element else { return nil }
+        guard let x = element(of: a), let y = element(of: b) else { return nil }
         return (x, y)
+    }
+
+    /// A result and its element: a rational element makes the value an exact point.
+    private func normalized(_ enclosure: RationalInterval, _ element: CyclotomicNumber?) -> ExactNumber {
+        guard let element else { return ExactNumber(enclosure) }
+        if let q = element.rationalValue { return ExactNumber(RationalInterval(q)) }
+        return ExactNumber(enclosure, element: element)
     }
 
     /// The order of `a` and `b` (-1, 0, 1), or nil when their enclosures overlap and they

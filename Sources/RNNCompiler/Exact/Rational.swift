@@ -12,6 +12,11 @@ package struct Rational: Hashable, Comparable, Sendable, CustomStringConvertible
     /// `n / d` reduced; `d` must not be zero.
     package init(_ n: BigInt, _ d: BigInt) {
         precondition(!d.isZero, "a rational's denominator is not zero")
+        // Integers are most of exact mode's numbers: no common divisor to look for.
+        if d == 1 {
+            (numerator, denominator) = (n, d)
+            return
+        }
         let g = Self.gcd(n.magnitude, d.magnitude)
         var (n, d) = (n, d)
         if d.sign == .minus { (n, d) = (-n, -d) }
@@ -117,6 +122,8 @@ package struct Rational: Hashable, Comparable, Sendable, CustomStringConvertible
     package var sign: Int { numerator.isZero ? 0 : (numerator.sign == .minus ? -1 : 1) }
 
     package static func + (a: Rational, b: Rational) -> Rational {
+        if a.numerator.isZero { return b }
+        if b.numerator.isZero { return a }
         if a.denominator == b.denominator { return Rational(a.numerator + b.numerator, a.denominator) }
         return Rational(a.numerator * b.denominator + b.numerator * a.denominator, a.denominator * b.denominator)
     }
@@ -125,7 +132,8 @@ package struct Rational: Hashable, Comparable, Sendable, CustomStringConvertible
     package static func - (a: Rational, b: Rational) -> Rational { a + (-b) }
 
     package static func * (a: Rational, b: Rational) -> Rational {
-        Rational(a.numerator * b.numerator, a.denominator * b.denominator)
+        if a.numerator.isZero || b.numerator.isZero { return .zero }
+        return Rational(a.numerator * b.numerator, a.denominator * b.denominator)
     }
 
     /// `b` must not be zero.

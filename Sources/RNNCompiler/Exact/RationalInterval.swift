@@ -37,7 +37,8 @@ package struct RationalInterval: Hashable, Sendable, CustomStringConvertible {
     }
 
     package static func + (a: RationalInterval, b: RationalInterval) -> RationalInterval {
-        RationalInterval(a.lo + b.lo, a.hi + b.hi)
+        if a.isPoint && b.isPoint { return RationalInterval(a.lo + b.lo) }
+        return RationalInterval(a.lo + b.lo, a.hi + b.hi)
     }
 
     package static prefix func - (a: RationalInterval) -> RationalInterval { RationalInterval(-a.hi, -a.lo) }
