@@ -1,7 +1,8 @@
 /// A number of exact mode: an enclosure at the working precision (a point when the value is
-/// rational and known exactly) and, when the value lies in the program's cyclotomic field and
-/// was made by operations the field has, the exact element. Decisions (comparisons, signs)
-/// read the element when there is one, so an exact zero is known to be zero.
+/// rational and known exactly) and, when the value is irrational but lies in the program's
+/// cyclotomic field and was made by operations the field has, the exact element (a rational
+/// value is a point, with no element). Decisions (comparisons, signs) read the element when
+/// there is one, so an exact zero is known to be zero.
 struct ExactNumber {
     var enclosure: RationalInterval
     var element: CyclotomicNumber?
