@@ -151,6 +151,18 @@ import Testing
         #expect(byLabel["relu"]?["kind"] as? Int == 3 && byLabel["model"]?["kind"] as? Int == 14)
     }
 
+    /// An error inside a stdlib function shows at the document's call of it.
+    @Test func errorsInImportedFunctionsShowAtTheCall() throws {
+        let session = Session()
+        _ = try session.request("initialize")
+        let text = "use logic\nmodel M {\n  input x: [3]\n  output larger(x, [1, 2])\n}\n"
+        let diagnostics = try open(session, text)
+        let first = try #require(diagnostics.first)
+        #expect(first["code"] as? String == "E0301")
+        #expect((first["message"] as? String)?.contains("stdlib/logic.rnn:") == true, "\(first)")
+        #expect((first["range"] as? [String: Any])?["start"] as? [String: Int] == Self.position(of: "larger", in: text) as? [String: Int])
+    }
+
     @Test func formattingIsRnncFmt() throws {
         let session = Session()
         _ = try session.request("initialize")

@@ -60,14 +60,20 @@ struct DocumentAnalysis {
         }
     }
 
-    /// LSP diagnostics for this document: those in other files (imports) show at the start
-    /// of the document, naming their place.
+    /// LSP diagnostics for this document: one found in another file (an imported function's
+    /// body) shows at the document's call that led there (its outermost call note), else at
+    /// the start of the document, and names its place.
     func lspDiagnostics() -> [[String: Any]] {
         diagnostics.map { d in
             var message = d.message
             var range = LineIndex.start
             if let r = d.range {
-                if r.file.path == path { range = lines.range(r) } else { message = "\(r.file.path):\(r.line):\(r.column): \(message)" }
+                if r.file.path == path {
+                    range = lines.range(r)
+                } else {
+                    message = "\(r.file.path):\(r.line):\(r.column): \(message)"
+                    if let call = d.notes.last(where: { $0.range.file.path == path }) { range = lines.range(call.range) }
+                }
             }
             var entry: [String: Any] = ["range": range, "severity": d.severity == .error ? 1 : 2, "code": d.code.rawValue,
                                         "source": "rnnc", "message": message]
