@@ -16,6 +16,8 @@ struct DocumentAnalysis {
     var recurrence: [String: [String]] = [:]
     /// Whether the text parsed (hover and completion keep the last analysis that did).
     var parsed = false
+    /// Most instances of one state declaration a hover lists (a function called many times).
+    static let statesShown = 4
 
     init(path: String, text: String, stdlib: String?) {
         self.path = path
@@ -55,7 +57,7 @@ struct DocumentAnalysis {
                 guard let range = ir.states[s].range else { continue }
                 let key = "\(range.file.path):\(range.start)"
                 let line = "\(ir.states[s].name): \(group.kind.rawValue) (\(group.reason))"
-                if (recurrence[key]?.count ?? 0) < SymbolIndexLimits.statesShown { recurrence[key, default: []].append(line) }
+                if (recurrence[key]?.count ?? 0) < Self.statesShown { recurrence[key, default: []].append(line) }
             }
         }
     }
@@ -116,9 +118,4 @@ struct DocumentAnalysis {
         }
         return best.values.sorted { $0.name < $1.name }
     }
-}
-
-enum SymbolIndexLimits {
-    /// Most instances of one state declaration a hover lists (a function called many times).
-    static let statesShown = 4
 }

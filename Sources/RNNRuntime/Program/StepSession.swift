@@ -32,6 +32,8 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     /// Row-major copies of the tables that `gather` reads, by matrix index.
     private var tables: [Int: UnsafeMutablePointer<Scalar>] = [:]
     private let hasTokenInputs: Bool
+    /// A token converted from Doubles (`step(doubles:)`), kept so a step allocates no input.
+    private let convertedToken: UnsafeMutableBufferPointer<Scalar>
     /// Cores one step's matrix products may use.
     public let threads: Int
 
@@ -61,6 +63,7 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
         buffer.initialize(repeating: 0, count: max(1, total))
         (matrices, tables) = GatherTable.convert(program, as: Scalar.self)
         hasTokenInputs = program.inputs.contains { $0.vocabulary != nil }
+        convertedToken = .allocate(capacity: program.inputWidth)
         vectors = ConvertedVectors(program.vectors)
         ops = program.instructions.flatMap(resolve)
         reset()
@@ -68,6 +71,7 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
 
     deinit {
         buffer.deallocate()
+        convertedToken.deallocate()
         for table in tables.values { table.deallocate() }
     }
 
@@ -197,9 +201,8 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
             throw .inputMismatch("token has \(token.count) values, the model's input has \(program.inputWidth)")
         }
         var out = [Double](repeating: 0, count: program.outputWidth)
-        try token.map { Scalar($0) }.withUnsafeBufferPointer { token throws(RuntimeError) in
-            try advance(token) { k, values, count in for i in 0..<count { out[k + i] = Double(values[i]) } }
-        }
+        for (i, x) in token.enumerated() { convertedToken[i] = Scalar(x) }
+        try advance(UnsafeBufferPointer(convertedToken)) { k, values, count in for i in 0..<count { out[k + i] = Double(values[i]) } }
         return out
     }
 
