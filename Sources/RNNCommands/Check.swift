@@ -31,7 +31,7 @@ extension RNNCommand {
             for group in RecurrenceAnalysis.analyze(ir) {
                 for s in group.states {
                     let state = ir.states[s]
-                    lines.append("  state \(state.name): [\(state.size)] \(group.kind.rawValue): \(group.reason)")
+                    lines.append("  state \(state.name): [\(state.shape.map(String.init).joined(separator: ", "))] \(group.kind.rawValue): \(group.reason)")
                 }
                 if let scan = scanNote(group, ir) { lines.append("    scan: " + scan) }
             }

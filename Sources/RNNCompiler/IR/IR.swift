@@ -123,6 +123,12 @@ package struct IRState: Sendable {
     /// The source's states this one holds, one after another, when the optimizer merged
     /// several into it (`StateMerging`); nil when it is one source state, `name`.
     package var parts: [Port]? = nil
+    /// `[m, n]` for a matrix state (its `size` elements are the matrix row by row); nil for
+    /// a vector.
+    package var matrixShape: [Int]? = nil
+
+    /// The shape the source declares: `[size]`, or `matrixShape`.
+    package var shape: [Int] { matrixShape ?? [size] }
 
     /// The source's states this one holds.
     package var sourceStates: [Port] { parts ?? [Port(name: name, size: size)] }

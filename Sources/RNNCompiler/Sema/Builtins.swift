@@ -36,7 +36,7 @@ struct BuiltinCall {
     func constant(_ i: Int) -> Tensor? {
         switch positional[i].value {
         case .constant(let t): return t
-        case .runtime:
+        case .runtime, .matrix:
             _ = fail(.notConstant, "argument \(i + 1) of '\(name)' must be a compile-time value", at: positional[i].range)
             return nil
         case .string, .function, .error: return nil
@@ -102,7 +102,7 @@ package enum Builtins {
         "cos": { cos($0) }, "sin": { sin($0) }, "tan": { tan($0) }, "floor": { $0.rounded(.down) },
         "ceil": { $0.rounded(.up) }, "round": { $0.rounded() },
     ]
-    static let constructors: Set<String> = ["kron", "flatten", "eye", "zeros", "ones", "diag", "rotation", "transpose", "normal", "uniform", "hstack", "vstack", "size", "sum", "abs", "repeat", "tile", "group_sum"]
+    static let constructors: Set<String> = ["kron", "flatten", "eye", "zeros", "ones", "diag", "rotation", "transpose", "normal", "uniform", "hstack", "vstack", "size", "sum", "abs", "repeat", "tile", "group_sum", "outer"]
     package static let names: Set<String> = Set(elementwise.keys).union(constantMath.keys).union(constructors).union([compileError])
     /// `compile_error("message")`, handled by the elaborator (its arguments may be strings).
     static let compileError = "compile_error"
@@ -155,15 +155,17 @@ package enum Builtins {
             c.elaborator.recordExact(sine, [theta]) { ExactExpr.applying(.sin, $0[0]) }
             return .constant(.matrix(rows: 2, cols: 2, [cosine, -sine, sine, cosine]))
         case "transpose":
-            guard c.expect(1...1), let m = c.constant(0) else { return .error }
-            if m.rank < 2 { return .constant(.matrix(rows: m.data.count, cols: 1, m.data)) }
-            var data = [Double](repeating: 0, count: m.data.count)
-            for i in 0..<m.rows { for j in 0..<m.cols { data[j * m.rows + i] = m.data[i * m.cols + j] } }
-            return .constant(.matrix(rows: m.cols, cols: m.rows, data))
+            guard c.expect(1...1) else { return .error }
+            return c.elaborator.transpose(c.positional[0].value, range: c.range)
+        case "outer":
+            guard c.expect(2...2) else { return .error }
+            return c.elaborator.outer(c.positional[0].value, c.positional[1].value, range: c.range, ranges: (c.positional[0].range, c.positional[1].range))
         case "normal", "uniform": return random(c)
         case "kron": return kron(c)
         case "flatten":
-            guard c.expect(1...1), let t = c.constant(0) else { return .error }
+            guard c.expect(1...1) else { return .error }
+            if let (id, shape) = c.positional[0].value.runtimeShape { return .runtime(id, size: shape.reduce(1, *)) }
+            guard let t = c.constant(0) else { return .error }
             return .constant(.vector(t.data))
         case "hstack", "vstack": return stack(c)
         default: return c.fail(.undefinedFunction, "no function named '\(c.name)'")
@@ -203,11 +205,13 @@ package enum Builtins {
             let out = t.map(Swift.abs)
             c.elaborator.recordExact(out.data, [t.data]) { ExactExpr.applying(.abs, $0[0]) }
             return .constant(out)
-        case .runtime(let id, let n):
+        case .runtime, .matrix:
+            let (id, shape) = c.positional[0].value.runtimeShape!
             let b = c.elaborator.builder
+            let n = b.size(id)
             let pos = b.add(.unary(.relu, id), size: n, range: c.range)
             let neg = b.add(.unary(.relu, b.scale(id, by: [-1], range: c.range)), size: n, range: c.range)
-            return .runtime(b.add(.add(pos, neg), size: n, range: c.range), size: n)
+            return .runtime(b.add(.add(pos, neg), size: n, range: c.range), shape: shape)
         case .string, .function, .error: return .error
         }
     }
@@ -251,7 +255,7 @@ package enum Builtins {
         case .runtime(let id, _):
             let w = WeightMatrix(rows: outSize, cols: m, storage: .sparse(rowOffsets: offsets, columns: columns, values: [Double](repeating: 1, count: columns.count)))
             return .runtime(c.elaborator.builder.affine(w, id, range: c.range), size: outSize)
-        case .string, .function, .error: return .error
+        case .matrix, .string, .function, .error: return .error
         }
     }
 
@@ -262,7 +266,9 @@ package enum Builtins {
             let total = t.data.reduce(0, +)
             c.elaborator.recordExact(total, t.data) { $0.reduce(.rational(.zero), ExactExpr.sum) }
             return .constant(.scalar(total))
-        case .runtime(let id, let n):
+        case .runtime, .matrix:
+            let (id, shape) = c.positional[0].value.runtimeShape!
+            let n = shape.reduce(1, *)
             let row = WeightMatrix(rows: 1, cols: n, storage: .dense([Double](repeating: 1, count: n)))
             return .runtime(c.elaborator.builder.affine(row, id, range: c.range), size: 1)
         case .string, .function, .error: return .error

@@ -69,6 +69,7 @@ extension Elaborator {
             case .constant(let t) where t.isScalar: parts.append(formatNumber(t.scalar))
             case .constant(let t): parts.append(t.shapeDescription)
             case .runtime(_, let n): parts.append("a runtime value of width \(n)")
+            case .matrix(_, let m, let n): parts.append("a runtime \(m) x \(n) matrix")
             case .function(let f): parts.append(f)
             case .error: return .error
             }

@@ -13,7 +13,7 @@ extension Elaborator {
         case .constant(let t):
             let found = t.isScalar ? formatNumber(t.scalar) : "a value of shape \(t.shapeDescription)"
             error(.wrongKind, "a condition must be true or false (a comparison, or 1 or 0), found \(found)", at: expr.range)
-        case .runtime:
+        case .runtime, .matrix:
             error(.notConstant, "a condition must be known at compile time, but this depends on runtime inputs; for a choice at run time use ifelse(c, a, b) from 'use logic'", at: expr.range)
         case .string(let text):
             error(.wrongKind, "a condition must be true or false, found the string \"\(text)\" (compare it: x == \"\(text)\")", at: expr.range)
@@ -89,6 +89,7 @@ extension Value {
         switch self {
         case .constant(let t): return t.isScalar ? "a number" : "a \(t.shapeDescription) value"
         case .runtime: return "a runtime value"
+        case .matrix: return "a runtime matrix"
         case .string: return "a string"
         case .function(let name): return "the function '\(name)'"
         case .error: return "an invalid value"

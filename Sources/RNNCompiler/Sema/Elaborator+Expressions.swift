@@ -42,6 +42,7 @@ extension Elaborator {
             switch v {
             case .constant(let t): return .constant(t.map { -$0 })
             case .runtime(let id, _): return .runtime(builder.scale(id, by: [-1], range: expr.range), size: builder.size(id))
+            case .matrix(let id, let m, let n): return .matrix(builder.scale(id, by: [-1], range: expr.range), rows: m, cols: n)
             case .string, .function, .error: return .error
             }
         case .binary(let op, let lhs, let rhs):
@@ -70,8 +71,8 @@ extension Elaborator {
         let entry = scope.lookup(name)
         if let symbols = options.symbols {
             if let entry {
-                let size: Int? = if case .state(let index, _) = entry { states[index].size } else { nil }
-                Scope.record(name, entry, at: range, in: symbols, stateSize: size)
+                let shape: [Int]? = if case .state(let index, _) = entry { states[index].shape } else { nil }
+                Scope.record(name, entry, at: range, in: symbols, stateShape: shape)
             } else if let decl = modules.functions[name] {
                 symbols.record(name, at: range, definition: decl.name.range, kind: .function, detail: SymbolIndex.signature(decl))
             }
@@ -113,7 +114,7 @@ extension Elaborator {
             return n
         case .constant(let t):
             error(.notInteger, "\(what) must be an integer, found a value of shape \(t.shapeDescription)", at: expr.range)
-        case .runtime:
+        case .runtime, .matrix:
             error(.notConstant, "\(what) must be known at compile time, but this depends on runtime inputs", at: expr.range)
         case .string, .function:
             _ = numeric(value, at: expr.range)
@@ -165,6 +166,10 @@ extension Elaborator {
         for (v, r) in zip(values, ranges) {
             if case .constant(let t) = v, t.rank == 2 {
                 error(.shapeMismatch, "cannot concatenate a \(t.shapeDescription) matrix into a vector", at: r)
+                return .error
+            }
+            if case .matrix(_, let m, let n) = v {
+                error(.shapeMismatch, "cannot concatenate a runtime \(m) x \(n) matrix into a vector; write flatten(...) for its elements row by row", at: r)
                 return .error
             }
             pieces.append(v)
@@ -223,6 +228,7 @@ extension Elaborator {
         switch base {
         case .constant(let t): dims = t.shape
         case .runtime(_, let n): dims = [n]
+        case .matrix(_, let m, let n): dims = [m, n]
         case .string, .function, .error: return .error
         }
         guard subs.count <= dims.count else {
@@ -250,6 +256,8 @@ extension Elaborator {
                 return .error
             }
             return .runtime(builder.add(.slice(id, start: sel.start), size: sel.count, range: range), size: sel.count)
+        case .matrix(let id, let m, let n):
+            return indexMatrix(id, rows: m, cols: n, selections, range: range)
         case .constant(let t):
             while selections.count < t.rank { selections.append((0, dims[selections.count], true)) }
             if t.rank == 1 {

@@ -106,14 +106,15 @@ extension Elaborator {
             switch b {
             case .constant(let t): negated = .constant(t.map { -$0 })
             case .runtime(let id, let n): negated = .runtime(builder.scale(id, by: [-1], range: rhsRange), size: n)
+            case .matrix(let id, let m, let n): negated = .matrix(builder.scale(id, by: [-1], range: rhsRange), rows: m, cols: n)
             case .string, .function, .error: return .error
             }
             return addValues(a, negated, range: range)
         case .mul: return multiply(a, b, range: range)
         case .div:
             guard case .constant(let t) = b else {
-                guard case .runtime(let y, let n) = b else { return .error }
-                let inverse = Value.runtime(builder.add(.unary(.reciprocal, y), size: n, range: rhsRange), size: n)
+                guard let (y, shape) = b.runtimeShape else { return .error }
+                let inverse = Value.runtime(builder.add(.unary(.reciprocal, y), size: builder.size(y), range: rhsRange), shape: shape)
                 return multiply(a, inverse, range: range)
             }
             guard t.data.allSatisfy({ $0 != 0 }) else {
@@ -124,10 +125,7 @@ extension Elaborator {
             recordExact(inverse.data, [t.data]) { ExactExpr.inverse($0[0]) }
             return multiply(a, .constant(inverse), range: range)
         case .matmul:
-            guard case .constant(let w) = a, case .runtime(let x, let n) = b else {
-                error(.unsupportedRuntimeOp, "'@' needs a compile-time matrix on the left and a runtime vector on the right", at: range)
-                return .error
-            }
+            guard case .constant(let w) = a, case .runtime(let x, let n) = b else { return runtimeMatmul(a, b, range: range) }
             guard w.cols == n, w.rank >= 1 else {
                 error(.matmulMismatch, "cannot multiply \(w.shapeDescription) @ [\(n)]: inner dimensions differ", at: range)
                 return .error
@@ -151,6 +149,11 @@ extension Elaborator {
     }
 
     private func addValues(_ a: Value, _ b: Value, range: SourceRange) -> Value {
+        if Value.makesRuntimeMatrix(a, b) {
+            return matrixElementwise(a, b, symbol: "+", range: range,
+                                     nodes: { self.builder.add(.add($0, $1), size: $2, range: range) },
+                                     constant: { self.builder.addConstant($0, $1, range: range) })
+        }
         switch (a, b) {
         case (.runtime(let x, let m), .runtime(let y, let n)):
             guard let w = broadcastWidth(m, n) else { return mismatch(a, "+", b, range) }
@@ -165,6 +168,11 @@ extension Elaborator {
     }
 
     private func multiply(_ a: Value, _ b: Value, range: SourceRange) -> Value {
+        if Value.makesRuntimeMatrix(a, b) {
+            return matrixElementwise(a, b, symbol: "*", range: range,
+                                     nodes: { self.builder.add(.mul($0, $1), size: $2, range: range) },
+                                     constant: { self.builder.scale($0, by: $1, range: range) })
+        }
         switch (a, b) {
         case (.runtime(let x, let m), .runtime(let y, let n)):
             guard let w = broadcastWidth(m, n) else { return mismatch(a, "*", b, range) }
@@ -189,6 +197,7 @@ extension Elaborator {
             recordExact(out.data, [t.data] + op.attributeValues.map { [$0] }) { op.exactExpr($0) }
             return finite(out, range: range)
         case .runtime(let id, let n): return .runtime(builder.add(.elementwise(op, [id]), size: n, range: range), size: n)
+        case .matrix(let id, let m, let n): return .matrix(builder.add(.elementwise(op, [id]), size: m * n, range: range), rows: m, cols: n)
         case .string, .function, .error: return .error
         }
     }
@@ -209,6 +218,9 @@ extension Elaborator {
             let out = (0..<n).map { i in op.apply(x.data[x.isScalar ? 0 : i], y.data[y.isScalar ? 0 : i]) }
             recordExact(out, [x.data, y.data] + op.attributeValues.map { [$0] }) { op.exactExpr($0) }
             return finite(Tensor(shape: shape, data: out), range: range)
+        case _ where Value.makesRuntimeMatrix(a, b):
+            return matrixElementwise(a, b, symbol: op.name, range: range,
+                                     nodes: { self.builder.add(.elementwise(op, [$0, $1]), size: $2, range: range) })
         default:
             guard let (x, m) = runtimeOperand(a, range: range), let (y, n) = runtimeOperand(b, range: range),
                   let w = broadcastWidth(m, n) else { return mismatch(a, op.name, b, range) }

@@ -92,7 +92,7 @@ extension Elaborator {
         case .constant(let t):
             error(.paramInitMismatch, "param '\(name)' is declared \(Tensor.describe(shape)) but its initializer has shape \(t.shapeDescription)", at: initExpr.range)
             return .error
-        case .runtime:
+        case .runtime, .matrix:
             error(.notConstant, "the initializer of param '\(name)' must be a compile-time value", at: initExpr.range)
             return .error
         case .string, .function, .error: return .error

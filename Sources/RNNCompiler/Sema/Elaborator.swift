@@ -36,13 +36,16 @@ final class Elaborator {
 
     struct StateInfo {
         var name: String
-        var size: Int
+        /// `[n]`, or `[m, n]` for a matrix state (held row by row).
+        var shape: [Int]
         var initial: [Double]
         var range: SourceRange
         var read: ValueID?
         var next: ValueID?
         /// Where the state is updated (`h <- ...`), for E0401's note.
         var updatedAt: SourceRange?
+
+        var size: Int { shape.reduce(1, *) }
     }
 
     var states: [StateInfo] = []
@@ -166,7 +169,7 @@ final class Elaborator {
             case .output(let expr):
                 sawOutput = true
                 switch eval(expr, in: scope) {
-                case .runtime(let id, _):
+                case .runtime(let id, _), .matrix(let id, _, _):  // a matrix row by row
                     outputs.append(id)
                     outputRanges.append(expr.range)
                 case .constant(let t) where t.rank <= 1:
@@ -224,7 +227,7 @@ final class Elaborator {
         if diagnostics.hasErrors { return nil }
         var program = IRProgram(
             modelName: model.name.name, inputs: inputs,
-            states: states.map { IRState(name: $0.name, size: $0.size, initial: $0.initial, next: $0.next!, range: $0.range) },
+            states: states.map { IRState(name: $0.name, size: $0.size, initial: $0.initial, next: $0.next!, range: $0.range, matrixShape: $0.shape.count == 2 ? $0.shape : nil) },
             params: params, nodes: builder.nodes, outputs: outputs, paramUses: builder.paramUses, cells: cells)
         program.outputRanges = outputRanges
         program.exactConstants = exact
@@ -342,29 +345,30 @@ final class Elaborator {
     }
 
     private func declareState(_ name: Identifier, _ shape: ShapeAnnotation, _ initExpr: Expr, in scope: Scope) {
-        guard let n = vectorSize(shape, in: scope, what: "a state") else {
+        guard let dims = stateShape(shape, in: scope) else {
             // Reported, or unknown: later uses of the name report nothing more.
             if scope.localDefinition(name.name) == nil { scope.define(name.name, .value(.error, name.range)) }
             return
         }
         guard checkNew(name, in: scope) else { return }
+        let n = dims.reduce(1, *)
         // Every state's values count toward the compile-time work budget before they are
         // allocated: thousands of states each millions wide would otherwise exhaust memory.
         guard spend(n, at: name.range) else { return }
         var initial = [Double](repeating: 0, count: n)
         switch eval(initExpr, in: scope) {
         case .constant(let t) where t.isScalar: initial = [Double](repeating: t.scalar, count: n)
-        case .constant(let t) where t.rank == 1 && t.data.count == n: initial = t.data
+        case .constant(let t) where t.shape == dims: initial = t.data
         case .constant(let t):
-            error(.stateInitMismatch, "state '\(name.name)' has shape [\(n)] but its initial value has shape \(t.shapeDescription)", at: initExpr.range)
-        case .runtime:
+            error(.stateInitMismatch, "state '\(name.name)' has shape \(Tensor.describe(dims)) but its initial value has shape \(t.shapeDescription)", at: initExpr.range)
+        case .runtime, .matrix:
             error(.notConstant, "the initial value of state '\(name.name)' must be a compile-time value", at: initExpr.range)
         case .string, .function, .error: break
         }
         let qualified = (callStack.last.map { "\($0.instance).\(name.name)" } ?? name.name) + scope.loopSuffix
-        states.append(StateInfo(name: qualified, size: n, initial: initial, range: name.range))
+        states.append(StateInfo(name: qualified, shape: dims, initial: initial, range: name.range))
         scope.define(name.name, .state(states.count - 1, name.range))
-        if let symbols = scope.symbols { Scope.record(name.name, .state(states.count - 1, name.range), at: nil, in: symbols, stateSize: n) }
+        if let symbols = scope.symbols { Scope.record(name.name, .state(states.count - 1, name.range), at: nil, in: symbols, stateShape: dims) }
     }
 
     private func update(_ name: Identifier, _ expr: Expr, in scope: Scope) {
@@ -385,16 +389,16 @@ final class Elaborator {
             return
         }
         states[index].updatedAt = name.range
-        let n = states[index].size
+        let (n, dims) = (states[index].size, states[index].shape)
         var next: ValueID?
         switch value {
-        case .runtime(let id, let m) where m == n: next = id
+        case _ where value.runtimeShape?.shape == dims: next = value.runtimeShape!.id
         case .runtime(let id, 1): next = builder.broadcast(id, to: n, range: expr.range)
         case .constant(let t) where t.isScalar: next = builder.constant([Double](repeating: t.scalar, count: n), range: expr.range)
-        case .constant(let t) where t.rank == 1 && t.data.count == n: next = builder.constant(t.data, range: expr.range, origin: t.origin)
+        case .constant(let t) where t.shape == dims: next = builder.constant(t.data, range: expr.range, origin: t.rank == 1 ? t.origin : nil)
         case .error: next = builder.constant([Double](repeating: 0, count: n), range: expr.range)
         default:
-            error(.shapeMismatch, "state '\(name.name)' has shape [\(n)] but is updated with a value of shape \(value.shapeDescription)", at: expr.range)
+            error(.shapeMismatch, "state '\(name.name)' has shape \(Tensor.describe(dims)) but is updated with a value of shape \(value.shapeDescription)", at: expr.range)
             next = builder.constant([Double](repeating: 0, count: n), range: expr.range)
         }
         states[index].next = next
@@ -410,11 +414,12 @@ final class Elaborator {
 
     /// The current value of a state: its new value after its update line, else the previous one.
     func readState(_ index: Int, range: SourceRange) -> Value {
-        if let next = states[index].next { return .runtime(next, size: states[index].size) }
-        if let read = states[index].read { return .runtime(read, size: states[index].size) }
+        let shape = states[index].shape
+        if let next = states[index].next { return .runtime(next, shape: shape) }
+        if let read = states[index].read { return .runtime(read, shape: shape) }
         let id = builder.add(.stateRead(index), size: states[index].size, range: range)
         states[index].read = id
-        return .runtime(id, size: states[index].size)
+        return .runtime(id, shape: shape)
     }
 
     // MARK: Shapes of declarations
@@ -450,6 +455,16 @@ final class Elaborator {
             return nil
         }
         return n
+    }
+
+    /// A state's shape: `[n]`, or `[m, n]` for a matrix state, within the runtime width limit.
+    private func stateShape(_ shape: ShapeAnnotation, in scope: Scope) -> [Int]? {
+        guard let dims = tensorShape(shape, in: scope, what: "a state") else { return nil }
+        guard dims.reduce(1, *) <= CompilerLimits.maxVectorWidth else {
+            error(.tooLarge, "a state of shape \(Tensor.describe(dims)) exceeds the limit of \(CompilerLimits.maxVectorWidth) elements", at: shape.range)
+            return nil
+        }
+        return dims
     }
 
     func vectorSize(_ shape: ShapeAnnotation, in scope: Scope, what: String) -> Int? {

@@ -56,6 +56,7 @@ package final class SymbolIndex {
         case .constant(let t) where t.isScalar: return "\(name) = \(formatNumber(t.scalar)) (compile-time)"
         case .constant(let t): return "\(name): \(t.shapeDescription) (compile-time)"
         case .runtime(_, let n): return "\(name): [\(n)] (runtime)"
+        case .matrix(_, let m, let n): return "\(name): [\(m), \(n)] (runtime)"
         case .string(let s): return "\(name) = \"\(s)\" (compile-time string)"
         case .function(let f): return "\(name) = the function \(f)"
         case .error: return "\(name): (has errors)"

@@ -4,6 +4,9 @@ enum Value {
     case constant(Tensor)
     /// Computed at run time by an IR node: a vector of `size` elements.
     case runtime(ValueID, size: Int)
+    /// Computed at run time: a `rows` x `cols` matrix (a matrix state, an outer product),
+    /// whose IR node holds its elements row by row.
+    case matrix(ValueID, rows: Int, cols: Int)
     /// A compile-time string (`"direct"`), for model parameters that pick a variant: it
     /// can be bound, passed and compared with `==`, and nothing else.
     case string(String)
@@ -17,6 +20,7 @@ enum Value {
         switch self {
         case .constant(let t): return t.shapeDescription
         case .runtime(_, let n): return "[\(n)] (runtime)"
+        case .matrix(_, let m, let n): return "[\(m), \(n)] (runtime)"
         case .string: return "a string"
         case .function(let name): return "the function '\(name)'"
         case .error: return "<error>"
@@ -28,6 +32,7 @@ enum Value {
         switch self {
         case .constant(let t): return t.shape
         case .runtime(_, let n): return [n]
+        case .matrix(_, let m, let n): return [m, n]
         case .string, .function, .error: return nil
         }
     }
@@ -92,14 +97,14 @@ final class Scope {
     }
 
     /// Records a definition (`at` nil: the entry's own place) or a use of `name` at `at`.
-    static func record(_ name: String, _ entry: Entry, at use: SourceRange?, in symbols: SymbolIndex, stateSize: Int? = nil) {
+    static func record(_ name: String, _ entry: Entry, at use: SourceRange?, in symbols: SymbolIndex, stateShape: [Int]? = nil) {
         switch entry {
         case .value(let value, let definition):
             guard let place = use ?? definition else { return }
             symbols.record(name, at: place, definition: definition, kind: .value, detail: SymbolIndex.detail(name, value))
         case .state(_, let definition):
             symbols.record(name, at: use ?? definition, definition: definition, kind: .state,
-                           detail: "state \(name)" + (stateSize.map { ": [\($0)]" } ?? ""))
+                           detail: "state \(name)" + (stateShape.map { ": " + Tensor.describe($0) } ?? ""))
         }
     }
 
