@@ -5,11 +5,14 @@ import RNNOps
 import Testing
 
 /// Generates well-formed random models as source text: inputs (vectors and token ids),
-/// states updated once, bindings over affine maps and table lookups, every op of the op
-/// table, gates, slices and concatenations.
+/// states (vectors and matrices) updated once, bindings over affine maps and table lookups,
+/// every op of the op table, gates, slices, concatenations, outer products and products of
+/// matrix states with vectors.
 struct RandomProgramGenerator {
     var rng: SplitMix64
     var values: [(name: String, size: Int)] = []
+    /// The matrix states: their reads are drawn in expressions as `S @ v`, `v @ S`, `S[i]`.
+    var matrices: [(name: String, rows: Int, cols: Int)] = []
     /// The last model's token inputs and their vocabulary sizes.
     var tokenInputs: [(name: String, vocabulary: Int)] = []
     /// The last model's inputs in order: a vector's size, or a token input's vocabulary.
@@ -24,8 +27,17 @@ struct RandomProgramGenerator {
     mutating func expression(size m: Int, depth: Int) -> String {
         let m = min(m, 64)
         let candidates = values.filter { $0.size == m }
-        let choice = depth <= 0 ? (candidates.isEmpty ? 1 : 0) : int(0...7)
+        let choice = depth <= 0 ? (candidates.isEmpty ? 1 : 0) : int(0...8)
         switch choice {
+        case 8 where !matrices.isEmpty:
+            let (name, rows, cols) = matrices[int(0...(matrices.count - 1))]
+            switch int(0...3) {
+            case 0 where rows == m: return "(\(name) @ (\(expression(size: cols, depth: depth - 1))))"
+            case 1 where cols == m: return "((\(expression(size: rows, depth: depth - 1))) @ \(name))"
+            case 2 where cols == m: return "\(name)[\(int(0...(rows - 1)))]"
+            case 3 where rows == m: return "\(name)[:, \(int(0...(cols - 1)))]"
+            default: return "(sum(\(name)) * \(1 / Double(rows * cols)) * \(expression(size: m, depth: depth - 1)))"  // the mean
+            }
         case 0 where !candidates.isEmpty:
             return candidates[int(0...(candidates.count - 1))].name
         case 2:
@@ -98,9 +110,9 @@ struct RandomProgramGenerator {
 
     /// An expression of the inputs alone (so it cannot depend on any state).
     mutating func inputExpression(size m: Int, inputs: [(name: String, size: Int)]) -> String {
-        let saved = values
-        values = inputs
-        defer { values = saved }
+        let (saved, savedMatrices) = (values, matrices)
+        (values, matrices) = (inputs, [])
+        defer { (values, matrices) = (saved, savedMatrices) }
         return expression(size: m, depth: 2)
     }
 
@@ -124,6 +136,11 @@ struct RandomProgramGenerator {
             lines.append("  state \(name): [\(size)] = \(Double(int(-2...2)) / 2)")
             values.append((name, size))
         }
+        matrices = int(0...2) == 0 ? (0..<int(1...2)).map { ("s\(states.count + $0)", int(1...maxDim), int(1...maxDim)) } : []
+        for (name, rows, cols) in matrices {
+            lines.append("  state \(name): [\(rows), \(cols)] = \(Double(int(-2...2)) / 2)")
+        }
+        var pendingMatrixUpdates = matrices
         var classes: [Int: RecurrenceClass] = [:]
         var pendingUpdates = states.shuffled(using: &rng)
         func update(_ name: String, _ size: Int) {
@@ -147,10 +164,37 @@ struct RandomProgramGenerator {
                 lines.append("  \(name) <- [\(name), \(inputExpression(size: m, inputs: inputs))][\(m):\(m + size)]")
             }
         }
+        func updateMatrix(_ name: String, _ rows: Int, _ cols: Int) {
+            let index = Int(name.dropFirst())!
+            let written = "outer(\(inputExpression(size: rows, inputs: inputs)), \(inputExpression(size: cols, inputs: inputs)))"
+            switch int(0...4) {
+            case 0:
+                classes[index] = .nonlinear
+                lines.append("  \(name) <- tanh(\(name) + outer(\(expression(size: rows, depth: 1)), \(expression(size: cols, depth: 1))))")
+            case 1:  // rows decayed by a gate
+                classes[index] = .diagonal
+                lines.append("  \(name) <- transpose(sigmoid(\(inputExpression(size: rows, inputs: inputs)))) * \(name) + \(written)")
+            case 2:  // columns decayed by a gate
+                classes[index] = .diagonal
+                lines.append("  \(name) <- sigmoid(\(inputExpression(size: cols, inputs: inputs))) * \(name) + \(written)")
+            case 3:
+                classes[index] = .affine
+                lines.append("  \(name) <- 0.9 * \(name) + \(written)")
+            default:  // the delta rule: a transition I - beta k k^T that depends on the input
+                classes[index] = .nonlinear
+                // |k| <= 1 and beta = 1/2 keep the transition a contraction.
+                let key = "(tanh(\(inputExpression(size: rows, inputs: inputs))) * \(1 / Double(rows).squareRoot()))"
+                lines.append("  \(name) <- \(name) + outer(\(key), 0.5 * (\(inputExpression(size: cols, inputs: inputs)) - \(key) @ \(name)))")
+            }
+        }
         for _ in 0..<int(1...6) {
             if !pendingUpdates.isEmpty, int(0...2) == 0 {
                 let (name, size) = pendingUpdates.removeLast()
                 update(name, size)
+            }
+            if !pendingMatrixUpdates.isEmpty, int(0...2) == 0 {
+                let (name, rows, cols) = pendingMatrixUpdates.removeLast()
+                updateMatrix(name, rows, cols)
             }
             let m = int(1...maxDim)
             let name = fresh()
@@ -158,7 +202,9 @@ struct RandomProgramGenerator {
             values.append((name, m))
         }
         for (name, size) in pendingUpdates { update(name, size) }
-        let outs = (0..<int(1...2)).map { _ in values[int(0...(values.count - 1))].name }
+        for (name, rows, cols) in pendingMatrixUpdates { updateMatrix(name, rows, cols) }
+        var outs = (0..<int(1...2)).map { _ in values[int(0...(values.count - 1))].name }
+        if let (name, _, _) = matrices.first, int(0...1) == 0 { outs.append("flatten(\(name))") }
         lines.append("  output [\(outs.joined(separator: ", "))]")
         return ("model Random {\n" + lines.joined(separator: "\n") + "\n}\n", inputs.reduce(0) { $0 + $1.1 }, classes)
     }
@@ -170,6 +216,7 @@ struct RandomProgramGenerator {
     @Test func stepProgramMatchesInterpreter() throws {
         let base = UInt64(ProcessInfo.processInfo.environment["RNNC_TEST_SEED"] ?? "") ?? 20261121
         var classesSeen = Set<String>()
+        var matrixClassesSeen: [RecurrenceClass: Int] = [:]
         var planKinds = Set<ScanPlan.Recurrence.Kind>()
         var opsSeen = Set<ElementwiseKind>()
         var outputOnlyPrograms = 0
@@ -194,6 +241,7 @@ struct RandomProgramGenerator {
                 }
             }
             for g in analysis { classesSeen.insert(g.kind.rawValue) }
+            for g in analysis where g.states.contains(where: { ir.states[$0].matrixShape != nil }) { matrixClassesSeen[g.kind, default: 0] += 1 }
             for case .elementwise(let op, _) in ir.nodes.map(\.op) { opsSeen.insert(op.kind) }
             gathers += ir.nodes.filter { if case .gather = $0.op { true } else { false } }.count
             let steps = gen.maxDim > 6 ? gen.int(1...300) : gen.int(0...40)
@@ -253,6 +301,9 @@ struct RandomProgramGenerator {
             #expect(loaded == model, "seed \(seed)")
         }
         #expect(classesSeen == Set([RecurrenceClass.affine, .diagonal, .nonlinear].map(\.rawValue)))
+        for kind in [RecurrenceClass.affine, .diagonal, .nonlinear] {
+            #expect(matrixClassesSeen[kind, default: 0] > 30, "matrix states of each class: \(matrixClassesSeen)")
+        }
         #expect(outputOnlyPrograms > 100, "only \(outputOnlyPrograms) programs with instructions that feed only outputs")
         #expect(gathers > 100, "only \(gathers) table lookups drawn")
         #expect(opsSeen == Set(ElementwiseKind.allCases), "ops never drawn: \(Set(ElementwiseKind.allCases).subtracting(opsSeen))")
