@@ -6,7 +6,7 @@ extension RNNCommand {
     package struct Check: ParsableCommand {
         package static let configuration = CommandConfiguration(
             abstract: "Check a .rnn file: parse, resolve names and imports, check shapes and states.",
-            discussion: "Prints every diagnostic; on success prints a summary of the model: inputs, output width, params, and every state with the class of its recurrence (affine time-invariant, diagonal time-varying or nonlinear) and why.")
+            discussion: "Prints every diagnostic; on success prints a summary of the model: inputs, output width, params, and every state with the class of its recurrence (affine time-invariant, diagonal time-varying, linear time-varying or nonlinear) and why.")
 
         @Argument(help: "The .rnn source file.")
         package var file: String

@@ -35,7 +35,7 @@ enum PrecisionReport {
             }
             if r.absorptions.count > 10 { lines.append("    and \(r.absorptions.count - 10) more") }
         }
-        if RecurrenceAnalysis.analyze(ir).contains(where: { $0.kind != .nonlinear }) {
+        if RecurrenceAnalysis.analyze(ir).contains(where: { [.affine, .diagonal].contains($0.kind) }) {
             lines.append("  (the scan program reorders linear recurrences: these bounds are for step mode)")
         }
         return lines

@@ -36,7 +36,7 @@ let cellFixtures: [CellFixture] = [
     CellFixture(name: "rglru", expectedClass: .diagonal),
     CellFixture(name: "norms", expectedClass: .affine),
     // Two heads each of retention, gla, delta_rule and gated_delta_rule (matrix states).
-    CellFixture(name: "linear_attention_cells", expectedClasses: [.affine, .affine, .diagonal, .diagonal] + Array(repeating: .nonlinear, count: 4)),
+    CellFixture(name: "linear_attention_cells", expectedClasses: [.affine, .affine, .diagonal, .diagonal] + Array(repeating: .linear, count: 4)),
 ]
 
 /// Largest absolute error divided by the largest absolute reference value.

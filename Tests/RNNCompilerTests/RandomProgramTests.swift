@@ -181,7 +181,7 @@ struct RandomProgramGenerator {
                 classes[index] = .affine
                 lines.append("  \(name) <- 0.9 * \(name) + \(written)")
             default:  // the delta rule: a transition I - beta k k^T that depends on the input
-                classes[index] = .nonlinear
+                classes[index] = .linear
                 // |k| <= 1 and beta = 1/2 keep the transition a contraction.
                 let key = "(tanh(\(inputExpression(size: rows, inputs: inputs))) * \(1 / Double(rows).squareRoot()))"
                 lines.append("  \(name) <- \(name) + outer(\(key), 0.5 * (\(inputExpression(size: cols, inputs: inputs)) - \(key) @ \(name)))")
@@ -237,7 +237,9 @@ struct RandomProgramGenerator {
             let analysis = RecurrenceAnalysis.analyze(ir)
             for (k, want) in classes where want != .nonlinear {
                 if let group = analysis.first(where: { $0.states.contains(k) }), group.states.count == 1 {
-                    #expect(group.kind == want || group.kind == .affine, "seed \(seed): state s\(k) is \(group.kind.rawValue), expected \(want.rawValue)")
+                    // A delta rule over one row is diagonal: (1 - k^2 / 2) s.
+                    let simpler: [RecurrenceClass] = want == .linear ? [.diagonal, .affine] : [.affine]
+                    #expect(group.kind == want || simpler.contains(group.kind), "seed \(seed): state s\(k) is \(group.kind.rawValue), expected \(want.rawValue)")
                 }
             }
             for g in analysis { classesSeen.insert(g.kind.rawValue) }
@@ -300,9 +302,9 @@ struct RandomProgramGenerator {
             let loaded = try Artifact.decode(Artifact.encode(model), path: "mem.rnnc")
             #expect(loaded == model, "seed \(seed)")
         }
-        #expect(classesSeen == Set([RecurrenceClass.affine, .diagonal, .nonlinear].map(\.rawValue)))
-        for kind in [RecurrenceClass.affine, .diagonal, .nonlinear] {
-            #expect(matrixClassesSeen[kind, default: 0] > 30, "matrix states of each class: \(matrixClassesSeen)")
+        #expect(classesSeen == Set(RecurrenceClass.allCases.map(\.rawValue)))
+        for kind in RecurrenceClass.allCases {
+            #expect(matrixClassesSeen[kind, default: 0] > 20, "matrix states of each class: \(matrixClassesSeen)")
         }
         #expect(outputOnlyPrograms > 100, "only \(outputOnlyPrograms) programs with instructions that feed only outputs")
         #expect(gathers > 100, "only \(gathers) table lookups drawn")

@@ -1,12 +1,15 @@
 import RNNOps
 import RNNRuntime
 
-/// The three kinds of state recurrence `s_t = F(s_{t-1}, u_t)` the compiler distinguishes.
-package enum RecurrenceClass: String, Sendable {
+/// The kinds of state recurrence `s_t = F(s_{t-1}, u_t)` the compiler distinguishes.
+package enum RecurrenceClass: String, Sendable, CaseIterable {
     /// `s_t = A s_{t-1} + B u_t + c` with a constant `A` (LSRL's LinState): scan-able.
     case affine = "affine time-invariant"
     /// `s_t = a_t * s_{t-1} + b_t` element-wise, `a_t` and `b_t` independent of `s`: scan-able.
     case diagonal = "diagonal time-varying"
+    /// `s_t = A_t s_{t-1} + b_t` with an input-dependent `A_t` that mixes elements (the delta
+    /// rule's `(I - beta k k^T) S`): linear, but run step by step.
+    case linear = "linear time-varying"
     /// Anything else (Elman, LSTM, GRU): sequential.
     case nonlinear = "nonlinear"
 }
@@ -100,6 +103,9 @@ package enum RecurrenceAnalysis {
         /// the coefficients depend on inputs (only the columns are tracked) and every row
         /// has at most one column.
         case linear(rows: [[Int: Double]], varying: Bool)
+        /// Linear in `s` with input-dependent coefficients that mix its elements; which
+        /// elements is not tracked (a delta rule's matrix state would need millions of entries).
+        case mixing
         case nonlinear(String)
     }
 
@@ -133,19 +139,21 @@ package enum RecurrenceAnalysis {
         }
         var rows: [[Int: Double]] = []
         var varying = false
+        var mixing = false
         for s in group {
             switch dep[program.states[s].next.index] {
             case .none: rows += Array(repeating: [:], count: program.states[s].size)
             case .linear(let r, let v): rows += r; varying = varying || v
+            case .mixing: mixing = true
             case .nonlinear(let why):
                 return StateRecurrence(states: group, kind: .nonlinear, diagonalA: false, reason: why + coupling(group, program))
             }
         }
-        let diagonal = rows.enumerated().allSatisfy { i, row in row.keys.allSatisfy { $0 == i } }
-        if varying {
+        let diagonal = !mixing && rows.enumerated().allSatisfy { i, row in row.keys.allSatisfy { $0 == i } }
+        if varying || mixing {
             guard diagonal else {
-                return StateRecurrence(states: group, kind: .nonlinear, diagonalA: false,
-                                       reason: "input-dependent coefficients move values between state elements" + coupling(group, program))
+                return StateRecurrence(states: group, kind: .linear, diagonalA: false,
+                                       reason: "s_t = A_t s_{t-1} + b_t; A_t depends on the input and moves values between state elements" + coupling(group, program))
             }
             return StateRecurrence(states: group, kind: .diagonal, diagonalA: true,
                                    reason: "s_t = a_t * s_{t-1} + b_t; a_t and b_t do not depend on the state" + coupling(group, program))
@@ -181,15 +189,16 @@ package enum RecurrenceAnalysis {
             return elementwise(op, xs.map { dep[$0.index] }, at: at)
         case .concat(let parts):
             var rows: [[Int: Double]] = []
-            var varying = false
+            var varying = false, mixing = false
             for p in parts {
                 switch dep[p.index] {
                 case .none: rows += Array(repeating: [:], count: nodes[p.index].size)
                 case .linear(let r, let v): rows += r; varying = varying || v
+                case .mixing: mixing = true
                 case .nonlinear(let why): return .nonlinear(why)
                 }
             }
-            return .linear(rows: rows, varying: varying)
+            return mixing ? .mixing : .linear(rows: rows, varying: varying)
         case .slice(let x, let start):
             guard case .linear(let rows, let varying) = dep[x.index] else { return dep[x.index] }
             return .linear(rows: Array(rows[start..<(start + node.size)]), varying: varying)
@@ -205,12 +214,9 @@ package enum RecurrenceAnalysis {
         case .additive:
             return operands.dropFirst().reduce(operands[0]) { add($0, $1, at: at) }
         case .multiplicative:
-            guard dependent.count == 1, case .linear(let rows, _) = dependent[0] else {
-                return .nonlinear("product of two state-dependent values\(at)")
-            }
-            guard rows.allSatisfy({ $0.count <= 1 }) else {
-                return .nonlinear("an input-dependent gate scales a mix of state elements\(at)")
-            }
+            guard dependent.count == 1 else { return .nonlinear("product of two state-dependent values\(at)") }
+            // An input-dependent gate on a mix of state elements: linear, mixing.
+            guard case .linear(let rows, _) = dependent[0], rows.allSatisfy({ $0.count <= 1 }) else { return .mixing }
             return .linear(rows: rows, varying: true)
         case .nonlinear:
             return .nonlinear("\(op.name) of a state-dependent value\(at)")
@@ -221,13 +227,13 @@ package enum RecurrenceAnalysis {
         switch (a, b) {
         case (.none, let x), (let x, .none): return x
         case (.nonlinear(let why), _), (_, .nonlinear(let why)): return .nonlinear(why)
+        case (.mixing, _), (_, .mixing): return .mixing
         case (.linear(let r1, let v1), .linear(let r2, let v2)):
             var rows = r1
             for i in rows.indices { rows[i].merge(r2[i], uniquingKeysWith: +) }
             let varying = v1 || v2
-            if varying, !rows.allSatisfy({ $0.count <= 1 }) {
-                return .nonlinear("a sum mixes state elements under input-dependent coefficients\(at)")
-            }
+            // A sum that mixes state elements under input-dependent coefficients.
+            if varying, !rows.allSatisfy({ $0.count <= 1 }) { return .mixing }
             return .linear(rows: rows, varying: varying)
         }
     }
@@ -245,9 +251,8 @@ package enum RecurrenceAnalysis {
         case .sparse(let offsets, let columns, let values):
             for r in 0..<w.rows { for e in offsets[r]..<offsets[r + 1] where !rows[columns[e]].isEmpty { accumulate(r, columns[e], values[e]) } }
         }
-        if varying, !out.allSatisfy({ $0.count <= 1 }) {
-            return .nonlinear("a matrix mixes state elements scaled by input-dependent coefficients\(at)")
-        }
+        // A matrix that mixes state elements scaled by input-dependent coefficients.
+        if varying, !out.allSatisfy({ $0.count <= 1 }) { return .mixing }
         return .linear(rows: out, varying: varying)
     }
 }

@@ -11,6 +11,7 @@ package enum Graphviz {
         switch kind {
         case .affine: return "#cfe2ff"
         case .diagonal: return "#d3f2dc"
+        case .linear: return "#fde8c8"
         case .nonlinear: return "#ffd8d8"
         }
     }
@@ -61,7 +62,7 @@ package enum Graphviz {
         case .stateRead(let s):
             let state = program.states[s]
             let kind = classes[s]
-            let label = "state \(state.name)\n[\(state.size)]" + (kind.map { "\n\($0.rawValue)" } ?? "")
+            let label = "state \(state.name)\n\(Tensor.describe(state.shape))" + (kind.map { "\n\($0.rawValue)" } ?? "")
             return "label=\(quote(label)), shape=box, style=\"filled,bold\", fillcolor=\(quote(kind.map(colour) ?? "white"))"
         case .constant(let values):
             return "label=\(quote("constant [\(values.count)]\n\(summary(values))")), shape=note, fillcolor=\(quote(constantColour))"
@@ -146,7 +147,7 @@ package enum Graphviz {
     }
 
     private static func legend(_ present: Set<RecurrenceClass>) -> [String] {
-        let kinds = [RecurrenceClass.affine, .diagonal, .nonlinear].filter(present.contains)
+        let kinds = RecurrenceClass.allCases.filter(present.contains)
         guard !kinds.isEmpty else { return [] }
         var out = ["  subgraph cluster_legend {", "    label=\"recurrence classes\"; fontsize=9; style=dashed; color=\"#aaaaaa\";"]
         for (k, kind) in kinds.enumerated() {
@@ -160,6 +161,7 @@ package enum Graphviz {
         switch kind {
         case .affine: return "#1f5fbf"
         case .diagonal: return "#1e8a44"
+        case .linear: return "#d35400"
         case .nonlinear: return "#c0392b"
         }
     }

@@ -55,7 +55,7 @@ package enum ScanLowering {
                 return program.matrices.count + extraMatrices.count - 1
             }
             switch group.kind {
-            case .nonlinear: kind = .sequential
+            case .nonlinear, .linear: kind = .sequential
             case .diagonal: kind = .diagonal
             case .affine where group.diagonalA: kind = .diagonal
             case .affine:

@@ -19,7 +19,7 @@ extension Pass {
             }
         }
         var buckets: [String: [Int]] = [:]
-        for (g, group) in groups.enumerated() where group.kind != .nonlinear && group.states.count == 1 {
+        for (g, group) in groups.enumerated() where [.affine, .diagonal].contains(group.kind) && group.states.count == 1 {
             buckets["\(depth[g]) \(group.kind.rawValue)", default: []].append(group.states[0])
         }
         let merges = buckets.values.filter { $0.count > 1 }.map { $0.sorted() }
