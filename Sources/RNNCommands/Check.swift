@@ -32,6 +32,9 @@ extension RNNCommand {
                 for s in group.states {
                     let state = ir.states[s]
                     lines.append("  state \(state.name): [\(state.shape.map(String.init).joined(separator: ", "))] \(group.kind.rawValue): \(group.reason)")
+                    if group.states.count == 1, let transition = MatrixTransition.classify(ir, state: s, kind: group.kind) {
+                        lines.append("    transition: \(transition)")
+                    }
                 }
                 if let scan = scanNote(group, ir) { lines.append("    scan: " + scan) }
             }
