@@ -108,6 +108,22 @@ def mamba_lm():
     return {"prompt": prompt[0].tolist(), "logits": out.logits[0].tolist(), "greedy": greedy, "states": states}
 
 
+def mamba2_lm():
+    import mamba2_lm as example
+
+    float64_throughout()
+    model = checked_model("mamba2_lm", example, skip=("lm_head.weight",))  # the head is the embedding
+    prompt, out, greedy = transformers_run(model)
+    states = {}
+    for layer in range(model.config.num_hidden_layers):
+        conv = out.cache.get_conv_state(layer)[0]  # [C, k], the newest input last
+        states[f"mamba2_mixer#{layer + 1}.causal_conv1d#1.window"] = conv[:, 1:].T.flatten().tolist()
+        ssm = out.cache.get_recurrent_state(layer)[0]  # [H, P, N]
+        for head in range(ssm.shape[0]):
+            states[f"mamba2_mixer#{layer + 1}.ssd_head#{head + 1}.S"] = ssm[head].flatten().tolist()
+    return {"prompt": prompt[0].tolist(), "logits": out.logits[0].tolist(), "greedy": greedy, "states": states}
+
+
 def rwkv_lm():
     import rwkv_lm as example
 
@@ -130,4 +146,4 @@ def rwkv_lm():
 if __name__ == "__main__":
     name, out = sys.argv[1], sys.argv[2]
     with open(out, "w") as f:
-        json.dump({"lstm_lm": lstm_lm, "mamba_lm": mamba_lm, "rwkv_lm": rwkv_lm}[name](), f)
+        json.dump({"lstm_lm": lstm_lm, "mamba_lm": mamba_lm, "mamba2_lm": mamba2_lm, "rwkv_lm": rwkv_lm}[name](), f)
