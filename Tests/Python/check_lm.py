@@ -124,6 +124,23 @@ def mamba2_lm():
     return {"prompt": prompt[0].tolist(), "logits": out.logits[0].tolist(), "greedy": greedy, "states": states}
 
 
+def xlstm_lm():
+    import xlstm_lm as example
+
+    float64_throughout()
+    model = checked_model("xlstm_lm", example)
+    prompt, out, greedy = transformers_run(model)
+    states = {}
+    for layer in range(model.config.num_hidden_layers):
+        C, n, m = (s[0] for s in out.cache.rnn_state[layer])  # [H, dk, dv], [H, dk], [H, 1]
+        for head in range(C.shape[0]):
+            name = f"mlstm_layer#{layer + 1}.mlstm#{head + 1}"
+            states[f"{name}.C"] = C[head].flatten().tolist()
+            states[f"{name}.n"] = n[head].tolist()
+            states[f"{name}.m"] = m[head].tolist()
+    return {"prompt": prompt[0].tolist(), "logits": out.logits[0].tolist(), "greedy": greedy, "states": states}
+
+
 def rwkv_lm():
     import rwkv_lm as example
 
@@ -146,4 +163,4 @@ def rwkv_lm():
 if __name__ == "__main__":
     name, out = sys.argv[1], sys.argv[2]
     with open(out, "w") as f:
-        json.dump({"lstm_lm": lstm_lm, "mamba_lm": mamba_lm, "mamba2_lm": mamba2_lm, "rwkv_lm": rwkv_lm}[name](), f)
+        json.dump({"lstm_lm": lstm_lm, "mamba_lm": mamba_lm, "mamba2_lm": mamba2_lm, "rwkv_lm": rwkv_lm, "xlstm_lm": xlstm_lm}[name](), f)

@@ -4,7 +4,7 @@ import Testing
 @testable import RNNRuntime
 
 /// The language models of examples/lm against their reference implementations — PyTorch's
-/// modules, transformers' MambaForCausalLM, Mamba2ForCausalLM and RwkvForCausalLM — (Tests/Python/check_lm.py, float64): logits over a 64-token prompt, the states after it,
+/// modules, transformers' MambaForCausalLM, Mamba2ForCausalLM, RwkvForCausalLM and xLSTMForCausalLM — (Tests/Python/check_lm.py, float64): logits over a 64-token prompt, the states after it,
 /// and 64 greedily generated ids; prefill by scan and by step agree.
 @Suite struct LanguageModelTests {
     struct Reference: Decodable {
@@ -40,7 +40,7 @@ import Testing
         zip(got, want).flatMap { zip($0, $1).map { abs($0 - $1) / max(1, abs($1)) } }.max() ?? .infinity
     }
 
-    @Test(arguments: ["lstm_lm", "mamba_lm", "mamba2_lm", "rwkv_lm"])
+    @Test(arguments: ["lstm_lm", "mamba_lm", "mamba2_lm", "rwkv_lm", "xlstm_lm"])
     func agreesWithPyTorch(name: String) throws {
         guard let reference = try Self.reference(name) else { return }
         let compiled = try Self.compiled(name)
