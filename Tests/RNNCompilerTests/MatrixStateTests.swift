@@ -59,3 +59,17 @@ extension MatrixStateTests {
                           "delta_rule": .householder(side: .left, rank: 1), "gated_delta_rule": .householder(side: .left, rank: 1)])
     }
 }
+
+extension MatrixStateTests {
+    /// The linear-attention fixture's reference outputs are what flash-linear-attention's own
+    /// recurrent functions compute (in float64), besides the papers' loops that wrote them.
+    @Test func fixtureAgreesWithFlashLinearAttention() throws {
+        let modules = ["torch", "safetensors", "fla", "einops"]
+        guard pythonHas(modules) else {
+            #expect(!pythonChecksRequired, "python3 with \(modules) is required (RNNC_REQUIRE_PYTHON_CHECKS=1)")
+            return
+        }
+        let run = try python(["\(repoRoot)/Tests/Fixtures/cells/make_matrix_state_fixtures.py", "--check"])
+        #expect(run.status == 0, "\(run.output)")
+    }
+}
