@@ -48,6 +48,12 @@ targets = [
     ("W6 prefill", "rnnc", "llama.cpp (F32 GGUF)", 1.0),
     ("W6 decode", "rnnc", "transformers (CPU, slow path)", None),
     ("W6 decode", "rnnc", "llama.cpp (F32 GGUF)", 1.0),
+    # W7 (issue #20): matrix states. The targets are for the chunkwise scan, not yet built; the
+    # step program is shown against the best peer meanwhile.
+    ("W7 GLA", "rnnc step", "fla naive_recurrent_gla (torch)", None),
+    ("W7 GLA", "rnnc step", "torch loop", None),
+    ("W7 DeltaNet", "rnnc step", "fla delta_rule_chunkwise (torch)", None),
+    ("W7 DeltaNet", "rnnc step", "torch loop", None),
 ]
 
 out = ["# Benchmarks", "",

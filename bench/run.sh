@@ -9,7 +9,8 @@ quick=${1:-}
 data=bench/.data
 mkdir -p "$data"
 
-python3 -c "import numpy, torch, jax, safetensors, onnx, onnxruntime, transformers" 2>/dev/null || python3 -m pip install -q numpy torch jax safetensors onnx onnxruntime transformers
+python3 -c "import numpy, torch, jax, safetensors, onnx, onnxruntime, transformers, einops" 2>/dev/null || python3 -m pip install -q numpy torch jax safetensors onnx onnxruntime transformers einops
+python3 -c "import fla" 2>/dev/null || python3 -m pip install -q --no-deps fla-core
 command -v cc >/dev/null || { apt-get update -q && apt-get install -y -q gcc; }
 # llama.cpp for W6, built from llama-cpp-python's source distribution (about 30 minutes on two
 # cores the first time); its convert_hf_to_gguf.py, of the same version, makes the GGUF.
@@ -49,6 +50,7 @@ for pass in $(seq "$passes"); do
     python3 bench/peers/ort_bench.py "$data" $quick | tee -a "$results"
     python3 bench/peers/w6_transformers.py "$data" $quick | tee -a "$results"
     python3 bench/peers/w6_llamacpp.py "$data" "$data/$llama/vendor/llama.cpp/convert_hf_to_gguf.py" $quick | tee -a "$results"
+    python3 bench/peers/w7_torch.py "$data" $quick | tee -a "$results"
     python3 bench/peers/gemm_peak.py | tee -a "$results"
 done
 

@@ -25,3 +25,12 @@ if not os.path.exists(w6):
                          time_step_rank=48, tie_word_embeddings=True)
     state = MambaForCausalLM(config).state_dict()
     save_file({k: v.contiguous() for k, v in state.items() if k != "lm_head.weight"}, w6)
+
+# W7: one gated-linear-attention layer and one DeltaNet layer of d_model 1024 with 8 heads of
+# 128 x 128 (bench/workloads/w7_*.rnn), projections scaled by 1/sqrt(d).
+torch.manual_seed(7)
+d, heads, dk = 1024, 8, 128
+projection = lambda rows: torch.randn(rows, d) / d**0.5
+w7 = {"W_q": projection(heads * dk), "W_k": projection(heads * dk), "W_v": projection(heads * dk), "W_o": torch.randn(d, heads * dk) / d**0.5}
+save_file(dict(w7, W_g=projection(heads * dk)), os.path.join(out, "w7_gla.safetensors"))
+save_file(dict(w7, W_b=projection(heads)), os.path.join(out, "w7_deltanet.safetensors"))

@@ -25,13 +25,13 @@ func parseOptions() -> Options {
         case "--quick": o.quick = true
         case "--cell": o.cells = [args.popFirst() ?? ""]
         case "--batch": o.batches = [Int(args.popFirst() ?? "") ?? 1]
-        case "GEMM", "W1", "W2", "W3", "W4", "W5", "W6", "WA", "THRESHOLD": o.workloads.append(a)
+        case "GEMM", "W1", "W2", "W3", "W4", "W5", "W6", "W7", "WA", "THRESHOLD": o.workloads.append(a)
         default:
-            FileHandle.standardError.write(Data("usage: rnnc-bench [--data DIR] [--quick] [--cell gru|lstm] [--batch B] [GEMM W1 W2 W3 W4 W5 W6 WA THRESHOLD]\n".utf8))
+            FileHandle.standardError.write(Data("usage: rnnc-bench [--data DIR] [--quick] [--cell gru|lstm] [--batch B] [GEMM W1 W2 W3 W4 W5 W6 W7 WA THRESHOLD]\n".utf8))
             exit(a == "--help" || a == "-h" ? 0 : 64)
         }
     }
-    if o.workloads.isEmpty { o.workloads = ["GEMM", "W1", "W2", "W3", "W4", "W5", "W6", "WA"] }
+    if o.workloads.isEmpty { o.workloads = ["GEMM", "W1", "W2", "W3", "W4", "W5", "W6", "W7", "WA"] }
     return o
 }
 
@@ -176,6 +176,15 @@ for w in options.workloads {
             for _ in 0..<newTokens { _ = try! generator.next() }
         }
         report("W6 decode", "rnnc", tokens: newTokens, seconds: decode, extra: ", \"weight_bytes\": \(weightBytes)")
+    case "W7":
+        // One GLA and one DeltaNet layer (8 heads of 128 x 128 matrix states) over T tokens, B = 1:
+        // the step program (the scan program's [T, 131072]-wide state buffers do not fit in memory
+        // at T = 8192; a chunkwise scan is issue #20's next step).
+        let steps = q ? 512 : 8192
+        for (name, label) in [("w7_gla", "W7 GLA"), ("w7_deltanet", "W7 DeltaNet")] {
+            let model = compileModel(name, weights: "\(name).safetensors")
+            report(label, "rnnc step", tokens: steps, seconds: stepThroughput(model.program, steps: steps, repeats: 1))
+        }
     case "GEMM":
         // The dense kernel on a batched affine map: [T, n] x [n, n]^T with T = n = 2048.
         let n = q ? 512 : 2048
