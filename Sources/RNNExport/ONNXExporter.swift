@@ -117,14 +117,21 @@ extension ONNXLowering {
     }
 
     /// The graph's state inputs, each with its initial value as its default, and each state
-    /// as a `[B, k]` tensor (`batch`: the batch size as a 1-D int64 tensor).
+    /// as a `[B, k]` tensor (`batch`: the batch size as a 1-D int64 tensor). A matrix state's
+    /// input is `[B, m, n]`, its elements row by row inside.
     func stateInputs(_ names: PublicNames, batch: String) -> (infos: [Onnx_ValueInfoProto], defaults: [Onnx_TensorProto], values: [String]) {
         var result: (infos: [Onnx_ValueInfoProto], defaults: [Onnx_TensorProto], values: [String]) = ([], [], [])
         for (k, state) in program.states.enumerated() {
             let (info, initial) = stateInput(k, name: names.states[k])
             result.infos.append(info)
             result.defaults.append(initial)
-            result.values.append(graph.node("Expand", [names.states[k], shape(lead: batch, info.size)], hint: state.name))
+            if let matrix = state.matrixShape {
+                let dims = graph.node("Concat", [batch, graph.int64s(matrix)], attributes: [.int("axis", 0)], hint: "shape")
+                let expanded = graph.node("Expand", [names.states[k], dims], hint: state.name)
+                result.values.append(graph.node("Reshape", [expanded, graph.int64s([0, matrix[0] * matrix[1]])], hint: state.name))
+            } else {
+                result.values.append(graph.node("Expand", [names.states[k], shape(lead: batch, info.size)], hint: state.name))
+            }
         }
         return result
     }
@@ -135,8 +142,13 @@ extension ONNXLowering {
         graph.node("Identity", [y], output: names.y)
         var outputs = [graph.valueInfo(names.y, yDims)]
         for (k, state) in program.states.enumerated() {
-            graph.node("Identity", [results[k]], output: names.results[k])
-            outputs.append(graph.valueInfo(names.results[k], [.symbol("B"), .size(program.slotSizes[state.slot])]))
+            if let matrix = state.matrixShape {
+                graph.node("Reshape", [results[k], graph.int64s([0] + matrix)], output: names.results[k])
+                outputs.append(graph.valueInfo(names.results[k], [.symbol("B")] + matrix.map { .size($0) }))
+            } else {
+                graph.node("Identity", [results[k]], output: names.results[k])
+                outputs.append(graph.valueInfo(names.results[k], [.symbol("B"), .size(program.slotSizes[state.slot])]))
+            }
         }
         return Onnx_GraphProto.with {
             $0.node = graph.nodes
@@ -146,14 +158,16 @@ extension ONNXLowering {
         }
     }
 
-    /// A state input with the state's initial value as its default: `[1, k]`, to broadcast.
+    /// A state input with the state's initial value as its default: `[1, k]` (a matrix
+    /// state's `[1, m, n]`), to broadcast.
     func stateInput(_ k: Int, name: String) -> (Onnx_ValueInfoProto, Onnx_TensorProto) {
         let state = program.states[k]
         let size = program.slotSizes[state.slot]
-        let info = graph.valueInfo(name, [.symbol("B"), .size(size)])
+        let dims = state.matrixShape ?? [size]
+        let info = graph.valueInfo(name, [.symbol("B")] + dims.map { .size($0) })
         let tensor = Onnx_TensorProto.with {
             $0.name = name
-            $0.dims = [1, Int64(size)]
+            $0.dims = [1] + dims.map(Int64.init)
             $0.dataType = Int32(graph.elementType.rawValue)
             let values = program.vectors[state.initial]
             $0.rawData = graph.elementType == .float ? values.map(Float.init).withUnsafeBytes { Data($0) } : values.withUnsafeBytes { Data($0) }

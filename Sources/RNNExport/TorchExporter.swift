@@ -77,7 +77,7 @@ struct TorchWriter {
     mutating func module(className: String, dtype: Precision) throws(ExportError) -> String {
         var lines: [String] = []
         let params = declareParams()
-        let initials = ir.states.map { state in buffer(state.initial, shape: [state.size], hint: "initial") }
+        let initials = ir.states.map { state in buffer(state.initial, shape: state.shape, hint: "initial") }
         let body = try stepBody()
         lines += header(className, dtype: dtype)
         lines += ["    def __init__(self, weights: Optional[str] = None, dtype: torch.dtype = torch.\(dtype == .float32 ? "float32" : "float64")):",
@@ -101,7 +101,9 @@ struct TorchWriter {
         lines += ["        self.to(dtype)", ""]
         lines += ["    def initial_state(self, batch: int) -> List[Tensor]:",
                   "        \"\"\"Each state's initial value, repeated over a batch.\"\"\"",
-                  "        return [" + initials.map { "self.\($0).expand(batch, -1).clone()" }.joined(separator: ", ") + "]", ""]
+                  "        return [" + zip(initials, ir.states).map { name, state in
+                      "self.\(name).expand(batch" + String(repeating: ", -1", count: state.shape.count) + ").clone()"
+                  }.joined(separator: ", ") + "]", ""]
         lines += ["    def step(self, x: Tensor, state: List[Tensor]) -> Tuple[Tensor, List[Tensor]]:",
                   "        \"\"\"One token per sequence: x [B, \(ir.inputWidth)] and the states -> y [B, \(ir.outputWidth)] and the next states.\"\"\"",
                   "        batch = x.shape[0]"]
@@ -193,7 +195,8 @@ struct TorchWriter {
             case .input(let k):
                 value = "x[:, \(inputOffsets[k]):\(inputOffsets[k] + ir.inputs[k].size)]"
             case .stateRead(let k):
-                value = "state[\(k)]"
+                // A matrix state [B, m, n] is its elements row by row inside the step.
+                value = ir.states[k].matrixShape == nil ? "state[\(k)]" : "state[\(k)].reshape(batch, \(ir.states[k].size))"
             case .constant(let v):
                 let source = use.weight.map(read) ?? "self." + buffer(v, shape: [v.count], hint: "constant")
                 value = "\(source).expand(batch, -1)"
@@ -213,7 +216,9 @@ struct TorchWriter {
             lines.append("v\(i) = \(value)")
         }
         let y = ir.outputs.isEmpty ? "x.new_zeros(batch, 0)" : "torch.cat([" + ir.outputs.map { "v\($0.index)" }.joined(separator: ", ") + "], dim=-1)"
-        lines.append("return \(y), [" + ir.states.map { "v\($0.next.index)" }.joined(separator: ", ") + "]")
+        lines.append("return \(y), [" + ir.states.map { state in
+            state.matrixShape.map { "v\(state.next.index).reshape(batch, \($0[0]), \($0[1]))" } ?? "v\(state.next.index)"
+        }.joined(separator: ", ") + "]")
         return lines
     }
 

@@ -43,6 +43,7 @@ struct ExportCases {
         let steps = batch.first?.count ?? 0
         try write("\(file).x.npy", [batch.count, steps, program.inputWidth], batch.flatMap { $0.flatMap { $0 } })
         let sizes = program.states.map { program.slotSizes[$0.slot] }
+        let shapes = program.states.enumerated().map { k, s in s.matrixShape ?? [sizes[k]] }  // a matrix state is [B, m, n]
         let given = batch.map { _ in sizes.map { k in (0..<k).map { _ in 2 * rng.nextUnit() - 1 } } }
         var runs: [[String: Any]] = []
         for (label, initial) in [("initial states", nil), ("given states", given)] as [(String, [[[Double]]]?)] {
@@ -55,14 +56,14 @@ struct ExportCases {
                 try write("\(key).y.npy", [batch.count, steps, program.outputWidth], ys.flatMap { $0.flatMap { $0 } })
                 run["y." + precision.rawValue] = "\(key).y.npy"
                 run["finals." + precision.rawValue] = try sizes.indices.map { k in
-                    try write("\(key).final\(k).npy", [batch.count, sizes[k]], finals.flatMap { $0[k] })
+                    try write("\(key).final\(k).npy", [batch.count] + shapes[k], finals.flatMap { $0[k] })
                     return "\(key).final\(k).npy"
                 }
             }
             if let initial {
                 run["initial"] = try sizes.indices.map { k in
                     let path = "\(file).\(tag).initial\(k).npy"
-                    try write(path, [batch.count, sizes[k]], initial.flatMap { $0[k] })
+                    try write(path, [batch.count] + shapes[k], initial.flatMap { $0[k] })
                     return path
                 }
             }
@@ -159,6 +160,7 @@ struct TorchCases {
         let steps = batch.first?.count ?? 0
         try write("\(file).x.npy", [batch.count, steps, ir.inputWidth], batch.flatMap { $0.flatMap { $0 } })
         let sizes = ir.states.map(\.size)
+        let shapes = ir.states.map(\.shape)  // a matrix state is [B, m, n]
         let given = batch.map { _ in sizes.map { k in (0..<k).map { _ in 2 * rng.nextUnit() - 1 } } }
         var runs: [[String: Any]] = []
         for (tag, initial) in [("default", nil), ("given", given)] as [(String, [[[Double]]]?)] {
@@ -172,12 +174,12 @@ struct TorchCases {
             var run: [String: Any] = ["name": tag + " states", "y": "\(file).\(tag).y.npy", "initial": NSNull()]
             try write("\(file).\(tag).y.npy", [batch.count, steps, ir.outputWidth], ys.flatMap { $0.flatMap { $0 } })
             run["finals"] = try sizes.indices.map { k in
-                try write("\(file).\(tag).final\(k).npy", [batch.count, sizes[k]], finals.flatMap { $0[k] })
+                try write("\(file).\(tag).final\(k).npy", [batch.count] + shapes[k], finals.flatMap { $0[k] })
                 return "\(file).\(tag).final\(k).npy"
             }
             if let initial {
                 run["initial"] = try sizes.indices.map { k in
-                    try write("\(file).\(tag).initial\(k).npy", [batch.count, sizes[k]], initial.flatMap { $0[k] })
+                    try write("\(file).\(tag).initial\(k).npy", [batch.count] + shapes[k], initial.flatMap { $0[k] })
                     return "\(file).\(tag).initial\(k).npy"
                 }
             }

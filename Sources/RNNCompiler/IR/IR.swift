@@ -131,7 +131,7 @@ package struct IRState: Sendable {
     package var shape: [Int] { matrixShape ?? [size] }
 
     /// The source's states this one holds.
-    package var sourceStates: [Port] { parts ?? [Port(name: name, size: size)] }
+    package var sourceStates: [Port] { parts ?? [Port(name: name, size: size, matrixShape: matrixShape)] }
 }
 
 /// One entry of the program's weights table: a param bound at compile time. Its values live

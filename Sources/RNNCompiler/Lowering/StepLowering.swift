@@ -103,7 +103,8 @@ package enum StepLowering {
                 instructions.append(.slice(dst: copy, src: update, start: 0))
                 update = copy
             }
-            states.append(StateSlot(name: st.name, slot: stateSlots[k], update: update, initial: vector(st.initial), parts: st.parts))
+            states.append(StateSlot(name: st.name, slot: stateSlots[k], update: update, initial: vector(st.initial), parts: st.parts,
+                                    matrixShape: st.parts == nil ? st.matrixShape : nil))
         }
         let program = StepProgram(
             modelName: ir.modelName, inputs: ir.inputPorts,

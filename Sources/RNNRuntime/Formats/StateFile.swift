@@ -1,6 +1,7 @@
 /// States in a safetensors file (`rnnc run --initial-state` / `--final-state`): one tensor per
 /// state of the source, named by its path as `rnnc check` prints it (`h`, `lstm#1.c`), shaped
-/// `[k]` (the same for every sequence) or `[B, k]` (one row per sequence of a batch). A
+/// `[k]` (the same for every sequence) or `[B, k]` (one row per sequence of a batch); a matrix
+/// state `[m, n]` is written `[m, n]` or `[B, m, n]` and read in either layout. A
 /// merged state of the compiled program reads and writes as its parts, so the file speaks
 /// of the source's states whatever the optimizer did.
 package enum StateFile {
@@ -39,10 +40,12 @@ package enum StateFile {
             let k = state.size
             let perSequence: Bool
             switch tensor.shape {
-            case [k]: perSequence = false
-            case [sequences, k]: perSequence = true
+            case [k], state.shape: perSequence = false
+            case [sequences, k], [sequences] + state.shape: perSequence = true
             default:
-                throw bad("state '\(tensor.name)' has shape \(tensor.shape); expected [\(k)]" + (sequences > 0 ? " or [\(sequences), \(k)] (one row per sequence)" : ""))
+                let one = state.matrixShape == nil ? "[\(k)]" : "[\(k)] or \(state.shape)"
+                let batch = state.matrixShape == nil ? "[\(sequences), \(k)]" : "[\(sequences), \(k)] or \([sequences] + state.shape)"
+                throw bad("state '\(tensor.name)' has shape \(tensor.shape); expected \(one)" + (sequences > 0 ? " or \(batch) (one row per sequence)" : ""))
             }
             let values = tensor.doubles()
             for q in 0..<sequences {
@@ -54,12 +57,13 @@ package enum StateFile {
     }
 
     /// The file of each sequence's states (`states[q]` in the layout's order): `[B, k]`
-    /// tensors when `batched`, else `[k]` (one sequence). F32 or F64.
+    /// tensors when `batched`, else `[k]` (one sequence), a matrix state `[B, m, n]` or
+    /// `[m, n]`. F32 or F64.
     package static func encode(_ states: [[[Double]]], layout: Layout, batched: Bool, float32: Bool) -> [UInt8] {
         precondition(batched || states.count == 1, "one sequence's states unless batched")
         let tensors = layout.named.map { s in
             let values = states.flatMap { $0[s.state][s.offset..<(s.offset + s.size)] }
-            let shape = batched ? [states.count, s.size] : [s.size]
+            let shape = batched ? [states.count] + s.shape : s.shape
             return float32 ? NamedTensor(name: s.name, shape: shape, float32: values) : NamedTensor(name: s.name, shape: shape, float64: values)
         }
         return SafeTensors.encode(SafeTensors.File(tensors: tensors, metadata: ["format": "rnnc-states", "model": layout.modelName]))

@@ -34,6 +34,13 @@ extension StepProgram {
             if let parts = st.parts, parts.isEmpty || parts.contains(where: { $0.size < 0 || $0.size > n }) || parts.reduce(0, { $0 + $1.size }) != n {
                 return "state '\(st.name)''s parts do not add up to its \(n) values"
             }
+            for (name, shape, size) in [(st.name, st.matrixShape, n)] + (st.parts ?? []).map({ ($0.name, $0.matrixShape, $0.size) }) {
+                guard let shape else { continue }
+                let product = shape.count == 2 ? shape[0].multipliedReportingOverflow(by: shape[1]) : (partialValue: 0, overflow: true)
+                guard shape.allSatisfy({ $0 >= 1 }), !product.overflow, product.partialValue == size else {
+                    return "state '\(name)' has matrix shape \(shape), which does not hold its \(size) values"
+                }
+            }
         }
         for c in constants where size(c.slot) == nil || size(c.slot) != vectorSize(c.vector) {
             return "constant for slot \(c.slot) has the wrong size"

@@ -9,14 +9,23 @@ public struct Port: Codable, Sendable, Equatable {
     /// For a token input (`input token: 0..<V`): `V`. Its one value must be an integer id in
     /// `0 ..< V`; the runners check every id before a run.
     public var vocabulary: Int?
+    /// For a matrix state (`state S: [m, n]`): `[m, n]`, its `size` values being the matrix
+    /// row by row; nil otherwise.
+    public var matrixShape: [Int]?
 
-    private enum CodingKeys: String, CodingKey { case name, size, vocabulary }
+    private enum CodingKeys: String, CodingKey { case name, size, vocabulary, matrixShape = "matrix_shape" }
 
     /// An input of `size` values, or a token input of ids below `vocabulary`.
     public init(name: String, size: Int, vocabulary: Int? = nil) {
         self.name = name
         self.size = size
         self.vocabulary = vocabulary
+    }
+
+    /// A state of `size` values, a `matrixShape` matrix row by row when given.
+    package init(name: String, size: Int, matrixShape: [Int]?) {
+        self.init(name: name, size: size)
+        self.matrixShape = matrixShape
     }
 
     /// The description `rnnc` prints: `x: [4]`, `token: 0..<50280`.
@@ -35,15 +44,18 @@ package struct StateSlot: Codable, Sendable, Equatable {
     /// The source's states this slot holds one after another, when the compiler merged
     /// several (`name` is then theirs joined by `+`); nil for one state, `name`.
     package var parts: [Port]?
+    /// `[m, n]` for one matrix state (its values row by row); nil otherwise.
+    package var matrixShape: [Int]?
 
-    private enum CodingKeys: String, CodingKey { case name, slot, update, initial, parts }
+    private enum CodingKeys: String, CodingKey { case name, slot, update, initial, parts, matrixShape = "matrix_shape" }
 
-    package init(name: String, slot: Int, update: Int, initial: Int, parts: [Port]? = nil) {
+    package init(name: String, slot: Int, update: Int, initial: Int, parts: [Port]? = nil, matrixShape: [Int]? = nil) {
         self.name = name
         self.slot = slot
         self.update = update
         self.initial = initial
         self.parts = parts
+        self.matrixShape = matrixShape
     }
 }
 
@@ -56,6 +68,11 @@ public struct NamedState: Sendable, Equatable {
     package var offset: Int
     /// Its width.
     public var size: Int
+    /// For a matrix state, `[m, n]` (its `size` values row by row); nil for a vector.
+    public var matrixShape: [Int]?
+
+    /// `[size]`, or the matrix state's `[m, n]`.
+    public var shape: [Int] { matrixShape ?? [size] }
 
     package init(name: String, state: Int, offset: Int, size: Int) {
         (self.name, self.state, self.offset, self.size) = (name, state, offset, size)
@@ -149,8 +166,10 @@ public struct StepProgram: Codable, Sendable, Equatable {
         var out: [NamedState] = []
         for (k, s) in states.enumerated() {
             var offset = 0
-            for part in s.parts ?? [Port(name: s.name, size: slotSizes[s.slot])] {
-                out.append(NamedState(name: part.name, state: k, offset: offset, size: part.size))
+            for part in s.parts ?? [Port(name: s.name, size: slotSizes[s.slot], matrixShape: s.matrixShape)] {
+                var named = NamedState(name: part.name, state: k, offset: offset, size: part.size)
+                named.matrixShape = part.matrixShape
+                out.append(named)
                 offset += part.size
             }
         }
