@@ -2,7 +2,7 @@ extension Pass {
     /// Merges independent states of the same scan-able class into one block-diagonal state,
     /// as LSRL merges sibling LinStates: states whose groups sit at the same depth of the
     /// state-dependency graph (so neither reads the other) and are both affine time-invariant
-    /// or both diagonal time-varying. The merged state is read through slices and updated
+    /// or both diagonal time-varying (vectors only). The merged state is read through slices and updated
     /// with the concatenation of the updates, so one scan serves them all.
     static let stateMerging = Pass(name: "state-merging") { p in
         let reads = RecurrenceAnalysis.stateDependencies(p)
@@ -19,7 +19,10 @@ extension Pass {
             }
         }
         var buckets: [String: [Int]] = [:]
-        for (g, group) in groups.enumerated() where [.affine, .diagonal].contains(group.kind) && group.states.count == 1 {
+        // Matrix states stay apart: each is wide already, keeps its shape in exports and state
+        // files, and a head is the unit a chunked scan works on.
+        for (g, group) in groups.enumerated() where [.affine, .diagonal].contains(group.kind) && group.states.count == 1
+            && p.states[group.states[0]].matrixShape == nil {
             buckets["\(depth[g]) \(group.kind.rawValue)", default: []].append(group.states[0])
         }
         let merges = buckets.values.filter { $0.count > 1 }.map { $0.sorted() }
