@@ -7,6 +7,7 @@ checkpoint is what that code makes, and writes, in float64: a seeded 64-token pr
 logits over it, the 64 ids greedy decoding makes after it (each fed back), and the states
 after the prompt, named as rnnc names them.
 """
+import importlib
 import json
 import os
 import sys
@@ -94,26 +95,26 @@ def transformers_run(model):
     return prompt, out, generated[0, 64:].tolist()
 
 
-def mamba_lm():
-    import mamba_lm as example
-
+def transformers_reference(name, states_of, skip=()):
+    """examples/lm/<name>.py's transformers model run in float64 (transformers_run), with the
+    states after the prompt as `states_of(model, out)` names them for rnnc."""
+    example = importlib.import_module(name)
     float64_throughout()
-    model = checked_model("mamba_lm", example, skip=("lm_head.weight",))  # the head is the embedding
+    model = checked_model(name, example, skip=skip)
     prompt, out, greedy = transformers_run(model)
+    return {"prompt": prompt[0].tolist(), "logits": out.logits[0].tolist(), "greedy": greedy, "states": states_of(model, out)}
+
+
+def mamba_states(model, out):
     states = {}
     for layer in range(model.config.num_hidden_layers):
-        conv = out.cache_params.get_conv_state(layer)[0]  # [E, k], the newest input last
+        conv = out.cache.get_conv_state(layer)[0]  # [E, k], the newest input last
         states[f"mamba_mixer#{layer + 1}.causal_conv1d#1.window"] = conv[:, 1:].T.flatten().tolist()
-        states[f"mamba_mixer#{layer + 1}.selective_scan#1.h"] = out.cache_params.get_recurrent_state(layer)[0].flatten().tolist()
-    return {"prompt": prompt[0].tolist(), "logits": out.logits[0].tolist(), "greedy": greedy, "states": states}
+        states[f"mamba_mixer#{layer + 1}.selective_scan#1.h"] = out.cache.get_recurrent_state(layer)[0].flatten().tolist()
+    return states
 
 
-def mamba2_lm():
-    import mamba2_lm as example
-
-    float64_throughout()
-    model = checked_model("mamba2_lm", example, skip=("lm_head.weight",))  # the head is the embedding
-    prompt, out, greedy = transformers_run(model)
+def mamba2_states(model, out):
     states = {}
     for layer in range(model.config.num_hidden_layers):
         conv = out.cache.get_conv_state(layer)[0]  # [C, k], the newest input last
@@ -121,15 +122,10 @@ def mamba2_lm():
         ssm = out.cache.get_recurrent_state(layer)[0]  # [H, P, N]
         for head in range(ssm.shape[0]):
             states[f"mamba2_mixer#{layer + 1}.ssd_head#{head + 1}.S"] = ssm[head].flatten().tolist()
-    return {"prompt": prompt[0].tolist(), "logits": out.logits[0].tolist(), "greedy": greedy, "states": states}
+    return states
 
 
-def xlstm_lm():
-    import xlstm_lm as example
-
-    float64_throughout()
-    model = checked_model("xlstm_lm", example)
-    prompt, out, greedy = transformers_run(model)
+def xlstm_states(model, out):
     states = {}
     for layer in range(model.config.num_hidden_layers):
         C, n, m = (s[0] for s in out.cache.rnn_state[layer])  # [H, dk, dv], [H, dk], [H, 1]
@@ -138,15 +134,10 @@ def xlstm_lm():
             states[f"{name}.C"] = C[head].flatten().tolist()
             states[f"{name}.n"] = n[head].tolist()
             states[f"{name}.m"] = m[head].tolist()
-    return {"prompt": prompt[0].tolist(), "logits": out.logits[0].tolist(), "greedy": greedy, "states": states}
+    return states
 
 
-def rwkv_lm():
-    import rwkv_lm as example
-
-    float64_throughout()
-    model = checked_model("rwkv_lm", example)
-    prompt, out, greedy = transformers_run(model)
+def rwkv_states(model, out):
     # transformers' state: [feed-forward shift, attention shift, num, den, max], each [B, n, L].
     shift_ffn, shift_att, num, den, top = (s[0] for s in out.state)
     states = {}
@@ -157,10 +148,19 @@ def rwkv_lm():
         states[f"rwkv4_time_mix#{time_mix}.den"] = den[:, layer].tolist()
         states[f"rwkv4_time_mix#{time_mix}.top"] = top[:, layer].tolist()
         states[f"rwkv4_channel_mix#{channel_mix}.token_shift#1.last"] = shift_ffn[:, layer].tolist()
-    return {"prompt": prompt[0].tolist(), "logits": out.logits[0].tolist(), "greedy": greedy, "states": states}
+    return states
+
+
+REFERENCES = {
+    "lstm_lm": lstm_lm,
+    "mamba_lm": lambda: transformers_reference("mamba_lm", mamba_states, skip=("lm_head.weight",)),  # head tied to the embedding
+    "mamba2_lm": lambda: transformers_reference("mamba2_lm", mamba2_states, skip=("lm_head.weight",)),
+    "rwkv_lm": lambda: transformers_reference("rwkv_lm", rwkv_states),
+    "xlstm_lm": lambda: transformers_reference("xlstm_lm", xlstm_states),
+}
 
 
 if __name__ == "__main__":
     name, out = sys.argv[1], sys.argv[2]
     with open(out, "w") as f:
-        json.dump({"lstm_lm": lstm_lm, "mamba_lm": mamba_lm, "mamba2_lm": mamba2_lm, "rwkv_lm": rwkv_lm, "xlstm_lm": xlstm_lm}[name](), f)
+        json.dump(REFERENCES[name](), f)
