@@ -365,6 +365,54 @@ let stdlibArgs = ["--stdlib", repoRoot + "/stdlib"]
         #expect(shape.code == 65 && shape.stderr.contains("state 'c' has shape [3]; expected [2]"), "\(shape.stderr)")
     }
 
+    /// A matrix state leaves and enters as a matrix: `--final-state` writes `[m, n]` (one
+    /// sequence) and `[B, m, n]` (a batch), and `--initial-state` reads either, or flat.
+    @Test func matrixStatesKeepTheirShapeInStateFiles() throws {
+        let source = tempPath("matrix.rnn")
+        try """
+            model M {
+              input x: [2]
+              state S: [2, 3] = 0
+              S <- 0.5 * S + outer(x, [1, 2, 3])
+              output S @ [1, 1, 1]
+            }
+            """.write(toFile: source, atomically: true, encoding: .utf8)
+        let one = tempPath("one.csv"), two = tempPath("two.json")
+        try "1,2\n3,4\n".write(toFile: one, atomically: true, encoding: .utf8)
+        try "[[[1, 2], [3, 4]], [[0, 1], [1, 0]]]".write(toFile: two, atomically: true, encoding: .utf8)
+        let single = tempPath("single.safetensors"), batch = tempPath("batch.safetensors")
+        #expect(rnnc(["run", source, "--input", one, "--dtype", "float64", "--final-state", single]).code == 0)
+        #expect(rnnc(["run", source, "--input", two, "--dtype", "float64", "--final-state", batch]).code == 0)
+        let s = try #require(try SafeTensors.read(path: single)["S"]), b = try #require(try SafeTensors.read(path: batch)["S"])
+        // S_2 = 0.5 outer([1, 2], [1, 2, 3]) + outer([3, 4], [1, 2, 3])
+        #expect(s.shape == [2, 3] && s.doubles() == [3.5, 7, 10.5, 5, 10, 15], "\(s.shape) \(s.doubles())")
+        #expect(b.shape == [2, 2, 3] && Array(b.doubles().prefix(6)) == s.doubles(), "\(b.shape)")
+        // Read back, as a matrix or flat, the state carries on from where the run ended.
+        let flat = tempPath("flat.safetensors")
+        try Data(SafeTensors.encode(SafeTensors.File(tensors: [NamedTensor(name: "S", shape: [6], float64: s.doubles())]))).write(to: URL(fileURLWithPath: flat))
+        let resumed = [single, flat].map { rnnc(["run", source, "--input", one, "--dtype", "float64", "--initial-state", $0]).stdout }
+        #expect(resumed[0] == resumed[1] && !resumed[0].isEmpty, "\(resumed)")
+        let wrong = tempPath("wrong.safetensors")
+        try Data(SafeTensors.encode(SafeTensors.File(tensors: [NamedTensor(name: "S", shape: [3, 2], float64: s.doubles())]))).write(to: URL(fileURLWithPath: wrong))
+        let refused = rnnc(["run", source, "--input", one, "--initial-state", wrong])
+        #expect(refused.code == 65 && refused.stderr.contains("state 'S' has shape [3, 2]; expected [6] or [2, 3]"), "\(refused.stderr)")
+    }
+
+    /// The `rnnc generate` commands of examples/README.md's language-model table run as
+    /// written (from the repository root) and print the new ids they ask for.
+    @Test func languageModelExamplesGenerateAsTheGuideSays() throws {
+        let guide = try String(contentsOfFile: repoRoot + "/examples/README.md", encoding: .utf8)
+        let commands = guide.components(separatedBy: "`swift run rnnc generate ").dropFirst()
+            .map { String($0.prefix { $0 != "`" }).split(separator: " ").map(String.init) }
+        #expect(commands.count >= 5, "the guide's table lists every language model")
+        for args in commands {
+            let withRoot = args.map { $0.hasPrefix("examples/") ? repoRoot + "/" + $0 : $0 }
+            let result = rnnc(["generate"] + withRoot + stdlibArgs)
+            let ids = result.stdout.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            #expect(result.code == 0 && ids.count == 16, "\(args.joined(separator: " ")): \(result.stderr)")
+        }
+    }
+
     /// `generate` prints the new ids (greedy by default, reproducible when sampling), bytes
     /// for a text prompt, and refuses bad prompts and models with the reason.
     @Test func generatePrintsNewTokens() throws {
