@@ -23,7 +23,10 @@ rm -rf "$work/seeds" && mkdir -p "$work/seeds"/{source,artifact,input,plan,shape
 # Plan mutations: a model number, then (field, action) byte pairs.
 for m in 0 1 2 3 4 5; do printf "\\x0$m" > "$work/seeds/plan/model$m"; printf "\\x0$m\\x07\\x01\\x13\\x02" > "$work/seeds/plan/mutated$m"; done
 # Shapes: a shape number, a size exponent and mantissa, then an optional `--set n=` value.
-for shape in 0 1 2 3 4 5 6 7 8; do printf "\\x0$shape\\x04\\x00" > "$work/seeds/shape/small$shape"; printf "\\x0$shape\\x0f\\x07" > "$work/seeds/shape/large$shape"; done
+for shape in $(seq 0 10); do
+    byte=$(printf '%02x' "$shape")
+    printf "\\x$byte\\x04\\x00" > "$work/seeds/shape/small$shape"; printf "\\x$byte\\x0f\\x07" > "$work/seeds/shape/large$shape"
+done
 printf '\x06\x02\x00100000' > "$work/seeds/shape/set-eye"
 find "$root"/{examples,stdlib,specs,bench/workloads,Tests/Fixtures} -name '*.rnn' -exec cp {} "$work/seeds/source/" \;
 if command -v python3 >/dev/null; then

@@ -21,25 +21,44 @@ package enum ScanLowering {
         for cycle in cycles { for n in cycle { onCycle[n] = true } }
         var extraMatrices: [WeightMatrix] = []
         var stages: [ScanPlan.Stage] = []
-        var solved = [Bool](repeating: false, count: groups.count)
-        var groupOfState: [Int: Int] = [:]
-        for (g, group) in groups.enumerated() { for s in group.states { groupOfState[s] = g } }
-
-        func sweep() {
-            var batch: [Int] = []
-            for (i, node) in ir.nodes.enumerated() where !available[i] && !onCycle[i] {
-                if case .stateRead(let s) = node.op {
-                    if solved[groupOfState[s]!] { available[i] = true }
-                    continue
+        // Which nodes become computable as groups are solved, kept incrementally (each node's
+        // count of operands not yet available, and its users): tens of thousands of groups
+        // (one per head or stateful call) must not cost a pass over every node per group.
+        var missing = ir.nodes.map { $0.op.operands.count }
+        var users = [[Int]](repeating: [], count: ir.nodes.count)
+        var stateReads: [Int: [Int]] = [:]
+        for (i, node) in ir.nodes.enumerated() {
+            for operand in node.op.operands { users[operand.index].append(i) }
+            if case .stateRead(let s) = node.op { stateReads[s, default: []].append(i) }
+        }
+        /// Marks `i` available; users it completes that a batched stage can compute go to `ready`.
+        func makeAvailable(_ i: Int, _ ready: inout [Int]) {
+            guard !available[i] else { return }
+            available[i] = true
+            for u in users[i] {
+                missing[u] -= 1
+                if missing[u] == 0, !onCycle[u], !available[u] {
+                    if case .stateRead = ir.nodes[u].op { continue }
+                    ready.append(u)
                 }
-                guard node.op.operands.allSatisfy({ available[$0.index] }) else { continue }
-                available[i] = true
-                if let ins = lowered.instructionOfNode[i] { batch.append(ins) }
             }
-            if !batch.isEmpty { stages.append(.batched(batch)) }
+        }
+        /// Everything `ready` makes computable, as one batched stage in node (topological) order.
+        func sweep(_ ready: [Int]) {
+            var work = ready, batch: [Int] = []
+            while let i = work.popLast() {
+                guard !available[i] else { continue }
+                if lowered.instructionOfNode[i] != nil { batch.append(i) }
+                makeAvailable(i, &work)
+            }
+            if !batch.isEmpty { stages.append(.batched(batch.sorted().compactMap { lowered.instructionOfNode[$0] })) }
         }
 
-        sweep()
+        sweep(ir.nodes.indices.filter { i in
+            guard missing[i] == 0, !onCycle[i] else { return false }
+            if case .stateRead = ir.nodes[i].op { return false }
+            return true
+        })
         for (g, group) in groups.enumerated() {
             let program = lowered.program
             let kind: ScanPlan.Recurrence.Kind
@@ -83,12 +102,10 @@ package enum ScanLowering {
                 powers: powers)
             RecurrenceTerms.complete(&recurrence, program, reads: slotReads)
             stages.append(.recurrence(recurrence))
-            solved[g] = true
-            for n in cycles[g] { available[n] = true }
-            for (i, node) in ir.nodes.enumerated() {
-                if case .stateRead(let s) = node.op, group.states.contains(s) { available[i] = true }
-            }
-            sweep()
+            var ready: [Int] = []
+            for n in cycles[g] { makeAvailable(n, &ready) }
+            for s in group.states { for read in stateReads[s] ?? [] { makeAvailable(read, &ready) } }
+            sweep(ready)
         }
         return (ScanPlan(stages: stages), extraMatrices)
     }

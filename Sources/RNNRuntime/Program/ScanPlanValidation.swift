@@ -10,7 +10,10 @@ extension ScanPlan {
             case .batched(let list):
                 for i in list {
                     try check.claim(i)
-                    try check.run(i, &check.defined)
+                    // Checked, then inserted: `run(i, &check.defined)` would pass `defined` while
+                    // `check` is read too, and copy the whole set for every instruction.
+                    let destination = try check.operandsKnown(i, check.defined)
+                    check.defined.insert(destination)
                 }
             case .recurrence(let r):
                 try check.recurrence(r)
@@ -33,11 +36,16 @@ private struct PlanCheck {
     var defined: Set<Int>
     var claimed = Set<Int>()
     var solved = Set<Int>()
+    /// For each slot, the slices that are views of it.
+    let viewsOf: [Int: [Int]]
 
     init(_ program: StepProgram) {
         self.program = program
         sizes = program.slotSizes
         views = program.sliceViews
+        var viewsOf: [Int: [Int]] = [:]
+        for case .slice(let dst, let src, _) in program.instructions where program.sliceViews.contains(dst) { viewsOf[src, default: []].append(dst) }
+        self.viewsOf = viewsOf
         fixed = Set(program.inputSlots + program.constants.map(\.slot) + program.states.map(\.slot))
         defined = Set(program.inputSlots + program.constants.map(\.slot))
     }
@@ -53,11 +61,20 @@ private struct PlanCheck {
         guard !fixed.contains(program.instructions[i].destination) else { throw fail("instruction \(i) writes an input, constant or state") }
     }
 
-    /// Instruction `i` over all rows: its operands must hold every row.
-    func run(_ i: Int, _ known: inout Set<Int>) throws(RuntimeError) {
+    /// Instruction `i` over all rows: its operands must hold every row (be in `known`, or in
+    /// `base`). A recurrence's checks keep what its cycle adds apart from `defined` rather than
+    /// copying it: tens of thousands of recurrences must not copy every slot each.
+    func run(_ i: Int, over base: Set<Int>? = nil, _ known: inout Set<Int>) throws(RuntimeError) {
+        known.insert(try operandsKnown(i, known, over: base))
+    }
+
+    /// Instruction `i`'s destination, after checking that its operands are in `known` or `base`.
+    func operandsKnown(_ i: Int, _ known: Set<Int>, over base: Set<Int>? = nil) throws(RuntimeError) -> Int {
         let ins = program.instructions[i]
-        for s in ins.operands where !known.contains(s) { throw fail("instruction \(i) reads slot \(s) before it is computed") }
-        known.insert(ins.destination)
+        for s in ins.operands where !known.contains(s) && base?.contains(s) != true {
+            throw fail("instruction \(i) reads slot \(s) before it is computed")
+        }
+        return ins.destination
     }
 
     mutating func recurrence(_ r: ScanPlan.Recurrence) throws(RuntimeError) {
@@ -67,9 +84,9 @@ private struct PlanCheck {
         }
         let width = try checkStates(r)
         let stateSlots = r.states.map { program.states[$0].slot }
-        var cycle = defined.union(stateSlots)
-        for i in r.instructions { try run(i, &cycle) }
-        for s in r.nextSlots where !cycle.contains(s) { throw fail("a recurrence's next value \(s) is never computed") }
+        var cycle = Set(stateSlots)
+        for i in r.instructions { try run(i, over: defined, &cycle) }
+        for s in r.nextSlots where !cycle.contains(s) && !defined.contains(s) { throw fail("a recurrence's next value \(s) is never computed") }
         switch r.kind {
         case .sequential:
             defined.formUnion(try sequentialResult(r, stateSlots))
@@ -87,20 +104,20 @@ private struct PlanCheck {
         case .diagonal:
             break
         }
-        var known = defined
+        var added = Set<Int>()
         if let direct = r.direct {
-            known.formUnion(try directResult(direct, r, stateSlots))
+            added.formUnion(try directResult(direct, r, stateSlots))
         } else {
             try checkOffsets(r, stateSlots)
             if r.kind == .diagonal { try checkCoefficients(r) }
-            known.formUnion(stateSlots)
+            added.formUnion(stateSlots)
         }
         let cycleSet = Set(r.instructions)
         for i in r.recompute {
             guard cycleSet.contains(i) else { throw fail("recomputes instruction \(i), which is not on its cycle") }
-            try run(i, &known)
+            try run(i, over: defined, &added)
         }
-        defined = known
+        defined.formUnion(added)
     }
 
     /// Checks the states and next slots; returns the width of the concatenated state.
@@ -126,7 +143,10 @@ private struct PlanCheck {
         let written = Set(r.instructions.map { program.instructions[$0].destination })
         var local = Set(r.localSlots)
         guard local.isSubset(of: written) else { throw fail("a local slot is not computed by its cycle") }
-        for case .slice(let dst, let src, _) in program.instructions where views.contains(dst) && local.contains(src) { local.insert(dst) }
+        var work = Array(local)
+        while let src = work.popLast() {
+            for dst in viewsOf[src] ?? [] where local.insert(dst).inserted { work.append(dst) }
+        }
         return written.subtracting(local).union(stateSlots)
     }
 
@@ -149,19 +169,19 @@ private struct PlanCheck {
     func checkOffsets(_ r: ScanPlan.Recurrence, _ stateSlots: [Int]) throws(RuntimeError) {
         let cycleSet = Set(r.instructions)
         let written = Set(r.instructions.map { program.instructions[$0].destination })
-        var known = defined.union(stateSlots)
+        var known = Set(stateSlots)
         for step in r.offsets {
             switch step {
             case .instruction(let i):
                 guard cycleSet.contains(i) else { throw fail("an offset pass runs instruction \(i), which is not on its cycle") }
-                try run(i, &known)
+                try run(i, over: defined, &known)
             case .fill(let slot, let vector):
                 guard written.contains(slot), vector.map({ $0 >= 0 && $0 < program.vectors.count && program.vectors[$0].count == sizes[slot] }) ?? true
                 else { throw fail("an offset pass fills slot \(slot) wrongly") }
                 known.insert(slot)
             }
         }
-        for s in r.nextSlots where !known.contains(s) { throw fail("an offset pass leaves next value \(s) uncomputed") }
+        for s in r.nextSlots where !known.contains(s) && !defined.contains(s) { throw fail("an offset pass leaves next value \(s) uncomputed") }
     }
 
     /// Coefficient steps only need consistent sizes; `scale` reads rows computed before the cycle.

@@ -5,13 +5,15 @@ import RNNRuntime
 
 /// Structure-aware source fuzzing (issue #14): the bytes choose a shape that stresses one
 /// limit of the compiler — long operator and subscript chains, deep nesting, many chained
-/// states, wide states and identities, matrix products to fuse, many stateful calls — and its
+/// states, wide states and identities, matrix products to fuse, many stateful calls, wide
+/// matrix states and many small ones (heads) — and its
 /// size, up to about 65,000 terms or elements; the rest of the bytes is a `--set n=...` value
 /// (which can ask for far more).
 /// Each input must end in a located error or a compiled model, within the fuzzer's time and
 /// memory limits (a budget must refuse what is too big before it allocates or loops).
 private enum Shape: UInt8, CaseIterable {
     case sumChain, subscriptChain, negationChain, parentheses, stateChain, wideAffine, eye, fusedProducts, statefulCalls
+    case matrixState, heads
 
     /// A program of this shape with `size` repetitions, reading the model parameter `n`.
     func source(_ size: Int) -> String {
@@ -39,6 +41,11 @@ private enum Shape: UInt8, CaseIterable {
             let calls = (0..<size).map { "  y\($0) = counter(x)\n" }.joined()
             return "fn counter(v: [1]) -> [1] {\n  state c: [1] = 0\n  c <- c + v\n  return c\n}\nmodel M(n = 1) {\n  input x: [1]\n"
                 + calls + "  output y\(size - 1)\n}\n"
+        case .matrixState:
+            return "model M(n = \(size)) {\n  input x: [n]\n  state S: [n, n] = 0\n  S <- transpose(sigmoid(x)) * S + outer(x, x)\n  output S @ x\n}\n"
+        case .heads:
+            return "fn head(x: [2]) {\n  state S: [2, 2] = 0\n  S <- 0.5 * S + outer(x, x)\n  return x @ S\n}\n"
+                + "model M(n = \(size)) {\n  input x: [2]\n  output [for h in 0..<n: head(x)]\n}\n"
         }
     }
 }
@@ -59,7 +66,7 @@ public func fuzzShape(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     // past any timeout and past the fuzzer's memory limit (n = 7,152: 51M-element constants,
     // over 2 GB); Tests/Stress/run.sh runs such sizes in release. Past the budget they still
     // test the refusal. Their n comes from the size alone, not from a `--set` the bytes spell.
-    let quadratic = [.wideAffine, .eye, .fusedProducts].contains(shape)
+    let quadratic = [.wideAffine, .eye, .fusedProducts, .matrixState].contains(shape)
     if quadratic, repetitions > 2048, repetitions * repetitions <= 1 << 26 { return 0 }
     let setting = bytes.count > 3 && !quadratic ? String(decoding: bytes[3...], as: UTF8.self) : nil
     let options = ElaborationOptions(settings: setting.map { [(name: "n", value: $0)] } ?? [])
