@@ -28,11 +28,13 @@ extension RNNCommand {
             var lines = ["model \(ir.modelName): ok"]
             lines.append("  inputs:  " + ir.inputs.map { $0.signature + ($0.domain.map { " \($0)" } ?? "") }.joined(separator: ", "))
             lines.append("  output:  [\(ir.outputWidth)]")
+            // One evaluation of the program serves every matrix state's probes.
+            lazy var sample = ProbeSample(ir)
             for group in RecurrenceAnalysis.analyze(ir) {
                 for s in group.states {
                     let state = ir.states[s]
-                    lines.append("  state \(state.name): [\(state.shape.map(String.init).joined(separator: ", "))] \(group.kind.rawValue): \(group.reason)")
-                    if group.states.count == 1, let transition = MatrixTransition.classify(ir, state: s, kind: group.kind) {
+                    lines.append("  state \(state.name): \(Tensor.describe(state.shape)) \(group.kind.rawValue): \(group.reason)")
+                    if group.states.count == 1, state.matrixShape != nil, let transition = MatrixTransition.classify(sample, state: s, kind: group.kind) {
                         lines.append("    transition: \(transition)")
                     }
                 }

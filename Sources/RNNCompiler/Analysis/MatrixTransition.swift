@@ -48,10 +48,15 @@ package enum MatrixTransition: Equatable, Sendable, CustomStringConvertible {
 
     /// The transition of matrix state `index` of `program`, whose group has `kind`; nil for a
     /// vector state, a nonlinear one, one coupled with others, or one too large to probe.
-    package static func classify(_ program: IRProgram, state index: Int, kind: RecurrenceClass, seed: UInt64 = 1) -> MatrixTransition? {
-        guard let shape = program.states[index].matrixShape, kind != .nonlinear else { return nil }
-        // A state that never reads itself (S <- outer(k, v)) has no transition to describe.
-        let probe = TransitionProbe(program, state: index, seed: seed)
+    package static func classify(_ program: IRProgram, state index: Int, kind: RecurrenceClass) -> MatrixTransition? {
+        classify(ProbeSample(program), state: index, kind: kind)
+    }
+
+    /// The same from a sample shared by all of a program's states (one evaluation of the
+    /// program, however many heads it has).
+    package static func classify(_ sample: ProbeSample, state index: Int, kind: RecurrenceClass) -> MatrixTransition? {
+        guard let shape = sample.program.states[index].matrixShape, kind != .nonlinear else { return nil }
+        let probe = TransitionProbe(sample, state: index)
         let (m, n) = (shape[0], shape[1])
         guard probe.cycleWork * (max(m, n) + 4) <= workLimit else { return nil }
         if kind != .linear { return .gate(gateShape(probe.apply([Double](repeating: 1, count: m * n)), m, n)) }
@@ -81,38 +86,69 @@ package enum MatrixTransition: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Evaluates a program's nodes once at random inputs and states, then re-evaluates only the
-/// nodes that read one state to apply its transition to a change `D` of that state.
-struct TransitionProbe {
+/// A program evaluated once at random inputs and states, with what a probe needs to find the
+/// nodes that depend on one state.
+package struct ProbeSample {
     let program: IRProgram
-    let state: Int
-    private var base: [[Double]]
-    /// The nodes that read the state, in topological order.
-    private let cycle: [Int]
-    private let start: [Double]
+    let states: [[Double]]
+    let values: [[Double]]
+    private let users: [[Int]]
+    private let readsOfState: [Int: [Int]]
 
-    init(_ program: IRProgram, state: Int, seed: UInt64) {
+    package init(_ program: IRProgram, seed: UInt64 = 1) {
         self.program = program
-        self.state = state
         var rng = SplitMix64(seed: seed)
-        let states = program.states.map { s in (0..<s.size).map { _ in rng.nextGaussian() } }
+        states = program.states.map { s in (0..<s.size).map { _ in rng.nextGaussian() } }
         let inputs = program.inputs.map { input in
             input.vocabulary.map { [Double(Int(rng.next() % UInt64($0)))] } ?? (0..<input.size).map { _ in rng.nextGaussian() }
         }
-        start = states[state]
-        var values: [[Double]] = []
-        for node in program.nodes {
+        var values: [[Double]] = [], users = [[Int]](repeating: [], count: program.nodes.count), readsOfState: [Int: [Int]] = [:]
+        for (i, node) in program.nodes.enumerated() {
+            for operand in node.op.operands { users[operand.index].append(i) }
             switch node.op {
-            case .input(let i): values.append(inputs[i])
-            case .stateRead(let s): values.append(states[s])
+            case .input(let k): values.append(inputs[k])
+            case .stateRead(let s):
+                values.append(states[s])
+                readsOfState[s, default: []].append(i)
             default:
                 let value = Interpreter.evaluate(node, operand: { values[$0.index] })
                 values.append(value)
             }
         }
-        base = values
-        let reads = RecurrenceAnalysis.stateDependencies(program)
-        cycle = program.nodes.indices.filter { reads[$0].contains(state) }
+        (self.values, self.users, self.readsOfState) = (values, users, readsOfState)
+    }
+
+    /// The nodes between state `s`'s previous value and its next one (those that depend on
+    /// the first and feed the second), in topological order: not the outputs' concatenation
+    /// of every head, which would make each probe cost the whole program.
+    func cycle(of s: Int) -> [Int] {
+        var dependents = Set(readsOfState[s] ?? []), work = Array(dependents)
+        while let i = work.popLast() {
+            for u in users[i] where dependents.insert(u).inserted { work.append(u) }
+        }
+        var cycle = Set<Int>()
+        work = [program.states[s].next.index]
+        while let i = work.popLast() {
+            guard dependents.contains(i), cycle.insert(i).inserted else { continue }
+            work += program.nodes[i].op.operands.map(\.index)
+        }
+        return cycle.sorted()
+    }
+}
+
+/// Re-evaluates only the nodes that read one state, to apply its transition to a change `D`
+/// of that state.
+struct TransitionProbe {
+    let program: IRProgram
+    let state: Int
+    private let base: [[Double]]
+    /// The nodes that read the state, in topological order.
+    private let cycle: [Int]
+    private let start: [Double]
+
+    init(_ sample: ProbeSample, state: Int) {
+        (program, self.state, base, start) = (sample.program, state, sample.values, sample.states[state])
+        cycle = sample.cycle(of: state)
     }
 
     /// Elements one probe computes.
@@ -120,18 +156,18 @@ struct TransitionProbe {
 
     /// `next(S + D) - next(S)`.
     func apply(_ delta: [Double]) -> [Double] {
-        var values = base
+        // Only the cycle's values change: kept apart, so a probe costs its cycle, not the program.
+        var changed: [Int: [Double]] = [:]
         for i in cycle {
             let node = program.nodes[i]
             if case .stateRead = node.op {
-                values[i] = zip(start, delta).map { $0 + $1 }
+                changed[i] = zip(start, delta).map { $0 + $1 }
             } else {
-                let value = Interpreter.evaluate(node, operand: { values[$0.index] })
-                values[i] = value
+                changed[i] = Interpreter.evaluate(node, operand: { changed[$0.index] ?? base[$0.index] })
             }
         }
         let next = program.states[state].next.index
-        return zip(values[next], base[next]).map { $0 - $1 }
+        return zip(changed[next] ?? base[next], base[next]).map { $0 - $1 }
     }
 
     /// The matrix `A` with `L(D) = A D` (`.left`, `m x m`) or `L(D) = D A` (`.right`, `n x n`),

@@ -152,15 +152,16 @@ package enum ScanLowering {
     /// Nodes that depend on the group's previous state and feed its next state, in order.
     static func cycleNodes(_ group: StateRecurrence, _ ir: IRProgram, reads: [Set<Int>]) -> [Int] {
         let members = Set(group.states)
-        var feeds = [Bool](repeating: false, count: ir.nodes.count)
+        // A set, not a flag per node: a program of thousands of heads has as many groups.
+        var feeds = Set<Int>()
         var work = group.states.map { ir.states[$0].next.index }
         while let i = work.popLast() {
-            guard !feeds[i], !reads[i].isDisjoint(with: members) else { continue }
+            guard !feeds.contains(i), !reads[i].isDisjoint(with: members) else { continue }
             if case .stateRead = ir.nodes[i].op { continue }
-            feeds[i] = true
+            feeds.insert(i)
             work += ir.nodes[i].op.operands.map(\.index)
         }
-        return feeds.indices.filter { feeds[$0] }
+        return feeds.sorted()
     }
 
     /// The compiled model: the step program with the scan plan's extra matrices, the plan, and
