@@ -13,6 +13,9 @@ struct RandomProgramGenerator {
     var values: [(name: String, size: Int)] = []
     /// The matrix states: their reads are drawn in expressions as `S @ v`, `v @ S`, `S[i]`.
     var matrices: [(name: String, rows: Int, cols: Int)] = []
+    /// Matrix states read only by queries, as `q @ S` (1) or `S @ q` (2): the scan program
+    /// runs those chunkwise when their update is an outer product with a decay.
+    var queryOnly: [String: Int] = [:]
     /// The last model's token inputs and their vocabulary sizes.
     var tokenInputs: [(name: String, vocabulary: Int)] = []
     /// The last model's inputs in order: a vector's size, or a token input's vocabulary.
@@ -31,6 +34,11 @@ struct RandomProgramGenerator {
         switch choice {
         case 8 where !matrices.isEmpty:
             let (name, rows, cols) = matrices[int(0...(matrices.count - 1))]
+            if let only = queryOnly[name] {
+                if only == 1, cols == m { return "((\(expression(size: rows, depth: depth - 1))) @ \(name))" }
+                if only == 2, rows == m { return "(\(name) @ (\(expression(size: cols, depth: depth - 1))))" }
+                return "relu(\(expression(size: m, depth: depth - 1)))"
+            }
             switch int(0...3) {
             case 0 where rows == m: return "(\(name) @ (\(expression(size: cols, depth: depth - 1))))"
             case 1 where cols == m: return "((\(expression(size: rows, depth: depth - 1))) @ \(name))"
@@ -137,6 +145,8 @@ struct RandomProgramGenerator {
             values.append((name, size))
         }
         matrices = int(0...2) == 0 ? (0..<int(1...2)).map { ("s\(states.count + $0)", int(1...maxDim), int(1...maxDim)) } : []
+        queryOnly = [:]
+        for (name, _, _) in matrices where int(0...1) == 0 { queryOnly[name] = int(1...2) }
         for (name, rows, cols) in matrices {
             lines.append("  state \(name): [\(rows), \(cols)] = \(Double(int(-2...2)) / 2)")
         }
@@ -167,7 +177,9 @@ struct RandomProgramGenerator {
         func updateMatrix(_ name: String, _ rows: Int, _ cols: Int) {
             let index = Int(name.dropFirst())!
             let written = "outer(\(inputExpression(size: rows, inputs: inputs)), \(inputExpression(size: cols, inputs: inputs)))"
-            switch int(0...4) {
+            // A state read only by queries mostly gets a decay along its keys (a chunked scan).
+            let chunkable = [1: [1, 3], 2: [2, 3]][queryOnly[name] ?? 0].map { $0[int(0...1)] }
+            switch chunkable != nil && int(0...3) > 0 ? chunkable! : int(0...4) {
             case 0:
                 classes[index] = .nonlinear
                 lines.append("  \(name) <- tanh(\(name) + outer(\(expression(size: rows, depth: 1)), \(expression(size: cols, depth: 1))))")
@@ -204,7 +216,14 @@ struct RandomProgramGenerator {
         for (name, size) in pendingUpdates { update(name, size) }
         for (name, rows, cols) in pendingMatrixUpdates { updateMatrix(name, rows, cols) }
         var outs = (0..<int(1...2)).map { _ in values[int(0...(values.count - 1))].name }
-        if let (name, _, _) = matrices.first, int(0...1) == 0 { outs.append("flatten(\(name))") }
+        if let (name, _, _) = matrices.first, queryOnly[name] == nil, int(0...1) == 0 { outs.append("flatten(\(name))") }
+        for (name, rows, cols) in matrices {
+            switch queryOnly[name] {
+            case 1: outs.append("(\(inputExpression(size: rows, inputs: inputs))) @ \(name)")
+            case 2: outs.append("\(name) @ (\(inputExpression(size: cols, inputs: inputs)))")
+            default: break
+            }
+        }
         lines.append("  output [\(outs.joined(separator: ", "))]")
         return ("model Random {\n" + lines.joined(separator: "\n") + "\n}\n", inputs.reduce(0) { $0 + $1.1 }, classes)
     }
@@ -222,6 +241,7 @@ struct RandomProgramGenerator {
         var outputOnlyPrograms = 0
         var gathers = 0
         var sequentialRuns = 0
+        var chunkedPlans = 0
         // Every sequential recurrence split over two cores, whatever its size.
         let split = ScanRunner<Double>.Workspace(threads: 2)
         split.minimumSplitWork = 0
@@ -266,6 +286,10 @@ struct RandomProgramGenerator {
                 }
                 let scan64 = try ScanRunner<Double>(program: scanProgram, plan: plan).run(tokens)
                 #expect(close(scan64, want, tolerance: 1e-9), "seed \(seed) scan (replay: RNNC_TEST_SEED=\(seed)):\n\(source)")
+                if plan.stages.contains(where: { if case .recurrence(let r) = $0 { r.kind == .chunked } else { false } }) {
+                    chunkedPlans += 1
+                    try checkSmallChunks(plan, scanProgram, tokens, want: want, seed: seed, source: source)
+                }
                 let scan32 = try ScanRunner<Float>(program: scanProgram, plan: plan).run(doubles: tokens)
                 #expect(close(scan32, want, tolerance: 1e-3), "seed \(seed) scan float32:\n\(source)")
                 let runner = try ScanRunner<Double>(program: scanProgram, plan: plan)
@@ -309,9 +333,29 @@ struct RandomProgramGenerator {
         #expect(outputOnlyPrograms > 100, "only \(outputOnlyPrograms) programs with instructions that feed only outputs")
         #expect(gathers > 100, "only \(gathers) table lookups drawn")
         #expect(opsSeen == Set(ElementwiseKind.allCases), "ops never drawn: \(Set(ElementwiseKind.allCases).subtracting(opsSeen))")
-        #expect(planKinds.isSuperset(of: [.diagonal, .modal, .sequential, .delay]), "\(planKinds)")
+        #expect(planKinds.isSuperset(of: [.diagonal, .modal, .sequential, .delay, .chunked]), "\(planKinds)")
+        #expect(chunkedPlans > 20, "only \(chunkedPlans) plans with a chunked recurrence")
         // Cycles without a product, or whose schedule cannot be split, run whole.
         #expect(Parallel.cores < 2 || split.splitRecurrences * 2 > sequentialRuns, "\(split.splitRecurrences) of \(sequentialRuns) sequential recurrences ran split")
+    }
+
+    /// A plan's chunked recurrences with chunks of 1 to 5 tokens (several chunks even in a
+    /// short sequence) compute the reference's outputs and final states.
+    func checkSmallChunks(_ plan: ScanPlan, _ program: StepProgram, _ tokens: [[Double]], want: [[Double]], seed: UInt64, source: String) throws {
+        var small = plan
+        let size = 1 + Int(seed % 5)
+        small.stages = plan.stages.map { stage in
+            guard case .recurrence(var r) = stage, r.chunked != nil else { return stage }
+            r.chunked!.chunkSize = size
+            return .recurrence(r)
+        }
+        let runner = try ScanRunner<Double>(program: program, plan: small)
+        #expect(close(try runner.run(tokens), want, tolerance: 1e-9), "seed \(seed): chunks of \(size) (replay: RNNC_TEST_SEED=\(seed)):\n\(source)")
+        guard !tokens.isEmpty else { return }
+        let kept = try runner.runKeepingStates(batch: [tokens])
+        let session = try StepSession<Double>(program: program)
+        _ = try tokens.map { try session.step($0) }
+        #expect(close(kept.states[0], session.stateValues(), tolerance: 1e-9), "seed \(seed): final states with chunks of \(size)")
     }
 
     /// Mutated versions of the examples never crash the compiler, and every rejection is located.

@@ -14,6 +14,17 @@ import Testing
             change(&copy)
             result.append((name, copy))
         }
+        if let c = r.chunked {
+            // A chunked stage runs none of its cycle's instructions: it must name what it reads.
+            broken("no outer-product form") { $0.chunked = nil }
+            broken("a key read from the cycle") { $0.chunked!.keys = [r.nextSlots[0]] }
+            broken("a readout into an input") { $0.chunked!.readouts[0].output = program.inputSlots[0] }
+            broken("no readouts") { $0.chunked!.readouts = [] }
+            broken("chunks of no tokens") { $0.chunked!.chunkSize = 0 }
+            broken("a constant decay that does not exist") { $0.chunked!.constantDecay = program.vectors.count }
+            if c.readouts.count == 1 { broken("one readout twice") { $0.chunked!.readouts.append(c.readouts[0]) } }
+            return result
+        }
         broken("a cycle instruction left out") { $0.instructions.removeFirst() }
         if !r.recompute.isEmpty { broken("no recompute") { $0.recompute = [] } }
         if r.kind == .delay {
@@ -42,7 +53,14 @@ import Testing
         return result
     }
 
-    @Test(arguments: ScanLayoutTests.programs + [
+    /// Matrix states the scan program runs chunkwise: a decay per row read after the update;
+    /// a constant decay, keys along columns, read before the update.
+    static let chunkedPrograms = [
+        "model M {\n  input x: [7]\n  state S: [2, 3] = 0.5\n  S <- transpose(sigmoid(x[0:2])) * S + outer(x[2:4], x[4:7])\n  output x[0:2] @ S\n}",
+        "model M {\n  input x: [5]\n  state S: [3, 2] = 0.5\n  y = S @ x[0:2]\n  S <- 0.9 * S + outer(x[2:5], x[0:2])\n  output y\n}",
+    ]
+
+    @Test(arguments: ScanLayoutTests.programs + chunkedPrograms + [
         "model M {\n  input x: [2]\n  state w: [6] = [1, 2, 3, 4, 5, 6]\n  w <- [w, x][2:8]\n  output w\n}",
         // A sequential cycle's gate is an output, so it must keep every row.
         "model M {\n  input x: [2]\n  state h: [2] = 0\n  g = sigmoid([[0.5, -0.2], [0.1, 0.3]] @ h + x)\n  h <- tanh(g * h + x)\n  output g\n}",
@@ -93,13 +111,17 @@ import Testing
         case .delay:
             wrong("the first power left out") { $0.powers.removeFirst() }
             if r.powers.count > 1 { wrong("powers swapped") { $0.powers.swapAt(0, 1) } }
+        case .chunked:
+            wrong("a readout of the state before the update") { $0.chunked!.readouts[0].afterUpdate.toggle() }
+            if !r.chunked!.decay.isEmpty { wrong("the decay left out") { $0.chunked!.decay = [] } }
+            if r.chunked!.constantDecay != nil { wrong("the constant decay left out") { $0.chunked!.constantDecay = nil } }
         case .sequential:
             break
         }
         return result
     }
 
-    @Test(arguments: [
+    @Test(arguments: chunkedPrograms + [
         "model M {\n  input ab: [6]\n  state h: [3] = [1, 2, 3]\n  h <- ab[0:3] * h + ab[3:6]\n  output h\n}",
         "model M {\n  input x: [2]\n  state h: [2] = 1\n  u = x * (h + x)\n  h <- u + x\n  output [u, h]\n}",
         "model M {\n  input x: [2]\n  state b: [2] = [1, 1]\n  b <- [[0.9, 0.1], [-0.2, 0.8]] @ b + x\n  output b\n}",

@@ -11,11 +11,16 @@ import RNNRuntime
 /// node on no cycle runs batched once its operands are known.
 package enum ScanLowering {
     /// `diagonalize: false` keeps every dense `A` as a matrix recurrence (for comparisons).
-    package static func plan(_ ir: IRProgram, _ lowered: StepLowering.Lowered, diagonalize: Bool = true) -> (ScanPlan, [WeightMatrix]) {
+    package static func plan(_ ir: IRProgram, _ lowered: StepLowering.Lowered, diagonalize: Bool = true) -> (ScanPlan, [WeightMatrix], [[Double]]) {
         let reads = RecurrenceAnalysis.stateDependencies(ir)
         let slotReads = RecurrenceTerms.readCounts(lowered.program)
         let groups = RecurrenceAnalysis.analyze(ir)
         let cycles = groups.map { cycleNodes($0, ir, reads: reads) }
+        var users = [[Int]](repeating: [], count: ir.nodes.count)
+        for (i, node) in ir.nodes.enumerated() { for operand in node.op.operands { users[operand.index].append(i) } }
+        let chunked = chunkedForms(groups, ir, lowered, users: users, reads: reads)
+        let absorbed = absorbedNodes(chunked.values, ir, users: users)
+        var extraVectors: [[Double]] = []
         var available = [Bool](repeating: false, count: ir.nodes.count)
         var onCycle = [Bool](repeating: false, count: ir.nodes.count)
         for cycle in cycles { for n in cycle { onCycle[n] = true } }
@@ -25,10 +30,8 @@ package enum ScanLowering {
         // count of operands not yet available, and its users): tens of thousands of groups
         // (one per head or stateful call) must not cost a pass over every node per group.
         var missing = ir.nodes.map { $0.op.operands.count }
-        var users = [[Int]](repeating: [], count: ir.nodes.count)
         var stateReads: [Int: [Int]] = [:]
         for (i, node) in ir.nodes.enumerated() {
-            for operand in node.op.operands { users[operand.index].append(i) }
             if case .stateRead(let s) = node.op { stateReads[s, default: []].append(i) }
         }
         /// Marks `i` available; users it completes that a batched stage can compute go to `ready`.
@@ -37,7 +40,7 @@ package enum ScanLowering {
             available[i] = true
             for u in users[i] {
                 missing[u] -= 1
-                if missing[u] == 0, !onCycle[u], !available[u] {
+                if missing[u] == 0, !onCycle[u], !available[u], !absorbed.contains(u) {
                     if case .stateRead = ir.nodes[u].op { continue }
                     ready.append(u)
                 }
@@ -55,12 +58,23 @@ package enum ScanLowering {
         }
 
         sweep(ir.nodes.indices.filter { i in
-            guard missing[i] == 0, !onCycle[i] else { return false }
+            guard missing[i] == 0, !onCycle[i], !absorbed.contains(i) else { return false }
             if case .stateRead = ir.nodes[i].op { return false }
             return true
         })
         for (g, group) in groups.enumerated() {
             let program = lowered.program
+            if let form = chunked[g] {
+                let constant = form.constantDecay.map { v -> Int in
+                    extraVectors.append(v)
+                    return program.vectors.count + extraVectors.count - 1
+                }
+                stages.append(.recurrence(chunkedRecurrence(form, group, ir, lowered, constantDecay: constant)))
+                var ready: [Int] = []
+                for o in form.readouts { makeAvailable(o.output, &ready) }
+                sweep(ready)
+                continue
+            }
             let kind: ScanPlan.Recurrence.Kind
             var transition: Int?
             var modes: ScanPlan.Modes?
@@ -107,7 +121,7 @@ package enum ScanLowering {
             for s in group.states { for read in stateReads[s] ?? [] { makeAvailable(read, &ready) } }
             sweep(ready)
         }
-        return (ScanPlan(stages: stages), extraMatrices)
+        return (ScanPlan(stages: stages), extraMatrices, extraVectors)
     }
 
     /// The eigen-decomposition a dense affine group's scan uses, or why it keeps the matrix
@@ -182,9 +196,63 @@ package enum ScanLowering {
     /// Lowers an IR program to a step program that also carries its scan plan.
     package static func lower(_ ir: IRProgram, diagonalize: Bool = true) -> (StepProgram, ScanPlan) {
         let lowered = StepLowering.lowerWithMap(ir)
-        let (plan, extra) = self.plan(ir, lowered, diagonalize: diagonalize)
+        let (plan, extra, extraVectors) = self.plan(ir, lowered, diagonalize: diagonalize)
         var program = lowered.program
         program.matrices += extra
+        program.vectors += extraVectors
         return (program, plan)
+    }
+}
+
+/// Matrix states run chunkwise (`ChunkedForm`, `ScanPlan.Chunked`).
+extension ScanLowering {
+    /// Tokens per chunk: the intra-chunk product costs `C` multiply-adds per token and key,
+    /// the state passing `values` per token and key, so `C` near the head's width balances them.
+    static let chunkSize = 64
+
+    /// The chunked form of each one-state group of a matrix state that has one, by group index.
+    static func chunkedForms(_ groups: [StateRecurrence], _ ir: IRProgram, _ lowered: StepLowering.Lowered, users: [[Int]],
+                             reads: [Set<Int>]) -> [Int: ChunkedForm] {
+        let outputs = Set(ir.outputs.map(\.index))
+        var forms: [Int: ChunkedForm] = [:]
+        for (g, group) in groups.enumerated() where group.states.count == 1 && ir.states[group.states[0]].matrixShape != nil {
+            switch group.kind {
+            case .diagonal: break
+            case .affine where group.diagonalA: break
+            default: continue
+            }
+            guard let form = ChunkedForm.recognize(state: group.states[0], ir, users: users, outputs: outputs, reads: reads),
+                  form.readouts.allSatisfy({ lowered.instructionOfNode[$0.output] != nil })
+            else { continue }
+            forms[g] = form
+        }
+        return forms
+    }
+
+    /// Nodes no stage computes: what chunked stages replace, and the expansions they read
+    /// through that nothing else reads (an expansion shared with a node outside is computed).
+    static func absorbedNodes(_ forms: Dictionary<Int, ChunkedForm>.Values, _ ir: IRProgram, users: [[Int]]) -> Set<Int> {
+        let replaced = forms.reduce(into: Set<Int>()) { $0.formUnion($1.replaced) }
+        var wide = forms.reduce(into: Set<Int>()) { $0.formUnion($1.wide) }.subtracting(replaced)
+        let outputs = Set(ir.outputs.map(\.index))
+        var changed = true
+        while changed {
+            let kept = wide.filter { node in !outputs.contains(node) && users[node].allSatisfy { replaced.contains($0) || wide.contains($0) } }
+            changed = kept.count != wide.count
+            wide = kept
+        }
+        return replaced.union(wide)
+    }
+
+    static func chunkedRecurrence(_ form: ChunkedForm, _ group: StateRecurrence, _ ir: IRProgram, _ lowered: StepLowering.Lowered,
+                                  constantDecay: Int?) -> ScanPlan.Recurrence {
+        let slot = { (node: Int) in lowered.slotOfNode[node] }
+        let chunked = ScanPlan.Chunked(
+            transposed: form.transposed, keys: form.keys.map(slot), values: form.values.map(slot), decay: form.decay.map(slot),
+            constantDecay: constantDecay,
+            readouts: form.readouts.map { ScanPlan.Chunked.Readout(query: $0.query.map(slot), output: slot($0.output), afterUpdate: $0.afterUpdate) },
+            chunkSize: chunkSize)
+        return ScanPlan.Recurrence(kind: .chunked, states: group.states, nextSlots: group.states.map { slot(ir.states[$0].next.index) },
+                                   instructions: form.replaced.sorted().compactMap { lowered.instructionOfNode[$0] }, chunked: chunked)
     }
 }

@@ -15,6 +15,15 @@ extension ScanPlan.Stage: CustomStringConvertible {
                 lines.append("  direct scan: next = " + (d.coefficient.map { "$\($0) * state + " } ?? "state + ") + "$\(d.offset)"
                              + "; writes " + (written.isEmpty ? "only what the cycle reads" : list(written)))
             }
+            if let c = r.chunked {
+                func product(_ slots: [Int]) -> String { slots.isEmpty ? "1" : slots.map { "$\($0)" }.joined(separator: " * ") }
+                let decay = ([c.constantDecay.map { "v\($0)" }].compactMap { $0 } + c.decay.map { "$\($0)" }).joined(separator: " * ")
+                lines.append("  chunks of \(c.chunkSize): state = " + (decay.isEmpty ? "" : "diag(\(decay)) ") + "state + outer(\(product(c.keys)), \(product(c.values)))"
+                             + (c.transposed ? ", keys along columns" : ""))
+                for o in c.readouts {
+                    lines.append("  $\(o.output) = \(product(o.query)) @ " + (o.afterUpdate ? "next" : "state"))
+                }
+            }
             if !r.offsets.isEmpty { lines.append("  offsets: " + list(r.offsets.map(\.description))) }
             if !r.coefficients.isEmpty { lines.append("  coefficients: " + list(r.coefficients.map(\.description))) }
             if !r.recompute.isEmpty { lines.append("  recompute: instructions " + list(r.recompute.map(String.init))) }

@@ -35,6 +35,10 @@ public struct ScanPlan: Sendable, Equatable {
             /// offsets, `sum_{j<m} A^j b_{t-j}` (and `A^t s_0` while `t < m`), batched
             /// products by the powers `A, ..., A^{m-1}` (`powers`), no step by step work.
             case delay = "delay"
+            /// A matrix state `S_t = diag(d_t) S_{t-1} + k_t v_tᵀ` read by queries (`chunked`):
+            /// chunkwise-parallel, an attention-like product within each chunk of tokens and
+            /// the state passed from chunk to chunk; the cycle's wide values are never stored.
+            case chunked = "chunked"
             /// Anything else: the cycle's instructions run step by step.
             case sequential = "sequential"
         }
@@ -70,10 +74,12 @@ public struct ScanPlan: Sendable, Equatable {
         /// Slots that only the cycle reads (kind `.sequential`): they keep one row per sequence,
         /// reused each step, so a step works in cache.
         package var localSlots: [Int]
+        /// The outer-product form of a matrix state (kind `.chunked`).
+        package var chunked: Chunked?
 
         package init(kind: Kind, states: [Int], nextSlots: [Int], instructions: [Int], transition: Int? = nil, modes: Modes? = nil,
                     powers: [Int] = [], offsets: [OffsetStep] = [], coefficients: [CoefficientStep] = [], direct: Direct? = nil,
-                    recompute: [Int] = [], localSlots: [Int] = []) {
+                    recompute: [Int] = [], localSlots: [Int] = [], chunked: Chunked? = nil) {
             self.kind = kind
             self.states = states
             self.nextSlots = nextSlots
@@ -86,6 +92,7 @@ public struct ScanPlan: Sendable, Equatable {
             self.direct = direct
             self.recompute = recompute
             self.localSlots = localSlots
+            self.chunked = chunked
         }
     }
 
@@ -140,6 +147,44 @@ public struct ScanPlan: Sendable, Equatable {
         }
     }
 
+    /// A matrix state seen as `[keys, values]` (its rows and columns, or its columns and rows
+    /// when `transposed`): `S_t = diag(d_t) S_{t-1} + k_t v_tᵀ`, read by queries as
+    /// `o_t = q_tᵀ S_t` (or `q_tᵀ S_{t-1}`). Each of `k`, `v`, `d` and `q` is the element-wise
+    /// product of the rows of a few slots computed before the stage (a one-element slot
+    /// broadcasts); `d` also has a constant factor per key when `constantDecay` is given.
+    package struct Chunked: Sendable, Equatable {
+        /// Whether keys run along the state's columns (readouts `S @ q`).
+        package var transposed: Bool
+        package var keys: [Int]
+        package var values: [Int]
+        /// The time-varying decay's factors; none: only the constant one (or none at all).
+        package var decay: [Int]
+        /// Index into `StepProgram.vectors` of a constant decay per key, or nil.
+        package var constantDecay: Int?
+        package var readouts: [Readout]
+        /// Tokens per chunk.
+        package var chunkSize: Int
+
+        /// Largest chunk a plan may ask for (the runner's scratch grows with its square).
+        package static let maxChunkSize = 1024
+
+        /// One query's readout: `output = q_tᵀ S_t` (after the step's update) or `q_tᵀ S_{t-1}`.
+        package struct Readout: Sendable, Equatable {
+            package var query: [Int]
+            package var output: Int
+            package var afterUpdate: Bool
+
+            package init(query: [Int], output: Int, afterUpdate: Bool) {
+                (self.query, self.output, self.afterUpdate) = (query, output, afterUpdate)
+            }
+        }
+
+        package init(transposed: Bool, keys: [Int], values: [Int], decay: [Int], constantDecay: Int?, readouts: [Readout], chunkSize: Int) {
+            (self.transposed, self.keys, self.values, self.decay) = (transposed, keys, values, decay)
+            (self.constantDecay, self.readouts, self.chunkSize) = (constantDecay, readouts, chunkSize)
+        }
+    }
+
     /// `A = P D P⁻¹` over a recurrence's concatenated state. In modal coordinates
     /// `z = P⁻¹ s`, mode `j` steps as `z_j ← real[j] * z_j + imaginary[j] * z_partner + c_j`:
     /// a real eigenvalue has `imaginary[j] = 0` (its partner is itself); a complex pair
@@ -188,5 +233,36 @@ public struct ScanPlan: Sendable, Equatable {
 
     package init(stages: [Stage]) {
         self.stages = stages
+    }
+}
+
+extension ScanPlan {
+    /// Per slot: whether the plan never writes it (so a run gives it no memory), and whether
+    /// it is a chunked recurrence's state (first and last rows only). Inputs, constants and
+    /// states count as written; a recurrence other than a chunked one may write any slot of
+    /// its cycle.
+    func slotUse(_ program: StepProgram) -> (unwritten: [Bool], edgeStates: [Bool]) {
+        let count = program.slotSizes.count
+        var written = [Bool](repeating: false, count: count)
+        var edge = written
+        func write(_ slot: Int) { if slot >= 0 && slot < count { written[slot] = true } }
+        for slot in program.inputSlots + program.constants.map(\.slot) + program.states.map(\.slot) { write(slot) }
+        func writeInstruction(_ i: Int) { if i >= 0 && i < program.instructions.count { write(program.instructions[i].destination) } }
+        for stage in stages {
+            switch stage {
+            case .batched(let list): list.forEach(writeInstruction)
+            case .recurrence(let r):
+                if let c = r.chunked {
+                    c.readouts.forEach { write($0.output) }
+                    for s in r.states where s >= 0 && s < program.states.count && program.states[s].slot < count { edge[program.states[s].slot] = true }
+                } else {
+                    r.instructions.forEach(writeInstruction)
+                    r.nextSlots.forEach(write)
+                    for case .fill(let slot, _) in r.offsets { write(slot) }
+                    if let p = r.direct?.product { write(p) }
+                }
+            }
+        }
+        return (written.map { !$0 }, edge)
     }
 }

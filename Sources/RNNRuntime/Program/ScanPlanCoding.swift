@@ -45,7 +45,7 @@ extension ScanPlan.Stage: Codable {
 extension ScanPlan.Recurrence: Codable {
     private enum Key: String, CodingKey {
         case kind, states, nextSlots = "next_slots", instructions, transition, modes, powers
-        case offsets, coefficients, direct, recompute, localSlots = "local_slots"
+        case offsets, coefficients, direct, recompute, localSlots = "local_slots", chunked
     }
 
     package init(from decoder: Decoder) throws {
@@ -57,7 +57,8 @@ extension ScanPlan.Recurrence: Codable {
                   offsets: try c.decode([ScanPlan.OffsetStep].self, forKey: .offsets),
                   coefficients: try c.decode([ScanPlan.CoefficientStep].self, forKey: .coefficients),
                   direct: try c.decodeIfPresent(ScanPlan.Direct.self, forKey: .direct),
-                  recompute: try c.decode([Int].self, forKey: .recompute), localSlots: try c.decode([Int].self, forKey: .localSlots))
+                  recompute: try c.decode([Int].self, forKey: .recompute), localSlots: try c.decode([Int].self, forKey: .localSlots),
+                  chunked: try c.decodeIfPresent(ScanPlan.Chunked.self, forKey: .chunked))
     }
 
     package func encode(to encoder: Encoder) throws {
@@ -74,6 +75,50 @@ extension ScanPlan.Recurrence: Codable {
         try c.encodeIfPresent(direct, forKey: .direct)
         try c.encode(recompute, forKey: .recompute)
         try c.encode(localSlots, forKey: .localSlots)
+        try c.encodeIfPresent(chunked, forKey: .chunked)
+    }
+}
+
+/// `{"transposed": false, "keys": [4], "values": [5], "decay": [6], "constant_decay": 2,
+/// "readouts": [{"query": [3], "output": 9, "after_update": true}], "chunk_size": 64}`
+/// (`constant_decay` absent: none).
+extension ScanPlan.Chunked: Codable {
+    private enum Key: String, CodingKey { case transposed, keys, values, decay, constantDecay = "constant_decay", readouts, chunkSize = "chunk_size" }
+
+    package init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        self.init(transposed: try c.decode(Bool.self, forKey: .transposed), keys: try c.decode([Int].self, forKey: .keys),
+                  values: try c.decode([Int].self, forKey: .values), decay: try c.decode([Int].self, forKey: .decay),
+                  constantDecay: try c.decodeIfPresent(Int.self, forKey: .constantDecay),
+                  readouts: try c.decode([Readout].self, forKey: .readouts), chunkSize: try c.decode(Int.self, forKey: .chunkSize))
+    }
+
+    package func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(transposed, forKey: .transposed)
+        try c.encode(keys, forKey: .keys)
+        try c.encode(values, forKey: .values)
+        try c.encode(decay, forKey: .decay)
+        try c.encodeIfPresent(constantDecay, forKey: .constantDecay)
+        try c.encode(readouts, forKey: .readouts)
+        try c.encode(chunkSize, forKey: .chunkSize)
+    }
+}
+
+extension ScanPlan.Chunked.Readout: Codable {
+    private enum Key: String, CodingKey { case query, output, afterUpdate = "after_update" }
+
+    package init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        self.init(query: try c.decode([Int].self, forKey: .query), output: try c.decode(Int.self, forKey: .output),
+                  afterUpdate: try c.decode(Bool.self, forKey: .afterUpdate))
+    }
+
+    package func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(query, forKey: .query)
+        try c.encode(output, forKey: .output)
+        try c.encode(afterUpdate, forKey: .afterUpdate)
     }
 }
 

@@ -83,6 +83,8 @@ private struct PlanCheck {
             if case .gather = program.instructions[i] { throw fail("instruction \(i), a gather, cannot be on a recurrence's cycle") }
         }
         let width = try checkStates(r)
+        guard (r.kind == .chunked) == (r.chunked != nil) else { throw fail("a chunked recurrence needs its outer-product form, and only it has one") }
+        if let chunked = r.chunked { return try checkChunked(chunked, r) }
         let stateSlots = r.states.map { program.states[$0].slot }
         var cycle = Set(stateSlots)
         for i in r.instructions { try run(i, over: defined, &cycle) }
@@ -101,7 +103,7 @@ private struct PlanCheck {
             guard !r.powers.isEmpty, r.powers.count <= ScanPlan.Recurrence.maxPowers, r.powers.allSatisfy({ isSquare($0, width) }) else {
                 throw fail("a delay recurrence has no valid powers of its transition (1 to \(ScanPlan.Recurrence.maxPowers) square matrices)")
             }
-        case .diagonal:
+        case .diagonal, .chunked:
             break
         }
         var added = Set<Int>()
@@ -118,6 +120,31 @@ private struct PlanCheck {
             try run(i, over: defined, &added)
         }
         defined.formUnion(added)
+    }
+
+    /// A chunked stage reads only its factor slots, computed before it for every row, and
+    /// writes only its readouts. Its cycle's instructions never run: their slots stay
+    /// undefined, and so does the state (its rows hold only the initial value and, when a run
+    /// keeps states, the value before the last token).
+    mutating func checkChunked(_ c: ScanPlan.Chunked, _ r: ScanPlan.Recurrence) throws(RuntimeError) {
+        let slot = program.states[r.states[0]].slot
+        guard r.states.count == 1, let shape = program.states[r.states[0]].matrixShape, shape.count == 2, shape.allSatisfy({ $0 > 0 }),
+              case let (n, overflow) = shape[0].multipliedReportingOverflow(by: shape[1]), !overflow, n == sizes[slot]
+        else { throw fail("a chunked recurrence needs one matrix state") }
+        let (keys, values) = c.transposed ? (shape[1], shape[0]) : (shape[0], shape[1])
+        func factors(_ slots: [Int], _ n: Int) -> Bool {
+            slots.count <= 16 && slots.allSatisfy { defined.contains($0) && (size($0) == 1 || size($0) == n) }
+        }
+        guard (1...ScanPlan.Chunked.maxChunkSize).contains(c.chunkSize), factors(c.keys, keys), factors(c.values, values), factors(c.decay, keys),
+              c.constantDecay.map({ $0 >= 0 && $0 < program.vectors.count && program.vectors[$0].count == keys }) ?? true,
+              !c.readouts.isEmpty, c.readouts.count <= 16
+        else { throw fail("a chunked recurrence names missing slots or has inconsistent sizes") }
+        var outputs = Set<Int>()
+        for o in c.readouts {
+            guard factors(o.query, keys), size(o.output) == values, !fixed.contains(o.output), !views.contains(o.output), outputs.insert(o.output).inserted
+            else { throw fail("a chunked recurrence's readout names a missing, unsafe or repeated slot") }
+        }
+        defined.formUnion(outputs)
     }
 
     /// Checks the states and next slots; returns the width of the concatenated state.

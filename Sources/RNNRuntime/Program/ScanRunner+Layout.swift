@@ -4,12 +4,32 @@ extension ScanRunner {
     /// The bytes a run of `batch` sequences of `steps` tokens allocates for its slots (the
     /// caller's inputs and outputs included, as the worst case); `Int.max` when that overflows.
     package func workspaceBytes(steps: Int, batch: Int) -> Int {
-        let (rows, o1) = max(1, steps).multipliedReportingOverflow(by: max(1, batch))
-        let (perRow, o2) = program.slotSizes.reduce(0, +).multipliedReportingOverflow(by: MemoryLayout<Scalar>.stride)
-        let (bytes, o3) = rows.multipliedReportingOverflow(by: perRow)
-        return o1 || o2 || o3 ? Int.max : bytes
+        guard let counts = slotCounts(steps: max(1, steps), batch: max(1, batch)) else { return Int.max }
+        var total = 0
+        for n in counts {
+            let (sum, o1) = total.addingReportingOverflow(n)
+            guard !o1 else { return Int.max }
+            total = sum
+        }
+        let (bytes, o2) = total.multipliedReportingOverflow(by: MemoryLayout<Scalar>.stride)
+        return o2 ? Int.max : bytes
     }
 
+    /// How many values each slot's memory holds in a run: every row for most slots, two
+    /// rows per sequence for a chunked recurrence's state (`Buffers.stateRow`), none for a
+    /// slot the plan never writes (a chunked recurrence's cycle); nil when that overflows.
+    func slotCounts(steps: Int, batch: Int) -> [Int]? {
+        let (rows, o1) = steps.multipliedReportingOverflow(by: batch)
+        guard !o1 else { return nil }
+        var counts: [Int] = []
+        counts.reserveCapacity(program.slotSizes.count)
+        for (slot, size) in program.slotSizes.enumerated() {
+            let (n, o2) = size.multipliedReportingOverflow(by: edgeStateSlots[slot] ? 2 * batch : unwrittenSlots[slot] ? 0 : rows)
+            guard !o2 else { return nil }
+            counts.append(n)
+        }
+        return counts
+    }
     /// The slots of one run: row `r` of slot `s` is at `slots[s] + r * ld[s]`; rows are
     /// `sequence * steps + t`.
     struct Buffers {
@@ -26,10 +46,20 @@ extension ScanRunner {
         /// Whether every state row is written, even where the plan says nothing reads it
         /// (the final states are computed from the last row).
         var keepsStateRows = false
+        /// Per slot: whether it is a state holding only each sequence's first and last rows
+        /// (a chunked recurrence's matrix state), read and written through `stateRow`.
+        var edgeRows: [Bool] = []
 
         var rows: Int { steps * batch }
 
         func row(_ slot: Int, _ r: Int) -> UnsafeMutablePointer<Scalar> { slots[slot] + r * ld[slot] }
+
+        /// A state's row for step `t` of sequence `q`; a state with edge rows only has
+        /// `t == 0` (the initial value) and `t == steps - 1` (the value before the last token).
+        func stateRow(_ slot: Int, sequence q: Int, step t: Int) -> UnsafeMutablePointer<Scalar> {
+            guard slot < edgeRows.count, edgeRows[slot] else { return row(slot, q * steps + t) }
+            return slots[slot] + (2 * q + (t == 0 ? 0 : 1)) * ld[slot]
+        }
     }
 
     /// Memory for runs of up to a number of rows (tokens times sequences), kept between runs
@@ -37,8 +67,8 @@ extension ScanRunner {
     /// Use one workspace per thread.
     public final class Workspace: @unchecked Sendable {
         var slots: [UnsafeMutablePointer<Scalar>] = []
-        var sizes: [Int] = []
-        var capacity = 0
+        /// Values allocated for each slot.
+        var allocated: [Int] = []
         /// Cores one run's matrix products may use: all of them by default; pass 1 when you
         /// run sequences on several threads yourself, so the runs do not compete for cores.
         package let threads: Int
@@ -84,19 +114,25 @@ extension ScanRunner {
             slots = []
         }
 
-        /// Owned rows for every slot (not zeroed: every row is written before it is read).
-        func owned(sizes: [Int], rows: Int) -> [UnsafeMutablePointer<Scalar>] {
-            if capacity >= rows, self.sizes == sizes, !slots.isEmpty { return slots }
+        /// Memory for every slot, `counts[s]` values for slot `s` (not zeroed: every row is
+        /// written before it is read); kept while later runs fit in it.
+        func owned(counts: [Int]) -> [UnsafeMutablePointer<Scalar>] {
+            if !slots.isEmpty, allocated.count == counts.count, zip(counts, allocated).allSatisfy({ $0 <= $1 }) { return slots }
             free()
-            slots = sizes.map { UnsafeMutablePointer<Scalar>.allocate(capacity: max(1, $0 * rows)) }
-            (self.sizes, capacity) = (sizes, rows)
+            slots = counts.map { UnsafeMutablePointer<Scalar>.allocate(capacity: max(1, $0)) }
+            allocated = counts
             return slots
+        }
+
+        /// Every row of every slot (`rows` rows of `sizes[s]` values).
+        func owned(sizes: [Int], rows: Int) -> [UnsafeMutablePointer<Scalar>] {
+            owned(counts: sizes.map { $0 * rows })
         }
     }
 
     /// The slots of a run of `batch` sequences (the layout of `shareRowsAndResolveViews`).
     func buffers(steps: Int, batch: Int, workspace: Workspace) -> Buffers {
-        var b = Buffers(slots: workspace.owned(sizes: program.slotSizes, rows: steps * batch), ld: program.slotSizes, steps: steps, batch: batch, workspace: workspace)
+        var b = Buffers(slots: workspace.owned(counts: slotCounts(steps: steps, batch: batch)!), ld: program.slotSizes, steps: steps, batch: batch, workspace: workspace)
         shareRowsAndResolveViews(&b)
         return b
     }
@@ -106,6 +142,7 @@ extension ScanRunner {
     /// works in cache instead of streaming fresh rows to memory. Then resolves slice views.
     func shareRowsAndResolveViews(_ b: inout Buffers) {
         for c in program.constants { b.ld[c.slot] = 0 }
+        b.edgeRows = edgeStateSlots
         b.perSequence = Set(recurrenceLocalSlots)
         resolveSliceViews(&b)
     }

@@ -20,6 +20,8 @@ extension ScanRunner {
             modalRecurrence(r, b, stateSlots: stateSlots)
         case .delay:
             delayLine(r, b, stateSlots: stateSlots)
+        case .chunked:
+            return solveChunked(r, b)
         }
         // With every state row known, the cycle's values that something outside reads follow
         // without recurrence.

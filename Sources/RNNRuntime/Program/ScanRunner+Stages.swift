@@ -29,9 +29,9 @@ extension ScanRunner {
             let v = vectors[state.initial]
             for q in 0..<b.batch {
                 if let initialStates {
-                    initialStates[q][k].withUnsafeBufferPointer { b.row(state.slot, q * steps).update(from: $0.baseAddress!, count: v.count) }
+                    initialStates[q][k].withUnsafeBufferPointer { b.stateRow(state.slot, sequence: q, step: 0).update(from: $0.baseAddress!, count: v.count) }
                 } else {
-                    b.row(state.slot, q * steps).update(from: v.baseAddress!, count: v.count)
+                    b.stateRow(state.slot, sequence: q, step: 0).update(from: v.baseAddress!, count: v.count)
                 }
             }
         }

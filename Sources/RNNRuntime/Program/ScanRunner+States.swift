@@ -79,7 +79,7 @@ extension ScanRunner {
     private func lastStep(_ b: Buffers, _ flats: [[Scalar]]) -> (outputs: [[Scalar]], states: [[[Scalar]]]) {
         let (steps, width) = (b.steps, program.inputWidth)
         let before = (0..<b.batch).map { q in
-            program.states.map { s in Array(UnsafeBufferPointer(start: b.row(s.slot, q * steps + steps - 1), count: program.slotSizes[s.slot])) }
+            program.states.map { s in Array(UnsafeBufferPointer(start: b.stateRow(s.slot, sequence: q, step: steps - 1), count: program.slotSizes[s.slot])) }
         }
         let last = flats.map { Array($0[((steps - 1) * width)...]) }
         return step(tokens: last, states: before, workspace: Workspace(threads: b.workspace.threads))

@@ -31,6 +31,11 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     let tables: [Int: UnsafeMutablePointer<Scalar>]
     /// Per instruction: whether its value reaches some state (`StepProgram.feedsStates`).
     let feedsStates: [Bool]
+    /// Per slot: whether the plan never writes it (a chunked recurrence's cycle), so a run
+    /// gives it no rows.
+    let unwrittenSlots: [Bool]
+    /// Per slot: whether it is the state of a chunked recurrence (`Buffers.stateRow`).
+    let edgeStateSlots: [Bool]
 
     /// A runner of `plan`; the program and the plan are validated first (and against each
     /// other), so a bad artifact never runs.
@@ -50,6 +55,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         recurrenceLocalSlots = plan.stages.flatMap { stage -> [Int] in
             if case .recurrence(let r) = stage { return r.localSlots } else { return [] }
         }
+        (unwrittenSlots, edgeStateSlots) = plan.slotUse(program)
     }
 
     deinit { for table in tables.values { table.deallocate() } }
@@ -127,7 +133,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         precondition(output.count == steps * program.outputWidth, "expected room for \(steps) outputs of \(program.outputWidth) values")
         guard steps > 0, output.count > 0 else { return }
         tokens.withUnsafeBufferPointer { x in
-            var b = Buffers(slots: workspace.owned(sizes: program.slotSizes, rows: steps), ld: program.slotSizes, steps: steps, batch: 1, workspace: workspace)
+            var b = Buffers(slots: workspace.owned(counts: slotCounts(steps: steps, batch: 1)!), ld: program.slotSizes, steps: steps, batch: 1, workspace: workspace)
             let placed = viewInputsAndOutputs(&b, input: x.baseAddress, output: output.baseAddress!)
             shareRowsAndResolveViews(&b)
             execute(b, copyingInputs: [], placedOutputs: placed, into: [output.baseAddress!])
