@@ -50,14 +50,15 @@ struct SequenceGraph {
     private func loop(_ r: ScanPlan.Recurrence, _ values: inout [Int: String], initial states: [String],
                       finals: inout [Int: String], lead: String) throws(ExportError) {
         let (graph, program) = (lowering.graph, lowering.program)
-        let cycle = Set(r.instructions)
+        let instructions = bodyInstructions(r)
+        let cycle = Set(instructions)
         let stateSlots = r.states.map { program.states[$0].slot }
-        let written = Set(r.instructions.map { program.instructions[$0].destination })
+        let written = Set(instructions.map { program.instructions[$0].destination })
         var readOutside = Set(program.outputSlots)
         for (i, ins) in program.instructions.enumerated() where !cycle.contains(i) { readOutside.formUnion(ins.operands) }
         for (k, state) in program.states.enumerated() where !r.states.contains(k) { readOutside.insert(state.update) }
         var rowSlots: [Int] = []
-        for slot in stateSlots + r.instructions.map({ program.instructions[$0].destination })
+        for slot in stateSlots + instructions.map({ program.instructions[$0].destination })
         where readOutside.contains(slot) && !rowSlots.contains(slot) {
             rowSlots.append(slot)
         }
@@ -72,12 +73,12 @@ struct SequenceGraph {
         }
         var nextNames: [String] = [], rowNames: [String] = []
         let body = try graph.nested { () throws(ExportError) in
-            for slot in r.instructions.flatMap({ program.instructions[$0].operands }) + r.nextSlots
+            for slot in instructions.flatMap({ program.instructions[$0].operands }) + r.nextSlots
             where !written.contains(slot) && inner[slot] == nil {
                 guard let outer = values[slot] else { throw ExportError("a recurrence reads slot \(slot) before it is computed") }
                 inner[slot] = graph.node("Gather", [outer, step], attributes: [.int("axis", 0)], hint: "s\(slot).t")
             }
-            for i in r.instructions { try lowering.emit(i, &inner) }
+            for i in instructions { try lowering.emit(i, &inner) }
             for next in r.nextSlots {
                 guard let v = inner[next] else { throw ExportError("a recurrence's next value \(next) is never computed") }
                 nextNames.append(graph.node("Identity", [v], hint: "next"))
@@ -105,5 +106,29 @@ struct SequenceGraph {
         for (slot, name) in zip(rowSlots, rowsOut) {
             values[slot] = graph.node("Reshape", [name, lowering.shape(lead: lead, program.slotSizes[slot])], hint: "s\(slot).rows")
         }
+    }
+
+    /// The instructions a recurrence's loop body runs: its own and, for a chunked one, the
+    /// expansions its cycle reads through, which no stage of the plan computes (the body is
+    /// the recurrence token by token, as the step program runs it).
+    private func bodyInstructions(_ r: ScanPlan.Recurrence) -> [Int] {
+        guard r.chunked != nil else { return r.instructions }
+        let program = lowering.program
+        var claimed = Set<Int>()
+        for stage in plan.stages {
+            switch stage {
+            case .batched(let list): claimed.formUnion(list)
+            case .recurrence(let other): claimed.formUnion(other.instructions)
+            }
+        }
+        var writer: [Int: Int] = [:]
+        for (i, ins) in program.instructions.enumerated() where !claimed.contains(i) { writer[ins.destination] = i }
+        var body = Set(r.instructions), work = r.instructions
+        while let i = work.popLast() {
+            for slot in program.instructions[i].operands {
+                if let w = writer[slot], body.insert(w).inserted { work.append(w) }
+            }
+        }
+        return body.sorted()
     }
 }

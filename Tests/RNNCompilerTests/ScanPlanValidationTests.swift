@@ -17,7 +17,7 @@ import Testing
         if let c = r.chunked {
             // A chunked stage runs none of its cycle's instructions: it must name what it reads.
             broken("no outer-product form") { $0.chunked = nil }
-            broken("a key read from the cycle") { $0.chunked!.keys = [r.nextSlots[0]] }
+            broken("a key read from the cycle") { $0.chunked!.keys = [.init(slot: r.nextSlots[0])] }
             broken("a readout into an input") { $0.chunked!.readouts[0].output = program.inputSlots[0] }
             broken("no readouts") { $0.chunked!.readouts = [] }
             broken("chunks of no tokens") { $0.chunked!.chunkSize = 0 }

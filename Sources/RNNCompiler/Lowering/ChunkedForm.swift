@@ -7,15 +7,16 @@ import RNNRuntime
 ///
 /// The elaborator spells these with element-wise products of expanded vectors: `outer(k, v)`
 /// is `repeat(k) * tile(v)`, `transpose(a) * S` is `repeat(a) * S`, `q @ S` is the column
-/// sums of `repeat(q) * S`. The form is read off those selections; `k`, `v`, `d` and `q`
-/// may each be products of several vectors (`beta * outer(k, v)`, `dt * x`). Anything else
+/// sums of `repeat(q) * S`. The form is read off those selections (which may also pick a
+/// part of a wider vector: a head's slice); `k`, `v`, `d` and `q` may each be products of
+/// several vectors (`beta * outer(k, v)`, `dt * x`). Anything else
 /// reading the state or its update, or a factor that is not a plain vector, leaves the
 /// state to the other plans.
 struct ChunkedForm {
     var transposed: Bool
-    var keys: [Int]
-    var values: [Int]
-    var decay: [Int]
+    var keys: [Factor]
+    var values: [Factor]
+    var decay: [Factor]
     var constantDecay: [Double]?
     var readouts: [Readout]
     /// The cycle and the readouts' products and sums: nodes the stage computes (the sums)
@@ -25,8 +26,16 @@ struct ChunkedForm {
     /// unnecessary once every node reading them is replaced.
     var wide: Set<Int>
 
+    /// Values `start ..< start + n` of a node (the optimizer folds slices into the
+    /// expansions), or value `start` spread over the whole axis.
+    struct Factor {
+        var node: Int
+        var start: Int
+        var broadcast: Bool
+    }
+
     struct Readout {
-        var query: [Int]
+        var query: [Factor]
         var output: Int
         var afterUpdate: Bool
     }
@@ -53,6 +62,8 @@ private struct Recognizer {
     let reads: [Set<Int>]
     var wide = Set<Int>()
     typealias Axis = ChunkedForm.Axis
+    /// A factor as found: a node, where its part starts, and the axis it spreads along.
+    typealias Piece = (node: Int, start: Int, axis: Axis)
 
     mutating func form() -> ChunkedForm? {
         let next = ir.states[state].next.index
@@ -63,7 +74,7 @@ private struct Recognizer {
         guard let outer = factors(outerTerm) else { return nil }
         var replaced: Set<Int> = [next]
         // The decay: the state itself, a product with state-free factors, or a constant diagonal map.
-        var decay: [(Int, Axis)] = []
+        var decay: [Piece] = []
         var constant: [Double]?
         if !stateReads.contains(decayTerm) {
             guard users[decayTerm] == [next], !outputs.contains(decayTerm) else { return nil }
@@ -78,7 +89,7 @@ private struct Recognizer {
             }
         }
         // Everything else reading the state or its update must be a readout.
-        var readouts: [(query: [(Int, Axis)], output: Int, afterUpdate: Bool, sums: Axis)] = []
+        var readouts: [(query: [Piece], output: Int, afterUpdate: Bool, sums: Axis)] = []
         for source in stateReads.union([next]) {
             for product in users[source] where product != decayTerm && product != next {
                 guard let readout = readout(product, of: source), readout.afterUpdate == (source == next) else { return nil }
@@ -90,14 +101,16 @@ private struct Recognizer {
         // `q @ S` sums over rows: keys run along rows. `S @ q` sums over columns.
         let transposed = sums == .columns
         let keyAxis: Axis = transposed ? .columns : .rows
-        func onKeys(_ f: [(Int, Axis)]) -> [Int]? { f.allSatisfy { $0.1 != (transposed ? .rows : .columns) } ? f.map(\.0) : nil }
+        let valueAxis: Axis = transposed ? .rows : .columns
+        func factor(_ p: Piece) -> ChunkedForm.Factor { ChunkedForm.Factor(node: p.node, start: p.start, broadcast: p.axis == .whole) }
+        func onKeys(_ f: [Piece]) -> [ChunkedForm.Factor]? { f.allSatisfy { $0.axis != valueAxis } ? f.map(factor) : nil }
         guard let decayKeys = onKeys(decay), let queries = Optional(readouts.compactMap { onKeys($0.query) }), queries.count == readouts.count else { return nil }
         if let c = constant {
             guard let perKey = constantPerKey(c, keyAxis) else { return nil }
             constant = perKey
         }
-        return ChunkedForm(transposed: transposed, keys: outer.filter { $0.1 != (transposed ? .rows : .columns) }.map(\.0),
-                           values: outer.filter { $0.1 == (transposed ? .rows : .columns) }.map(\.0),
+        return ChunkedForm(transposed: transposed, keys: outer.filter { $0.axis != valueAxis }.map(factor),
+                           values: outer.filter { $0.axis == valueAxis }.map(factor),
                            decay: decayKeys, constantDecay: constant,
                            readouts: zip(readouts, queries).map { ChunkedForm.Readout(query: $1, output: $0.output, afterUpdate: $0.afterUpdate) },
                            replaced: replaced, wide: wide)
@@ -105,7 +118,7 @@ private struct Recognizer {
 
     /// `sum(repeat(q) * X)` over one axis, with `X` the state or its update: the query's
     /// factors, the sum's node and the axis it sums over.
-    mutating func readout(_ product: Int, of source: Int) -> (query: [(Int, Axis)], output: Int, afterUpdate: Bool, sums: Axis)? {
+    mutating func readout(_ product: Int, of source: Int) -> (query: [Piece], output: Int, afterUpdate: Bool, sums: Axis)? {
         guard let (x, y) = ir.nodes[product].op.binary(.mul), !outputs.contains(product), users[product].count == 1 else { return nil }
         let other = x.index == source ? y.index : x.index
         guard x.index == source || y.index == source, other != source, let query = factors(other) else { return nil }
@@ -115,13 +128,13 @@ private struct Recognizer {
     }
 
     /// The factors of a state-free `m x n` value made of expanded vectors and their products.
-    mutating func factors(_ node: Int, depth: Int = 0) -> [(Int, Axis)]? {
+    mutating func factors(_ node: Int, depth: Int = 0) -> [Piece]? {
         guard depth < 16, !reads[node].contains(state), ir.nodes[node].size == m * n else { return nil }
         switch ir.nodes[node].op {
         case .affine(let w, nil, let x):
-            guard let axis = expansion(w), isPlainVector(x.index) else { return nil }
+            guard let (axis, start) = expansion(w), isPlainVector(x.index) else { return nil }
             wide.insert(node)
-            return [(x.index, axis)]
+            return [(x.index, start, axis)]
         case .elementwise(let op, let xs) where op.kind == .mul && xs.count == 2:
             guard let a = factors(xs[0].index, depth: depth + 1), let b = factors(xs[1].index, depth: depth + 1), a.count + b.count <= 16 else { return nil }
             wide.insert(node)
@@ -142,14 +155,16 @@ private struct Recognizer {
         }
     }
 
-    /// The axis a selection spreads a vector along: `repeat` (each element over a row),
-    /// `tile` (the vector on every row) or a broadcast of one element.
-    func expansion(_ w: WeightMatrix) -> Axis? {
-        guard w.rows == m * n else { return nil }
+    /// The axis a selection spreads a vector (or the part of one from `start`) along:
+    /// `repeat` (each element over a row), `tile` (the vector on every row) or a broadcast of
+    /// one element.
+    func expansion(_ w: WeightMatrix) -> (Axis, start: Int)? {
+        guard w.rows == m * n, w.rows > 0, let first = w.entries(ofRow: 0).first else { return nil }
+        let start = first.0
         let candidates: [(Axis, Int, (Int) -> Int)] = [(.whole, 1, { _ in 0 }), (.rows, m, { $0 / n }), (.columns, n, { $0 % n })]
-        return candidates.first { axis, cols, column in
-            w.cols == cols && (0..<w.rows).allSatisfy { r in w.entries(ofRow: r).elementsEqual([(column(r), 1.0)], by: { $0 == $1 }) }
-        }?.0
+        return candidates.first { axis, count, index in
+            start + count <= w.cols && (0..<w.rows).allSatisfy { r in w.entries(ofRow: r).elementsEqual([(start + index(r), 1.0)], by: { $0 == $1 }) }
+        }.map { ($0.0, start) }
     }
 
     /// The axis a sum removes: column sums of `S` (`q @ S`) remove the rows.

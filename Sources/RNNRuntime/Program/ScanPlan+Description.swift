@@ -16,8 +16,8 @@ extension ScanPlan.Stage: CustomStringConvertible {
                              + "; writes " + (written.isEmpty ? "only what the cycle reads" : list(written)))
             }
             if let c = r.chunked {
-                func product(_ slots: [Int]) -> String { slots.isEmpty ? "1" : slots.map { "$\($0)" }.joined(separator: " * ") }
-                let decay = ([c.constantDecay.map { "v\($0)" }].compactMap { $0 } + c.decay.map { "$\($0)" }).joined(separator: " * ")
+                func product(_ factors: [ScanPlan.Chunked.Factor]) -> String { factors.isEmpty ? "1" : factors.map(\.description).joined(separator: " * ") }
+                let decay = ([c.constantDecay.map { "v\($0)" }].compactMap { $0 } + c.decay.map(\.description)).joined(separator: " * ")
                 lines.append("  chunks of \(c.chunkSize): state = " + (decay.isEmpty ? "" : "diag(\(decay)) ") + "state + outer(\(product(c.keys)), \(product(c.values)))"
                              + (c.transposed ? ", keys along columns" : ""))
                 for o in c.readouts {
@@ -53,4 +53,9 @@ extension ScanPlan.CoefficientStep: CustomStringConvertible {
         case .slice(let d, let s, let start): return "a$\(d) = a$\(s)[\(start)...]"
         }
     }
+}
+
+extension ScanPlan.Chunked.Factor: CustomStringConvertible {
+    /// `$4`, `$4[128...]` (a part of the slot), `$4[3]` (one value, broadcast).
+    package var description: String { "$\(slot)" + (broadcast ? "[\(start)]" : start == 0 ? "" : "[\(start)...]") }
 }

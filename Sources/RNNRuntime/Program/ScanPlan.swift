@@ -150,15 +150,15 @@ public struct ScanPlan: Sendable, Equatable {
     /// A matrix state seen as `[keys, values]` (its rows and columns, or its columns and rows
     /// when `transposed`): `S_t = diag(d_t) S_{t-1} + k_t v_tᵀ`, read by queries as
     /// `o_t = q_tᵀ S_t` (or `q_tᵀ S_{t-1}`). Each of `k`, `v`, `d` and `q` is the element-wise
-    /// product of the rows of a few slots computed before the stage (a one-element slot
+    /// product of a few factors, parts of slots computed before the stage (one element
     /// broadcasts); `d` also has a constant factor per key when `constantDecay` is given.
     package struct Chunked: Sendable, Equatable {
         /// Whether keys run along the state's columns (readouts `S @ q`).
         package var transposed: Bool
-        package var keys: [Int]
-        package var values: [Int]
+        package var keys: [Factor]
+        package var values: [Factor]
         /// The time-varying decay's factors; none: only the constant one (or none at all).
-        package var decay: [Int]
+        package var decay: [Factor]
         /// Index into `StepProgram.vectors` of a constant decay per key, or nil.
         package var constantDecay: Int?
         package var readouts: [Readout]
@@ -168,18 +168,30 @@ public struct ScanPlan: Sendable, Equatable {
         /// Largest chunk a plan may ask for (the runner's scratch grows with its square).
         package static let maxChunkSize = 1024
 
+        /// Values `start ..< start + n` of a slot's row (a vector of the axis's `n`), or value
+        /// `start` alone, spread over the whole axis (`broadcast`).
+        package struct Factor: Sendable, Equatable {
+            package var slot: Int
+            package var start: Int
+            package var broadcast: Bool
+
+            package init(slot: Int, start: Int = 0, broadcast: Bool = false) {
+                (self.slot, self.start, self.broadcast) = (slot, start, broadcast)
+            }
+        }
+
         /// One query's readout: `output = q_tᵀ S_t` (after the step's update) or `q_tᵀ S_{t-1}`.
         package struct Readout: Sendable, Equatable {
-            package var query: [Int]
+            package var query: [Factor]
             package var output: Int
             package var afterUpdate: Bool
 
-            package init(query: [Int], output: Int, afterUpdate: Bool) {
+            package init(query: [Factor], output: Int, afterUpdate: Bool) {
                 (self.query, self.output, self.afterUpdate) = (query, output, afterUpdate)
             }
         }
 
-        package init(transposed: Bool, keys: [Int], values: [Int], decay: [Int], constantDecay: Int?, readouts: [Readout], chunkSize: Int) {
+        package init(transposed: Bool, keys: [Factor], values: [Factor], decay: [Factor], constantDecay: Int?, readouts: [Readout], chunkSize: Int) {
             (self.transposed, self.keys, self.values, self.decay) = (transposed, keys, values, decay)
             (self.constantDecay, self.readouts, self.chunkSize) = (constantDecay, readouts, chunkSize)
         }

@@ -79,16 +79,16 @@ extension ScanPlan.Recurrence: Codable {
     }
 }
 
-/// `{"transposed": false, "keys": [4], "values": [5], "decay": [6], "constant_decay": 2,
-/// "readouts": [{"query": [3], "output": 9, "after_update": true}], "chunk_size": 64}`
-/// (`constant_decay` absent: none).
+/// `{"transposed": false, "keys": [F], "values": [F], "decay": [F], "constant_decay": 2,
+/// "readouts": [{"query": [F], "output": 9, "after_update": true}], "chunk_size": 64}`
+/// (`constant_decay` absent: none), each factor F `{"slot": 4, "start": 0, "broadcast": false}`.
 extension ScanPlan.Chunked: Codable {
     private enum Key: String, CodingKey { case transposed, keys, values, decay, constantDecay = "constant_decay", readouts, chunkSize = "chunk_size" }
 
     package init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
-        self.init(transposed: try c.decode(Bool.self, forKey: .transposed), keys: try c.decode([Int].self, forKey: .keys),
-                  values: try c.decode([Int].self, forKey: .values), decay: try c.decode([Int].self, forKey: .decay),
+        self.init(transposed: try c.decode(Bool.self, forKey: .transposed), keys: try c.decode([Factor].self, forKey: .keys),
+                  values: try c.decode([Factor].self, forKey: .values), decay: try c.decode([Factor].self, forKey: .decay),
                   constantDecay: try c.decodeIfPresent(Int.self, forKey: .constantDecay),
                   readouts: try c.decode([Readout].self, forKey: .readouts), chunkSize: try c.decode(Int.self, forKey: .chunkSize))
     }
@@ -110,7 +110,7 @@ extension ScanPlan.Chunked.Readout: Codable {
 
     package init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
-        self.init(query: try c.decode([Int].self, forKey: .query), output: try c.decode(Int.self, forKey: .output),
+        self.init(query: try c.decode([ScanPlan.Chunked.Factor].self, forKey: .query), output: try c.decode(Int.self, forKey: .output),
                   afterUpdate: try c.decode(Bool.self, forKey: .afterUpdate))
     }
 
@@ -232,5 +232,22 @@ extension ScanPlan.Modes: Codable {
         try c.encode(inverse, forKey: .inverse)
         try c.encode(real, forKey: .real)
         try c.encode(imaginary, forKey: .imaginary)
+    }
+}
+
+extension ScanPlan.Chunked.Factor: Codable {
+    private enum Key: String, CodingKey { case slot, start, broadcast }
+
+    package init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        self.init(slot: try c.decode(Int.self, forKey: .slot), start: try c.decode(Int.self, forKey: .start),
+                  broadcast: try c.decode(Bool.self, forKey: .broadcast))
+    }
+
+    package func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(slot, forKey: .slot)
+        try c.encode(start, forKey: .start)
+        try c.encode(broadcast, forKey: .broadcast)
     }
 }

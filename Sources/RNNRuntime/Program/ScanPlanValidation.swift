@@ -132,8 +132,11 @@ private struct PlanCheck {
               case let (n, overflow) = shape[0].multipliedReportingOverflow(by: shape[1]), !overflow, n == sizes[slot]
         else { throw fail("a chunked recurrence needs one matrix state") }
         let (keys, values) = c.transposed ? (shape[1], shape[0]) : (shape[0], shape[1])
-        func factors(_ slots: [Int], _ n: Int) -> Bool {
-            slots.count <= 16 && slots.allSatisfy { defined.contains($0) && (size($0) == 1 || size($0) == n) }
+        func factors(_ list: [ScanPlan.Chunked.Factor], _ n: Int) -> Bool {
+            list.count <= 16 && list.allSatisfy { f in
+                guard defined.contains(f.slot), let size = size(f.slot), f.start >= 0 else { return false }
+                return f.start < size && (f.broadcast ? 1 : n) <= size - f.start
+            }
         }
         guard (1...ScanPlan.Chunked.maxChunkSize).contains(c.chunkSize), factors(c.keys, keys), factors(c.values, values), factors(c.decay, keys),
               c.constantDecay.map({ $0 >= 0 && $0 < program.vectors.count && program.vectors[$0].count == keys }) ?? true,

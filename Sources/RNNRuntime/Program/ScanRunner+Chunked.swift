@@ -1,24 +1,27 @@
 import RNNOps
 
 /// Chunkwise-parallel matrix states (`ScanPlan.Chunked`): `S_t = diag(d_t) S_{t-1} + k_t v_tᵀ`
-/// read as `o_t = q_tᵀ S_t`, over chunks of `C` tokens. With `B_t` the cumulative log decay
-/// since a chunk's start (per key) and `S_0` the state before the chunk,
+/// read as `o_t = q_tᵀ S_t`, over chunks of `C` tokens. With `P_t` the product of the decays
+/// since a chunk's start (per key; the cumulative log decay `B_t = log P_t`) and `S_0` the
+/// state before the chunk,
 ///
-///     o_t = (q_t ⊙ e^{B_t})ᵀ S_0 + sum_{s <= t} (sum_i q_t[i] k_s[i] e^{B_t[i] - B_s[i]}) v_s
-///     S_C = diag(e^{B_C}) S_0 + sum_s (k_s ⊙ e^{B_C - B_s}) v_sᵀ
+///     o_t = (q_t ⊙ P_t)ᵀ S_0 + sum_{s <= t} (sum_i q_t[i] k_s[i] P_t[i] / P_s[i]) v_s
+///     S_C = diag(P_C) S_0 + sum_s (k_s ⊙ P_C / P_s) v_sᵀ
 ///
-/// (a readout of the state before the update uses `B_{t-1}` and `s < t`). The first sum is
-/// an attention-like product `(Q̃ K̃ᵀ ⊙ mask) V` with `Q̃ = q ⊙ e^{B - R}`, `K̃ = k ⊙ e^{R - B}`
-/// for a reference `R` midway in the chunk's range of `B`, so no factor exceeds `e^{span/2}`;
-/// a chunk whose decays span more than `maxSpan` (or are not positive and finite) runs token
-/// by token instead. Three passes per sequence: every chunk's own terms (in parallel), the
-/// states from chunk to chunk (`S_C` needs only the chunk's `e^{B_C}` and `K̂ᵀ V`), and every
-/// chunk's `Q̂ S_0` (in parallel).
+/// (a readout of the state before the update uses `P_{t-1}` and `s < t`). The first sum is
+/// an attention-like product `(Q̃ K̃ᵀ ⊙ mask) V` with `Q̃ = q ⊙ P / R`, `K̃ = k ⊙ R / P` for a
+/// reference `R` at the geometric middle of the chunk's range of `P` (the middle of the range
+/// of `B`), so no factor is further from 1 than the square root of that range. A chunk whose
+/// decays range wider than `maxRatio` (or are not positive and finite) runs token by token
+/// instead: the products are exact rescalings of `e^{±B}` kept away from overflow and
+/// underflow, with no logarithm or exponential per element. Three passes per sequence: every
+/// chunk's own terms (in parallel), the states from chunk to chunk (`S_C` needs only the
+/// chunk's `P_C` and `K̂ᵀ V`), and every chunk's `Q̂ S_0` (in parallel).
 extension ScanRunner {
     func solveChunked(_ r: ScanPlan.Recurrence, _ b: Buffers) {
         guard let form = r.chunked, let shape = program.states[r.states[0]].matrixShape else { return }
         let slot = program.states[r.states[0]].slot
-        let scan = ChunkedScan<Scalar>(form: form, shape: shape, sizes: program.slotSizes,
+        let scan = ChunkedScan<Scalar>(form: form, shape: shape,
                                        constantDecay: form.constantDecay.map { program.vectors[$0].map { Scalar($0) } })
         for q in 0..<b.batch { scan.run(b, sequence: q, state: slot) }
     }
@@ -31,18 +34,17 @@ struct ChunkedScan<Scalar: BinaryFloatingPoint & Sendable>: @unchecked Sendable 
     let values: Int
     let rows: Int
     let cols: Int
-    let sizes: [Int]
     let constantDecay: [Scalar]?
 
-    /// Largest range of the cumulative log decay within a chunk for the factored product:
-    /// its factors stay within `e^{±maxSpan/2}`, far from overflow in the type's range.
-    var maxSpan: Scalar { Scalar.self == Float.self ? 60 : 600 }
+    /// Largest ratio of the cumulative decays within a chunk for the factored product: its
+    /// factors then stay within `e^{±30}` (Float) or `e^{±300}` (Double) of 1, far from
+    /// overflow and underflow in the type's range.
+    var maxRatio: Scalar { Scalar.self == Float.self ? Scalar(1.1e26) : Scalar(1e260) }
 
-    init(form: ScanPlan.Chunked, shape: [Int], sizes: [Int], constantDecay: [Scalar]?) {
+    init(form: ScanPlan.Chunked, shape: [Int], constantDecay: [Scalar]?) {
         self.form = form
         (rows, cols) = (shape[0], shape[1])
         (keys, values) = form.transposed ? (cols, rows) : (rows, cols)
-        self.sizes = sizes
         self.constantDecay = constantDecay
     }
 
@@ -63,19 +65,20 @@ struct ChunkedScan<Scalar: BinaryFloatingPoint & Sendable>: @unchecked Sendable 
         let chunks = starts.count
         let kv = keys * values
         // h[c]: the state before chunk c (keys-major), h[chunks] after the last; the first pass
-        // leaves each chunk's K̂ᵀ V in h[c + 1], the second turns it into the state.
-        var h = [Scalar](repeating: 0, count: (chunks + 1) * kv)
-        var decays = [Scalar](repeating: 0, count: chunks * keys)  // e^{B_C} per chunk
-        var cumulative = [Scalar](repeating: 0, count: steps * keys)  // B_t, from each chunk's start
-        var factored = [Bool](repeating: false, count: chunks)
-        h.withUnsafeMutableBufferPointer { loadState(b.stateRow(slot, sequence: q, step: 0), into: $0.baseAddress!) }
+        // leaves each chunk's K̂ᵀ V in h[c + 1], the second turns it into the state. `decays`:
+        // P_C per chunk; `cumulative`: P_t from each chunk's start. Workspace scratch, kept
+        // between runs (fresh pages for every head would cost more than the passes).
+        let h = b.workspace.scratch(3, count: (chunks + 1) * kv)
+        let decays = b.workspace.scratch(4, count: chunks * keys)
+        let cumulative = b.workspace.scratch(5, count: steps * keys)
+        let factored = UnsafeMutablePointer<Bool>.allocate(capacity: chunks)  // each chunk's first pass says
+        defer { factored.deallocate() }
+        loadState(b.stateRow(slot, sequence: q, step: 0), into: h)
         let context = Context(b: b, first: q * steps, steps: steps, starts: starts)
         let cores = min(b.threads, Parallel.cores)
-        let shared = (h: UncheckedSendable(h.withUnsafeMutableBufferPointer { $0.baseAddress! }),
-                      decays: UncheckedSendable(decays.withUnsafeMutableBufferPointer { $0.baseAddress! }),
-                      cumulative: UncheckedSendable(cumulative.withUnsafeMutableBufferPointer { $0.baseAddress! }),
-                      factored: UncheckedSendable(factored.withUnsafeMutableBufferPointer { $0.baseAddress! }))
-        withExtendedLifetime((h, decays, cumulative, factored)) {
+        let shared = (h: UncheckedSendable(h), decays: UncheckedSendable(decays), cumulative: UncheckedSendable(cumulative),
+                      factored: UncheckedSendable(factored))
+        do {
             Parallel.forEachChunk(of: chunks, cores: chunks > 1 ? cores : 1) { first, count in
                 let scratch = Scratch(self, chunk: form.chunkSize)
                 for c in first..<(first + count) {
@@ -136,19 +139,24 @@ struct ChunkedScan<Scalar: BinaryFloatingPoint & Sendable>: @unchecked Sendable 
 
     /// `out[t * n + i]` for the chunk's tokens: the element-wise product of the factor slots'
     /// rows (a one-element slot broadcasts), times `constant` when given.
-    func product(_ factors: [Int], _ x: Context, _ tokens: Range<Int>, width n: Int, constant: [Scalar]? = nil, into out: UnsafeMutablePointer<Scalar>) {
+    func product(_ factors: [ScanPlan.Chunked.Factor], _ x: Context, _ tokens: Range<Int>, width n: Int, constant: [Scalar]? = nil,
+                 into out: UnsafeMutablePointer<Scalar>) {
         for (k, t) in tokens.enumerated() {
             let o = out + k * n
+            if factors.count == 1, constant == nil, !factors[0].broadcast {  // one vector: a copy
+                o.update(from: x.row(factors[0].slot, t) + factors[0].start, count: n)
+                continue
+            }
             if let constant { constant.withUnsafeBufferPointer { o.update(from: $0.baseAddress!, count: n) } } else { o.update(repeating: 1, count: n) }
             for f in factors {
-                let p = x.row(f, t)
-                if sizes[f] == n { for i in 0..<n { o[i] *= p[i] } } else { let a = p[0]; for i in 0..<n { o[i] *= a } }
+                let p = x.row(f.slot, t) + f.start
+                if f.broadcast { let a = p[0]; for i in 0..<n { o[i] *= a } } else { for i in 0..<n { o[i] *= p[i] } }
             }
         }
     }
 
-    /// Each token's decay per key; false when one is not positive and finite (its logarithm
-    /// would not be), so the chunk runs token by token.
+    /// Each token's decay per key; false when one is not positive and finite (no rescaling
+    /// by it is), so the chunk runs token by token.
     func decays(_ x: Context, _ tokens: Range<Int>, into out: UnsafeMutablePointer<Scalar>) -> Bool {
         product(form.decay, x, tokens, width: keys, constant: constantDecay, into: out)
         for i in 0..<(tokens.count * keys) where !(out[i] > 0 && out[i].isFinite) { return false }

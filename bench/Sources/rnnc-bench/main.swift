@@ -178,12 +178,17 @@ for w in options.workloads {
         report("W6 decode", "rnnc", tokens: newTokens, seconds: decode, extra: ", \"weight_bytes\": \(weightBytes)")
     case "W7":
         // One GLA and one DeltaNet layer (8 heads of 128 x 128 matrix states) over T tokens, B = 1:
-        // the step program (the scan program's [T, 131072]-wide state buffers do not fit in memory
-        // at T = 8192; a chunkwise scan is issue #20's next step).
+        // the step program, and the scan program where its plan runs the heads chunkwise (GLA;
+        // DeltaNet's Householder transitions run token by token in a scan program too).
         let steps = q ? 512 : 8192
         for (name, label) in [("w7_gla", "W7 GLA"), ("w7_deltanet", "W7 DeltaNet")] {
             let model = compileModel(name, weights: "\(name).safetensors")
             report(label, "rnnc step", tokens: steps, seconds: stepThroughput(model.program, steps: steps, repeats: 1))
+            guard name == "w7_gla" else { continue }  // its plan runs every head chunkwise (`rnnc compile --emit step`)
+            let runner = try! ScanRunner<Float>(program: model.program, plan: model.plan)
+            let input = randomFloats(steps * model.program.inputWidth, seed: 7)
+            let workspace = ScanRunner<Float>.Workspace()
+            report(label, "rnnc chunked scan", tokens: steps, seconds: best(2) { _ = runner.run(flat: input, steps: steps, workspace: workspace) })
         }
     case "GEMM":
         // The dense kernel on a batched affine map: [T, n] x [n, n]^T with T = n = 2048.
