@@ -76,14 +76,20 @@ private struct Recognizer {
         // The decay: the state itself, a product with state-free factors, or a constant diagonal map.
         var decay: [Piece] = []
         var constant: [Double]?
-        if !stateReads.contains(decayTerm) {
-            guard users[decayTerm] == [next], !outputs.contains(decayTerm) else { return nil }
-            replaced.insert(decayTerm)
-            if let (x, y) = ir.nodes[decayTerm].op.binary(.mul), stateReads.contains(x.index) != stateReads.contains(y.index) {
-                guard let f = factors(stateReads.contains(x.index) ? y.index : x.index) else { return nil }
-                decay = f
-            } else if case .affine(let w, nil, let x) = ir.nodes[decayTerm].op, stateReads.contains(x.index), let d = diagonal(w) {
+        // Down a chain of products with state-free factors (`f * (g * S)`), each read only by
+        // the one above it, to the state or a constant diagonal map of it.
+        var node = decayTerm, parent = next
+        while !stateReads.contains(node) {
+            guard users[node] == [parent], !outputs.contains(node) else { return nil }
+            replaced.insert(node)
+            if let (x, y) = ir.nodes[node].op.binary(.mul), reads[x.index].contains(state) != reads[y.index].contains(state) {
+                let (inner, other) = reads[x.index].contains(state) ? (x.index, y.index) : (y.index, x.index)
+                guard let f = factors(other), decay.count + f.count <= 16 else { return nil }
+                decay += f
+                (node, parent) = (inner, node)
+            } else if case .affine(let w, nil, let x) = ir.nodes[node].op, stateReads.contains(x.index), constant == nil, let d = diagonal(w) {
                 constant = d
+                (node, parent) = (x.index, node)
             } else {
                 return nil
             }
@@ -91,7 +97,7 @@ private struct Recognizer {
         // Everything else reading the state or its update must be a readout.
         var readouts: [(query: [Piece], output: Int, afterUpdate: Bool, sums: Axis)] = []
         for source in stateReads.union([next]) {
-            for product in users[source] where product != decayTerm && product != next {
+            for product in users[source] where !replaced.contains(product) {
                 guard let readout = readout(product, of: source), readout.afterUpdate == (source == next) else { return nil }
                 readouts.append(readout)
                 replaced.formUnion([product, readout.output])
