@@ -69,10 +69,49 @@ import Testing
               output retention(q, k, v, 0.95)
               output gla(q, k, v, a)
               output ssd_head(v, softplus(p[3 * dk + dv]), -0.7, k, q, 0.3)
-              output delta_rule(q, tanh(k) * 0.5, v, 0.5)
+              output delta_rule(q, tanh(k) * 0.5, v, sigmoid(p[0:1]))
+              output gated_delta_rule(q, tanh(k) * 0.5, v, sigmoid(p[1:2] + 2), sigmoid(p[0:1]))
             }
             """
-        try check(source, chunked: ["linear_attention#1.S", "retention#1.S", "gla#1.S", "ssd_head#1.S"], width: 6)
+        try check(source, chunked: ["linear_attention#1.S", "retention#1.S", "gla#1.S", "ssd_head#1.S", "delta_rule#1.S", "gated_delta_rule#1.S"],
+                  width: 6)
+        try check(source, chunked: ["linear_attention#1.S", "retention#1.S", "gla#1.S", "ssd_head#1.S", "delta_rule#1.S", "gated_delta_rule#1.S"],
+                  width: 6, chunkSize: 5)
+    }
+
+    /// The delta rule (DeltaNet's normalized keys, W7's shape at a small size) and the gated
+    /// delta rule with decays strong enough that chunks run token by token, and a delta rule
+    /// whose correction is read before the update, keys along the columns.
+    @Test func deltaRulesRunChunkwise() throws {
+        let source = """
+            use cells.linear_attention
+            model M(d = 8, H = 2, dk = 4, dv = 3) {
+              input x: [d]
+              param W_q: [H * dk, d] = normal(seed: 1, std: 0.3), W_k: [H * dk, d] = normal(seed: 2, std: 0.3)
+              param W_v: [H * dv, d] = normal(seed: 3, std: 0.3), W_b: [H, d] = normal(seed: 4, std: 0.3)
+              q = W_q @ x
+              k = W_k @ x
+              v = W_v @ x
+              beta = sigmoid(W_b @ x)
+              output [for h in 0..<H: delta_rule(q[h * dk:(h + 1) * dk], normalize(k[h * dk:(h + 1) * dk]), v[h * dv:(h + 1) * dv], beta[h])]
+              output gated_delta_rule(q[0:dk], normalize(k[0:dk]), v[0:dv], exp(-40 * relu(x[0])), beta[0])
+            }
+
+            fn normalize(k) = k / sqrt(sum(k * k))
+            """
+        try check(source, chunked: ["delta_rule#1.S", "delta_rule#2.S", "gated_delta_rule#1.S"], width: 8)
+        try check(source, chunked: ["delta_rule#1.S", "delta_rule#2.S", "gated_delta_rule#1.S"], width: 8, chunkSize: 3)
+        let transposed = """
+            model M {
+              input x: [5]
+              state S: [2, 3] = 0.5
+              key = tanh(x[0:3]) * 0.5
+              before = S @ x[2:5]
+              S <- S + outer(0.25 * (x[3:5] - S @ key), key)
+              output [before, S @ key]
+            }
+            """
+        try check(transposed, chunked: ["S"], width: 5, chunkSize: 4)
     }
 
     /// Decays of e^-30 a step overflow the factored product's range within two tokens; a

@@ -23,6 +23,10 @@ import Testing
             broken("chunks of no tokens") { $0.chunked!.chunkSize = 0 }
             broken("a constant decay that does not exist") { $0.chunked!.constantDecay = program.vectors.count }
             if c.readouts.count == 1 { broken("one readout twice") { $0.chunked!.readouts.append(c.readouts[0]) } }
+            if c.delta != nil {
+                broken("a gain that is a vector") { $0.chunked!.delta!.gain = [.init(slot: c.keys[0].slot)] }
+                broken("a decay per key") { $0.chunked!.decay = [.init(slot: c.keys[0].slot)] }
+            }
             return result
         }
         broken("a cycle instruction left out") { $0.instructions.removeFirst() }
@@ -58,6 +62,8 @@ import Testing
     static let chunkedPrograms = [
         "model M {\n  input x: [7]\n  state S: [2, 3] = 0.5\n  S <- transpose(sigmoid(x[0:2])) * S + outer(x[2:4], x[4:7])\n  output x[0:2] @ S\n}",
         "model M {\n  input x: [5]\n  state S: [3, 2] = 0.5\n  y = S @ x[0:2]\n  S <- 0.9 * S + outer(x[2:5], x[0:2])\n  output y\n}",
+        // The gated delta rule.
+        "model M {\n  input x: [6]\n  state S: [3, 2] = 0.5\n  k = tanh(x[0:3]) * 0.5\n  D = sigmoid(x[5]) * S\n  S <- D + outer(k, sigmoid(x[4]) * (x[3:5] - k @ D))\n  output x[1:4] @ S\n}",
     ]
 
     @Test(arguments: ScanLayoutTests.programs + chunkedPrograms + [
@@ -115,6 +121,7 @@ import Testing
             wrong("a readout of the state before the update") { $0.chunked!.readouts[0].afterUpdate.toggle() }
             if !r.chunked!.decay.isEmpty { wrong("the decay left out") { $0.chunked!.decay = [] } }
             if r.chunked!.constantDecay != nil { wrong("the constant decay left out") { $0.chunked!.constantDecay = nil } }
+            if r.chunked!.delta != nil { wrong("the correction's sign flipped") { $0.chunked!.delta!.scale.negate() } }
         case .sequential:
             break
         }

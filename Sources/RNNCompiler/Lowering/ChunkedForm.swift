@@ -19,6 +19,7 @@ struct ChunkedForm {
     var decay: [Factor]
     var constantDecay: [Double]?
     var readouts: [Readout]
+    var delta: Delta?
     /// The cycle and the readouts' products and sums: nodes the stage computes (the sums)
     /// or makes unnecessary.
     var replaced: Set<Int>
@@ -32,6 +33,13 @@ struct ChunkedForm {
         var node: Int
         var start: Int
         var broadcast: Bool
+    }
+
+    /// The delta rule's correction (`ScanPlan.Chunked.Delta`).
+    struct Delta {
+        var gain: [Factor]
+        var scale: Double
+        var offset: Double
     }
 
     struct Readout {
@@ -70,9 +78,30 @@ private struct Recognizer {
         let stateReads = Set(ir.nodes.indices.filter { if case .stateRead(let k) = ir.nodes[$0].op { return k == state } else { return false } })
         guard !stateReads.isEmpty, !outputs.contains(next), stateReads.isDisjoint(with: outputs),
               let (a, b) = ir.nodes[next].op.binary(.add) else { return nil }
-        let (decayTerm, outerTerm) = reads[a.index].contains(state) ? (a.index, b.index) : (b.index, a.index)
-        guard let outer = factors(outerTerm) else { return nil }
+        for (decayTerm, outerTerm) in [(a.index, b.index), (b.index, a.index)] {
+            var attempt = self
+            if let form = attempt.form(next: next, decayTerm: decayTerm, outerTerm: outerTerm, stateReads: stateReads) {
+                self = attempt
+                return form
+            }
+        }
+        return nil
+    }
+
+    /// The form with `next = decayTerm + outerTerm`: the outer product of state-free factors,
+    /// or the delta rule's `outer(k, u)` with `u` linear in `k @ decayTerm`.
+    mutating func form(next: Int, decayTerm: Int, outerTerm: Int, stateReads: Set<Int>) -> ChunkedForm? {
         var replaced: Set<Int> = [next]
+        let outer: [Piece]
+        var delta: DeltaUpdate?
+        if let f = factors(outerTerm) {
+            outer = f
+        } else if let d = deltaUpdate(outerTerm, next: next, decayTerm: decayTerm) {
+            (outer, delta) = (d.keys + d.offset, d)
+            replaced.formUnion(d.nodes)
+        } else {
+            return nil
+        }
         // The decay: the state itself, a product with state-free factors, or a constant diagonal map.
         var decay: [Piece] = []
         var constant: [Double]?
@@ -80,7 +109,9 @@ private struct Recognizer {
         // the one above it, to the state or a constant diagonal map of it.
         var node = decayTerm, parent = next
         while !stateReads.contains(node) {
-            guard users[node] == [parent], !outputs.contains(node) else { return nil }
+            // The delta rule's correction reads the decayed state too.
+            let allowed = node == decayTerm ? [parent] + (delta.map { [$0.innerProduct] } ?? []) : [parent]
+            guard Set(users[node]) == Set(allowed), users[node].count == allowed.count, !outputs.contains(node) else { return nil }
             replaced.insert(node)
             if let (x, y) = ir.nodes[node].op.binary(.mul), reads[x.index].contains(state) != reads[y.index].contains(state) {
                 let (inner, other) = reads[x.index].contains(state) ? (x.index, y.index) : (y.index, x.index)
@@ -103,7 +134,7 @@ private struct Recognizer {
                 replaced.formUnion([product, readout.output])
             }
         }
-        guard let sums = readouts.first?.sums, readouts.allSatisfy({ $0.sums == sums }) else { return nil }
+        guard let sums = readouts.first?.sums, readouts.allSatisfy({ $0.sums == sums }), delta.map({ $0.sums == sums }) ?? true else { return nil }
         // `q @ S` sums over rows: keys run along rows. `S @ q` sums over columns.
         let transposed = sums == .columns
         let keyAxis: Axis = transposed ? .columns : .rows
@@ -115,11 +146,125 @@ private struct Recognizer {
             guard let perKey = constantPerKey(c, keyAxis) else { return nil }
             constant = perKey
         }
-        return ChunkedForm(transposed: transposed, keys: outer.filter { $0.axis != valueAxis }.map(factor),
-                           values: outer.filter { $0.axis == valueAxis }.map(factor),
-                           decay: decayKeys, constantDecay: constant,
-                           readouts: zip(readouts, queries).map { ChunkedForm.Readout(query: $1, output: $0.output, afterUpdate: $0.afterUpdate) },
-                           replaced: replaced, wide: wide)
+        var form = ChunkedForm(transposed: transposed, keys: outer.filter { $0.axis != valueAxis }.map(factor),
+                               values: outer.filter { $0.axis == valueAxis }.map(factor),
+                               decay: decayKeys, constantDecay: constant,
+                               readouts: zip(readouts, queries).map { ChunkedForm.Readout(query: $1, output: $0.output, afterUpdate: $0.afterUpdate) },
+                               replaced: replaced, wide: wide)
+        if let delta {
+            // One decay for the whole matrix; the keys are `delta.keys`, the offset's factors the values.
+            guard decay.allSatisfy({ $0.axis == .whole }), Set(constant ?? []).count <= 1 else { return nil }
+            form.keys = delta.keys.map(factor)
+            form.values = delta.offset.map(factor)
+            form.delta = ChunkedForm.Delta(gain: delta.gain.map(factor), scale: delta.scale, offset: delta.offsetScale)
+        }
+        return form
+    }
+
+    /// The delta rule's `outer(k, u)`: `u = a * (k @ D) + b` along the values, `D` the decayed
+    /// state (`decayTerm`), `a` one element (times a constant), `b` a product of vectors.
+    struct DeltaUpdate {
+        var keys: [Piece]
+        var gain: [Piece]
+        var scale: Double
+        var offset: [Piece]
+        var offsetScale: Double
+        var innerProduct: Int
+        /// The axis the correction's `k @ D` sums over.
+        var sums: Axis
+        var nodes: Set<Int>
+    }
+
+    mutating func deltaUpdate(_ outerTerm: Int, next: Int, decayTerm: Int) -> DeltaUpdate? {
+        guard users[outerTerm] == [next], !outputs.contains(outerTerm), let (x, y) = ir.nodes[outerTerm].op.binary(.mul) else { return nil }
+        for (keySide, uSide) in [(x.index, y.index), (y.index, x.index)] {
+            guard !reads[keySide].contains(state), reads[uSide].contains(state), var attempt = Optional(self),
+                  let keys = attempt.factors(keySide), let keyAxis = Set(keys.map(\.axis)).subtracting([.whole]).first,
+                  keys.allSatisfy({ $0.axis == keyAxis || $0.axis == .whole }),
+                  case .affine(let w, nil, let u) = ir.nodes[uSide].op, users[uSide] == [outerTerm],
+                  let (axis, start) = expansion(w), axis != keyAxis, axis != .whole, start == 0
+            else { continue }
+            let width = keyAxis == .rows ? n : m
+            guard ir.nodes[u.index].size == width, var lin = attempt.linear(u.index, parent: uSide, decayTerm: decayTerm, keys: keys, width: width) else { continue }
+            guard let inner = lin.inner, lin.offset != nil else { continue }
+            lin.nodes.formUnion([outerTerm, uSide])
+            self = attempt
+            return DeltaUpdate(keys: keys, gain: lin.gain, scale: lin.scale, offset: lin.offset!, offsetScale: lin.offsetScale,
+                               innerProduct: inner.product, sums: inner.sums, nodes: lin.nodes)
+        }
+        return nil
+    }
+
+    /// `a * r + b` over the values, `r = k @ D`: `a = scale * gain` (one-element factors),
+    /// `b = offsetScale * offset` (nil: none yet).
+    struct Linear {
+        var scale = 1.0
+        var gain: [Piece] = []
+        var offsetScale = 1.0
+        var offset: [Piece]?
+        var inner: (product: Int, sums: Axis)?
+        var nodes = Set<Int>()
+    }
+
+    /// `node` as `Linear`, each of its nodes read only by the one above (`parent`).
+    mutating func linear(_ node: Int, parent: Int, decayTerm: Int, keys: [Piece], width: Int) -> Linear? {
+        guard users[node] == [parent], !outputs.contains(node) else { return nil }
+        let op = ir.nodes[node].op
+        if case .affine(let w, nil, let x) = op, let (product, sums, scale) = innerReadout(w, x.index, node, decayTerm: decayTerm, keys: keys) {
+            return Linear(scale: scale, inner: (product, sums), nodes: [node, product])
+        }
+        if case .affine(let w, nil, let x) = op, w.rows == width, w.cols == width, let d = diagonal(w, size: width), Set(d).count == 1 {
+            guard var lin = linear(x.index, parent: node, decayTerm: decayTerm, keys: keys, width: width) else { return nil }
+            lin.scale *= d[0]
+            if lin.offset != nil { lin.offsetScale *= d[0] }
+            lin.nodes.insert(node)
+            return lin
+        }
+        guard let (a, b) = op.binary(.mul) ?? op.binary(.add) else { return nil }
+        let isProduct = op.binary(.mul) != nil
+        guard reads[a.index].contains(state) != reads[b.index].contains(state) else { return nil }
+        let (inner, other) = reads[a.index].contains(state) ? (a.index, b.index) : (b.index, a.index)
+        guard var lin = linear(inner, parent: node, decayTerm: decayTerm, keys: keys, width: width),
+              let f = narrowFactors(other, width: width, valueAxis: keys.contains { $0.axis == .rows } ? .columns : .rows)
+        else { return nil }
+        lin.nodes.insert(node)
+        if isProduct {
+            guard f.allSatisfy({ $0.axis == .whole }) else { return nil }
+            lin.gain += f
+            lin.offset? += f
+        } else {
+            guard lin.offset == nil else { return nil }
+            (lin.offset, lin.offsetScale) = (f, 1)
+        }
+        return lin
+    }
+
+    /// `w @ (repeat(k) * D)` summing over the keys: the correction's `k @ D`.
+    func innerReadout(_ w: WeightMatrix, _ product: Int, _ sum: Int, decayTerm: Int, keys: [Piece]) -> (Int, Axis, Double)? {
+        guard let (sums, scale) = scaledReduction(w), users[product] == [sum], let (x, y) = ir.nodes[product].op.binary(.mul),
+              x.index == decayTerm || y.index == decayTerm
+        else { return nil }
+        var copy = self
+        guard let k = copy.factors(x.index == decayTerm ? y.index : x.index),
+              k.map({ "\($0.node):\($0.start):\($0.axis)" }).sorted() == keys.map({ "\($0.node):\($0.start):\($0.axis)" }).sorted(),
+              keys.contains(where: { $0.axis == sums })
+        else { return nil }
+        return (product, sums, scale)
+    }
+
+    /// The factors of a state-free vector of `width` values: itself, a broadcast of one
+    /// element of a vector, or products of those.
+    func narrowFactors(_ node: Int, width: Int, valueAxis: Axis, depth: Int = 0) -> [Piece]? {
+        guard depth < 16, !reads[node].contains(state), ir.nodes[node].size == width else { return nil }
+        if case .affine(let w, nil, let x) = ir.nodes[node].op, w.cols >= 1, let first = w.entries(ofRow: 0).first,
+           (0..<w.rows).allSatisfy({ w.entries(ofRow: $0).elementsEqual([(first.0, 1.0)], by: { $0 == $1 }) }), isPlainVector(x.index) {
+            return [(x.index, first.0, .whole)]
+        }
+        if let (a, b) = ir.nodes[node].op.binary(.mul), let fa = narrowFactors(a.index, width: width, valueAxis: valueAxis, depth: depth + 1),
+           let fb = narrowFactors(b.index, width: width, valueAxis: valueAxis, depth: depth + 1) {
+            return fa + fb
+        }
+        return isPlainVector(node) ? [(node, 0, valueAxis)] : nil
     }
 
     /// `sum(repeat(q) * X)` over one axis, with `X` the state or its update: the query's
@@ -175,15 +320,21 @@ private struct Recognizer {
 
     /// The axis a sum removes: column sums of `S` (`q @ S`) remove the rows.
     func reduction(_ w: WeightMatrix) -> Axis? {
-        guard w.cols == m * n else { return nil }
-        if w.rows == n, (0..<n).allSatisfy({ j in w.entries(ofRow: j).elementsEqual((0..<m).map { ($0 * n + j, 1.0) }, by: { $0 == $1 }) }) { return .rows }
-        if w.rows == m, (0..<m).allSatisfy({ i in w.entries(ofRow: i).elementsEqual((0..<n).map { (i * n + $0, 1.0) }, by: { $0 == $1 }) }) { return .columns }
+        scaledReduction(w).flatMap { $0.scale == 1 ? $0.axis : nil }
+    }
+
+    /// A sum over one axis times a constant (the optimizer folds `-(k @ S)` into the sum).
+    func scaledReduction(_ w: WeightMatrix) -> (axis: Axis, scale: Double)? {
+        guard w.cols == m * n, w.cols > 0, let c = w.entries(ofRow: 0).first?.1 else { return nil }
+        if w.rows == n, (0..<n).allSatisfy({ j in w.entries(ofRow: j).elementsEqual((0..<m).map { ($0 * n + j, c) }, by: { $0 == $1 }) }) { return (.rows, c) }
+        if w.rows == m, (0..<m).allSatisfy({ i in w.entries(ofRow: i).elementsEqual((0..<n).map { (i * n + $0, c) }, by: { $0 == $1 }) }) { return (.columns, c) }
         return nil
     }
 
-    /// The entries of a diagonal `mn x mn` map, or nil.
-    func diagonal(_ w: WeightMatrix) -> [Double]? {
-        guard w.rows == m * n, w.cols == m * n, w.storedCount <= w.rows else { return nil }
+    /// The entries of a diagonal `size x size` map (the matrix's by default), or nil.
+    func diagonal(_ w: WeightMatrix, size: Int? = nil) -> [Double]? {
+        let size = size ?? m * n
+        guard w.rows == size, w.cols == size, w.storedCount <= w.rows || w.rows <= 64 else { return nil }
         var d: [Double] = []
         for r in 0..<w.rows {
             let e = w.entries(ofRow: r)

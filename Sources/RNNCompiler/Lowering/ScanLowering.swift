@@ -218,7 +218,7 @@ extension ScanLowering {
         var forms: [Int: ChunkedForm] = [:]
         for (g, group) in groups.enumerated() where group.states.count == 1 && ir.states[group.states[0]].matrixShape != nil {
             switch group.kind {
-            case .diagonal: break
+            case .diagonal, .linear: break  // the delta rule is linear time-varying
             case .affine where group.diagonalA: break
             default: continue
             }
@@ -253,7 +253,8 @@ extension ScanLowering {
             transposed: form.transposed, keys: form.keys.map(factor), values: form.values.map(factor), decay: form.decay.map(factor),
             constantDecay: constantDecay,
             readouts: form.readouts.map { ScanPlan.Chunked.Readout(query: $0.query.map(factor), output: slot($0.output), afterUpdate: $0.afterUpdate) },
-            chunkSize: chunkSize)
+            chunkSize: chunkSize,
+            delta: form.delta.map { ScanPlan.Chunked.Delta(gain: $0.gain.map(factor), scale: $0.scale, offset: $0.offset) })
         return ScanPlan.Recurrence(kind: .chunked, states: group.states, nextSlots: group.states.map { slot(ir.states[$0].next.index) },
                                    instructions: form.replaced.sorted().compactMap { lowered.instructionOfNode[$0] }, chunked: chunked)
     }

@@ -123,7 +123,7 @@ extension ChunkedScan {
     }
 
     /// `q_tᵀ S` into the readout's row for token `t`.
-    private func readout(_ o: ScanPlan.Chunked.Readout, _ x: Context, _ t: Int, _ s: Scratch, _ state: UnsafePointer<Scalar>) {
+    func readout(_ o: ScanPlan.Chunked.Readout, _ x: Context, _ t: Int, _ s: Scratch, _ state: UnsafePointer<Scalar>) {
         let (n, m) = (keys, values)
         product(o.query, x, t..<(t + 1), width: n, into: s.q)
         let y = x.row(o.output, t)

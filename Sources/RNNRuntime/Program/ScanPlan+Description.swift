@@ -18,8 +18,14 @@ extension ScanPlan.Stage: CustomStringConvertible {
             if let c = r.chunked {
                 func product(_ factors: [ScanPlan.Chunked.Factor]) -> String { factors.isEmpty ? "1" : factors.map(\.description).joined(separator: " * ") }
                 let decay = ([c.constantDecay.map { "v\($0)" }].compactMap { $0 } + c.decay.map(\.description)).joined(separator: " * ")
-                lines.append("  chunks of \(c.chunkSize): state = " + (decay.isEmpty ? "" : "diag(\(decay)) ") + "state + outer(\(product(c.keys)), \(product(c.values)))"
-                             + (c.transposed ? ", keys along columns" : ""))
+                let update: String
+                if let d = c.delta {
+                    let decayed = (decay.isEmpty ? "" : "\(decay) * ") + "state"
+                    update = "D + outer(k, \(d.scale) * \(product(d.gain)) * (k @ D) + \(d.offset) * \(product(c.values))), D = \(decayed), k = \(product(c.keys))"
+                } else {
+                    update = (decay.isEmpty ? "" : "diag(\(decay)) ") + "state + outer(\(product(c.keys)), \(product(c.values)))"
+                }
+                lines.append("  chunks of \(c.chunkSize): state = " + update + (c.transposed ? ", keys along columns" : ""))
                 for o in c.readouts {
                     lines.append("  $\(o.output) = \(product(o.query)) @ " + (o.afterUpdate ? "next" : "state"))
                 }

@@ -164,6 +164,8 @@ public struct ScanPlan: Sendable, Equatable {
         package var readouts: [Readout]
         /// Tokens per chunk.
         package var chunkSize: Int
+        /// The delta rule's correction, or nil (`u_t = v_t`).
+        package var delta: Delta?
 
         /// Largest chunk a plan may ask for (the runner's scratch grows with its square).
         package static let maxChunkSize = 1024
@@ -180,6 +182,20 @@ public struct ScanPlan: Sendable, Equatable {
             }
         }
 
+        /// The delta rule: `S_t = D_t + k_t u_tᵀ` with `D_t = d_t S_{t-1}` (one decay for the
+        /// whole matrix) and `u_t = a_t D_tᵀ k_t + b_t`: a generalized Householder transition
+        /// `d_t (I + a_t k_t k_tᵀ)`. `a_t` is `scale` times the product of the one-element
+        /// factors `gain` (`-beta`); `b_t` is `offset` times the product of `values` (`beta v`).
+        package struct Delta: Sendable, Equatable {
+            package var gain: [Factor]
+            package var scale: Double
+            package var offset: Double
+
+            package init(gain: [Factor], scale: Double, offset: Double) {
+                (self.gain, self.scale, self.offset) = (gain, scale, offset)
+            }
+        }
+
         /// One query's readout: `output = q_tᵀ S_t` (after the step's update) or `q_tᵀ S_{t-1}`.
         package struct Readout: Sendable, Equatable {
             package var query: [Factor]
@@ -191,9 +207,10 @@ public struct ScanPlan: Sendable, Equatable {
             }
         }
 
-        package init(transposed: Bool, keys: [Factor], values: [Factor], decay: [Factor], constantDecay: Int?, readouts: [Readout], chunkSize: Int) {
+        package init(transposed: Bool, keys: [Factor], values: [Factor], decay: [Factor], constantDecay: Int?, readouts: [Readout], chunkSize: Int,
+                     delta: Delta? = nil) {
             (self.transposed, self.keys, self.values, self.decay) = (transposed, keys, values, decay)
-            (self.constantDecay, self.readouts, self.chunkSize) = (constantDecay, readouts, chunkSize)
+            (self.constantDecay, self.readouts, self.chunkSize, self.delta) = (constantDecay, readouts, chunkSize, delta)
         }
     }
 

@@ -83,14 +83,15 @@ extension ScanPlan.Recurrence: Codable {
 /// "readouts": [{"query": [F], "output": 9, "after_update": true}], "chunk_size": 64}`
 /// (`constant_decay` absent: none), each factor F `{"slot": 4, "start": 0, "broadcast": false}`.
 extension ScanPlan.Chunked: Codable {
-    private enum Key: String, CodingKey { case transposed, keys, values, decay, constantDecay = "constant_decay", readouts, chunkSize = "chunk_size" }
+    private enum Key: String, CodingKey { case transposed, keys, values, decay, constantDecay = "constant_decay", readouts, chunkSize = "chunk_size", delta }
 
     package init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
         self.init(transposed: try c.decode(Bool.self, forKey: .transposed), keys: try c.decode([Factor].self, forKey: .keys),
                   values: try c.decode([Factor].self, forKey: .values), decay: try c.decode([Factor].self, forKey: .decay),
                   constantDecay: try c.decodeIfPresent(Int.self, forKey: .constantDecay),
-                  readouts: try c.decode([Readout].self, forKey: .readouts), chunkSize: try c.decode(Int.self, forKey: .chunkSize))
+                  readouts: try c.decode([Readout].self, forKey: .readouts), chunkSize: try c.decode(Int.self, forKey: .chunkSize),
+                  delta: try c.decodeIfPresent(Delta.self, forKey: .delta))
     }
 
     package func encode(to encoder: Encoder) throws {
@@ -102,6 +103,25 @@ extension ScanPlan.Chunked: Codable {
         try c.encodeIfPresent(constantDecay, forKey: .constantDecay)
         try c.encode(readouts, forKey: .readouts)
         try c.encode(chunkSize, forKey: .chunkSize)
+        try c.encodeIfPresent(delta, forKey: .delta)
+    }
+}
+
+/// `{"gain": [F], "scale": -1, "offset": 1}`.
+extension ScanPlan.Chunked.Delta: Codable {
+    private enum Key: String, CodingKey { case gain, scale, offset }
+
+    package init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        self.init(gain: try c.decode([ScanPlan.Chunked.Factor].self, forKey: .gain), scale: try c.decode(Double.self, forKey: .scale),
+                  offset: try c.decode(Double.self, forKey: .offset))
+    }
+
+    package func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(gain, forKey: .gain)
+        try c.encode(scale, forKey: .scale)
+        try c.encode(offset, forKey: .offset)
     }
 }
 

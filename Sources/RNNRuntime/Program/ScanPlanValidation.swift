@@ -142,6 +142,12 @@ private struct PlanCheck {
               c.constantDecay.map({ $0 >= 0 && $0 < program.vectors.count && program.vectors[$0].count == keys }) ?? true,
               !c.readouts.isEmpty, c.readouts.count <= 16
         else { throw fail("a chunked recurrence names missing slots or has inconsistent sizes") }
+        if let delta = c.delta {
+            // One decay for the whole matrix, and a one-element gain.
+            let uniform = c.constantDecay.map { Set(program.vectors[$0]).count <= 1 } ?? true
+            guard uniform, (c.decay + delta.gain).allSatisfy(\.broadcast), factors(delta.gain, keys), delta.scale.isFinite, delta.offset.isFinite
+            else { throw fail("a chunked delta rule needs one decay and one gain for the whole matrix") }
+        }
         var outputs = Set<Int>()
         for o in c.readouts {
             guard factors(o.query, keys), size(o.output) == values, !fixed.contains(o.output), !views.contains(o.output), outputs.insert(o.output).inserted

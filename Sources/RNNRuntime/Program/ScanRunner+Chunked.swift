@@ -61,6 +61,7 @@ struct ChunkedScan<Scalar: BinaryFloatingPoint & Sendable>: @unchecked Sendable 
     func run(_ b: ScanRunner<Scalar>.Buffers, sequence q: Int, state slot: Int) {
         let steps = b.steps
         guard steps > 0 else { return }
+        if form.delta != nil { return runDelta(b, sequence: q, state: slot) }
         let starts = starts(steps: steps, keepingLast: b.keepsStateRows)
         let chunks = starts.count
         let kv = keys * values

@@ -184,11 +184,19 @@ for w in options.workloads {
         for (name, label) in [("w7_gla", "W7 GLA"), ("w7_deltanet", "W7 DeltaNet")] {
             let model = compileModel(name, weights: "\(name).safetensors")
             report(label, "rnnc step", tokens: steps, seconds: stepThroughput(model.program, steps: steps, repeats: 1))
-            guard name == "w7_gla" else { continue }  // its plan runs every head chunkwise (`rnnc compile --emit step`)
+            // Both plans run every head chunkwise (`rnnc compile --emit step`).
             let runner = try! ScanRunner<Float>(program: model.program, plan: model.plan)
             let input = randomFloats(steps * model.program.inputWidth, seed: 7)
             let workspace = ScanRunner<Float>.Workspace()
-            report(label, "rnnc chunked scan", tokens: steps, seconds: best(2) { _ = runner.run(flat: input, steps: steps, workspace: workspace) })
+            let seconds = best(2) { _ = runner.run(flat: input, steps: steps, workspace: workspace) }
+            // Matrix-product work a token: the projections, and per head the chunk's products
+            // (GLA: Q K^T and A V within the chunk, K^T V and Q S_0 with the state; DeltaNet
+            // adds K K^T, the triangular solve for U and W, and W S_0).
+            let (d, heads, dk, dv, chunk) = (1024.0, 8.0, 128.0, 128.0, 64.0)
+            let flops = name == "w7_gla"
+                ? 2 * d * heads * (3 * dk + 2 * dv) + heads * 2 * (chunk * (dk + dv) + 2 * dk * dv)
+                : 2 * d * heads * (2 * dk + 2 * dv + 1) + heads * 2 * (chunk * (2 * dk + dv) + chunk / 2 * (dk + dv) + 3 * dk * dv)
+            report(label, "rnnc chunked scan", tokens: steps, seconds: seconds, extra: ", \"gflops\": \(flops * Double(steps) / seconds / 1e9)")
         }
     case "GEMM":
         // The dense kernel on a batched affine map: [T, n] x [n, n]^T with T = n = 2048.
