@@ -3,20 +3,20 @@
 extension ChunkedScan {
     /// A worker's scratch for chunks of up to `chunk` tokens (one allocation).
     final class Scratch {
-        let k, v, vt, d, e, kt, kh, q, qt, a, out, ht, low, high, reference, packed, packedValues: UnsafeMutablePointer<Scalar>
+        let k, v, vt, d, e, kt, kh, q, qt, a, out, ht, low, high, reference, packed, packedValues, triangle: UnsafeMutablePointer<Scalar>
         private let base: UnsafeMutablePointer<Scalar>
 
         init(_ s: ChunkedScan, chunk c: Int) {
             let (n, m) = (s.keys, s.values)
             let packed = [ChunkGEMM.packedCount(Scalar.self, rows: c, cols: n), ChunkGEMM.packedCount(Scalar.self, rows: m, cols: c),
                           ChunkGEMM.packedCount(Scalar.self, rows: m, cols: n)].max()!
-            let counts = [c * n, c * m, m * c, c * n, c * n, c * n, n * c, c * n, c * n, c * c, c * m, m * n, n, n, n, packed, packed]
+            let counts = [c * n, c * m, m * c, c * n, c * n, c * n, n * c, c * n, c * n, c * c, c * m, m * n, n, n, n, packed, packed, c * c]
             base = .allocate(capacity: counts.reduce(0, +))
             var at = base
             func take(_ k: Int) -> UnsafeMutablePointer<Scalar> { defer { at += counts[k] }; return at }
             (k, v, vt, d, e, kt, kh, q) = (take(0), take(1), take(2), take(3), take(4), take(5), take(6), take(7))
             (qt, a, out, ht, low, high, reference) = (take(8), take(9), take(10), take(11), take(12), take(13), take(14))
-            (self.packed, packedValues) = (take(15), take(16))
+            (self.packed, packedValues, triangle) = (take(15), take(16), take(17))
         }
 
         func deallocate() { base.deallocate() }
@@ -122,15 +122,16 @@ extension ChunkedScan {
         }
     }
 
-    /// `q_tᵀ S` into the readout's row for token `t`.
-    func readout(_ o: ScanPlan.Chunked.Readout, _ x: Context, _ t: Int, _ s: Scratch, _ state: UnsafePointer<Scalar>) {
+    /// `q_tᵀ S` into the readout's row for token `t` (its `columns`, all by default).
+    func readout(_ o: ScanPlan.Chunked.Readout, _ x: Context, _ t: Int, _ s: Scratch, _ state: UnsafePointer<Scalar>, columns: Range<Int>? = nil) {
         let (n, m) = (keys, values)
+        let columns = columns ?? 0..<m
         product(o.query, x, t..<(t + 1), width: n, into: s.q)
         let y = x.row(o.output, t)
-        y.update(repeating: 0, count: m)
+        for j in columns { y[j] = 0 }
         for i in 0..<n {
             let (row, w) = (state + i * m, s.q[i])
-            for j in 0..<m { y[j] += w * row[j] }
+            for j in columns { y[j] += w * row[j] }
         }
     }
 }

@@ -6,8 +6,8 @@
 ///
 /// so the chunk's `U` solves a unit lower-triangular system, `(I - diag(a) (tril(K Kᵀ) ⊙ Γ)) U
 /// = B + diag(a P) K S_0` (`Γ[t, s] = P_t / P_s`): the UT transform of the products of
-/// Householder matrices. `U = U_b + W S_0` with `U_b` and `W` from the chunk's tokens alone
-/// (first pass, in parallel, by forward substitution); the second pass runs over the chunks,
+/// Householder matrices. `U = U_b + W S_0` with `U_b = T B` and `W = T diag(a P) K` from the
+/// chunk's tokens alone (first pass, in parallel; `T` the system's inverse, by substitution); the second pass runs over the chunks,
 /// `U = U_b + W S_0` and `S_C = P_C S_0 + K̂ᵀ U` (`K̂ = k ⊙ P_C / P_s`) as products; the third
 /// gives the readouts, `o_t = E_t q_tᵀ S_0 + sum_s (E_t / P_s) (q_t · k_s) u_s` (in parallel).
 /// Decays are one per token for the whole matrix; a chunk whose decays range too wide runs
@@ -47,12 +47,21 @@ extension ChunkedScan {
             for c in first..<(first + count) { shared.value.1[c] = deltaTerms(x, c, scratch, shared.value.0) }
             scratch.deallocate()
         }
-        let scratch = Scratch(self, chunk: form.chunkSize)
-        for c in 0..<chunks {
-            let (before, after) = (buffers.h + c * kv, buffers.h + (c + 1) * kv)
-            if factored[c] { passState(x, c, scratch, buffers, before: before, after: after) } else { deltaTokenByToken(x, c, scratch, state: before, into: after) }
+        // The state's columns never mix (each value's column has its own `u`): each core passes
+        // its share of them through every chunk.
+        Parallel.forEachChunk(of: values, cores: values >= 32 ? cores : 1, granule: 16) { first, count in
+            let scratch = Scratch(self, chunk: form.chunkSize)
+            let columns = first..<(first + count)
+            for c in 0..<chunks {
+                let (before, after) = (shared.value.0.h + c * kv, shared.value.0.h + (c + 1) * kv)
+                if shared.value.1[c] {
+                    passState(x, c, scratch, shared.value.0, before: before, after: after, columns: columns)
+                } else {
+                    deltaTokenByToken(x, c, scratch, state: before, into: after, columns: columns)
+                }
+            }
+            scratch.deallocate()
         }
-        scratch.deallocate()
         Parallel.forEachChunk(of: chunks, cores: cores) { first, count in
             let scratch = Scratch(self, chunk: form.chunkSize)
             for c in first..<(first + count) where shared.value.1[c] { deltaReadouts(x, c, scratch, shared.value.0) }
@@ -84,37 +93,51 @@ extension ChunkedScan {
         }
         guard low >= Scalar.leastNormalMagnitude, high <= maxRatio * low else { return false }
         product(form.keys, x, tokens, width: n, into: s.k)
-        let (u, w) = (buffers.u + t0 * m, buffers.w + t0 * n)
-        product(form.values, x, tokens, width: m, into: u)
-        let offset = Scalar(form.delta!.offset)
-        if offset != 1 { for i in 0..<(count * m) { u[i] *= offset } }
-        for t in 0..<count { for i in 0..<n { w[t * n + i] = s.d[t] * p[t] * s.k[t * n + i] } }
+        // T = (I - diag(a) (tril(K Kᵀ) ⊙ Γ))⁻¹, unit lower-triangular, row by row: row t is
+        // e_t plus the earlier rows weighted by token t's corrections (about C³/6 work).
         ChunkGEMM.multiply(s.k, ldx: n, s.k, rows: count, cols: n, s.a, ldy: count, count: count, packed: s.packed)
-        for t in 1..<max(1, count) {
+        let tri = s.triangle
+        for t in 0..<count {
+            let row = tri + t * count
+            row.update(repeating: 0, count: count)
+            row[t] = 1
             for r in 0..<t {
                 let coefficient = s.d[t] * s.a[t * count + r] * (p[t] / p[r])
-                for j in 0..<m { u[t * m + j] += coefficient * u[r * m + j] }
-                for i in 0..<n { w[t * n + i] += coefficient * w[r * n + i] }
+                let earlier = tri + r * count
+                for j in 0...r { row[j] += coefficient * earlier[j] }
             }
         }
+        // U_b = T B and W = T diag(a P) K, as products by the right sides' transposes.
+        let (u, w) = (buffers.u + t0 * m, buffers.w + t0 * n)
+        product(form.values, x, tokens, width: m, into: s.v)
+        let offset = Scalar(form.delta!.offset)
+        for t in 0..<count { for j in 0..<m { s.vt[j * count + t] = offset * s.v[t * m + j] } }
+        for t in 0..<count { for i in 0..<n { s.kh[i * count + t] = s.d[t] * p[t] * s.k[t * n + i] } }
+        ChunkGEMM.multiply(tri, ldx: count, s.vt, rows: m, cols: count, u, ldy: m, count: count, packed: s.packed)
+        ChunkGEMM.multiply(tri, ldx: count, s.kh, rows: n, cols: count, w, ldy: n, count: count, packed: s.packed)
         let kh = buffers.kh + t0 * n, last = p[count - 1]
         for t in 0..<count { for i in 0..<n { kh[i * count + t] = s.k[t * n + i] * (last / p[t]) } }
         buffers.whole[c] = last
         return true
     }
 
-    /// Second pass for a factored chunk: `U = U_b + W S_0`, `S_C = P_C S_0 + K̂ᵀ U`.
-    private func passState(_ x: Context, _ c: Int, _ s: Scratch, _ buffers: DeltaBuffers, before: UnsafePointer<Scalar>, after: UnsafeMutablePointer<Scalar>) {
+    /// Second pass for a factored chunk, over some of the values' columns: `U = U_b + W S_0`,
+    /// `S_C = P_C S_0 + K̂ᵀ U`.
+    private func passState(_ x: Context, _ c: Int, _ s: Scratch, _ buffers: DeltaBuffers, before: UnsafePointer<Scalar>, after: UnsafeMutablePointer<Scalar>,
+                           columns: Range<Int>) {
         let tokens = x.range(c)
         let (n, m, count, t0) = (keys, values, tokens.count, tokens.lowerBound)
-        let (u, w) = (buffers.u + t0 * m, buffers.w + t0 * n)
-        for i in 0..<n { for j in 0..<m { s.ht[j * n + i] = before[i * m + j] } }
-        ChunkGEMM.multiply(w, ldx: n, s.ht, rows: m, cols: n, s.out, ldy: m, count: count, packed: s.packed)
-        Kernels.add(u, s.out, u, count: count * m)
-        for t in 0..<count { for j in 0..<m { s.vt[j * count + t] = u[t * m + j] } }
-        ChunkGEMM.multiply(buffers.kh + t0 * n, ldx: count, s.vt, rows: m, cols: count, after, ldy: m, count: n, packed: s.packed)
+        let (u, w, width, first) = (buffers.u + t0 * m, buffers.w + t0 * n, columns.count, columns.lowerBound)
+        for i in 0..<n { for j in 0..<width { s.ht[j * n + i] = before[i * m + first + j] } }
+        ChunkGEMM.multiply(w, ldx: n, s.ht, rows: width, cols: n, s.out, ldy: width, count: count, packed: s.packed)
+        for t in 0..<count {
+            let row = u + t * m + first
+            Kernels.add(row, s.out + t * width, row, count: width)
+            for j in 0..<width { s.vt[j * count + t] = row[j] }
+        }
+        ChunkGEMM.multiply(buffers.kh + t0 * n, ldx: count, s.vt, rows: width, cols: count, after + first, ldy: m, count: n, packed: s.packed)
         let whole = buffers.whole[c]
-        for i in 0..<(n * m) { after[i] += whole * before[i] }
+        for i in 0..<n { for j in columns { after[i * m + j] += whole * before[i * m + j] } }
     }
 
     /// Third pass: a factored chunk's readouts from `S_0` and `U`.
@@ -143,24 +166,30 @@ extension ChunkedScan {
         }
     }
 
-    /// A chunk of the delta rule as the step program runs it, from `state` into `after`.
-    func deltaTokenByToken(_ x: Context, _ c: Int, _ s: Scratch, state: UnsafePointer<Scalar>, into after: UnsafeMutablePointer<Scalar>) {
+    /// A chunk of the delta rule as the step program runs it, from `state` into `after`, on
+    /// some of the values' columns (and those columns of the readouts).
+    func deltaTokenByToken(_ x: Context, _ c: Int, _ s: Scratch, state: UnsafePointer<Scalar>, into after: UnsafeMutablePointer<Scalar>,
+                           columns: Range<Int>) {
         let (n, m) = (keys, values)
-        after.update(from: state, count: n * m)
+        for i in 0..<n { for j in columns { after[i * m + j] = state[i * m + j] } }
         let offset = Scalar(form.delta?.offset ?? 1)
         for t in x.range(c) {
             let token = t..<(t + 1)
             _ = scalars(x, token, decay: s.e, gain: s.d)  // a bad decay is the step program's too
             product(form.keys, x, token, width: n, into: s.k)
             product(form.values, x, token, width: m, into: s.v)
-            for o in form.readouts where !o.afterUpdate { readout(o, x, t, s, after) }
+            for o in form.readouts where !o.afterUpdate { readout(o, x, t, s, after, columns: columns) }
             let (decay, gain) = (s.e[0], s.d[0])
-            for i in 0..<(n * m) { after[i] *= decay }
-            for j in 0..<m { s.out[j] = 0 }
-            for i in 0..<n { for j in 0..<m { s.out[j] += s.k[i] * after[i * m + j] } }
-            for j in 0..<m { s.out[j] = gain * s.out[j] + offset * s.v[j] }
-            for i in 0..<n { for j in 0..<m { after[i * m + j] += s.k[i] * s.out[j] } }
-            for o in form.readouts where o.afterUpdate { readout(o, x, t, s, after) }
+            for j in columns { s.out[j] = 0 }
+            for i in 0..<n {
+                for j in columns {
+                    after[i * m + j] *= decay
+                    s.out[j] += s.k[i] * after[i * m + j]
+                }
+            }
+            for j in columns { s.out[j] = gain * s.out[j] + offset * s.v[j] }
+            for i in 0..<n { for j in columns { after[i * m + j] += s.k[i] * s.out[j] } }
+            for o in form.readouts where o.afterUpdate { readout(o, x, t, s, after, columns: columns) }
         }
     }
 }
