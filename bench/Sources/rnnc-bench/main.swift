@@ -190,12 +190,12 @@ for w in options.workloads {
             let workspace = ScanRunner<Float>.Workspace()
             let seconds = best(2) { _ = runner.run(flat: input, steps: steps, workspace: workspace) }
             // Matrix-product work a token: the projections, and per head the chunk's products
-            // (GLA: Q K^T and A V within the chunk, K^T V and Q S_0 with the state; DeltaNet
-            // adds K K^T, the triangular solve for U and W, and W S_0).
+            // (GLA: Q K^T and A V within the chunk, K^T V and Q S_0 with the state; DeltaNet:
+            // K K^T, T B and T K for U and W, Q K^T, A U, and W S_0, K^T U, Q S_0).
             let (d, heads, dk, dv, chunk) = (1024.0, 8.0, 128.0, 128.0, 64.0)
             let flops = name == "w7_gla"
                 ? 2 * d * heads * (3 * dk + 2 * dv) + heads * 2 * (chunk * (dk + dv) + 2 * dk * dv)
-                : 2 * d * heads * (2 * dk + 2 * dv + 1) + heads * 2 * (chunk * (2 * dk + dv) + chunk / 2 * (dk + dv) + 3 * dk * dv)
+                : 2 * d * heads * (2 * dk + 2 * dv + 1) + heads * 2 * (chunk * (3 * dk + 2 * dv) + 3 * dk * dv)
             report(label, "rnnc chunked scan", tokens: steps, seconds: seconds, extra: ", \"gflops\": \(flops * Double(steps) / seconds / 1e9)")
         }
     case "GEMM":
