@@ -180,5 +180,14 @@ import Testing
         let runner = try ScanRunner<Float>(program: model.program, plan: model.plan)
         let bytes = runner.workspaceBytes(steps: 4096, batch: 1)
         #expect(bytes < 4096 * 8 * 32 * 32 * 4 / 4, "\(bytes) bytes of slots")
+        // A plan of one-token chunks keeps a state per token in scratch: the memory budget sees it.
+        var plan = model.plan
+        plan.stages = plan.stages.map { stage in
+            guard case .recurrence(var r) = stage, r.chunked != nil else { return stage }
+            r.chunked!.chunkSize = 1
+            return .recurrence(r)
+        }
+        let fine = try ScanRunner<Float>(program: model.program, plan: plan)
+        #expect(fine.workspaceBytes(steps: 4096, batch: 1) > 4096 * 32 * 32 * 4, "scratch of one-token chunks is counted")
     }
 }

@@ -27,6 +27,22 @@ extension ScanRunner {
     }
 }
 
+extension ScanPlan {
+    /// Values of workspace scratch the chunked recurrences take for one sequence of `steps`
+    /// tokens (the largest of them: they run one after another and share it).
+    func chunkScratchValues(steps: Int, program: StepProgram) -> Double {
+        var most = 0.0
+        for case .recurrence(let r) in stages {
+            guard let c = r.chunked, let shape = program.states[r.states[0]].matrixShape, shape.count == 2 else { continue }
+            let (t, kv, k) = (Double(steps), Double(shape[0]) * Double(shape[1]), Double(c.transposed ? shape[1] : shape[0]))
+            let chunks = (t / Double(max(1, c.chunkSize))).rounded(.up) + 2
+            let perToken = c.delta == nil ? k : 1 + Double(shape[0]) + Double(shape[1]) + 2 * k
+            most = max(most, (chunks + 1) * kv + chunks * k + t * perToken)
+        }
+        return most
+    }
+}
+
 /// One chunked recurrence's geometry and the passes over one sequence.
 struct ChunkedScan<Scalar: BinaryFloatingPoint & Sendable>: @unchecked Sendable {
     let form: ScanPlan.Chunked
@@ -79,36 +95,34 @@ struct ChunkedScan<Scalar: BinaryFloatingPoint & Sendable>: @unchecked Sendable 
         let cores = min(b.threads, Parallel.cores)
         let shared = (h: UncheckedSendable(h), decays: UncheckedSendable(decays), cumulative: UncheckedSendable(cumulative),
                       factored: UncheckedSendable(factored))
-        do {
-            Parallel.forEachChunk(of: chunks, cores: chunks > 1 ? cores : 1) { first, count in
-                let scratch = Scratch(self, chunk: form.chunkSize)
-                for c in first..<(first + count) {
-                    shared.factored.value[c] = chunkTerms(context, c, scratch, h: shared.h.value + (c + 1) * kv,
-                                                          decay: shared.decays.value + c * keys, cumulative: shared.cumulative.value)
-                }
-                scratch.deallocate()
+        Parallel.forEachChunk(of: chunks, cores: chunks > 1 ? cores : 1) { first, count in
+            let scratch = Scratch(self, chunk: form.chunkSize)
+            for c in first..<(first + count) {
+                shared.factored.value[c] = chunkTerms(context, c, scratch, h: shared.h.value + (c + 1) * kv,
+                                                      decay: shared.decays.value + c * keys, cumulative: shared.cumulative.value)
             }
-            let tokenScratch = Scratch(self, chunk: 1)
-            for c in 0..<chunks {
-                let (before, after) = (shared.h.value + c * kv, shared.h.value + (c + 1) * kv)
-                if shared.factored.value[c] {
-                    let g = shared.decays.value + c * keys
-                    for i in 0..<keys { for j in 0..<values { after[i * values + j] += g[i] * before[i * values + j] } }
-                } else {
-                    tokenByToken(context, c, tokenScratch, state: before, into: after)
-                }
+            scratch.deallocate()
+        }
+        let tokenScratch = Scratch(self, chunk: 1)
+        for c in 0..<chunks {
+            let (before, after) = (shared.h.value + c * kv, shared.h.value + (c + 1) * kv)
+            if shared.factored.value[c] {
+                let g = shared.decays.value + c * keys
+                for i in 0..<keys { for j in 0..<values { after[i * values + j] += g[i] * before[i * values + j] } }
+            } else {
+                tokenByToken(context, c, tokenScratch, state: before, into: after)
             }
-            tokenScratch.deallocate()
-            Parallel.forEachChunk(of: chunks, cores: chunks > 1 ? cores : 1) { first, count in
-                let scratch = Scratch(self, chunk: form.chunkSize)
-                for c in first..<(first + count) where shared.factored.value[c] {
-                    addStateTerms(context, c, scratch, state: shared.h.value + c * kv, cumulative: shared.cumulative.value)
-                }
-                scratch.deallocate()
+        }
+        tokenScratch.deallocate()
+        Parallel.forEachChunk(of: chunks, cores: chunks > 1 ? cores : 1) { first, count in
+            let scratch = Scratch(self, chunk: form.chunkSize)
+            for c in first..<(first + count) where shared.factored.value[c] {
+                addStateTerms(context, c, scratch, state: shared.h.value + c * kv, cumulative: shared.cumulative.value)
             }
-            if b.keepsStateRows, steps > 1 {
-                storeState(shared.h.value + (chunks - 1) * kv, into: b.stateRow(slot, sequence: q, step: steps - 1))
-            }
+            scratch.deallocate()
+        }
+        if b.keepsStateRows, steps > 1 {
+            storeState(shared.h.value + (chunks - 1) * kv, into: b.stateRow(slot, sequence: q, step: steps - 1))
         }
     }
 

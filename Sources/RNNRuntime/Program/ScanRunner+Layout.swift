@@ -2,7 +2,8 @@
 /// the views that avoid copies (slices, the caller's inputs and outputs, shared rows).
 extension ScanRunner {
     /// The bytes a run of `batch` sequences of `steps` tokens allocates for its slots (the
-    /// caller's inputs and outputs included, as the worst case); `Int.max` when that overflows.
+    /// caller's inputs and outputs included, as the worst case) and its chunked recurrences'
+    /// scratch; `Int.max` when that overflows.
     package func workspaceBytes(steps: Int, batch: Int) -> Int {
         guard let counts = slotCounts(steps: max(1, steps), batch: max(1, batch)) else { return Int.max }
         var total = 0
@@ -12,7 +13,11 @@ extension ScanRunner {
             total = sum
         }
         let (bytes, o2) = total.multipliedReportingOverflow(by: MemoryLayout<Scalar>.stride)
-        return o2 ? Int.max : bytes
+        // A chunked recurrence's scratch: the state at each chunk's start and per-token terms.
+        let scratch = plan.chunkScratchValues(steps: max(1, steps), program: program) * Double(MemoryLayout<Scalar>.stride)
+        guard !o2, scratch < Double(Int.max / 2) else { return Int.max }
+        let (sum, o3) = bytes.addingReportingOverflow(Int(scratch))
+        return o3 ? Int.max : sum
     }
 
     /// How many values each slot's memory holds in a run: every row for most slots, two
