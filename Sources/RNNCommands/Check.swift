@@ -1,5 +1,6 @@
 import ArgumentParser
 import RNNCompiler
+import RNNRuntime
 
 extension RNNCommand {
     /// `rnnc check FILE`: diagnostics only.
@@ -30,6 +31,7 @@ extension RNNCommand {
             lines.append("  output:  [\(ir.outputWidth)]")
             // One evaluation of the program serves every matrix state's probes.
             lazy var sample = ProbeSample(ir)
+            let matrixPlans = matrixStatePlans(compiled.model)
             for group in RecurrenceAnalysis.analyze(ir) {
                 for s in group.states {
                     let state = ir.states[s]
@@ -37,6 +39,7 @@ extension RNNCommand {
                     if group.states.count == 1, state.matrixShape != nil, let transition = MatrixTransition.classify(sample, state: s, kind: group.kind) {
                         lines.append("    transition: \(transition)")
                     }
+                    if let plan = matrixPlans[state.name] { lines.append("    scan: " + plan) }
                 }
                 if let scan = scanNote(group, ir) { lines.append("    scan: " + scan) }
             }
@@ -49,6 +52,23 @@ extension RNNCommand {
                 lines += PrecisionReport.lines(compiled.optimized, RunPrecision.allCases.map(analysis.run))
             }
             Console.out(lines.joined(separator: "\n") + "\n")
+        }
+
+        /// How the scan program runs each matrix state, by name: chunkwise, or by a plan that
+        /// stores every token's state (and what chunkwise would need).
+        private func matrixStatePlans(_ model: Artifact.Model) -> [String: String] {
+            var plans: [String: String] = [:]
+            for case .recurrence(let r) in model.plan.stages {
+                for s in r.states where model.program.states[s].matrixShape != nil {
+                    if let c = r.chunked {
+                        plans[model.program.states[s].name] = "chunkwise, chunks of \(c.chunkSize) tokens" + (c.delta != nil ? " (the delta rule by the UT transform)" : "")
+                    } else {
+                        plans[model.program.states[s].name] = (r.kind == .sequential ? "token by token" : "\(r.kind.rawValue) scan")
+                            + ", every token's state stored (chunkwise needs d * S + outer(k, v) or the delta rule, read only as q @ S or S @ q)"
+                    }
+                }
+            }
+            return plans
         }
 
         /// How the scan program runs a dense affine group: diagonalized, or why not.

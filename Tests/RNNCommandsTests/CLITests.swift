@@ -60,6 +60,24 @@ let stdlibArgs = ["--stdlib", repoRoot + "/stdlib"]
         #expect(r.stdout.contains("state ones: [1]"))
     }
 
+    /// `rnnc check` says how the scan program runs each matrix state.
+    @Test func checkSaysHowMatrixStatesScan() throws {
+        let source = tempPath("heads.rnn")
+        try """
+            use cells.linear_attention
+            model M {
+              input x: [6]
+              state T: [2, 2] = 0
+              T <- tanh(T + outer(x[0:2], x[2:4]))
+              output [gla(x[0:2], x[2:4], x[4:6], sigmoid(x[0:2])), x[0:2] @ T]
+            }
+            """.write(toFile: source, atomically: true, encoding: .utf8)
+        let r = rnnc(["check", source] + stdlibArgs)
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("scan: chunkwise, chunks of 64 tokens"), "\(r.stdout)")
+        #expect(r.stdout.contains("scan: token by token, every token's state stored"), "\(r.stdout)")
+    }
+
     @Test func compileThenRunTheArtifact() throws {
         let out = tempPath("more_ones.rnnc")
         let c = rnnc(["compile", example + ".rnn", "-o", out] + stdlibArgs)
