@@ -8,13 +8,16 @@ import RNNRuntime
 /// plan that still validates must run in both modes without a crash or a bad read.
 private let models: [Artifact.Model] = [
     // Direct diagonal scan, general diagonal terms, modal, matrix recurrence, sequential
-    // with local slots, and a state read before and after its update.
+    // with local slots, a state read before and after its update, and chunked matrix states.
     "model M {\n  input ab: [6]\n  state h: [3] = [1, 2, 3]\n  h <- ab[0:3] * h + ab[3:6]\n  output h\n}",
     "model M {\n  input x: [2]\n  state h: [2] = 1\n  u = x * (h + x)\n  h <- u + x\n  output [u, h]\n}",
     "model M {\n  input x: [2]\n  state b: [2] = [1, 1]\n  b <- [[0.9, 0.1], [-0.2, 0.8]] @ b + x\n  output b\n}",
     "model M {\n  input x: [2]\n  state b: [2] = [1, 1]\n  b <- [[0, 1], [1, 0]] @ b + x\n  output b\n}",
     "model M {\n  input x: [2]\n  state h: [2] = 0\n  state c: [2] = 0.5\n  g = [[0.5, -0.2], [0.1, 0.3], [0.7, 0], [0, -0.4]] @ h + [x, x]\n  c <- sigmoid(g[0:2]) * c + tanh(g[2:4])\n  h <- sigmoid(g[0:2]) * tanh(c)\n  output [h, [7, 8]]\n}",
     "model M {\n  input ab: [4]\n  state h: [2] = 0.5\n  old = h\n  p = ab[0:2] * h\n  h <- p + ab[2:4]\n  output [old, p, h, h]\n}",
+    // Chunked matrix states: a decay per row read before and after the update; the gated delta rule.
+    "model M {\n  input x: [7]\n  state S: [2, 3] = 0.5\n  before = x[1:3] @ S\n  S <- transpose(sigmoid(x[0:2])) * S + outer(x[2:4], x[4:7])\n  output [before, x[0:2] @ S]\n}",
+    "model M {\n  input x: [6]\n  state S: [3, 2] = 0.5\n  k = tanh(x[0:3]) * 0.5\n  D = sigmoid(x[5]) * S\n  S <- D + outer(k, sigmoid(x[4]) * (x[3:5] - k @ D))\n  output x[1:4] @ S\n}",
 ].compactMap { source in
     try? Compiler(stdlibPath: nil).compile(SourceFile(path: "seed.rnn", text: source))?.model
 }
