@@ -157,6 +157,24 @@ import Testing
             let (_, model) = try #require(try Self.lower(source))
             #expect(Self.chunkedStates(model).isEmpty, "\(read)")
         }
+        // Another state takes the update (the same node once common terms merge), or an outer
+        // product the form reads through: those values are computed.
+        let shared = """
+            model M {
+              input x: [5]
+              state S: [2, 3] = 0.5
+              state T: [2, 3] = 0
+              state U: [2, 3] = 0
+              S <- transpose(sigmoid(x[0:2])) * S + outer(x[0:2], x[2:5])
+              T <- transpose(sigmoid(x[0:2])) * S + outer(x[0:2], x[2:5])
+              U <- outer(x[0:2], x[2:5])
+              output [x[0:2] @ S, x[1:3] @ T, x[0:2] @ U]
+            }
+            """
+        let (ir, model) = try #require(try Self.lower(shared))
+        try model.plan.validate(against: model.program)
+        let tokens = Self.tokens(100, width: 5, seed: 3)
+        #expect(close(try ScanRunner<Double>(program: model.program, plan: model.plan).run(tokens), interpret(ir, tokens), tolerance: 1e-9))
     }
 
     /// Eight heads of 32 x 32 over 4,096 tokens: the scan program's buffers hold the narrow

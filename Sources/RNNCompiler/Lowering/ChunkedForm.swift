@@ -146,6 +146,9 @@ private struct Recognizer {
             guard let perKey = constantPerKey(c, keyAxis) else { return nil }
             constant = perKey
         }
+        // No other state may take a value the stage never computes as its next value.
+        let otherNexts = Set(ir.states.indices.filter { $0 != state }.map { ir.states[$0].next.index })
+        guard replaced.isDisjoint(with: otherNexts) else { return nil }
         var form = ChunkedForm(transposed: transposed, keys: outer.filter { $0.axis != valueAxis }.map(factor),
                                values: outer.filter { $0.axis == valueAxis }.map(factor),
                                decay: decayKeys, constantDecay: constant,

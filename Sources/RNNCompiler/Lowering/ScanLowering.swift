@@ -235,10 +235,11 @@ extension ScanLowering {
     static func absorbedNodes(_ forms: Dictionary<Int, ChunkedForm>.Values, _ ir: IRProgram, users: [[Int]]) -> Set<Int> {
         let replaced = forms.reduce(into: Set<Int>()) { $0.formUnion($1.replaced) }
         var wide = forms.reduce(into: Set<Int>()) { $0.formUnion($1.wide) }.subtracting(replaced)
-        let outputs = Set(ir.outputs.map(\.index))
+        // Outputs and states' next values are read outside any node: those are computed.
+        let outside = Set(ir.outputs.map(\.index) + ir.states.map(\.next.index))
         var changed = true
         while changed {
-            let kept = wide.filter { node in !outputs.contains(node) && users[node].allSatisfy { replaced.contains($0) || wide.contains($0) } }
+            let kept = wide.filter { node in !outside.contains(node) && users[node].allSatisfy { replaced.contains($0) || wide.contains($0) } }
             changed = kept.count != wide.count
             wide = kept
         }
