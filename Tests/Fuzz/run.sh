@@ -21,7 +21,7 @@ rnnc="$(swift build --package-path "$root" --show-bin-path)/rnnc"
 # project's input and weights files. The dictionary is the grammar's quoted terminals.
 rm -rf "$work/seeds" && mkdir -p "$work/seeds"/{source,artifact,input,plan,shape}
 # Plan mutations: a model number, then (field, action) byte pairs.
-for m in 0 1 2 3 4 5 6 7; do printf "\\x0$m" > "$work/seeds/plan/model$m"; printf "\\x0$m\\x07\\x01\\x13\\x02" > "$work/seeds/plan/mutated$m"; done
+for m in 0 1 2 3 4 5 6 7 8; do printf "\\x0$m" > "$work/seeds/plan/model$m"; printf "\\x0$m\\x07\\x01\\x13\\x02" > "$work/seeds/plan/mutated$m"; done
 # Shapes: a shape number, a size exponent and mantissa, then an optional `--set n=` value.
 for shape in $(seq 0 10); do
     byte=$(printf '%02x' "$shape")

@@ -112,6 +112,9 @@ import Testing
             }
             """
         try check(transposed, chunked: ["S"], width: 5, chunkSize: 4)
+        // Many keys, few values: every packed right-hand side fits the chunk's scratch.
+        let narrow = "model M {\n  input x: [22]\n  state S: [20, 2] = 0.1\n  k = tanh(x[0:20]) * 0.2\n  S <- S + outer(k, 0.5 * (x[20:22] - k @ S))\n  output x[1:21] @ S\n}"
+        try check(narrow, chunked: ["S"], width: 22)
     }
 
     /// Decays of e^-30 a step overflow the factored product's range within two tokens; a

@@ -33,6 +33,7 @@ struct ChunkedForm {
         var node: Int
         var start: Int
         var broadcast: Bool
+        var scale: Double
     }
 
     /// The delta rule's correction (`ScanPlan.Chunked.Delta`).
@@ -71,7 +72,7 @@ private struct Recognizer {
     var wide = Set<Int>()
     typealias Axis = ChunkedForm.Axis
     /// A factor as found: a node, where its part starts, and the axis it spreads along.
-    typealias Piece = (node: Int, start: Int, axis: Axis)
+    typealias Piece = (node: Int, start: Int, axis: Axis, scale: Double)
 
     mutating func form() -> ChunkedForm? {
         let next = ir.states[state].next.index
@@ -139,7 +140,7 @@ private struct Recognizer {
         let transposed = sums == .columns
         let keyAxis: Axis = transposed ? .columns : .rows
         let valueAxis: Axis = transposed ? .rows : .columns
-        func factor(_ p: Piece) -> ChunkedForm.Factor { ChunkedForm.Factor(node: p.node, start: p.start, broadcast: p.axis == .whole) }
+        func factor(_ p: Piece) -> ChunkedForm.Factor { ChunkedForm.Factor(node: p.node, start: p.start, broadcast: p.axis == .whole, scale: p.scale) }
         func onKeys(_ f: [Piece]) -> [ChunkedForm.Factor]? { f.allSatisfy { $0.axis != valueAxis } ? f.map(factor) : nil }
         guard let decayKeys = onKeys(decay), let queries = Optional(readouts.compactMap { onKeys($0.query) }), queries.count == readouts.count else { return nil }
         if let c = constant {
@@ -185,12 +186,13 @@ private struct Recognizer {
                   let keys = attempt.factors(keySide), let keyAxis = Set(keys.map(\.axis)).subtracting([.whole]).first,
                   keys.allSatisfy({ $0.axis == keyAxis || $0.axis == .whole }),
                   case .affine(let w, nil, let u) = ir.nodes[uSide].op, users[uSide] == [outerTerm],
-                  let (axis, start) = expansion(w), axis != keyAxis, axis != .whole, start == 0
+                  let (axis, start, expansionScale) = expansion(w), axis != keyAxis, axis != .whole, start == 0
             else { continue }
             let width = keyAxis == .rows ? n : m
             guard ir.nodes[u.index].size == width, var lin = attempt.linear(u.index, parent: uSide, decayTerm: decayTerm, keys: keys, width: width) else { continue }
             guard let inner = lin.inner, lin.offset != nil else { continue }
             lin.nodes.formUnion([outerTerm, uSide])
+            (lin.scale, lin.offsetScale) = (lin.scale * expansionScale, lin.offsetScale * expansionScale)  // u's expansion may carry a constant
             self = attempt
             return DeltaUpdate(keys: keys, gain: lin.gain, scale: lin.scale, offset: lin.offset!, offsetScale: lin.offsetScale,
                                innerProduct: inner.product, sums: inner.sums, nodes: lin.nodes)
@@ -249,7 +251,7 @@ private struct Recognizer {
         else { return nil }
         var copy = self
         guard let k = copy.factors(x.index == decayTerm ? y.index : x.index),
-              k.map({ "\($0.node):\($0.start):\($0.axis)" }).sorted() == keys.map({ "\($0.node):\($0.start):\($0.axis)" }).sorted(),
+              k.map({ "\($0.node):\($0.start):\($0.axis):\($0.scale)" }).sorted() == keys.map({ "\($0.node):\($0.start):\($0.axis):\($0.scale)" }).sorted(),
               keys.contains(where: { $0.axis == sums })
         else { return nil }
         return (product, sums, scale)
@@ -260,14 +262,14 @@ private struct Recognizer {
     func narrowFactors(_ node: Int, width: Int, valueAxis: Axis, depth: Int = 0) -> [Piece]? {
         guard depth < 16, !reads[node].contains(state), ir.nodes[node].size == width else { return nil }
         if case .affine(let w, nil, let x) = ir.nodes[node].op, w.cols >= 1, let first = w.entries(ofRow: 0).first,
-           (0..<w.rows).allSatisfy({ w.entries(ofRow: $0).elementsEqual([(first.0, 1.0)], by: { $0 == $1 }) }), isPlainVector(x.index) {
-            return [(x.index, first.0, .whole)]
+           (0..<w.rows).allSatisfy({ w.entries(ofRow: $0).elementsEqual([first], by: { $0 == $1 }) }), isPlainVector(x.index) {
+            return [(x.index, first.0, .whole, first.1)]
         }
         if let (a, b) = ir.nodes[node].op.binary(.mul), let fa = narrowFactors(a.index, width: width, valueAxis: valueAxis, depth: depth + 1),
            let fb = narrowFactors(b.index, width: width, valueAxis: valueAxis, depth: depth + 1) {
             return fa + fb
         }
-        return isPlainVector(node) ? [(node, 0, valueAxis)] : nil
+        return isPlainVector(node) ? [(node, 0, valueAxis, 1)] : nil
     }
 
     /// `sum(repeat(q) * X)` over one axis, with `X` the state or its update: the query's
@@ -286,9 +288,9 @@ private struct Recognizer {
         guard depth < 16, !reads[node].contains(state), ir.nodes[node].size == m * n else { return nil }
         switch ir.nodes[node].op {
         case .affine(let w, nil, let x):
-            guard let (axis, start) = expansion(w), isPlainVector(x.index) else { return nil }
+            guard let (axis, start, scale) = expansion(w), isPlainVector(x.index) else { return nil }
             wide.insert(node)
-            return [(x.index, start, axis)]
+            return [(x.index, start, axis, scale)]
         case .elementwise(let op, let xs) where op.kind == .mul && xs.count == 2:
             guard let a = factors(xs[0].index, depth: depth + 1), let b = factors(xs[1].index, depth: depth + 1), a.count + b.count <= 16 else { return nil }
             wide.insert(node)
@@ -311,14 +313,13 @@ private struct Recognizer {
 
     /// The axis a selection spreads a vector (or the part of one from `start`) along:
     /// `repeat` (each element over a row), `tile` (the vector on every row) or a broadcast of
-    /// one element.
-    func expansion(_ w: WeightMatrix) -> (Axis, start: Int)? {
-        guard w.rows == m * n, w.rows > 0, let first = w.entries(ofRow: 0).first else { return nil }
-        let start = first.0
+    /// one element; every entry the same `scale` (a constant the optimizer folded in).
+    func expansion(_ w: WeightMatrix) -> (Axis, start: Int, scale: Double)? {
+        guard w.rows == m * n, w.rows > 0, let (start, scale) = w.entries(ofRow: 0).first else { return nil }
         let candidates: [(Axis, Int, (Int) -> Int)] = [(.whole, 1, { _ in 0 }), (.rows, m, { $0 / n }), (.columns, n, { $0 % n })]
         return candidates.first { axis, count, index in
-            start + count <= w.cols && (0..<w.rows).allSatisfy { r in w.entries(ofRow: r).elementsEqual([(start + index(r), 1.0)], by: { $0 == $1 }) }
-        }.map { ($0.0, start) }
+            start + count <= w.cols && (0..<w.rows).allSatisfy { r in w.entries(ofRow: r).elementsEqual([(start + index(r), scale)], by: { $0 == $1 }) }
+        }.map { ($0.0, start, scale) }
     }
 
     /// The axis a sum removes: column sums of `S` (`q @ S`) remove the rows.

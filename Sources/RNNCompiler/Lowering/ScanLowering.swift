@@ -249,7 +249,7 @@ extension ScanLowering {
     static func chunkedRecurrence(_ form: ChunkedForm, _ group: StateRecurrence, _ ir: IRProgram, _ lowered: StepLowering.Lowered,
                                   constantDecay: Int?) -> ScanPlan.Recurrence {
         let slot = { (node: Int) in lowered.slotOfNode[node] }
-        let factor = { (f: ChunkedForm.Factor) in ScanPlan.Chunked.Factor(slot: slot(f.node), start: f.start, broadcast: f.broadcast) }
+        let factor = { (f: ChunkedForm.Factor) in ScanPlan.Chunked.Factor(slot: slot(f.node), start: f.start, broadcast: f.broadcast, scale: f.scale) }
         let chunked = ScanPlan.Chunked(
             transposed: form.transposed, keys: form.keys.map(factor), values: form.values.map(factor), decay: form.decay.map(factor),
             constantDecay: constantDecay,

@@ -8,8 +8,8 @@ extension ChunkedScan {
 
         init(_ s: ChunkedScan, chunk c: Int) {
             let (n, m) = (s.keys, s.values)
-            let packed = [ChunkGEMM.packedCount(Scalar.self, rows: c, cols: n), ChunkGEMM.packedCount(Scalar.self, rows: m, cols: c),
-                          ChunkGEMM.packedCount(Scalar.self, rows: m, cols: n)].max()!
+            // Every right-hand matrix the passes pack: K (c x n), Kᵀ-shaped (n x c), Vᵀ (m x c), Sᵀ (m x n).
+            let packed = [(c, n), (n, c), (m, c), (m, n)].map { ChunkGEMM.packedCount(Scalar.self, rows: $0.0, cols: $0.1) }.max()!
             let counts = [c * n, c * m, m * c, c * n, c * n, c * n, n * c, c * n, c * n, c * c, c * m, m * n, n, n, n, packed, packed, c * c]
             base = .allocate(capacity: counts.reduce(0, +))
             var at = base

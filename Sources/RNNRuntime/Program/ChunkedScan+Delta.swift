@@ -7,8 +7,9 @@
 /// so the chunk's `U` solves a unit lower-triangular system, `(I - diag(a) (tril(K Kᵀ) ⊙ Γ)) U
 /// = B + diag(a P) K S_0` (`Γ[t, s] = P_t / P_s`): the UT transform of the products of
 /// Householder matrices. `U = U_b + W S_0` with `U_b = T B` and `W = T diag(a P) K` from the
-/// chunk's tokens alone (first pass, in parallel; `T` the system's inverse, by substitution); the second pass runs over the chunks,
-/// `U = U_b + W S_0` and `S_C = P_C S_0 + K̂ᵀ U` (`K̂ = k ⊙ P_C / P_s`) as products; the third
+/// chunk's tokens alone (first pass, in parallel; `T` the system's inverse, by substitution);
+/// the second pass runs over the chunks, `U = U_b + W S_0` and `S_C = P_C S_0 + K̂ᵀ U`
+/// (`K̂ = k ⊙ P_C / P_s`) as products, the values' columns split between the cores; the third
 /// gives the readouts, `o_t = E_t q_tᵀ S_0 + sum_s (E_t / P_s) (q_t · k_s) u_s` (in parallel).
 /// Decays are one per token for the whole matrix; a chunk whose decays range too wide runs
 /// token by token, as the step program does.

@@ -62,6 +62,6 @@ extension ScanPlan.CoefficientStep: CustomStringConvertible {
 }
 
 extension ScanPlan.Chunked.Factor: CustomStringConvertible {
-    /// `$4`, `$4[128...]` (a part of the slot), `$4[3]` (one value, broadcast).
-    package var description: String { "$\(slot)" + (broadcast ? "[\(start)]" : start == 0 ? "" : "[\(start)...]") }
+    /// `$4`, `$4[128...]` (a part of the slot), `$4[3]` (one value, broadcast), `0.2 $4` (scaled).
+    package var description: String { (scale == 1 ? "" : "\(scale) ") + "$\(slot)" + (broadcast ? "[\(start)]" : start == 0 ? "" : "[\(start)...]") }
 }

@@ -171,14 +171,15 @@ public struct ScanPlan: Sendable, Equatable {
         package static let maxChunkSize = 1024
 
         /// Values `start ..< start + n` of a slot's row (a vector of the axis's `n`), or value
-        /// `start` alone, spread over the whole axis (`broadcast`).
+        /// `start` alone, spread over the whole axis (`broadcast`), times `scale`.
         package struct Factor: Sendable, Equatable {
             package var slot: Int
             package var start: Int
             package var broadcast: Bool
+            package var scale: Double
 
-            package init(slot: Int, start: Int = 0, broadcast: Bool = false) {
-                (self.slot, self.start, self.broadcast) = (slot, start, broadcast)
+            package init(slot: Int, start: Int = 0, broadcast: Bool = false, scale: Double = 1) {
+                (self.slot, self.start, self.broadcast, self.scale) = (slot, start, broadcast, scale)
             }
         }
 

@@ -255,13 +255,14 @@ extension ScanPlan.Modes: Codable {
     }
 }
 
+/// `{"slot": 4, "start": 0, "broadcast": false, "scale": 0.5}` (`scale` absent: 1).
 extension ScanPlan.Chunked.Factor: Codable {
-    private enum Key: String, CodingKey { case slot, start, broadcast }
+    private enum Key: String, CodingKey { case slot, start, broadcast, scale }
 
     package init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
         self.init(slot: try c.decode(Int.self, forKey: .slot), start: try c.decode(Int.self, forKey: .start),
-                  broadcast: try c.decode(Bool.self, forKey: .broadcast))
+                  broadcast: try c.decode(Bool.self, forKey: .broadcast), scale: try c.decodeIfPresent(Double.self, forKey: .scale) ?? 1)
     }
 
     package func encode(to encoder: Encoder) throws {
@@ -269,5 +270,6 @@ extension ScanPlan.Chunked.Factor: Codable {
         try c.encode(slot, forKey: .slot)
         try c.encode(start, forKey: .start)
         try c.encode(broadcast, forKey: .broadcast)
+        if scale != 1 { try c.encode(scale, forKey: .scale) }
     }
 }

@@ -134,7 +134,7 @@ private struct PlanCheck {
         let (keys, values) = c.transposed ? (shape[1], shape[0]) : (shape[0], shape[1])
         func factors(_ list: [ScanPlan.Chunked.Factor], _ n: Int) -> Bool {
             list.count <= 16 && list.allSatisfy { f in
-                guard defined.contains(f.slot), let size = size(f.slot), f.start >= 0 else { return false }
+                guard defined.contains(f.slot), let size = size(f.slot), f.start >= 0, f.scale.isFinite else { return false }
                 return f.start < size && (f.broadcast ? 1 : n) <= size - f.start
             }
         }

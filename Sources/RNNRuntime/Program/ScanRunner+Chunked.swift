@@ -158,7 +158,7 @@ struct ChunkedScan<Scalar: BinaryFloatingPoint & Sendable>: @unchecked Sendable 
                  into out: UnsafeMutablePointer<Scalar>) {
         for (k, t) in tokens.enumerated() {
             let o = out + k * n
-            if factors.count == 1, constant == nil, !factors[0].broadcast {  // one vector: a copy
+            if factors.count == 1, constant == nil, !factors[0].broadcast, factors[0].scale == 1 {  // one vector: a copy
                 o.update(from: x.row(factors[0].slot, t) + factors[0].start, count: n)
                 continue
             }
@@ -166,6 +166,7 @@ struct ChunkedScan<Scalar: BinaryFloatingPoint & Sendable>: @unchecked Sendable 
             for f in factors {
                 let p = x.row(f.slot, t) + f.start
                 if f.broadcast { let a = p[0]; for i in 0..<n { o[i] *= a } } else { for i in 0..<n { o[i] *= p[i] } }
+                if f.scale != 1 { let c = Scalar(f.scale); for i in 0..<n { o[i] *= c } }
             }
         }
     }

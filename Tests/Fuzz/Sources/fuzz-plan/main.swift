@@ -18,6 +18,8 @@ private let models: [Artifact.Model] = [
     // Chunked matrix states: a decay per row read before and after the update; the gated delta rule.
     "model M {\n  input x: [7]\n  state S: [2, 3] = 0.5\n  before = x[1:3] @ S\n  S <- transpose(sigmoid(x[0:2])) * S + outer(x[2:4], x[4:7])\n  output [before, x[0:2] @ S]\n}",
     "model M {\n  input x: [6]\n  state S: [3, 2] = 0.5\n  k = tanh(x[0:3]) * 0.5\n  D = sigmoid(x[5]) * S\n  S <- D + outer(k, sigmoid(x[4]) * (x[3:5] - k @ D))\n  output x[1:4] @ S\n}",
+    // Many keys and few values: the chunk's scratch must hold the keys' packed panels.
+    "model M {\n  input x: [22]\n  state S: [20, 2] = 0.1\n  k = tanh(x[0:20]) * 0.2\n  S <- S + outer(k, 0.5 * (x[20:22] - k @ S))\n  output x[1:21] @ S\n}",
 ].compactMap { source in
     try? Compiler(stdlibPath: nil).compile(SourceFile(path: "seed.rnn", text: source))?.model
 }
