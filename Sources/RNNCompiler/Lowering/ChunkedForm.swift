@@ -53,10 +53,13 @@ struct ChunkedForm {
     enum Axis: Equatable { case rows, columns, whole }
 
     /// The form of state `s`, or nil. `users[i]` are the nodes reading node `i`; `reads[i]`
-    /// the states whose previous values node `i` depends on.
-    static func recognize(state s: Int, _ ir: IRProgram, users: [[Int]], outputs: Set<Int>, reads: [Set<Int>]) -> ChunkedForm? {
+    /// the states whose previous values node `i` depends on; `stateReads` the nodes reading
+    /// `s`; `nexts[i]` the states whose next value node `i` is. (All computed once for every
+    /// state: a program of thousands of heads must not scan its nodes once per head.)
+    static func recognize(state s: Int, _ ir: IRProgram, users: [[Int]], outputs: Set<Int>, reads: [Set<Int>], stateReads: Set<Int>,
+                          nexts: [Int: [Int]]) -> ChunkedForm? {
         guard let shape = ir.states[s].matrixShape, shape.count == 2 else { return nil }
-        var r = Recognizer(ir: ir, state: s, m: shape[0], n: shape[1], users: users, outputs: outputs, reads: reads)
+        var r = Recognizer(ir: ir, state: s, m: shape[0], n: shape[1], users: users, outputs: outputs, reads: reads, stateReads: stateReads, nexts: nexts)
         return r.form()
     }
 }
@@ -69,6 +72,8 @@ private struct Recognizer {
     let users: [[Int]]
     let outputs: Set<Int>
     let reads: [Set<Int>]
+    let stateReads: Set<Int>
+    let nexts: [Int: [Int]]
     var wide = Set<Int>()
     typealias Axis = ChunkedForm.Axis
     /// A factor as found: a node, where its part starts, and the axis it spreads along.
@@ -76,7 +81,6 @@ private struct Recognizer {
 
     mutating func form() -> ChunkedForm? {
         let next = ir.states[state].next.index
-        let stateReads = Set(ir.nodes.indices.filter { if case .stateRead(let k) = ir.nodes[$0].op { return k == state } else { return false } })
         guard !stateReads.isEmpty, !outputs.contains(next), stateReads.isDisjoint(with: outputs),
               let (a, b) = ir.nodes[next].op.binary(.add) else { return nil }
         for (decayTerm, outerTerm) in [(a.index, b.index), (b.index, a.index)] {
@@ -148,8 +152,7 @@ private struct Recognizer {
             constant = perKey
         }
         // No other state may take a value the stage never computes as its next value.
-        let otherNexts = Set(ir.states.indices.filter { $0 != state }.map { ir.states[$0].next.index })
-        guard replaced.isDisjoint(with: otherNexts) else { return nil }
+        guard replaced.allSatisfy({ (nexts[$0] ?? []).allSatisfy { $0 == state } }) else { return nil }
         var form = ChunkedForm(transposed: transposed, keys: outer.filter { $0.axis != valueAxis }.map(factor),
                                values: outer.filter { $0.axis == valueAxis }.map(factor),
                                decay: decayKeys, constantDecay: constant,

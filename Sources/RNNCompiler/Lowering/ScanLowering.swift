@@ -215,6 +215,9 @@ extension ScanLowering {
     static func chunkedForms(_ groups: [StateRecurrence], _ ir: IRProgram, _ lowered: StepLowering.Lowered, users: [[Int]],
                              reads: [Set<Int>]) -> [Int: ChunkedForm] {
         let outputs = Set(ir.outputs.map(\.index))
+        var stateReads: [Int: Set<Int>] = [:], nexts: [Int: [Int]] = [:]
+        for (i, node) in ir.nodes.enumerated() { if case .stateRead(let s) = node.op { stateReads[s, default: []].insert(i) } }
+        for (s, state) in ir.states.enumerated() { nexts[state.next.index, default: []].append(s) }
         var forms: [Int: ChunkedForm] = [:]
         for (g, group) in groups.enumerated() where group.states.count == 1 && ir.states[group.states[0]].matrixShape != nil {
             switch group.kind {
@@ -222,7 +225,8 @@ extension ScanLowering {
             case .affine where group.diagonalA: break
             default: continue
             }
-            guard let form = ChunkedForm.recognize(state: group.states[0], ir, users: users, outputs: outputs, reads: reads),
+            let s = group.states[0]
+            guard let form = ChunkedForm.recognize(state: s, ir, users: users, outputs: outputs, reads: reads, stateReads: stateReads[s] ?? [], nexts: nexts),
                   form.readouts.allSatisfy({ lowered.instructionOfNode[$0.output] != nil })
             else { continue }
             forms[g] = form
