@@ -4,6 +4,15 @@ import RNNOps
 /// An element-wise op's kernel with its attributes bound: `(x, y, out, count)`.
 typealias BoundKernel<Scalar> = (UnsafePointer<Scalar>, UnsafePointer<Scalar>, UnsafeMutablePointer<Scalar>, Int) -> Void
 
+/// A bound kernel in a box that a step op refers to unretained (`Unmanaged`), so copying or
+/// running the op touches no reference count. Each core of a split step binds its own: the
+/// counts of boxes (and of the table's closures) shared by cores would bounce between their
+/// caches at every op, which cost a recurrence step more than the op's arithmetic.
+final class KernelBox<Scalar: BinaryFloatingPoint> {
+    let run: BoundKernel<Scalar>
+    init(_ op: ElementwiseOp) { run = Kernels.bind(op, to: Scalar.self) }
+}
+
 /// Element-wise kernels: each op's own, from the op table, in the run's precision.
 package enum Kernels {
     /// `out[i] = op(x[i], y[i])` for `i < count` (`y` is ignored by unary ops; pass `x`);

@@ -41,6 +41,8 @@ extension ScanRunner {
         var bias: UnsafePointer<Scalar>? = nil
         /// A product's epilogue, or an element-wise op's op.
         var op: ElementwiseOp? = nil
+        /// `op`'s kernel, bound by the core that runs the op (`bindingKernels`).
+        var kernel: Unmanaged<KernelBox<Scalar>>? = nil
         /// Whether the cores meet at a barrier before a split step runs this op.
         var barrierBefore = false
 
@@ -109,16 +111,26 @@ extension ScanRunner {
     /// state's following row. Cycles with large enough products run on all the run's cores,
     /// each step split between them (`solveSplit`).
     func solveSequentially(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int]) {
-        let ops = resolveSteps(r, b)
         let copies = stateCopies(r, b, stateSlots: stateSlots)
         let streamed = streamedOperands(r, b, stateSlots: stateSlots)
-        if solveSplit(ops + copies, b, streamed: streamed) { return }
-        for t in 0..<b.steps {
-            for rows in streamed { prefetch(rows, step: t + 1, b) }
-            for op in ops { perform(op, step: t, b) }
-            guard t + 1 < b.steps else { break }
-            for copy in copies { perform(copy, step: t, b) }
+        if solveSplit(resolveSteps(r, b) + copies, b, streamed: streamed) { return }
+        bindingKernels(resolveSteps(r, b)) { ops in
+            for t in 0..<b.steps {
+                for rows in streamed { prefetch(rows, step: t + 1, b) }
+                for op in ops { perform(op, step: t, b) }
+                guard t + 1 < b.steps else { break }
+                for copy in copies { perform(copy, step: t, b) }
+            }
         }
+    }
+
+    /// Runs `body` on `ops` with their kernels bound, in boxes that live as long as `body`
+    /// runs and that only the calling core touches.
+    func bindingKernels<R>(_ ops: [StepOp], _ body: (UnsafeBufferPointer<StepOp>) -> R) -> R {
+        let boxes = ops.map { op in op.op.map(KernelBox<Scalar>.init) }
+        var bound = ops
+        for i in bound.indices { bound[i].kernel = boxes[i].map { Unmanaged.passUnretained($0) } }
+        return withExtendedLifetime(boxes) { bound.withUnsafeBufferPointer(body) }
     }
 
     /// Asks for every sequence's row `t` of `rows` (its columns `columns` when given).
@@ -145,16 +157,15 @@ extension ScanRunner {
                     m.apply(l.row(0, t), d.row(0, t), count: batch, ldx: l.sequenceStride, ldy: d.sequenceStride, threads: b.threads)
                 }
             }
-            guard op.bias != nil || op.op != nil else { return }
+            guard op.bias != nil || op.kernel != nil else { return }
             for q in 0..<batch {
                 let y = d.row(q, t) + at
                 if let bias = op.bias { Kernels.add(y, bias + at, y, count: n) }
-                if let f = op.op { Kernels.apply(f, y, y, y, count: n) }
+                op.kernel?._withUnsafeGuaranteedRef { $0.run(y, y, y, n) }
             }
         case .elementwise:
-            let f = op.op!
-            for q in 0..<batch {
-                Kernels.apply(f, l.row(q, t) + at, r.row(q, t) + at, d.row(q, t) + at, count: n)
+            op.kernel!._withUnsafeGuaranteedRef { f in
+                for q in 0..<batch { f.run(l.row(q, t) + at, r.row(q, t) + at, d.row(q, t) + at, n) }
             }
         case .copy:
             for q in 0..<batch { (d.row(q, t) + at).update(from: l.row(q, t) + at, count: n) }

@@ -44,7 +44,7 @@ extension ScanRunner {
     /// One core's loop over the steps: its share of every op, meeting the others at barriers.
     private func runSplit(_ ops: [StepOp], _ b: Buffers, streamed: [SlotRows]) {
         let ahead = streamedReads(ops, streamed)
-        ops.withUnsafeBufferPointer { ops in
+        bindingKernels(ops) { ops in
             for t in 0..<b.steps {
                 for (rows, columns) in ahead { prefetch(rows, step: t + 1, b, columns: columns) }
                 for op in ops {

@@ -87,13 +87,14 @@ extension ScanRunner {
         let (first, ldy, n) = (rows.lowerBound, b.ld[dst], program.slotSizes[dst])
         let y = b.row(dst, first)
         let biasValues = bias.map { vectors[$0] }
+        let f = f.map { Kernels.bind($0, to: Scalar.self) }  // looked up once, not once a row
         let epilogue: ((Int, Int) -> Void)? = bias == nil && f == nil ? nil : { at, count in
             for r in at..<(at + count) {
                 let yr = y + r * ldy
                 if let biasValues { Kernels.add(yr, biasValues.baseAddress!, yr, count: n) }
-                if let f, ldy != n { Kernels.apply(f, yr, yr, yr, count: n) }
+                if let f, ldy != n { f(yr, yr, yr, n) }
             }
-            if let f, ldy == n { Kernels.apply(f, y + at * n, y + at * n, y + at * n, count: n * count) }
+            if let f, ldy == n { f(y + at * n, y + at * n, y + at * n, n * count) }
         }
         w.apply(b.row(src, first), y, count: rows.count, ldx: b.ld[src], ldy: ldy, threads: b.threads, epilogue: epilogue)
     }
@@ -105,7 +106,8 @@ extension ScanRunner {
             let (d, x, y) = (b.row(dst, rows.lowerBound), b.row(l, rows.lowerBound), b.row(r, rows.lowerBound))
             inChunks(n * rows.count, threads: b.threads) { at, m in Kernels.apply(op, x + at, y + at, d + at, count: m) }
         } else {
-            for row in rows { Kernels.apply(op, b.row(l, row), b.row(r, row), b.row(dst, row), count: n) }
+            let f = Kernels.bind(op, to: Scalar.self)
+            for row in rows { f(b.row(l, row), b.row(r, row), b.row(dst, row), n) }
         }
     }
 
