@@ -28,6 +28,9 @@ python3 bench/peers/make_weights.py "$data"
 rm -rf bench/.build
 (cd bench && swift build -c release)
 cc -O3 -march=native -fopenmp bench/peers/c_scan.c -o "$data/c_scan"
+# W3's bound: its two products alone on rnnc's dense kernel (the same source SwiftPM builds).
+cc -O3 -march=native -fopenmp -I Sources/RNNKernels/include bench/peers/w3_bound.c \
+    Sources/RNNKernels/gemm_avx512.c Sources/RNNKernels/kernels.c -o "$data/w3_bound" -lm
 # rnnc's own ONNX exports of W3 and W4, for onnxruntime to run beside rnnc.
 swift build -c release --product rnnc
 for cell in gru lstm; do
@@ -45,6 +48,7 @@ for pass in $(seq "$passes"); do
     echo "pass $pass of $passes"
     bench/.build/release/rnnc-bench --data "$data" $quick | tee -a "$results"
     "$data/c_scan" $quick | tee -a "$results"
+    "$data/w3_bound" $quick | tee -a "$results"
     python3 bench/peers/jax_bench.py "$data" $quick | tee -a "$results"
     python3 bench/peers/torch_bench.py "$data" $quick | tee -a "$results"
     python3 bench/peers/ort_bench.py "$data" $quick | tee -a "$results"
