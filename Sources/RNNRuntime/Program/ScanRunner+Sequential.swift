@@ -113,8 +113,9 @@ extension ScanRunner {
     func solveSequentially(_ r: ScanPlan.Recurrence, _ b: Buffers, stateSlots: [Int]) {
         let copies = stateCopies(r, b, stateSlots: stateSlots)
         let streamed = streamedOperands(r, b, stateSlots: stateSlots)
-        if solveSplit(resolveSteps(r, b) + copies, b, streamed: streamed) { return }
-        bindingKernels(resolveSteps(r, b)) { ops in
+        let steps = resolveSteps(r, b)
+        if solveSplit(steps + copies, b, streamed: streamed) { return }
+        bindingKernels(steps) { ops in
             for t in 0..<b.steps {
                 for rows in streamed { prefetch(rows, step: t + 1, b) }
                 for op in ops { perform(op, step: t, b) }
