@@ -241,6 +241,7 @@ struct RandomProgramGenerator {
         var outputOnlyPrograms = 0
         var gathers = 0
         var sequentialRuns = 0
+        var splitOps = 0
         var chunkedPlans = 0
         // Every sequential recurrence split over two cores, whatever its size.
         let split = ScanRunner<Double>.Workspace(threads: 2)
@@ -274,6 +275,12 @@ struct RandomProgramGenerator {
             #expect(close(got64, want, tolerance: 1e-12), "seed \(seed) (replay: RNNC_TEST_SEED=\(seed)):\n\(source)")
             let got32 = try StepSession<Float>(program: program).run(doubles: tokens)
             #expect(close(got32, want, tolerance: 1e-4), "seed \(seed) float32:\n\(source)")
+            // Every element-wise op and sparse product split over the cores (a step session
+            // splits those of 16k values and more).
+            let splitSession = try StepSession<Double>(program: program)
+            (splitSession.minimumSplitValues, splitSession.waitsForTeam) = (0, true)
+            #expect(close(try splitSession.run(tokens), want, tolerance: 1e-12), "seed \(seed) split step:\n\(source)")
+            splitOps += splitSession.splitRuns
             for optimized in [ir, try Optimizer.optimize(ir, verifyEach: true)] {
                 let (scanProgram, plan) = ScanLowering.lower(optimized)
                 for case .recurrence(let r) in plan.stages {
@@ -337,6 +344,7 @@ struct RandomProgramGenerator {
         #expect(chunkedPlans > 20, "only \(chunkedPlans) plans with a chunked recurrence")
         // Cycles without a product, or whose schedule cannot be split, run whole.
         #expect(Parallel.cores < 2 || split.splitRecurrences * 2 > sequentialRuns, "\(split.splitRecurrences) of \(sequentialRuns) sequential recurrences ran split")
+        #expect(Parallel.cores < 2 || splitOps > 0, "no step ran an op split over the cores")
     }
 
     /// A plan's chunked recurrences with chunks of 1 to 5 tokens (several chunks even in a

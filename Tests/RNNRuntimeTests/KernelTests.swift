@@ -294,4 +294,18 @@ extension KernelTests {
             }
         }
     }
+
+    /// Weight memory: small blocks from malloc, blocks of 4 MiB and more mappings of their own
+    /// aligned to 2 MiB (huge pages on Linux); every byte writable and kept until freed.
+    @Test(arguments: [1, 4096, (4 << 20) - 1, 4 << 20, (9 << 20) + 123])
+    func weightMemoryHoldsWhatIsWritten(bytes: Int) throws {
+        let p = try #require(rnnk_alloc_weights(bytes))
+        defer { rnnk_free_weights(p, bytes) }
+        if bytes >= 4 << 20 { #expect(Int(bitPattern: p) % (2 << 20) == 0) }
+        let b = p.bindMemory(to: UInt8.self, capacity: bytes)
+        for i in stride(from: 0, to: bytes, by: 4093) { b[i] = UInt8(truncatingIfNeeded: i) }
+        b[bytes - 1] = 7
+        #expect(stride(from: 0, to: bytes - 1, by: 4093).allSatisfy { b[$0] == UInt8(truncatingIfNeeded: $0) })
+        #expect(b[bytes - 1] == 7)
+    }
 }

@@ -47,6 +47,13 @@ int rnnk_team_run(int parts, rnnk_team_body body, void *context, int wait);
 /// part must call it the same number of times, or the job never ends.
 void rnnk_team_barrier(void);
 
+/// Memory for `bytes` bytes of packed weights: blocks of 4 MiB and more are mappings of their
+/// own, aligned to 2 MiB and offered transparent huge pages (Linux), so a product that
+/// streams them from memory does not miss the TLB every 4 KiB. NULL when out of memory.
+/// Release with rnnk_free_weights and the same `bytes`.
+void *rnnk_alloc_weights(size_t bytes);
+void rnnk_free_weights(void *p, size_t bytes);
+
 /// Asks the caches for the `bytes` bytes at `p` (a hint; never faults).
 void rnnk_prefetch(const void *p, size_t bytes);
 

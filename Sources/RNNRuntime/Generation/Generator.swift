@@ -47,8 +47,10 @@ public final class Generator<Scalar: BinaryFloatingPoint & Sendable> {
         if let problem = sampler.problem { throw .inputMismatch(problem) }
         self.program = program
         self.vocabulary = vocabulary
-        scan = try ScanRunner<Scalar>(program: program, plan: model.plan)
-        session = try StepSession<Scalar>(program: program, threads: threads)
+        // One copy of the weights for prefill and decode (a language model's are large).
+        let weights = ConvertedWeights<Scalar>(program, multiplied: model.plan.matrixIndices)
+        scan = try ScanRunner<Scalar>(program: program, plan: model.plan, weights: weights)
+        session = try StepSession<Scalar>(program: program, threads: threads, weights: weights)
         workspace = ScanRunner<Scalar>.Workspace(threads: session.threads)
         self.sampler = sampler
     }

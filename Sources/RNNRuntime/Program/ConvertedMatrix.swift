@@ -28,11 +28,11 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
         switch m.storage {
         case .dense(let v):
             if Scalar.self == Float.self {
-                let packed = UnsafeMutablePointer<Float>.allocate(capacity: max(1, rnnk_packed_size_f32(Int32(rows), Int32(cols))))
+                let packed = Self.weightMemory(Float.self, count: rnnk_packed_size_f32(Int32(rows), Int32(cols)))
                 v.map { Float($0) }.withUnsafeBufferPointer { rnnk_pack_f32($0.baseAddress, Int32(rows), Int32(cols), packed) }
                 storage = .packedFloat(packed)
             } else {
-                let packed = UnsafeMutablePointer<Double>.allocate(capacity: max(1, rnnk_packed_size_f64(Int32(rows), Int32(cols))))
+                let packed = Self.weightMemory(Double.self, count: rnnk_packed_size_f64(Int32(rows), Int32(cols)))
                 v.withUnsafeBufferPointer { rnnk_pack_f64($0.baseAddress, Int32(rows), Int32(cols), packed) }
                 storage = .packedDouble(packed)
             }
@@ -51,11 +51,23 @@ final class ConvertedMatrix<Scalar: BinaryFloatingPoint & Sendable>: @unchecked 
 
     deinit {
         switch storage {
-        case .packedFloat(let p): p.deallocate()
-        case .packedDouble(let p): p.deallocate()
+        case .packedFloat(let p): rnnk_free_weights(p, Self.packedBytes(Float.self, count: rnnk_packed_size_f32(Int32(rows), Int32(cols))))
+        case .packedDouble(let p): rnnk_free_weights(p, Self.packedBytes(Double.self, count: rnnk_packed_size_f64(Int32(rows), Int32(cols))))
         case .sparse, .diagonal, .entryMajor: break
         }
     }
+
+    /// Memory for `count` packed weights (`rnnk_alloc_weights`: huge pages for large blocks,
+    /// which a matrix-vector product streams from memory). Running out of memory stops the
+    /// process, as Swift's own allocation does.
+    private static func weightMemory<T>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+        guard let raw = rnnk_alloc_weights(packedBytes(T.self, count: count)) else { fatalError("out of memory for \(count) packed weights") }
+        return raw.bindMemory(to: T.self, capacity: max(1, count))
+    }
+
+    /// The bytes `weightMemory` takes for `count` values (their count was checked against the
+    /// size budgets when the program was validated).
+    private static func packedBytes<T>(_: T.Type, count: Int) -> Int { max(1, count) * MemoryLayout<T>.stride }
 
     /// The entry-major form of a CSR matrix whose padding to its longest row at most doubles
     /// its entries (an empty row stays empty: it yields 0 even for an infinite input), or nil.

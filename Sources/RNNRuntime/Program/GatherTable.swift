@@ -3,19 +3,6 @@ import RNNOps
 /// The tables of `gather` instructions (embedding lookups): a matrix's rows in the runtime's
 /// precision, row-major, so a lookup is one copy.
 enum GatherTable {
-    /// A program's matrices converted for products, and row-major copies of those `gather`
-    /// reads. A matrix that only gathers read (not an affine instruction, nor `multiplied`: the
-    /// scan plan's own) is not packed for products, since nothing multiplies by it.
-    static func convert<Scalar: BinaryFloatingPoint & Sendable>(_ program: StepProgram, multiplied planMatrices: Set<Int> = [],
-                                                               as _: Scalar.Type) -> ([ConvertedMatrix<Scalar>], [Int: UnsafeMutablePointer<Scalar>]) {
-        let gathered = Set(program.instructions.compactMap { if case .gather(_, _, let m) = $0 { m } else { nil } })
-        let multiplied = planMatrices.union(program.instructions.compactMap { if case .affine(_, _, let m, _, _) = $0 { m } else { nil } })
-        let matrices = program.matrices.enumerated().map { m, w in
-            ConvertedMatrix<Scalar>(gathered.contains(m) && !multiplied.contains(m) ? WeightMatrix(rows: 0, cols: 0, storage: .dense([])) : w)
-        }
-        return (matrices, Dictionary(uniqueKeysWithValues: gathered.map { ($0, rowMajor(program.matrices[$0], as: Scalar.self)) }))
-    }
-
     /// A row-major copy of `w` (dense or sparse) that the caller deallocates.
     static func rowMajor<Scalar: BinaryFloatingPoint>(_ w: WeightMatrix, as _: Scalar.Type) -> UnsafeMutablePointer<Scalar> {
         let table = UnsafeMutablePointer<Scalar>.allocate(capacity: max(1, w.rows * w.cols))

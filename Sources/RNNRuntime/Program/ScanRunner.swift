@@ -19,6 +19,9 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     public let program: StepProgram
     /// The plan the compiler made for whole sequences.
     public let plan: ScanPlan
+    /// The program's weights (`matrices` and `tables` are its arrays), maybe shared with a
+    /// step session.
+    let weights: ConvertedWeights<Scalar>
     let matrices: [ConvertedMatrix<Scalar>]
     let vectors: ConvertedVectors<Scalar>
     /// Slices whose destination only that slice writes: run as views, never copied.
@@ -41,12 +44,23 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     /// other), so a bad artifact never runs.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public init(program: StepProgram, plan: ScanPlan) throws(RuntimeError) {
+    public convenience init(program: StepProgram, plan: ScanPlan) throws(RuntimeError) {
+        try self.init(program: program, plan: plan, weights: nil)
+    }
+
+    /// A runner that uses `weights` (converted from `program` with the plan's matrices), or
+    /// its own when nil.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    init(program: StepProgram, plan: ScanPlan, weights: ConvertedWeights<Scalar>?) throws(RuntimeError) {
         try program.validate()
         try plan.validate(against: program)
         self.program = program
         self.plan = plan
-        (matrices, tables) = GatherTable.convert(program, multiplied: plan.matrixIndices, as: Scalar.self)
+        let weights = weights ?? ConvertedWeights(program, multiplied: plan.matrixIndices)
+        precondition(weights.matrices.count == program.matrices.count, "weights of another program")
+        self.weights = weights
+        (matrices, tables) = (weights.matrices, weights.tables)
         vectors = ConvertedVectors(program.vectors)
         let fixed = Set(program.inputSlots + program.constants.map(\.slot) + program.states.map(\.slot))
         computedSlots = Set(program.instructions.map(\.destination)).subtracting(fixed)
@@ -57,8 +71,6 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         }
         (unwrittenSlots, edgeStateSlots) = plan.slotUse(program)
     }
-
-    deinit { for table in tables.values { table.deallocate() } }
 
     /// Runs one sequence from the initial states; returns one output vector per token.
     @_specialize(where Scalar == Float)

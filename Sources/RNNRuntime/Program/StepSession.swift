@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import RNNOps
 
 /// Runs a model one token at a time in `Scalar` precision (`Float` or `Double`): the
 /// streaming session. Tokens, outputs and states are `Scalar` values.
@@ -28,14 +29,27 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     private let offsets: [Int]
     private let matrices: [ConvertedMatrix<Scalar>]
     private let vectors: ConvertedVectors<Scalar>
-    private var ops: [Op] = []
+    var ops: [Op] = []
+    /// The program's weights (`matrices` and `tables` are its arrays), maybe shared with a
+    /// scan runner.
+    private let weights: ConvertedWeights<Scalar>
     /// Row-major copies of the tables that `gather` reads, by matrix index.
-    private var tables: [Int: UnsafeMutablePointer<Scalar>] = [:]
+    private let tables: [Int: UnsafeMutablePointer<Scalar>]
     private let hasTokenInputs: Bool
     /// A token converted from Doubles (`step(doubles:)`), kept so a step allocates no input.
     private let convertedToken: UnsafeMutableBufferPointer<Scalar>
-    /// Cores one step's matrix products may use.
+    /// Cores one step's matrix products and wide element-wise ops may use.
     public let threads: Int
+    /// Values at or above which an element-wise op or sparse product runs split over the
+    /// cores (`StepSession+Split.swift`); 0 splits every one (for tests).
+    package var minimumSplitValues = StepSession.splitValues
+    /// Whether a split op waits for the helper team when another thread has it (for tests;
+    /// the op runs on this thread alone otherwise).
+    package var waitsForTeam = false
+    /// Ops that ran split (for tests).
+    package internal(set) var splitRuns = 0
+    /// The kernel each core runs in a split op (`StepSession+Split.swift`).
+    var splitKernels: SplitKernels<Scalar>? = nil
 
     /// Creates a session for a model (an artifact's, or a compiled model's `model`); see
     /// ``init(program:threads:)``.
@@ -48,7 +62,14 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     /// run sessions on several threads yourself).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public init(program: StepProgram, threads: Int? = nil) throws(RuntimeError) {
+    public convenience init(program: StepProgram, threads: Int? = nil) throws(RuntimeError) {
+        try self.init(program: program, threads: threads, weights: nil)
+    }
+
+    /// A session that uses `weights` (converted from `program`), or its own when nil.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    init(program: StepProgram, threads: Int?, weights: ConvertedWeights<Scalar>?) throws(RuntimeError) {
         try program.validate()
         self.program = program
         self.threads = max(1, threads ?? Parallel.cores)
@@ -61,18 +82,21 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
         self.offsets = offsets
         buffer = .allocate(capacity: max(1, total))
         buffer.initialize(repeating: 0, count: max(1, total))
-        (matrices, tables) = GatherTable.convert(program, as: Scalar.self)
+        let weights = weights ?? ConvertedWeights(program)
+        precondition(weights.matrices.count == program.matrices.count, "weights of another program")
+        self.weights = weights
+        (matrices, tables) = (weights.matrices, weights.tables)
         hasTokenInputs = program.inputs.contains { $0.vocabulary != nil }
         convertedToken = .allocate(capacity: program.inputWidth)
         vectors = ConvertedVectors(program.vectors)
         ops = program.instructions.flatMap(resolve)
+        bindSplitKernels()
         reset()
     }
 
     deinit {
         buffer.deallocate()
         convertedToken.deallocate()
-        for table in tables.values { table.deallocate() }
     }
 
     /// Restores every state to its initial value.
@@ -196,6 +220,8 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     }
 
     /// `step` for Double tokens and outputs, whatever `Scalar` is (the command line's data).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     package func step(doubles token: [Double]) throws(RuntimeError) -> [Double] {
         guard token.count == program.inputWidth else {
             throw .inputMismatch("token has \(token.count) values, the model's input has \(program.inputWidth)")
@@ -207,6 +233,8 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     }
 
     /// `run` for Double tokens and outputs, whatever `Scalar` is.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     package func run(doubles sequence: [[Double]]) throws(RuntimeError) -> [[Double]] {
         reset()
         var outs: [[Double]] = []
@@ -217,7 +245,7 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
 
     /// One instruction (or one part of a concatenation) resolved to plain addresses and a
     /// bound kernel.
-    private struct Op {
+    struct Op {
         enum Kind { case product, elementwise, copy, gather }
         let kind: Kind
         let dst: UnsafeMutablePointer<Scalar>
@@ -233,6 +261,11 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
         var bias: UnsafePointer<Scalar>? = nil
         /// A product's epilogue or an element-wise op.
         var kernel: BoundKernel<Scalar>? = nil
+        /// The same, as the op table's op (each core of a split op binds its own kernel).
+        var elementwise: ElementwiseOp? = nil
+        /// Where this op's kernels for the cores of a split start (`splitKernels`), or nil
+        /// when the op never runs split.
+        var split: UnsafePointer<Unmanaged<KernelBox<Scalar>>?>? = nil
 
         init(_ kind: Kind, dst: UnsafeMutablePointer<Scalar>, x: UnsafeMutablePointer<Scalar>, count: Int) {
             (self.kind, self.dst, self.x, self.y, self.count) = (kind, dst, x, x, count)
@@ -248,11 +281,13 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
             op.matrix = Unmanaged.passUnretained(matrices[m])  // `matrices` keeps it alive
             op.bias = bias.map { UnsafePointer(vectors[$0].baseAddress!) }
             op.kernel = epilogue.map { Kernels.bind($0, to: Scalar.self) }
+            op.elementwise = epilogue
             return [op]
         case .elementwise(let f, let dst, let l, let r):
             var op = Op(.elementwise, dst: at(dst), x: at(l), count: sizes[dst])
             if let r { op.y = at(r) }
             op.kernel = Kernels.bind(f, to: Scalar.self)
+            op.elementwise = f
             return [op]
         case .concat(let dst, let parts):
             var offset = 0
@@ -272,6 +307,7 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
 
     @inline(__always)
     private func perform(_ op: Op) {
+        if op.split != nil, op.count >= minimumSplitValues, performSplit(op) { return }
         switch op.kind {
         case .product:
             op.matrix!._withUnsafeGuaranteedRef { $0.apply(op.x, op.dst, count: 1, threads: threads) }
