@@ -86,8 +86,15 @@ func checkProduct<Scalar: BinaryFloatingPoint>(
         packedSize: (Int32, Int32) -> Int, gemm: Gemm<Scalar>
     ) {
         var g = SplitMix64(seed: UInt64(panelWidth) << 8 + UInt64(isa.rawValue))
-        for _ in 0..<60 {
-            let c = GemmCase(panelWidth: panelWidth, using: &g)
+        // Then matrix-vector products whose share passes 1 MiB, which the AVX-512 kernel
+        // streams panel by panel (odd column counts leave a remainder after its four chains).
+        let streamed = [(1100, 300, 0), (1100, 301, 3), (1337, 303, 16)].map { rows, cols, first in
+            var c = GemmCase(panelWidth: panelWidth, using: &g)
+            (c.rows, c.cols, c.count, c.ldx, c.ldy) = (rows, cols, 1, cols + 1, rows + 2)
+            (c.panelBegin, c.panelEnd) = (first, (rows + panelWidth - 1) / panelWidth)
+            return c
+        }
+        for c in (0..<60).map({ _ in GemmCase(panelWidth: panelWidth, using: &g) }) + streamed {
             let (rows, cols) = (Int32(c.rows), Int32(c.cols))
             let failure = checkProduct(c, panelWidth: panelWidth, tolerance: tolerance, using: &g, Scalar.self,
                                        pack: { pack($0, rows, cols, $1) }, packedSize: packedSize(rows, cols)) { p, x, y in
