@@ -87,4 +87,25 @@ import Testing
         }
         #expect(try Self.barriers(Self.deep, batch: 1) == [1, 1], "the second product waits for the first")
     }
+
+    /// A step session runs a chain of wide element-wise ops as one job of the team a step
+    /// (`StepSession+Split.swift`), with the values of one session on one core.
+    @Test func wideElementwiseChainsRunAsOneJobAStep() throws {
+        let source = """
+        model M(n = 20000) {
+          input x: [n]
+          state s: [n] = 0
+          s <- sigmoid(x) * s + tanh(x)
+          output s
+        }
+        """
+        let program = StepLowering.lower(try #require(compileOK(source)))
+        var rng = SplitMix64(seed: 5)
+        let tokens = (0..<3).map { _ in (0..<20000).map { _ in Double(rng.next() % 2000) / 1000 - 1 } }
+        let session = try StepSession<Float>(program: program)
+        session.waitsForTeam = true
+        let got = try session.run(doubles: tokens)
+        #expect(got == (try StepSession<Float>(program: program, threads: 1).run(doubles: tokens)))
+        #expect(Parallel.cores < 2 || session.splitRuns == tokens.count, "\(session.splitRuns) split runs")
+    }
 }

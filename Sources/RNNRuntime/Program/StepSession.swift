@@ -42,7 +42,7 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     public let threads: Int
     /// Values at or above which an element-wise op or sparse product runs split over the
     /// cores (`StepSession+Split.swift`); 0 splits every one (for tests).
-    package var minimumSplitValues = StepSession.splitValues
+    package var minimumSplitValues = StepSession.splitValues { didSet { planSplitRuns() } }
     /// Whether a split op waits for the helper team when another thread has it (for tests;
     /// the op runs on this thread alone otherwise).
     package var waitsForTeam = false
@@ -197,7 +197,17 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
             (buffer + offsets[slot]).update(from: token.baseAddress! + k, count: sizes[slot])
             k += sizes[slot]
         }
-        ops.withUnsafeBufferPointer { ops in for op in ops { perform(op) } }
+        ops.withUnsafeBufferPointer { ops in
+            var i = 0
+            while i < ops.count {
+                if ops[i].runEnd > i, performSplit(ops, i..<ops[i].runEnd) {
+                    i = ops[i].runEnd
+                } else {
+                    perform(ops[i])
+                    i += 1
+                }
+            }
+        }
         k = 0
         for slot in program.outputSlots where sizes[slot] > 0 {
             emit(k, buffer + offsets[slot], sizes[slot])
@@ -266,6 +276,10 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
         /// Where this op's kernels for the cores of a split start (`splitKernels`), or nil
         /// when the op never runs split.
         var split: UnsafePointer<Unmanaged<KernelBox<Scalar>>?>? = nil
+        /// On the first op of a run of ops that run split together: the index after its last.
+        var runEnd = 0
+        /// Whether the cores meet at a barrier before this op of a split run.
+        var barrierBefore = false
 
         init(_ kind: Kind, dst: UnsafeMutablePointer<Scalar>, x: UnsafeMutablePointer<Scalar>, count: Int) {
             (self.kind, self.dst, self.x, self.y, self.count) = (kind, dst, x, x, count)
@@ -307,7 +321,6 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
 
     @inline(__always)
     private func perform(_ op: Op) {
-        if op.split != nil, op.count >= minimumSplitValues, performSplit(op) { return }
         switch op.kind {
         case .product:
             op.matrix!._withUnsafeGuaranteedRef { $0.apply(op.x, op.dst, count: 1, threads: threads) }
