@@ -77,6 +77,17 @@ struct BuiltinCall {
         }
     }
 
+    /// A named integer argument (a seed): a whole number of magnitude below 9e15.
+    func namedInteger(_ label: String, default d: Int) -> Int? {
+        guard named[label] != nil else { return d }
+        guard let x = namedScalar(label, default: Double(d)) else { return nil }
+        guard let n = elaborator.exactInteger(x) else {
+            _ = fail(.notInteger, "'\(label):' of '\(name)' must be an integer below 9e15 in magnitude, found \(formatNumber(x))", at: named[label]!.range)
+            return nil
+        }
+        return n
+    }
+
     /// The shape given by all positional sizes: `(n)` or `(rows, cols)`.
     func shape(from first: Int = 0) -> [Int]? {
         var dims: [Int] = []
@@ -293,7 +304,7 @@ package enum Builtins {
     /// rnnc's own: the same seed gives the same values on every platform and version.
     private static func random(_ c: BuiltinCall) -> Value {
         let labels: Set<String> = c.name == "normal" ? ["seed", "mean", "std"] : ["seed", "low", "high"]
-        guard c.expect(1...2, labels: labels), let shape = c.shape(), let seed = c.namedScalar("seed", default: 0) else { return .error }
+        guard c.expect(1...2, labels: labels), let shape = c.shape(), let seed = c.namedInteger("seed", default: 0) else { return .error }
         var rng = SplitMix64(seed: UInt64(bitPattern: Int64(seed)))
         let n = shape.reduce(1, *)
         var data = [Double](repeating: 0, count: n)

@@ -29,6 +29,7 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     private let offsets: [Int]
     private let matrices: [ConvertedMatrix<Scalar>]
     private let vectors: ConvertedVectors<Scalar>
+    /// The instructions, resolved in order (a concatenation is one copy per part).
     var ops: [Op] = []
     /// The program's weights (`matrices` and `tables` are its arrays), maybe shared with a
     /// scan runner.
@@ -46,7 +47,7 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     /// Whether a split op waits for the helper team when another thread has it (for tests;
     /// the op runs on this thread alone otherwise).
     package var waitsForTeam = false
-    /// Ops that ran split (for tests).
+    /// Runs of split ops that ran on the team, one job each (for tests).
     package internal(set) var splitRuns = 0
     /// The kernel each core runs in a split op (`StepSession+Split.swift`).
     var splitKernels: SplitKernels<Scalar>? = nil
