@@ -67,9 +67,9 @@ DEFINE_TILE(tile_f64, double, __m512d, 8, __mmask8, _mm512_setzero_pd, _mm512_lo
 // pass over all its columns, with four accumulators on consecutive columns, so a core's share
 // of the weights streams in memory order (one stream, which the prefetchers follow) and the
 // multiply-adds form four independent chains. On mamba-130m's matrices on huge pages, two
-// cores: 11.5 ms a token against 12.5-13.4 ms for the blocked loop nest below. From L2 the
-// blocked nest is as fast or faster (768 x 256: 4.3 us against 4.6 us), so shares that fit
-// in a core's L2 keep it.
+// cores: 11.5 ms a token against 12.5-13.4 ms for the blocked loop nest below. From L2
+// neither wins everywhere (512 x 256: 2.6 us against the nest's 3.0; 768 x 256: 4.6 against
+// 4.3), so shares that fit in a core's L2 keep the nest that W3's recurrences are tuned on.
 #define GEMV_BYTES ((size_t)1 << 20)
 #define DEFINE_GEMV(NAME, T, V, P, MASK, ZERO, LOADU, SET1, FMADD, ADD, MASK_STOREU)                      \
     TARGET static void NAME(const T *packed, int rows, int cols, const T *x, T *y, int panel_begin, int panel_end) { \

@@ -62,7 +62,7 @@ extension ScanRunner {
         var ops: [StepOp] = []
         func product(_ dst: Int, _ src: Int, _ m: Int, _ bias: Int?, _ f: ElementwiseOp?) -> StepOp {
             var op = StepOp(.product, slotRows(dst, b), slotRows(src, b))
-            op.matrix = Unmanaged.passUnretained(matrices[m])  // `matrices` keeps it alive
+            op.matrix = Unmanaged.passUnretained(matrices[m])  // `weights` keeps it alive
             op.bias = bias.map { vectors[$0].baseAddress! }
             op.op = f
             return op

@@ -19,10 +19,9 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     public let program: StepProgram
     /// The plan the compiler made for whole sequences.
     public let plan: ScanPlan
-    /// The program's weights (`matrices` and `tables` are its arrays), maybe shared with a
-    /// step session.
+    /// The program's weights, maybe shared with a step session.
     let weights: ConvertedWeights<Scalar>
-    let matrices: [ConvertedMatrix<Scalar>]
+    var matrices: [ConvertedMatrix<Scalar>] { weights.matrices }
     let vectors: ConvertedVectors<Scalar>
     /// Slices whose destination only that slice writes: run as views, never copied.
     let sliceViews: Set<Int>
@@ -31,7 +30,7 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
     /// The plan's slots local to sequential recurrences (`ScanPlan.Recurrence.localSlots`).
     let recurrenceLocalSlots: [Int]
     /// Row-major copies of the tables that `gather` reads, by matrix index.
-    let tables: [Int: UnsafeMutablePointer<Scalar>]
+    var tables: [Int: UnsafeMutablePointer<Scalar>] { weights.tables }
     /// Per instruction: whether its value reaches some state (`StepProgram.feedsStates`).
     let feedsStates: [Bool]
     /// Per slot: whether the plan never writes it (a chunked recurrence's cycle), so a run
@@ -60,7 +59,6 @@ public final class ScanRunner<Scalar: BinaryFloatingPoint & Sendable>: @unchecke
         let weights = weights ?? ConvertedWeights(program, multiplied: plan.matrixIndices)
         precondition(weights.matrices.count == program.matrices.count, "weights of another program")
         self.weights = weights
-        (matrices, tables) = (weights.matrices, weights.tables)
         vectors = ConvertedVectors(program.vectors)
         let fixed = Set(program.inputSlots + program.constants.map(\.slot) + program.states.map(\.slot))
         computedSlots = Set(program.instructions.map(\.destination)).subtracting(fixed)

@@ -27,15 +27,12 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
     public let program: StepProgram
     private let buffer: UnsafeMutablePointer<Scalar>
     private let offsets: [Int]
-    private let matrices: [ConvertedMatrix<Scalar>]
     private let vectors: ConvertedVectors<Scalar>
     /// The instructions, resolved in order (a concatenation is one copy per part).
     var ops: [Op] = []
-    /// The program's weights (`matrices` and `tables` are its arrays), maybe shared with a
-    /// scan runner.
+    /// The program's weights (packed matrices, gather tables), maybe shared with a scan
+    /// runner; they outlive every op that points into them.
     private let weights: ConvertedWeights<Scalar>
-    /// Row-major copies of the tables that `gather` reads, by matrix index.
-    private let tables: [Int: UnsafeMutablePointer<Scalar>]
     private let hasTokenInputs: Bool
     /// A token converted from Doubles (`step(doubles:)`), kept so a step allocates no input.
     private let convertedToken: UnsafeMutableBufferPointer<Scalar>
@@ -86,7 +83,6 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
         let weights = weights ?? ConvertedWeights(program)
         precondition(weights.matrices.count == program.matrices.count, "weights of another program")
         self.weights = weights
-        (matrices, tables) = (weights.matrices, weights.tables)
         hasTokenInputs = program.inputs.contains { $0.vocabulary != nil }
         convertedToken = .allocate(capacity: program.inputWidth)
         vectors = ConvertedVectors(program.vectors)
@@ -293,7 +289,7 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
         switch ins {
         case .affine(let dst, let src, let m, let bias, let epilogue):
             var op = Op(.product, dst: at(dst), x: at(src), count: sizes[dst])
-            op.matrix = Unmanaged.passUnretained(matrices[m])  // `matrices` keeps it alive
+            op.matrix = Unmanaged.passUnretained(weights.matrices[m])  // `weights` keeps it alive
             op.bias = bias.map { UnsafePointer(vectors[$0].baseAddress!) }
             op.kernel = epilogue.map { Kernels.bind($0, to: Scalar.self) }
             op.elementwise = epilogue
@@ -314,7 +310,7 @@ public final class StepSession<Scalar: BinaryFloatingPoint & Sendable> {
             return [Op(.copy, dst: at(dst), x: at(src) + start, count: sizes[dst])]
         case .gather(let dst, let src, let m):
             var op = Op(.gather, dst: at(dst), x: at(src), count: sizes[dst])
-            op.table = UnsafePointer(tables[m]!)
+            op.table = UnsafePointer(weights.tables[m]!)
             op.tableRows = program.matrices[m].rows
             return [op]
         }
