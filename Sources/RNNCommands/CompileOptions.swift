@@ -19,6 +19,9 @@ package struct CompileOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The standard library folder (default: $RNNC_STDLIB, then next to the rnnc binary, then the source checkout).", valueName: "dir"))
     package var stdlib: String?
 
+    @Option(name: .customLong("limit"), help: ArgumentHelp("Raise (or lower) one of the compiler's resource limits, e.g. --limit tensor-elements=2^28 (repeatable; limits: \(ResourceLimits.Kind.allCases.map(\.rawValue).joined(separator: ", ")); defaults and meanings in docs/language.md).", valueName: "name=count"))
+    package var limits: [String] = []
+
     @Flag(name: .customLong("no-optimize"), help: "Skip the optimizer (run the IR as elaborated).")
     package var noOptimize = false
 
@@ -65,6 +68,7 @@ package struct CompileOptions: ParsableArguments {
         if warningsAsErrors { given.append("--warnings-as-errors") }
         if !allowedWarnings.isEmpty { given.append("--allow") }
         if diagnosticsFormat != .text { given.append("--diagnostics-format") }
+        if !limits.isEmpty { given.append("--limit") }
         if noOptimize { given.append("--no-optimize") }
         if verifyEach { given.append("--verify-each") }
         if printPasses { given.append("--print-passes") }
@@ -91,6 +95,16 @@ package struct CompileOptions: ParsableArguments {
             guard !parts[1].isEmpty else { throw ValidationError("--set \(s.prefix(80)): no value after '='") }
         }
         _ = try allowedCodes()
+        _ = try resourceLimits()
+    }
+
+    /// The defaults with every `--limit` applied.
+    func resourceLimits() throws -> ResourceLimits {
+        var result = ResourceLimits()
+        for text in limits {
+            if let problem = result.set(Substring(text)) { throw ValidationError("--limit \(text.prefix(80)): \(problem)") }
+        }
+        return result
     }
 
     /// Runs the pipeline (`Compiler.compile`) on `path` with these options, printing
@@ -127,6 +141,7 @@ package struct CompileOptions: ParsableArguments {
 
     func makeCompiler() throws -> Compiler {
         var options = ElaborationOptions(modelName: model)
+        options.limits = try resourceLimits()
         options.settings = settings.map { s in
             let parts = s.split(separator: "=", maxSplits: 1)
             return (String(parts[0]).trimmingCharacters(in: .whitespaces), parts.count > 1 ? String(parts[1]) : "")

@@ -264,6 +264,21 @@ let stdlibArgs = ["--stdlib", repoRoot + "/stdlib"]
         #expect(rnnc(["check", src, "--weights", weights, "--set", "j=2"]).stderr.contains("E0209"))
     }
 
+    /// `--limit` moves one resource limit: lowered, the program fails with E0601 and the flag
+    /// to raise it; a bad name or count is a usage error.
+    @Test func limitsMoveWithTheFlag() throws {
+        let src = tempPath("eye.rnn")
+        try "model M {\n  input x: [4]\n  output eye(4) @ x\n}\n".write(toFile: src, atomically: true, encoding: .utf8)
+        #expect(rnnc(["check", src]).code == 0)
+        let lowered = rnnc(["check", src, "--limit", "tensor-elements=8"])
+        #expect(lowered.code == 65 && lowered.stderr.contains("E0601") && lowered.stderr.contains("--limit tensor-elements=N raises it"), "\(lowered.stderr)")
+        #expect(rnnc(["check", src, "--limit", "tensor-elements=8", "--limit", "tensor-elements=2^4"]).code == 0, "the last one counts")
+        for bad in ["tensor-elements", "width=5", "tensor-elements=0", "tensor-elements=lots"] {
+            let r = rnnc(["check", src, "--limit", bad])
+            #expect(r.code == 64 && r.stderr.contains("--limit"), "--limit \(bad): \(r.stderr)")
+        }
+    }
+
     @Test func executionModesAgree() {
         for mode in ["step", "scan", "auto"] {
             let r = rnnc(["run", example + ".rnn", "--input", example + ".json", "--mode", mode] + stdlibArgs)

@@ -71,16 +71,11 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     public var isWarning: Bool { rawValue.hasPrefix("W") }
 }
 
-/// Hard limits that keep the compiler from exhausting memory or time on hostile input.
+/// Fixed limits that keep the compiler from exhausting its stack or time on hostile input:
+/// nesting depths (the stack does not grow with a flag) and the optimizer's own work caps,
+/// past which it still compiles the program, unoptimized. The limits a user can raise are
+/// `ResourceLimits`.
 package enum CompilerLimits {
-    /// Largest number of elements in any compile-time tensor (dense), 2^26 (512 MiB as Float64).
-    package static let maxTensorElements = 1 << 26
-    /// Largest width of a runtime vector.
-    package static let maxVectorWidth = 1 << 24
-    /// Largest number of iterations of one comprehension.
-    package static let maxComprehension = 1 << 20
-    /// Largest number of IR nodes in one model.
-    package static let maxNodes = 1 << 20
     /// Deepest nesting of expressions in the parser, and of inlined calls in sema.
     package static let maxNesting = 200
     /// Deepest expression tree, however it is written: long chains `a + b + c + ...` and
@@ -89,11 +84,7 @@ package enum CompilerLimits {
     package static let maxInlineDepth = 64
     /// Deepest chain of `use` imports (a imports b imports c ...).
     package static let maxImportDepth = 256
-    /// Most expressions evaluated while elaborating one model (inlining multiplies them).
-    package static let maxEvaluations = 1 << 22
     /// Most multiply-adds the optimizer spends on fusing one pair of affine maps (it keeps
     /// them apart beyond that).
     package static let maxFusionWork = 1 << 28
-    /// Most constant elements computed while elaborating one model.
-    package static let maxElementWork = 1 << 28
 }

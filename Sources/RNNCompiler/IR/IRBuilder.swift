@@ -10,29 +10,29 @@ final class IRBuilder {
     private(set) var storedWeights = 0
     private(set) var overLimit = false
     private let diagnostics: DiagnosticEngine
+    /// `irNodes` and `storedWeights`: the default of the latter has room for a model of
+    /// mamba-130m's size, whose 38.6M-entry embedding is also its head.
+    private let limits: ResourceLimits
 
-    /// Largest number of weight entries all affine and gather nodes may hold together: room
-    /// for a model of mamba-130m's size, whose 38.6M-entry embedding is also its head.
-    static let maxStoredWeights = 1 << 28
-
-    init(diagnostics: DiagnosticEngine) {
+    init(diagnostics: DiagnosticEngine, limits: ResourceLimits) {
         self.diagnostics = diagnostics
+        self.limits = limits
     }
 
     func size(_ id: ValueID) -> Int { nodes[id.index].size }
 
     func add(_ op: IROp, size: Int, range: SourceRange?) -> ValueID {
-        if nodes.count >= CompilerLimits.maxNodes, !overLimit {
+        if nodes.count >= limits.irNodes, !overLimit {
             overLimit = true
-            diagnostics.error(.tooLarge, "the model needs more than \(CompilerLimits.maxNodes) IR nodes (the limit)", at: range)
+            diagnostics.error(.tooLarge, "the model needs more than \(limits.irNodes) IR nodes (the limit)" + ResourceLimits.hint(.irNodes), at: range)
         }
         switch op {
         case .affine(let w, _, _), .gather(let w, _): storedWeights += w.storedCount
         default: break
         }
-        if storedWeights > Self.maxStoredWeights, !overLimit {
+        if storedWeights > limits.storedWeights, !overLimit {
             overLimit = true
-            diagnostics.error(.tooLarge, "the model's weights exceed \(Self.maxStoredWeights) stored entries (the limit)", at: range)
+            diagnostics.error(.tooLarge, "the model's weights exceed \(limits.storedWeights) stored entries (the limit)" + ResourceLimits.hint(.storedWeights), at: range)
         }
         nodes.append(IRNode(op: op, size: size, range: range))
         return ValueID(index: nodes.count - 1)

@@ -4,7 +4,7 @@ import RNNRuntime
 
 extension LayerChain {
     /// Most elements one tensor of the weights file may hold (its matrices are written dense).
-    package static let maxTensorElements = CompilerLimits.maxTensorElements
+    package static let maxTensorElements = ResourceLimits().tensorElements
 
     /// The chain as a safetensors file: `layers.K.weight` [out, in] and `layers.K.bias` for an
     /// affine layer, `layers.K.A` [w, w] and `layers.K.initial` for a state layer (all

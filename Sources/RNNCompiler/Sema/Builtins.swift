@@ -15,6 +15,12 @@ struct BuiltinCall {
         return .error
     }
 
+    /// E0601 for a value past one of the resource limits, with the flag that raises it.
+    func limitFail(_ kind: ResourceLimits.Kind, _ message: String, at r: SourceRange? = nil) -> Value {
+        elaborator.limitError(kind, message, at: r ?? range)
+        return .error
+    }
+
     var hasErrorArgument: Bool {
         (positional.map(\.value) + named.values.map(\.value)).contains { if case .error = $0 { return true } else { return false } }
     }
@@ -59,8 +65,8 @@ struct BuiltinCall {
             _ = fail(.notInteger, "argument \(i + 1) of '\(name)' must be a non-negative integer, found \(formatNumber(x))", at: positional[i].range)
             return nil
         }
-        guard n <= CompilerLimits.maxTensorElements else {
-            _ = fail(.tooLarge, "size \(n) exceeds the limit of \(CompilerLimits.maxTensorElements) elements", at: positional[i].range)
+        guard n <= elaborator.limits.tensorElements else {
+            _ = limitFail(.tensorElements, "size \(n) exceeds the limit of \(elaborator.limits.tensorElements) elements", at: positional[i].range)
             return nil
         }
         return n
@@ -95,8 +101,8 @@ struct BuiltinCall {
             guard let n = size(i) else { return nil }
             dims.append(n)
         }
-        guard dims.reduce(1, { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }) <= CompilerLimits.maxTensorElements else {
-            _ = fail(.tooLarge, "shape \(Tensor.describe(dims)) exceeds the limit of \(CompilerLimits.maxTensorElements) elements")
+        guard dims.saturatingProduct <= elaborator.limits.tensorElements else {
+            _ = limitFail(.tensorElements, "shape \(Tensor.describe(dims)) exceeds the limit of \(elaborator.limits.tensorElements) elements")
             return nil
         }
         guard elaborator.spend(dims.reduce(1, *), at: range) else { return nil }
@@ -144,8 +150,8 @@ package enum Builtins {
             let (r, k) = (shape[0], shape.count == 2 ? shape[1] : shape[0])
             // `eye(n)` is n x n although its shape argument is one number: check the matrix.
             let (elements, overflow) = r.multipliedReportingOverflow(by: k)
-            guard !overflow, elements <= CompilerLimits.maxTensorElements else {
-                return c.fail(.tooLarge, "eye(\(r)) is \(r) x \(k), more than the limit of \(CompilerLimits.maxTensorElements) elements")
+            guard !overflow, elements <= c.elaborator.limits.tensorElements else {
+                return c.limitFail(.tensorElements, "eye(\(r)) is \(r) x \(k), more than the limit of \(c.elaborator.limits.tensorElements) elements")
             }
             guard shape.count == 2 || c.elaborator.spend(elements, at: c.range) else { return .error }
             var data = [Double](repeating: 0, count: elements)
@@ -155,7 +161,9 @@ package enum Builtins {
             guard c.expect(1...1), let v = c.constant(0) else { return .error }
             guard v.rank == 1 else { return c.fail(.shapeMismatch, "'diag' takes a vector, found shape \(v.shapeDescription)") }
             let n = v.data.count
-            guard n * n <= CompilerLimits.maxTensorElements else { return c.fail(.tooLarge, "diag of \(n) elements exceeds the limit of \(CompilerLimits.maxTensorElements) elements") }
+            guard [n, n].saturatingProduct <= c.elaborator.limits.tensorElements else {
+                return c.limitFail(.tensorElements, "diag of \(n) elements exceeds the limit of \(c.elaborator.limits.tensorElements) elements")
+            }
             var data = [Double](repeating: 0, count: n * n)
             for i in 0..<n { data[i * n + i] = v.data[i] }
             return .constant(.matrix(rows: n, cols: n, data))
@@ -244,8 +252,8 @@ package enum Builtins {
         }
         let (rows, overflow) = m.multipliedReportingOverflow(by: n)
         let outSize = c.name == "group_sum" ? m / n : rows
-        guard !overflow, outSize <= CompilerLimits.maxVectorWidth else {
-            return c.fail(.tooLarge, "'\(c.name)' of \(m) elements \(n) times exceeds the limit of \(CompilerLimits.maxVectorWidth) elements")
+        guard !overflow, outSize <= c.elaborator.limits.vectorWidth else {
+            return c.limitFail(.vectorWidth, "'\(c.name)' of \(m) elements \(n) times exceeds the limit of \(c.elaborator.limits.vectorWidth) elements")
         }
         guard c.elaborator.spend(max(m, outSize), at: c.range) else { return .error }
         // Output element r reads input column source(r) (group_sum: row r reads n columns).
@@ -323,10 +331,12 @@ package enum Builtins {
         guard c.expect(2...2), let a = c.constant(0), let b = c.constant(1) else { return .error }
         let (ar, ac) = a.rank == 2 ? (a.rows, a.cols) : (a.data.count, 1)
         let (br, bc) = b.rank == 2 ? (b.rows, b.cols) : (b.data.count, 1)
-        let (rows, cols) = (ar * br, ac * bc)
-        guard rows.multipliedReportingOverflow(by: cols).partialValue <= CompilerLimits.maxTensorElements,
-              c.elaborator.spend(rows * cols, at: c.range) else {
-            return c.fail(.tooLarge, "kron result of \(rows)x\(cols) exceeds the limit of \(CompilerLimits.maxTensorElements) elements")
+        let (rows, cols) = ([ar, br].saturatingProduct, [ac, bc].saturatingProduct)
+        guard [rows, cols].saturatingProduct <= c.elaborator.limits.tensorElements else {
+            return c.limitFail(.tensorElements, "kron result of \(rows)x\(cols) exceeds the limit of \(c.elaborator.limits.tensorElements) elements")
+        }
+        guard c.elaborator.spend(rows * cols, at: c.range) else {
+            return .error
         }
         var data = [Double](repeating: 0, count: rows * cols)
         for i in 0..<ar { for j in 0..<ac where a.data[i * ac + j] != 0 {

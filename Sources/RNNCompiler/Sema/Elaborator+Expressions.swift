@@ -156,8 +156,8 @@ extension Elaborator {
                 error(.raggedLiteral, "matrix rows must have equal length: this row has \(t.data.count) values, the first has \(width)", at: r)
                 return .error
             }
-            guard constants.count * width <= CompilerLimits.maxTensorElements else {
-                error(.tooLarge, "matrix exceeds the limit of \(CompilerLimits.maxTensorElements) elements", at: range)
+            guard [constants.count, width].saturatingProduct <= limits.tensorElements else {
+                limitError(.tensorElements, "matrix exceeds the limit of \(limits.tensorElements) elements", at: range)
                 return .error
             }
             return .constant(.matrix(rows: constants.count, cols: width, constants.flatMap(\.data)))
@@ -176,8 +176,8 @@ extension Elaborator {
         }
         if constants.count == values.count {
             let data = constants.flatMap(\.data)
-            guard data.count <= CompilerLimits.maxTensorElements else {
-                error(.tooLarge, "vector exceeds the limit of \(CompilerLimits.maxTensorElements) elements", at: range)
+            guard data.count <= limits.tensorElements else {
+                limitError(.tensorElements, "vector exceeds the limit of \(limits.tensorElements) elements", at: range)
                 return .error
             }
             return .constant(.vector(data))
@@ -192,8 +192,8 @@ extension Elaborator {
             default: break
             }
         }
-        guard total <= CompilerLimits.maxVectorWidth else {
-            error(.tooLarge, "vector of \(total) elements exceeds the limit of \(CompilerLimits.maxVectorWidth)", at: range)
+        guard total <= limits.vectorWidth else {
+            limitError(.vectorWidth, "vector of \(total) elements exceeds the limit of \(limits.vectorWidth)", at: range)
             return .error
         }
         if ids.count == 1 { return .runtime(ids[0], size: total) }
@@ -204,8 +204,8 @@ extension Elaborator {
         guard let lo = constantInteger(lower, in: scope, what: "the start of a comprehension range"),
               let hi = constantInteger(upper, in: scope, what: "the end of a comprehension range")
         else { return .error }
-        guard hi - lo <= CompilerLimits.maxComprehension else {
-            error(.tooLarge, "comprehension of \(hi - lo) iterations exceeds the limit of \(CompilerLimits.maxComprehension)", at: range)
+        guard hi - lo <= limits.iterations else {
+            limitError(.iterations, "comprehension of \(hi - lo) iterations exceeds the limit of \(limits.iterations)", at: range)
             return .error
         }
         var values: [Value] = []

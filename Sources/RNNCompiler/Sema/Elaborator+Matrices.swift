@@ -100,8 +100,8 @@ extension Elaborator {
             let (p, o) = acc.0.multipliedReportingOverflow(by: d)
             return (p, acc.1 || o)
         }
-        guard !overflow, total <= CompilerLimits.maxVectorWidth else {
-            error(.tooLarge, "a runtime value of shape \(Tensor.describe(shape)) exceeds the limit of \(CompilerLimits.maxVectorWidth) elements", at: range)
+        guard !overflow, total <= limits.vectorWidth else {
+            limitError(.vectorWidth, "a runtime value of shape \(Tensor.describe(shape)) exceeds the limit of \(limits.vectorWidth) elements", at: range)
             return nil
         }
         guard spend(total, at: range) else { return nil }

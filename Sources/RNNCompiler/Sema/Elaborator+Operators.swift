@@ -64,8 +64,8 @@ extension Elaborator {
         let p = y.rank == 2 ? y.cols : 1
         let (size, o1) = m.multipliedReportingOverflow(by: p)
         let (flops, o2) = size.multipliedReportingOverflow(by: k)
-        guard !o1, !o2, size <= CompilerLimits.maxTensorElements else {
-            error(.tooLarge, "compile-time product \(x.shapeDescription) @ \(y.shapeDescription) is too large", at: range)
+        guard !o1, !o2, size <= limits.tensorElements else {
+            limitError(.tensorElements, "compile-time product \(x.shapeDescription) @ \(y.shapeDescription) has more than \(limits.tensorElements) elements", at: range)
             return .error
         }
         guard spend(flops, at: range) else { return .error }

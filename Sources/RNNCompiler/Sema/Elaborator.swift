@@ -8,6 +8,8 @@ public struct ElaborationOptions {
     public var settings: [(name: String, value: String)]
     /// Tensors to bind to `param`s by name.
     public var weights: SafeTensors.File?
+    /// How much the compilation may build (`--limit`).
+    public var limits = ResourceLimits()
     /// The weights files' paths, for messages (`a.safetensors, b.safetensors`).
     public var weightsPath: String?
     /// Where to record every name's definition and uses, for editors (`rnnc lsp`); nil by default.
@@ -76,7 +78,7 @@ final class Elaborator {
     init(modules: ModuleSet, diagnostics: DiagnosticEngine, options: ElaborationOptions) {
         self.modules = modules
         self.diagnostics = diagnostics
-        self.builder = IRBuilder(diagnostics: diagnostics)
+        self.builder = IRBuilder(diagnostics: diagnostics, limits: options.limits)
         self.options = options
         self.exact = options.recordsExactConstants ? ExactConstants() : nil
         options.symbols?.record(functions: modules.functions)
@@ -84,6 +86,13 @@ final class Elaborator {
 
     func error(_ code: DiagnosticCode, _ message: String, at range: SourceRange?) {
         report(Diagnostic(code, message, at: range))
+    }
+
+    var limits: ResourceLimits { options.limits }
+
+    /// Reports E0601 for a value past one of the resource limits, with the flag that raises it.
+    func limitError(_ kind: ResourceLimits.Kind, _ message: String, at range: SourceRange?) {
+        error(.tooLarge, message + ResourceLimits.hint(kind), at: range)
     }
 
     func warning(_ code: DiagnosticCode, _ message: String, at range: SourceRange?) {
@@ -118,17 +127,18 @@ final class Elaborator {
     }
 
     /// Counts compile-time work: `elements` constant values computed, or one expression
-    /// evaluated. Past `CompilerLimits.maxElementWork` or `maxEvaluations` it reports E0601
+    /// evaluated. Past the `constantValues` or `evaluations` limit it reports E0601
     /// once and returns false, so exponential inlining or nested comprehensions cannot hang.
     func spend(_ elements: Int, at range: SourceRange, evaluation: Bool = false) -> Bool {
         if evaluation { evaluations += 1 } else { elementWork += elements }
-        guard evaluations > CompilerLimits.maxEvaluations || elementWork > CompilerLimits.maxElementWork else { return true }
+        guard evaluations > limits.evaluations || elementWork > limits.constantValues else { return true }
         if !workLimitReported {
             workLimitReported = true
-            let what = evaluations > CompilerLimits.maxEvaluations
-                ? "evaluates more than \(CompilerLimits.maxEvaluations) expressions"
-                : "computes more than \(CompilerLimits.maxElementWork) constant values"
-            error(.tooLarge, "compiling this model \(what) (the limit); it builds too many values", at: range)
+            if evaluations > limits.evaluations {
+                limitError(.evaluations, "compiling this model evaluates more than \(limits.evaluations) expressions (the limit)", at: range)
+            } else {
+                limitError(.constantValues, "compiling this model computes more than \(limits.constantValues) constant values (the limit)", at: range)
+            }
         }
         return false
     }
@@ -306,8 +316,8 @@ final class Elaborator {
     /// the block rebinds that name (`h = block(h)`: a loop-carried value).
     func loop(_ variable: Identifier, _ lower: Expr, _ upper: Expr, _ body: [Statement], in scope: Scope, run: (Statement, Scope) -> Void) {
         guard let lo = constantInteger(lower, in: scope, what: "a loop bound"), let hi = constantInteger(upper, in: scope, what: "a loop bound") else { return }
-        guard hi <= lo || hi - lo <= CompilerLimits.maxComprehension else {
-            error(.tooLarge, "a for block of \(hi - lo) iterations exceeds the limit of \(CompilerLimits.maxComprehension)", at: upper.range)
+        guard hi <= lo || hi - lo <= limits.iterations else {
+            limitError(.iterations, "a for block of \(hi - lo) iterations exceeds the limit of \(limits.iterations)", at: upper.range)
             return
         }
         for i in lo..<max(lo, hi) {
@@ -431,8 +441,8 @@ final class Elaborator {
             error(.invalidValue, "a dimension of \(what) must be at least 1, found \(n)", at: expr.range)
             return nil
         }
-        guard n <= CompilerLimits.maxVectorWidth else {
-            error(.tooLarge, "dimension \(n) of \(what) exceeds the limit of \(CompilerLimits.maxVectorWidth)", at: expr.range)
+        guard n <= limits.vectorWidth else {
+            limitError(.vectorWidth, "dimension \(n) of \(what) exceeds the limit of \(limits.vectorWidth)", at: expr.range)
             return nil
         }
         return n
@@ -450,8 +460,8 @@ final class Elaborator {
             error(.invalidValue, "a token input needs at least one id (0..<n with n >= 1), found n = \(n)", at: upper.range)
             return nil
         }
-        guard n <= CompilerLimits.maxVectorWidth else {
-            error(.tooLarge, "a token input's \(n) ids exceed the limit of \(CompilerLimits.maxVectorWidth)", at: upper.range)
+        guard n <= limits.vectorWidth else {
+            limitError(.vectorWidth, "a token input's \(n) ids exceed the limit of \(limits.vectorWidth)", at: upper.range)
             return nil
         }
         return n
@@ -460,8 +470,8 @@ final class Elaborator {
     /// A state's shape: `[n]`, or `[m, n]` for a matrix state, within the runtime width limit.
     private func stateShape(_ shape: ShapeAnnotation, in scope: Scope) -> [Int]? {
         guard let dims = tensorShape(shape, in: scope, what: "a state") else { return nil }
-        guard dims.reduce(1, *) <= CompilerLimits.maxVectorWidth else {
-            error(.tooLarge, "a state of shape \(Tensor.describe(dims)) exceeds the limit of \(CompilerLimits.maxVectorWidth) elements", at: shape.range)
+        guard dims.saturatingProduct <= limits.vectorWidth else {
+            limitError(.vectorWidth, "a state of shape \(Tensor.describe(dims)) exceeds the limit of \(limits.vectorWidth) elements", at: shape.range)
             return nil
         }
         return dims
@@ -485,8 +495,8 @@ final class Elaborator {
             guard let n = dimension(d, in: scope, what: what) else { return nil }
             dims.append(n)
         }
-        guard dims.reduce(1, { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }) <= CompilerLimits.maxTensorElements else {
-            error(.tooLarge, "\(what) of shape \(Tensor.describe(dims)) exceeds the limit of \(CompilerLimits.maxTensorElements) elements", at: shape.range)
+        guard dims.saturatingProduct <= limits.tensorElements else {
+            limitError(.tensorElements, "\(what) of shape \(Tensor.describe(dims)) exceeds the limit of \(limits.tensorElements) elements", at: shape.range)
             return nil
         }
         return dims
