@@ -178,7 +178,7 @@ extension Elaborator {
         case (.constant(let w), _):
             // W [m, k] @ S [k, p]: out[i, j] = sum_l W[i, l] S[l, j].
             let (s, _) = b.runtimeShape!
-            guard spend(m * inner * p, at: range) else { return .error }
+            guard spend([m, inner, p].saturatingProduct, at: range) else { return .error }
             return .runtime(sparseMap(s, rows: m * p, cols: inner * p, range: range) { r in
                 let (i, j) = (r / p, r % p)
                 return (0..<inner).map { l in (l * p + j, w.data[i * inner + l]) }
@@ -186,7 +186,7 @@ extension Elaborator {
         case (_, .constant(let w)):
             // x [m, k] @ W [k, p]: out[i, j] = sum_l x[i, l] W[l, j].
             let (x, _) = a.runtimeShape!
-            guard spend(m * inner * p, at: range) else { return .error }
+            guard spend([m, inner, p].saturatingProduct, at: range) else { return .error }
             return .runtime(sparseMap(x, rows: m * p, cols: m * inner, range: range) { r in
                 let (i, j) = (r / p, r % p)
                 return (0..<inner).map { l in (i * inner + l, w.data[l * p + j]) }

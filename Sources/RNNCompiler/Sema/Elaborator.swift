@@ -130,7 +130,13 @@ final class Elaborator {
     /// evaluated. Past the `constantValues` or `evaluations` limit it reports E0601
     /// once and returns false, so exponential inlining or nested comprehensions cannot hang.
     func spend(_ elements: Int, at range: SourceRange, evaluation: Bool = false) -> Bool {
-        if evaluation { evaluations += 1 } else { elementWork += elements }
+        if evaluation {
+            evaluations += 1
+        } else {
+            // Saturating: a raised limit admits counts near Int.max.
+            let (sum, overflow) = elementWork.addingReportingOverflow(elements)
+            elementWork = overflow ? Int.max : sum
+        }
         guard evaluations > limits.evaluations || elementWork > limits.constantValues else { return true }
         if !workLimitReported {
             workLimitReported = true
